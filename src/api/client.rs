@@ -1,0 +1,452 @@
+//! The streaming HTTP client: one background task per request, talking to its consumer only
+//! through a channel of timed events.
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::chunk::ChunkDecoder;
+use super::error::{self, mask_secret, ApiError, ErrorKind};
+use super::request::Dialect;
+use super::sse::{SseItem, SseParser};
+use super::types::{StreamEvent, TimedEvent};
+
+/// Where requests go and how they authenticate.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Provider name, for messages.
+    pub name: String,
+    /// Base URL ending before `/chat/completions`, e.g. `https://api.x.ai/v1`.
+    pub base_url: String,
+    pub api_key: Option<String>,
+    /// The environment variable the key is read from, for hints.
+    pub api_key_env: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub dialect: Dialect,
+}
+
+/// Timeouts and retry policy.
+#[derive(Debug, Clone)]
+pub struct NetPolicy {
+    pub connect_timeout: Duration,
+    /// Longest silence allowed while waiting for response headers or between reads.
+    pub idle_timeout: Duration,
+    pub max_retries: u32,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// A `Retry-After` longer than this is not waited for.
+    pub retry_after_max: Duration,
+}
+
+impl Default for NetPolicy {
+    fn default() -> Self {
+        NetPolicy {
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(90),
+            max_retries: 3,
+            retry_base: Duration::from_millis(500),
+            retry_max: Duration::from_secs(8),
+            retry_after_max: Duration::from_secs(60),
+        }
+    }
+}
+
+impl NetPolicy {
+    /// Backoff before retry number `attempt` (1-based): exponential with ±25% jitter, capped;
+    /// a provider's `Retry-After` wins when present.
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(ra) = retry_after {
+            return ra;
+        }
+        let exp = self
+            .retry_base
+            .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16));
+        let capped = exp.min(self.retry_max);
+        let jitter = 0.75 + fastrand::f64() * 0.5;
+        capped.mul_f64(jitter).min(self.retry_max)
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: Arc<Endpoint>,
+    policy: Arc<NetPolicy>,
+}
+
+/// A running request. Dropping it (or [`ChatStream::cancel`]) aborts the request; every event
+/// already received stays with the consumer.
+pub struct ChatStream {
+    rx: mpsc::UnboundedReceiver<TimedEvent>,
+    task: JoinHandle<()>,
+}
+
+impl ChatStream {
+    pub async fn next(&mut self) -> Option<TimedEvent> {
+        self.rx.recv().await
+    }
+    pub fn try_next(&mut self) -> Option<TimedEvent> {
+        self.rx.try_recv().ok()
+    }
+    pub fn cancel(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for ChatStream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+enum Outcome {
+    Done,
+    Failed { error: ApiError, had_output: bool },
+    ConsumerGone,
+}
+
+struct Emitter {
+    tx: mpsc::UnboundedSender<TimedEvent>,
+    t0: Instant,
+    had_output: bool,
+}
+
+impl Emitter {
+    fn send_at(&mut self, at: Duration, event: StreamEvent) -> bool {
+        self.had_output |= event.is_output();
+        self.tx.send(TimedEvent { at, event }).is_ok()
+    }
+    fn send(&mut self, event: StreamEvent) -> bool {
+        let at = self.t0.elapsed();
+        self.send_at(at, event)
+    }
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint, policy: NetPolicy) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(policy.connect_timeout)
+            .tcp_nodelay(true)
+            .user_agent(concat!("grokpair/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::new(ErrorKind::Network, format!("HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            endpoint: Arc::new(endpoint),
+            policy: Arc::new(policy),
+        })
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.endpoint.base_url.trim_end_matches('/'), path)
+    }
+
+    fn authorized(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let mut req = req;
+        if let Some(key) = &self.endpoint.api_key {
+            req = req.bearer_auth(key);
+        }
+        for (k, v) in &self.endpoint.headers {
+            req = req.header(k, v);
+        }
+        req
+    }
+
+    /// Adds what to do about it, and makes sure the key never leaks through a message.
+    fn finish_error(&self, e: ApiError) -> ApiError {
+        let ep = &self.endpoint;
+        let env = ep.api_key_env.as_deref();
+        let hint = match e.kind {
+            ErrorKind::Auth => Some(match (&ep.api_key, env) {
+                (None, Some(env)) => format!("no API key: set {env}"),
+                (None, None) => "no API key configured for this provider".to_string(),
+                (Some(k), Some(env)) => format!("check {env} (the key in use is {})", mask_secret(k)),
+                (Some(k), None) => format!("check the configured key ({})", mask_secret(k)),
+            }),
+            ErrorKind::NoCredits => Some(format!("add credits to your {} account", ep.name)),
+            ErrorKind::ModelNotFound => {
+                Some(format!("`grokpair models --provider {}` lists the models", ep.name))
+            }
+            ErrorKind::QuotaExhausted => {
+                Some("raise the limit or wait for it to reset; not retried".to_string())
+            }
+            ErrorKind::Network | ErrorKind::Timeout => {
+                Some(format!("is {} reachable?", ep.base_url))
+            }
+            _ => None,
+        };
+        let e = match (e.hint.is_none(), hint) {
+            (true, Some(h)) => e.with_hint(h),
+            _ => e,
+        };
+        e.scrub(ep.api_key.as_deref())
+    }
+
+    /// Starts streaming a chat completion. `body` comes from
+    /// [`build_chat_body`](super::request::build_chat_body); `conv_id` is sent as
+    /// `x-grok-conv-id` to xAI so that the conversation lands on a warm prompt cache.
+    pub fn stream_chat(&self, body: Vec<u8>, conv_id: Option<String>) -> ChatStream {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let client = self.clone();
+        let task = tokio::spawn(async move {
+            let mut em = Emitter {
+                tx,
+                t0: Instant::now(),
+                had_output: false,
+            };
+            let mut attempt = 0u32;
+            loop {
+                attempt += 1;
+                match client.attempt(&body, conv_id.as_deref(), &mut em).await {
+                    Outcome::Done | Outcome::ConsumerGone => return,
+                    Outcome::Failed { error, had_output } => {
+                        let error = client.finish_error(error);
+                        let too_long = error
+                            .retry_after
+                            .is_some_and(|ra| ra > client.policy.retry_after_max);
+                        if !had_output
+                            && !too_long
+                            && error.is_retryable()
+                            && attempt <= client.policy.max_retries
+                        {
+                            let delay = client.policy.backoff(attempt, error.retry_after);
+                            if !em.send(StreamEvent::Retrying {
+                                attempt,
+                                delay,
+                                error,
+                            }) {
+                                return;
+                            }
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        let mut error = error;
+                        if attempt > 1 && error.is_retryable() {
+                            error.message = format!(
+                                "{} (gave up after {} attempts)",
+                                error.message, attempt
+                            );
+                        } else if too_long {
+                            let secs = error.retry_after.unwrap_or_default().as_secs();
+                            error.message =
+                                format!("{} (provider asks to wait {secs}s)", error.message);
+                        }
+                        em.send(StreamEvent::Error(error));
+                        return;
+                    }
+                }
+            }
+        });
+        ChatStream { rx, task }
+    }
+
+    async fn attempt(&self, body: &[u8], conv_id: Option<&str>, em: &mut Emitter) -> Outcome {
+        let idle = self.policy.idle_timeout;
+        let mut req = self
+            .authorized(self.http.post(self.url("chat/completions")))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .body(body.to_vec());
+        if let (Dialect::Xai, Some(id)) = (self.endpoint.dialect, conv_id) {
+            req = req.header("x-grok-conv-id", id);
+        }
+        let failed = |error: ApiError, em: &Emitter| Outcome::Failed {
+            error,
+            had_output: em.had_output,
+        };
+        let resp = match tokio::time::timeout(idle, req.send()).await {
+            Err(_) => {
+                return failed(
+                    ApiError::new(
+                        ErrorKind::Timeout,
+                        format!("no response within {}s", idle.as_secs_f64()),
+                    ),
+                    em,
+                )
+            }
+            Ok(Err(e)) => return failed(network_error(&e), em),
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            let retry_after = error::parse_retry_after(resp.headers());
+            let text = match tokio::time::timeout(idle, resp.text()).await {
+                Ok(Ok(t)) => t,
+                _ => String::new(),
+            };
+            return failed(error::from_http(status, &text, retry_after), em);
+        }
+        let is_sse = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("text/event-stream"));
+        let mut decoder = ChunkDecoder::new();
+        let mut events = Vec::new();
+        if !is_sse {
+            // Either a server that ignored `stream: true`, or an error body on a 200.
+            let text = match tokio::time::timeout(idle, resp.text()).await {
+                Ok(Ok(t)) => t,
+                Ok(Err(e)) => return failed(network_error(&e), em),
+                Err(_) => return failed(stalled(idle), em),
+            };
+            if text.trim_start().starts_with("data:") {
+                return self.finish_sse_text(&text, em);
+            }
+            if decoder.decode_completion(&text, &mut events).is_some() {
+                for ev in events {
+                    if !em.send(ev) {
+                        return Outcome::ConsumerGone;
+                    }
+                }
+                em.send(StreamEvent::Finished {
+                    reason: decoder.finish_reason,
+                });
+                return Outcome::Done;
+            }
+            return failed(error::from_json_on_200(&text), em);
+        }
+        let mut parser = SseParser::new();
+        let mut items = Vec::new();
+        let mut body = resp.bytes_stream();
+        loop {
+            let next = tokio::time::timeout(idle, body.next()).await;
+            let at = em.t0.elapsed();
+            let eof = matches!(next, Ok(None));
+            match next {
+                Err(_) => return failed(stalled(idle), em),
+                Ok(Some(Err(e))) => {
+                    let mut err = network_error(&e);
+                    err.message = format!("connection lost mid-stream: {}", err.message);
+                    return failed(err, em);
+                }
+                Ok(Some(Ok(bytes))) => parser.feed(&bytes, &mut items),
+                Ok(None) => parser.finish(&mut items),
+            }
+            for item in items.drain(..) {
+                if let SseItem::Event { data, .. } = item {
+                    decoder.decode(&data, &mut events);
+                }
+            }
+            for ev in events.drain(..) {
+                if let StreamEvent::Error(e) = ev {
+                    return failed(e, em);
+                }
+                if !em.send_at(at, ev) {
+                    return Outcome::ConsumerGone;
+                }
+            }
+            if decoder.done {
+                em.send(StreamEvent::Finished {
+                    reason: decoder.finish_reason,
+                });
+                return Outcome::Done;
+            }
+            if eof {
+                // Some servers close without `[DONE]` but after a finish_reason: that is a
+                // complete answer. Without either, the answer was cut off.
+                if decoder.finish_reason.is_some() {
+                    em.send(StreamEvent::Finished {
+                        reason: decoder.finish_reason,
+                    });
+                    return Outcome::Done;
+                }
+                return failed(
+                    ApiError::new(
+                        ErrorKind::Truncated,
+                        "the connection closed before the stream finished",
+                    ),
+                    em,
+                );
+            }
+        }
+    }
+
+    /// An SSE body served with the wrong content type.
+    fn finish_sse_text(&self, text: &str, em: &mut Emitter) -> Outcome {
+        let mut parser = SseParser::new();
+        let mut items = Vec::new();
+        parser.feed(text.as_bytes(), &mut items);
+        parser.finish(&mut items);
+        let mut decoder = ChunkDecoder::new();
+        let mut events = Vec::new();
+        for item in items {
+            if let SseItem::Event { data, .. } = item {
+                decoder.decode(&data, &mut events);
+            }
+        }
+        for ev in events {
+            if let StreamEvent::Error(e) = ev {
+                return Outcome::Failed {
+                    error: e,
+                    had_output: em.had_output,
+                };
+            }
+            if !em.send(ev) {
+                return Outcome::ConsumerGone;
+            }
+        }
+        em.send(StreamEvent::Finished {
+            reason: decoder.finish_reason,
+        });
+        Outcome::Done
+    }
+
+    /// GET a JSON document relative to the base URL (e.g. `models`).
+    pub async fn get_json(&self, path: &str) -> Result<Value, ApiError> {
+        let req = self.authorized(self.http.get(self.url(path)));
+        let idle = self.policy.idle_timeout;
+        let resp = match tokio::time::timeout(idle, req.send()).await {
+            Err(_) => return Err(self.finish_error(ApiError::new(ErrorKind::Timeout, "no response"))),
+            Ok(Err(e)) => return Err(self.finish_error(network_error(&e))),
+            Ok(Ok(r)) => r,
+        };
+        let status = resp.status().as_u16();
+        let retry_after = error::parse_retry_after(resp.headers());
+        let text = match tokio::time::timeout(idle, resp.text()).await {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => return Err(self.finish_error(network_error(&e))),
+            Err(_) => return Err(self.finish_error(stalled(idle))),
+        };
+        if !(200..300).contains(&status) {
+            return Err(self.finish_error(error::from_http(status, &text, retry_after)));
+        }
+        serde_json::from_str(text.trim()).map_err(|e| {
+            self.finish_error(
+                ApiError::new(ErrorKind::Protocol, format!("invalid JSON from {path}: {e}"))
+                    .with_status(status),
+            )
+        })
+    }
+}
+
+fn stalled(idle: Duration) -> ApiError {
+    ApiError::new(
+        ErrorKind::Stalled,
+        format!("no data for {}s", idle.as_secs_f64()),
+    )
+}
+
+fn network_error(e: &reqwest::Error) -> ApiError {
+    use std::error::Error as _;
+    // reqwest's top-level message is generic; the root cause says what really happened.
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg = s.to_string();
+        src = s.source();
+    }
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
+    ApiError::new(kind, msg)
+}

@@ -1,0 +1,303 @@
+//! Chat-completions request bodies.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::types::{Message, Role, ToolCall};
+
+/// How a provider wants a few fields spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// api.x.ai: `max_completion_tokens`, `x-grok-conv-id`.
+    Xai,
+    OpenRouter,
+    #[default]
+    Generic,
+}
+
+/// Sampling and output parameters a user may set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<String>,
+    /// A full `response_format` object (e.g. built by [`json_schema_format`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<Value>,
+}
+
+/// What a model accepts, from the catalog.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelCaps {
+    /// Parameter names the model rejects with an error (`stop`, `presence_penalty`, …).
+    pub rejects: Vec<String>,
+    /// Whether `reasoning_effort` may be sent.
+    pub reasoning_effort: bool,
+    /// Whether earlier `reasoning_content` is echoed on assistant messages (reasoning models
+    /// whose prompt cache misses without it).
+    pub echo_reasoning: bool,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+#[derive(Serialize)]
+struct MessageOut<'a> {
+    role: Role,
+    content: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[ToolCall]>::is_empty")]
+    tool_calls: &'a [ToolCall],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_call_id: Option<&'a str>,
+}
+
+/// Parameters come before `messages`, so that the body of a follow-up turn extends the previous
+/// body byte for byte up to the end of the old history.
+#[derive(Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    stream: bool,
+    stream_options: StreamOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presence_penalty: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frequency_penalty: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<&'a Value>,
+    messages: Vec<MessageOut<'a>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltRequest {
+    pub body: Vec<u8>,
+    /// Parameters left out because the model rejects them.
+    pub dropped: Vec<String>,
+}
+
+impl BuiltRequest {
+    /// One user-facing notice for everything dropped, if anything was.
+    pub fn notice(&self, model: &str) -> Option<String> {
+        if self.dropped.is_empty() {
+            None
+        } else {
+            Some(format!(
+                "{model} does not accept {}; not sent",
+                self.dropped.join(", ")
+            ))
+        }
+    }
+}
+
+pub fn build_chat_body(
+    model: &str,
+    messages: &[Message],
+    params: &ChatParams,
+    caps: &ModelCaps,
+    dialect: Dialect,
+) -> BuiltRequest {
+    let mut dropped = Vec::new();
+    let rejects = |name: &str| caps.rejects.iter().any(|r| r == name);
+    let mut keep = |name: &str, present: bool| -> bool {
+        if present && rejects(name) {
+            dropped.push(name.to_string());
+            return false;
+        }
+        present
+    };
+    let stop = keep("stop", !params.stop.is_empty()).then_some(params.stop.as_slice());
+    let presence_penalty = params
+        .presence_penalty
+        .filter(|_| keep("presence_penalty", true));
+    let frequency_penalty = params
+        .frequency_penalty
+        .filter(|_| keep("frequency_penalty", true));
+    let temperature = params.temperature.filter(|_| keep("temperature", true));
+    let top_p = params.top_p.filter(|_| keep("top_p", true));
+    let seed = params.seed.filter(|_| keep("seed", true));
+    let reasoning_effort = match params.reasoning_effort.as_deref() {
+        Some(e) if caps.reasoning_effort && !rejects("reasoning_effort") => Some(e),
+        Some(_) => {
+            dropped.push("reasoning_effort".into());
+            None
+        }
+        None => None,
+    };
+    let (max_completion_tokens, max_tokens) = match dialect {
+        Dialect::Xai => (params.max_tokens, None),
+        _ => (None, params.max_tokens),
+    };
+    let messages = messages
+        .iter()
+        .map(|m| MessageOut {
+            role: m.role,
+            content: &m.content,
+            reasoning_content: match m.role {
+                Role::Assistant if caps.echo_reasoning => m.reasoning_content.as_deref(),
+                _ => None,
+            },
+            tool_calls: &m.tool_calls,
+            tool_call_id: m.tool_call_id.as_deref(),
+        })
+        .collect();
+    let body = Body {
+        model,
+        stream: true,
+        stream_options: StreamOptions {
+            include_usage: true,
+        },
+        temperature,
+        top_p,
+        max_completion_tokens,
+        max_tokens,
+        seed,
+        stop,
+        presence_penalty,
+        frequency_penalty,
+        reasoning_effort,
+        response_format: params.response_format.as_ref(),
+        messages,
+    };
+    BuiltRequest {
+        body: serde_json::to_vec(&body).expect("request body serialises"),
+        dropped,
+    }
+}
+
+/// Builds a `response_format` for structured output from a JSON Schema document.
+pub fn json_schema_format(name: &str, schema: Value) -> Value {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    serde_json::json!({
+        "type": "json_schema",
+        "json_schema": { "name": name, "schema": schema, "strict": true }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps_reasoning() -> ModelCaps {
+        ModelCaps {
+            rejects: vec![
+                "stop".into(),
+                "presence_penalty".into(),
+                "frequency_penalty".into(),
+            ],
+            reasoning_effort: false,
+            echo_reasoning: true,
+        }
+    }
+
+    #[test]
+    fn drops_rejected_params_once() {
+        let p = ChatParams {
+            stop: vec!["x".into()],
+            presence_penalty: Some(0.5),
+            reasoning_effort: Some("high".into()),
+            temperature: Some(0.2),
+            ..Default::default()
+        };
+        let r = build_chat_body(
+            "grok-code-fast-1",
+            &[Message::user("hi")],
+            &p,
+            &caps_reasoning(),
+            Dialect::Xai,
+        );
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert!(v.get("stop").is_none());
+        assert!(v.get("presence_penalty").is_none());
+        assert!(v.get("reasoning_effort").is_none());
+        assert_eq!(v["temperature"], 0.2);
+        assert_eq!(v["stream"], true);
+        assert_eq!(v["stream_options"]["include_usage"], true);
+        assert_eq!(
+            r.dropped,
+            vec!["stop", "presence_penalty", "reasoning_effort"]
+        );
+        assert_eq!(
+            r.notice("grok-code-fast-1").unwrap(),
+            "grok-code-fast-1 does not accept stop, presence_penalty, reasoning_effort; not sent"
+        );
+    }
+
+    #[test]
+    fn follow_up_body_extends_previous_bytes() {
+        let mut history = vec![Message::system("sys"), Message::user("one")];
+        let p = ChatParams {
+            max_tokens: Some(100),
+            ..Default::default()
+        };
+        let a = build_chat_body("m", &history, &p, &caps_reasoning(), Dialect::Xai).body;
+        let mut reply = Message::assistant("answer");
+        reply.reasoning_content = Some("thought".into());
+        history.push(reply);
+        history.push(Message::user("two"));
+        let b = build_chat_body("m", &history, &p, &caps_reasoning(), Dialect::Xai).body;
+        // Everything but the closing "]}" of the first body is a prefix of the second.
+        assert!(b.starts_with(&a[..a.len() - 2]));
+        let v: Value = serde_json::from_slice(&b).unwrap();
+        assert_eq!(v["messages"][2]["reasoning_content"], "thought");
+        assert_eq!(v["max_completion_tokens"], 100);
+    }
+
+    #[test]
+    fn reasoning_not_echoed_when_model_does_not_use_it() {
+        let mut reply = Message::assistant("answer");
+        reply.reasoning_content = Some("thought".into());
+        let r = build_chat_body(
+            "m",
+            &[Message::user("q"), reply],
+            &ChatParams {
+                max_tokens: Some(5),
+                ..Default::default()
+            },
+            &ModelCaps::default(),
+            Dialect::Generic,
+        );
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert!(v["messages"][1].get("reasoning_content").is_none());
+        assert_eq!(v["max_tokens"], 5);
+    }
+}

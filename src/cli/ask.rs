@@ -1,0 +1,291 @@
+//! `grokpair ask`: one streamed question, answer on stdout, reasoning and summary on stderr.
+
+use std::io::{IsTerminal, Read, Write};
+use std::time::Instant;
+
+use super::output::event_json;
+use super::{pick_provider, require_key, AskArgs, Failure, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROVIDER};
+use crate::api::request::json_schema_format;
+use crate::api::{ChatParams, StreamEvent};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::session::{Conversation, Turn, TurnReport, TurnState};
+
+/// Styling for stderr, off when it is not a terminal or NO_COLOR is set.
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn detect() -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            on: std::io::stderr().is_terminal() && !no_color,
+        }
+    }
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn read_prompt(args: &AskArgs) -> Result<String, Failure> {
+    let mut prompt = args.prompt.join(" ");
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut piped = String::new();
+        stdin
+            .lock()
+            .read_to_string(&mut piped)
+            .map_err(|e| Failure::Usage(format!("cannot read stdin: {e}")))?;
+        if !piped.trim().is_empty() {
+            if prompt.is_empty() {
+                prompt = piped;
+            } else {
+                prompt = format!("{prompt}\n\n{piped}");
+            }
+        }
+    }
+    if prompt.trim().is_empty() {
+        return Err(Failure::Usage(
+            "no prompt: give one as an argument or on stdin (grokpair ask \"…\")".into(),
+        ));
+    }
+    Ok(prompt)
+}
+
+fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
+    let response_format = match &args.json_schema {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::Usage(format!("--json-schema {}: {e}", path.display()))
+            })?;
+            let schema: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                Failure::Usage(format!(
+                    "--json-schema {}: line {}, column {}: {e}",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+            let name = schema
+                .get("title")
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
+                .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "answer".into());
+            Some(json_schema_format(&name, schema))
+        }
+    };
+    if let Some(e) = &args.reasoning_effort {
+        if !matches!(e.as_str(), "low" | "medium" | "high") {
+            return Err(Failure::Usage(format!(
+                "--reasoning-effort must be low, medium or high, not {e:?}"
+            )));
+        }
+    }
+    Ok(ChatParams {
+        temperature: args.temperature,
+        top_p: args.top_p,
+        max_tokens: args.max_tokens,
+        seed: args.seed,
+        stop: args.stop.clone(),
+        presence_penalty: args.presence_penalty,
+        frequency_penalty: args.frequency_penalty,
+        reasoning_effort: args.reasoning_effort.clone(),
+        response_format,
+    })
+}
+
+pub async fn run(
+    cfg: &Config,
+    provider_flag: Option<&str>,
+    model_flag: Option<&str>,
+    args: AskArgs,
+) -> Result<i32, Failure> {
+    let provider = pick_provider(cfg, provider_flag)?;
+    require_key(provider, cfg)?;
+    let params = params(&args)?;
+    let prompt = read_prompt(&args)?;
+    let engine = Engine::new(cfg, provider).map_err(|e| Failure::Provider(e.to_string()))?;
+    let model = engine
+        .resolve_model(cfg, model_flag)
+        .await
+        .map_err(|e| Failure::Provider(format!("{}: {e}", provider.name)))?;
+    let system = args.system.as_deref().or(cfg.system.as_deref());
+    let mut conv = Conversation::new(system);
+    conv.push_user(prompt);
+
+    let style = Style::detect();
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr();
+    let mut turn = Turn::new(&model);
+    let started = engine.start(cfg, &model, &conv, &params);
+    let t0 = Instant::now();
+    let mut stream = started.stream;
+    if let Some(n) = started.notice {
+        if args.json {
+            let _ = writeln!(out, "{}", serde_json::json!({"type": "notice", "t_ms": 0, "message": n}));
+        } else {
+            let _ = writeln!(err, "{}", style.paint("33", &format!("note: {n}")));
+        }
+        turn.notices.push(n);
+    }
+
+    let mut in_reasoning = false;
+    let mut wrote_content = false;
+    let interrupted = loop {
+        let ev = tokio::select! {
+            ev = stream.next() => ev,
+            _ = tokio::signal::ctrl_c() => break true,
+        };
+        let Some(ev) = ev else { break false };
+        turn.apply(&ev);
+        if args.json {
+            let _ = writeln!(out, "{}", event_json(&ev));
+            let _ = out.flush();
+            if ev.event.is_terminal() {
+                break false;
+            }
+            continue;
+        }
+        match &ev.event {
+            StreamEvent::Reasoning(r) if args.show_reasoning => {
+                if !in_reasoning {
+                    let _ = write!(err, "{}", style.paint("2;3", "thinking: "));
+                    in_reasoning = true;
+                }
+                let _ = write!(err, "{}", style.paint("2", r));
+                let _ = err.flush();
+            }
+            StreamEvent::Content(c) => {
+                if in_reasoning {
+                    let _ = writeln!(err);
+                    in_reasoning = false;
+                }
+                wrote_content = true;
+                let _ = write!(out, "{c}");
+                let _ = out.flush();
+            }
+            StreamEvent::Notice(n) => {
+                let _ = writeln!(err, "{}", style.paint("33", &format!("note: {n}")));
+            }
+            StreamEvent::Retrying {
+                attempt,
+                delay,
+                error,
+            } => {
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    style.paint(
+                        "33",
+                        &format!(
+                            "retrying in {:.1}s (attempt {} of {}): {error}",
+                            delay.as_secs_f64(),
+                            attempt + 1,
+                            cfg.net.max_retries + 1
+                        )
+                    )
+                );
+            }
+            _ => {}
+        }
+        if ev.event.is_terminal() {
+            break false;
+        }
+    };
+    if interrupted {
+        stream.cancel();
+        turn.cancel(t0.elapsed());
+    } else if !turn.is_finished() {
+        // The channel closed without a terminal event: the task died.
+        turn.cancel(t0.elapsed());
+    }
+
+    let report = TurnReport::new(
+        &turn,
+        t0.elapsed(),
+        &provider.name,
+        &cfg.catalog,
+        provider.completion_includes_reasoning,
+        provider.free,
+    );
+    if args.json {
+        let mut v = serde_json::to_value(&report).unwrap_or_default();
+        if let serde_json::Value::Object(o) = &mut v {
+            o.insert("type".into(), "summary".into());
+            o.insert("conversation_id".into(), conv.id.clone().into());
+            if let Some(c) = &report.cost {
+                let usd = |t: Option<i64>| t.map(|t| t as f64 / 1e10);
+                o.insert("cost_usd".into(), usd(c.total_ticks).into());
+                o.insert("savings_usd".into(), usd(c.savings_ticks).into());
+                o.insert("savings_pct".into(), c.savings_pct().into());
+            }
+            if !turn.tool_calls.is_empty() {
+                o.insert(
+                    "tool_calls".into(),
+                    serde_json::to_value(&turn.tool_calls).unwrap_or_default(),
+                );
+            }
+        }
+        let _ = writeln!(out, "{v}");
+        let _ = out.flush();
+    } else {
+        if in_reasoning {
+            let _ = writeln!(err);
+        }
+        if wrote_content && !turn.content.ends_with('\n') {
+            let _ = writeln!(out);
+        }
+        let _ = out.flush();
+        for tc in &turn.tool_calls {
+            let _ = writeln!(
+                err,
+                "{}",
+                style.paint("36", &format!("tool call: {}({})", tc.function.name, tc.function.arguments))
+            );
+        }
+        if turn.state == TurnState::Done
+            && turn.content.is_empty()
+            && turn.tool_calls.is_empty()
+        {
+            let reason = turn.finish_reason.as_deref().unwrap_or("none");
+            let _ = writeln!(
+                err,
+                "{}",
+                style.paint("33", &format!("note: the model sent no answer (finish reason: {reason})"))
+            );
+        }
+        match (&turn.error, turn.state) {
+            (Some(e), _) => {
+                let kept = if turn.content.is_empty() && turn.reasoning.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (kept {} chars of answer, {} of reasoning)",
+                        turn.content.chars().count(),
+                        turn.reasoning.chars().count()
+                    )
+                };
+                let _ = writeln!(err, "{}", style.paint("31", &format!("error: {}: {e}{kept}", provider.name)));
+            }
+            (None, TurnState::Cancelled) => {
+                let _ = writeln!(err, "{}", style.paint("33", "interrupted; partial answer kept above"));
+            }
+            _ => {}
+        }
+        if !args.quiet {
+            let _ = writeln!(err, "{}", style.paint("2", &report.summary_line()));
+        }
+    }
+    Ok(match turn.state {
+        TurnState::Cancelled => EXIT_INTERRUPTED,
+        TurnState::Failed => EXIT_PROVIDER,
+        _ => EXIT_OK,
+    })
+}

@@ -1,0 +1,224 @@
+//! Command-line front end: argument parsing and the headless commands.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+use crate::config::{Config, ConfigError, Provider};
+
+mod ask;
+mod config_cmd;
+mod models;
+pub mod output;
+
+/// Exit codes.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_PROVIDER: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "grokpair",
+    version,
+    about = "Pair-program with xAI Grok and any OpenAI-compatible model, from the terminal",
+    after_help = "Keys come from XAI_API_KEY, AIMLAPI_API_KEY, OPENROUTER_API_KEY (or the config file).\n\
+                  Exit codes: 0 ok, 1 provider/network error, 2 usage/config error, 130 interrupted."
+)]
+pub struct Cli {
+    /// Config file (default: ~/.config/grokpair/config.toml; env GROKPAIR_CONFIG).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Provider: xai, aimlapi, openrouter, local, or one defined in the config.
+    #[arg(long, short = 'p', global = true, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Model id (default: the config's `model`, else the provider's).
+    #[arg(long, short = 'm', global = true, value_name = "ID")]
+    pub model: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Ask one question; the answer streams to stdout.
+    Ask(AskArgs),
+    /// List the provider's models beside the built-in catalog (context, prices, reasoning).
+    Models(ModelsArgs),
+    /// Create or inspect the config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct AskArgs {
+    /// The prompt. Without it, the prompt is read from stdin; with both, stdin is appended.
+    pub prompt: Vec<String>,
+    /// System prompt (default: the config's `system`).
+    #[arg(long, short = 's')]
+    pub system: Option<String>,
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    #[arg(long)]
+    pub top_p: Option<f64>,
+    /// Cap on answer tokens (xAI: max_completion_tokens, which does not cap reasoning).
+    #[arg(long)]
+    pub max_tokens: Option<u64>,
+    #[arg(long)]
+    pub seed: Option<i64>,
+    /// Stop sequence (repeatable). Dropped, with a notice, for models that reject it.
+    #[arg(long)]
+    pub stop: Vec<String>,
+    #[arg(long)]
+    pub presence_penalty: Option<f64>,
+    #[arg(long)]
+    pub frequency_penalty: Option<f64>,
+    /// low | medium | high, for models that accept it (grok-3-mini).
+    #[arg(long, value_name = "LEVEL")]
+    pub reasoning_effort: Option<String>,
+    /// Structured output: constrain the answer to this JSON Schema file.
+    #[arg(long, value_name = "FILE")]
+    pub json_schema: Option<PathBuf>,
+    /// Stream the model's reasoning to stderr.
+    #[arg(long, short = 'r')]
+    pub show_reasoning: bool,
+    /// Print one JSON event per line (NDJSON) to stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// No usage/cost summary line on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ModelsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Only the built-in catalog; do not ask the provider.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Write a commented default config file.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the effective configuration (keys masked).
+    Show,
+    /// Print the config file path in use.
+    Path,
+}
+
+/// A failure that decides the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    Usage(String),
+    Config(ConfigError),
+    Provider(String),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Failure::Config(e)
+    }
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Usage(_) | Failure::Config(_) => EXIT_USAGE,
+            Failure::Provider(_) => EXIT_PROVIDER,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Usage(m) | Failure::Provider(m) => f.write_str(m),
+            Failure::Config(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The provider a command uses: `--provider`, else the config's.
+pub fn pick_provider<'c>(cfg: &'c Config, flag: Option<&str>) -> Result<&'c Provider, Failure> {
+    Ok(cfg.provider(flag.unwrap_or(&cfg.provider))?)
+}
+
+/// Fails early, with the variable to set, when a provider needs a key and has none.
+pub fn require_key(p: &Provider, cfg: &Config) -> Result<(), Failure> {
+    if p.needs_key() && p.api_key().is_none() {
+        let file = cfg
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .or_else(|| crate::config::default_path().map(|p| p.display().to_string()))
+            .unwrap_or_else(|| "the config file".into());
+        let how = match &p.api_key_env {
+            Some(env) => format!("export {env}=… (or set providers.{}.api_key in {file})", p.name),
+            None => format!("set providers.{}.api_key in {file}", p.name),
+        };
+        return Err(Failure::Usage(format!(
+            "no API key for provider `{}`: {how}",
+            p.name
+        )));
+    }
+    Ok(())
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("grokpair: cannot start the async runtime: {e}");
+            return EXIT_PROVIDER;
+        }
+    };
+    let result = rt.block_on(run(cli));
+    // Do not wait for aborted request tasks to wind down.
+    rt.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("grokpair: {f}");
+            f.exit_code()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32, Failure> {
+    match cli.command {
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(EXIT_OK)
+        }
+        Some(Command::Config(c)) => config_cmd::run(cli.config.as_deref(), c),
+        Some(Command::Models(m)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            models::run(&cfg, cli.provider.as_deref(), &m).await
+        }
+        Some(Command::Ask(a)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            ask::run(&cfg, cli.provider.as_deref(), cli.model.as_deref(), a).await
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! `grokpair models`: the provider's model list beside the built-in catalog.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{pick_provider, Failure, ModelsArgs, EXIT_OK};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::session::catalog::{normalize, usd_to_ticks, Prices, ReasoningMode};
+
+#[derive(Debug, Serialize)]
+struct Row {
+    id: String,
+    context_window: Option<u64>,
+    /// USD per 1M tokens.
+    input: Option<f64>,
+    cached_input: Option<f64>,
+    output: Option<f64>,
+    reasoning: Option<ReasoningMode>,
+    reasoning_effort: Option<bool>,
+    /// "server", "built-in" or "server+built-in"; prices from the server are marked.
+    source: String,
+}
+
+fn usd(ticks: u64) -> f64 {
+    ticks as f64 / 1e10
+}
+
+/// Prices from xAI's /language-models: USD cents per 100M tokens.
+fn language_model_prices(v: &Value) -> Vec<(String, Vec<String>, Prices)> {
+    let cents = |m: &Value, k: &str| m.get(k).and_then(Value::as_f64);
+    v.get("models")
+        .and_then(Value::as_array)
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| {
+                    let id = m.get("id")?.as_str()?.to_string();
+                    let aliases = m
+                        .get("aliases")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                        .unwrap_or_default();
+                    let input = cents(m, "prompt_text_token_price")?;
+                    let output = cents(m, "completion_text_token_price")?;
+                    let cached = cents(m, "cached_prompt_text_token_price").unwrap_or(input);
+                    // cents per 100M tokens ÷ 10,000 = USD per 1M tokens
+                    let p = Prices {
+                        input: usd_to_ticks(input / 10_000.0),
+                        cached: usd_to_ticks(cached / 10_000.0),
+                        output: usd_to_ticks(output / 10_000.0),
+                    };
+                    Some((id, aliases, p))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub async fn run(cfg: &Config, provider_flag: Option<&str>, args: &ModelsArgs) -> Result<i32, Failure> {
+    let provider = pick_provider(cfg, provider_flag)?;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut note = None;
+    let has_key = !provider.needs_key() || provider.api_key().is_some();
+    if !args.offline && has_key {
+        let engine = Engine::new(cfg, provider).map_err(|e| Failure::Provider(e.to_string()))?;
+        let list = engine
+            .client
+            .get_json("models")
+            .await
+            .map_err(|e| Failure::Provider(format!("{}: {e}", provider.name)))?;
+        let priced = if provider.dialect == crate::api::Dialect::Xai {
+            match engine.client.get_json("language-models").await {
+                Ok(v) => language_model_prices(&v),
+                Err(e) => {
+                    note = Some(format!("prices from /language-models unavailable: {e}"));
+                    Vec::new()
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        for m in list.get("data").and_then(Value::as_array).into_iter().flatten() {
+            let Some(id) = m.get("id").and_then(Value::as_str) else { continue };
+            let info = cfg.catalog.find(id);
+            let served = priced
+                .iter()
+                .find(|(pid, al, _)| pid == id || al.iter().any(|a| a == id))
+                .map(|(_, _, p)| *p);
+            let prices = served.or(info.and_then(|i| i.prices));
+            rows.push(Row {
+                id: id.to_string(),
+                context_window: info.map(|i| i.context_window),
+                input: prices.map(|p| usd(p.input)),
+                cached_input: prices.map(|p| usd(p.cached)),
+                output: prices.map(|p| usd(p.output)),
+                reasoning: info.map(|i| i.reasoning),
+                reasoning_effort: info.map(|i| i.reasoning_effort),
+                source: match (info.is_some(), served.is_some()) {
+                    (true, true) => "server (prices) + built-in".into(),
+                    (true, false) => "server + built-in".into(),
+                    (false, true) => "server (prices)".into(),
+                    (false, false) => "server".into(),
+                },
+            });
+        }
+    } else if !has_key {
+        note = Some(format!(
+            "no API key for {}: showing the built-in catalog only",
+            provider.name
+        ));
+    }
+    for info in cfg.catalog.all() {
+        if info.id == crate::session::catalog::DEFAULT_ID {
+            continue;
+        }
+        let listed = rows.iter().any(|r| {
+            let n = normalize(&r.id);
+            n == info.id || info.aliases.contains(&n)
+        });
+        if listed {
+            continue;
+        }
+        rows.push(Row {
+            id: info.id.clone(),
+            context_window: Some(info.context_window),
+            input: info.prices.map(|p| usd(p.input)),
+            cached_input: info.prices.map(|p| usd(p.cached)),
+            output: info.prices.map(|p| usd(p.output)),
+            reasoning: Some(info.reasoning),
+            reasoning_effort: Some(info.reasoning_effort),
+            source: "built-in".into(),
+        });
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"provider": provider.name, "models": rows, "note": note})
+        );
+        return Ok(EXIT_OK);
+    }
+    let fmt_p = |p: Option<f64>| p.map(|p| format!("{p:.3}")).unwrap_or_else(|| "—".into());
+    let table: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.id.clone(),
+                r.context_window.map(|c| c.to_string()).unwrap_or_else(|| "—".into()),
+                fmt_p(r.input),
+                fmt_p(r.cached_input),
+                fmt_p(r.output),
+                r.reasoning
+                    .map(|m| match m {
+                        ReasoningMode::Text => "text",
+                        ReasoningMode::Hidden => "hidden",
+                        ReasoningMode::None => "none",
+                    })
+                    .unwrap_or("?")
+                    .to_string(),
+                match r.reasoning_effort {
+                    Some(true) => "yes".into(),
+                    Some(false) => "no".into(),
+                    None => "?".into(),
+                },
+                r.source.clone(),
+            ]
+        })
+        .collect();
+    let header = ["MODEL", "CONTEXT", "IN $/1M", "CACHED", "OUT $/1M", "REASONING", "EFFORT", "SOURCE"];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &table {
+        for (w, c) in widths.iter_mut().zip(row.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    println!("provider: {} ({})", provider.name, provider.base_url);
+    println!("{}", line(header.to_vec()));
+    for row in &table {
+        println!("{}", line(row.iter().map(String::as_str).collect()));
+    }
+    if let Some(n) = note {
+        eprintln!("note: {n}");
+    }
+    Ok(EXIT_OK)
+}

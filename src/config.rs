@@ -1,0 +1,664 @@
+//! Configuration: a TOML file (optional), provider presets, and model overrides.
+//! Errors name the file, the line and the key.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::api::{error::mask_secret, Dialect, Endpoint, NetPolicy};
+use crate::session::catalog::{Catalog, ModelOverride};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub path: Option<PathBuf>,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config error")?;
+        if let Some(p) = &self.path {
+            write!(f, " in {}", p.display())?;
+            if let Some(l) = self.line {
+                write!(f, ":{l}")?;
+            }
+        }
+        if let Some(k) = &self.key {
+            write!(f, ": key `{k}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    provider: Option<String>,
+    model: Option<String>,
+    system: Option<String>,
+    theme: Option<String>,
+    network: Option<NetworkFile>,
+    #[serde(default)]
+    providers: BTreeMap<String, ProviderFile>,
+    #[serde(default)]
+    models: BTreeMap<String, ModelOverride>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetworkFile {
+    connect_timeout_secs: Option<f64>,
+    idle_timeout_secs: Option<f64>,
+    max_retries: Option<u32>,
+    retry_base_ms: Option<u64>,
+    retry_max_ms: Option<u64>,
+    retry_after_max_secs: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProviderFile {
+    base_url: Option<String>,
+    api_key_env: Option<String>,
+    api_key: Option<String>,
+    model: Option<String>,
+    headers: Option<BTreeMap<String, String>>,
+    dialect: Option<Dialect>,
+    completion_includes_reasoning: Option<bool>,
+    echo_reasoning: Option<bool>,
+    free: Option<bool>,
+}
+
+/// A provider after presets and the config file are merged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provider {
+    pub name: String,
+    pub base_url: String,
+    pub api_key_env: Option<String>,
+    /// A key written in the config file (the environment variable wins over it).
+    pub api_key_inline: Option<String>,
+    /// The model used when none is asked for; `None` means "ask the server" (local servers).
+    pub model: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub dialect: Dialect,
+    /// Whether this provider's `completion_tokens` counts reasoning tokens, when the usage
+    /// numbers themselves do not tell.
+    pub completion_includes_reasoning: bool,
+    /// Overrides the model's own setting for echoing reasoning back.
+    pub echo_reasoning: Option<bool>,
+    /// A local server: no cost.
+    pub free: bool,
+}
+
+/// Where a provider's key comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeySource {
+    Env(String),
+    ConfigFile,
+    None,
+}
+
+impl Provider {
+    pub fn api_key(&self) -> Option<String> {
+        self.api_key_env
+            .as_ref()
+            .and_then(|e| std::env::var(e).ok())
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| k.trim().to_string())
+            .or_else(|| self.api_key_inline.clone())
+    }
+
+    pub fn key_source(&self) -> KeySource {
+        if let Some(e) = &self.api_key_env {
+            if std::env::var(e).is_ok_and(|k| !k.trim().is_empty()) {
+                return KeySource::Env(e.clone());
+            }
+        }
+        if self.api_key_inline.is_some() {
+            KeySource::ConfigFile
+        } else {
+            KeySource::None
+        }
+    }
+
+    /// Whether requests need a key at all (local servers do not).
+    pub fn needs_key(&self) -> bool {
+        self.api_key_env.is_some() || self.api_key_inline.is_some()
+    }
+
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            name: self.name.clone(),
+            base_url: self.base_url.clone(),
+            api_key: self.api_key(),
+            api_key_env: self.api_key_env.clone(),
+            headers: self.headers.clone(),
+            dialect: self.dialect,
+        }
+    }
+}
+
+fn preset(name: &str) -> Option<Provider> {
+    let p = |base: &str, env: Option<&str>, model: Option<&str>, dialect, includes, free| Provider {
+        name: name.to_string(),
+        base_url: base.to_string(),
+        api_key_env: env.map(Into::into),
+        api_key_inline: None,
+        model: model.map(Into::into),
+        headers: Vec::new(),
+        dialect,
+        completion_includes_reasoning: includes,
+        echo_reasoning: None,
+        free,
+    };
+    Some(match name {
+        "xai" => p(
+            "https://api.x.ai/v1",
+            Some("XAI_API_KEY"),
+            Some("grok-code-fast-1"),
+            Dialect::Xai,
+            false,
+            false,
+        ),
+        "aimlapi" => p(
+            "https://api.aimlapi.com/v1",
+            Some("AIMLAPI_API_KEY"),
+            Some("x-ai/grok-code-fast-1"),
+            Dialect::Generic,
+            true,
+            false,
+        ),
+        "openrouter" => p(
+            "https://openrouter.ai/api/v1",
+            Some("OPENROUTER_API_KEY"),
+            Some("x-ai/grok-code-fast-1"),
+            Dialect::OpenRouter,
+            true,
+            false,
+        ),
+        "local" => {
+            let mut l = p(
+                "http://127.0.0.1:8080/v1",
+                None,
+                None,
+                Dialect::Generic,
+                true,
+                true,
+            );
+            // llama.cpp's chat templates read reasoning_content back.
+            l.echo_reasoning = Some(true);
+            l
+        }
+        _ => return None,
+    })
+}
+
+pub const PRESETS: &[&str] = &["xai", "aimlapi", "openrouter", "local"];
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file that was read, if any.
+    pub path: Option<PathBuf>,
+    pub provider: String,
+    pub model: Option<String>,
+    pub system: Option<String>,
+    pub theme: Option<String>,
+    pub net: NetPolicy,
+    pub providers: BTreeMap<String, Provider>,
+    pub catalog: Catalog,
+    pub model_overrides: BTreeMap<String, ModelOverride>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let providers = PRESETS
+            .iter()
+            .map(|n| (n.to_string(), preset(n).expect("preset")))
+            .collect();
+        Config {
+            path: None,
+            provider: "xai".into(),
+            model: None,
+            system: None,
+            theme: None,
+            net: NetPolicy::default(),
+            providers,
+            catalog: Catalog::default(),
+            model_overrides: BTreeMap::new(),
+        }
+    }
+}
+
+/// The default config file location (Linux: `~/.config/grokpair/config.toml`).
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "grokpair").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Which file to read: `--config`, then `GROKPAIR_CONFIG`, then the default location.
+/// The bool says whether the file was named explicitly (then it must exist).
+pub fn resolve_path(flag: Option<&Path>) -> Option<(PathBuf, bool)> {
+    if let Some(p) = flag {
+        return Some((p.to_path_buf(), true));
+    }
+    if let Some(p) = std::env::var_os("GROKPAIR_CONFIG").filter(|p| !p.is_empty()) {
+        return Some((PathBuf::from(p), true));
+    }
+    default_path().map(|p| (p, false))
+}
+
+impl Config {
+    /// Loads the config from `--config`/`GROKPAIR_CONFIG`/the default path. A missing default
+    /// file is fine; a missing named file is an error.
+    pub fn load(flag: Option<&Path>) -> Result<Config, ConfigError> {
+        match resolve_path(flag) {
+            None => Ok(Config::default()),
+            Some((path, explicit)) => match std::fs::read_to_string(&path) {
+                Ok(text) => Config::parse(&text, Some(&path)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                    Ok(Config::default())
+                }
+                Err(e) => Err(ConfigError {
+                    path: Some(path),
+                    line: None,
+                    key: None,
+                    message: format!("cannot read: {e}"),
+                }),
+            },
+        }
+    }
+
+    pub fn parse(text: &str, path: Option<&Path>) -> Result<Config, ConfigError> {
+        let err = |line, key: Option<String>, message: String| ConfigError {
+            path: path.map(Path::to_path_buf),
+            line,
+            key,
+            message,
+        };
+        let de = toml::Deserializer::new(text);
+        let file: ConfigFile = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            let line = inner
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let key = (key != "." && !key.is_empty()).then_some(key);
+            let line = line.or_else(|| key.as_deref().and_then(|k| locate_dotted(text, k)));
+            err(line, key, inner.message().trim().to_string())
+        })?;
+        let mut cfg = Config {
+            path: path.map(Path::to_path_buf),
+            ..Config::default()
+        };
+        let at = |table: &[&str], key: &str| locate(text, table, key);
+        if let Some(n) = file.network {
+            let secs = |v: Option<f64>, key: &str, d: Duration| -> Result<Duration, ConfigError> {
+                match v {
+                    None => Ok(d),
+                    Some(s) if s.is_finite() && s > 0.0 && s < 86_400.0 => {
+                        Ok(Duration::from_secs_f64(s))
+                    }
+                    Some(s) => Err(err(
+                        at(&["network"], key),
+                        Some(format!("network.{key}")),
+                        format!("must be a number of seconds above 0, got {s}"),
+                    )),
+                }
+            };
+            let net = &mut cfg.net;
+            net.connect_timeout = secs(n.connect_timeout_secs, "connect_timeout_secs", net.connect_timeout)?;
+            net.idle_timeout = secs(n.idle_timeout_secs, "idle_timeout_secs", net.idle_timeout)?;
+            net.retry_after_max =
+                secs(n.retry_after_max_secs, "retry_after_max_secs", net.retry_after_max)?;
+            if let Some(r) = n.max_retries {
+                if r > 20 {
+                    return Err(err(
+                        at(&["network"], "max_retries"),
+                        Some("network.max_retries".into()),
+                        format!("at most 20, got {r}"),
+                    ));
+                }
+                net.max_retries = r;
+            }
+            if let Some(b) = n.retry_base_ms {
+                net.retry_base = Duration::from_millis(b);
+            }
+            if let Some(m) = n.retry_max_ms {
+                net.retry_max = Duration::from_millis(m);
+            }
+        }
+        for (name, pf) in file.providers {
+            let table = ["providers", name.as_str()];
+            let mut p = match (preset(&name), &pf.base_url) {
+                (Some(p), _) => p,
+                (None, Some(_)) => Provider {
+                    name: name.clone(),
+                    base_url: String::new(),
+                    api_key_env: None,
+                    api_key_inline: None,
+                    model: None,
+                    headers: Vec::new(),
+                    dialect: Dialect::Generic,
+                    completion_includes_reasoning: true,
+                    echo_reasoning: None,
+                    free: false,
+                },
+                (None, None) => {
+                    return Err(err(
+                        locate_table(text, &table),
+                        Some(format!("providers.{name}.base_url")),
+                        format!(
+                            "`{name}` is not a preset ({}), so it needs a base_url",
+                            PRESETS.join(", ")
+                        ),
+                    ))
+                }
+            };
+            if let Some(u) = pf.base_url {
+                let u = u.trim().trim_end_matches('/').to_string();
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(err(
+                        at(&table, "base_url"),
+                        Some(format!("providers.{name}.base_url")),
+                        format!("must start with http:// or https://, got {u:?}"),
+                    ));
+                }
+                p.base_url = u;
+            }
+            if let Some(e) = pf.api_key_env {
+                p.api_key_env = Some(e).filter(|e| !e.is_empty());
+            }
+            if let Some(k) = pf.api_key {
+                p.api_key_inline = Some(k).filter(|k| !k.is_empty());
+            }
+            if pf.model.is_some() {
+                p.model = pf.model;
+            }
+            if let Some(h) = pf.headers {
+                p.headers = h.into_iter().collect();
+            }
+            if let Some(d) = pf.dialect {
+                p.dialect = d;
+            }
+            if let Some(i) = pf.completion_includes_reasoning {
+                p.completion_includes_reasoning = i;
+            }
+            if pf.echo_reasoning.is_some() {
+                p.echo_reasoning = pf.echo_reasoning;
+            }
+            if let Some(f) = pf.free {
+                p.free = f;
+            }
+            cfg.providers.insert(name, p);
+        }
+        for (id, o) in &file.models {
+            for (k, v) in [("input", o.input), ("cached_input", o.cached_input), ("output", o.output)] {
+                if let Some(v) = v {
+                    if !(v.is_finite() && v >= 0.0) {
+                        return Err(err(
+                            at(&["models", id], k),
+                            Some(format!("models.{id}.{k}")),
+                            format!("a price in USD per 1M tokens must be 0 or more, got {v}"),
+                        ));
+                    }
+                }
+            }
+        }
+        cfg.catalog = Catalog::with_overrides(&file.models);
+        cfg.model_overrides = file.models;
+        if let Some(p) = file.provider {
+            if !cfg.providers.contains_key(&p) {
+                return Err(err(
+                    at(&[], "provider"),
+                    Some("provider".into()),
+                    format!(
+                        "unknown provider `{p}` (known: {})",
+                        cfg.providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            cfg.provider = p;
+        }
+        cfg.model = file.model;
+        cfg.system = file.system;
+        cfg.theme = file.theme;
+        Ok(cfg)
+    }
+
+    pub fn provider(&self, name: &str) -> Result<&Provider, ConfigError> {
+        self.providers.get(name).ok_or_else(|| ConfigError {
+            path: self.path.clone(),
+            line: None,
+            key: None,
+            message: format!(
+                "unknown provider `{name}` (known: {}; add one under [providers.{name}])",
+                self.providers.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+
+    /// The effective configuration as TOML, keys masked.
+    pub fn show(&self) -> String {
+        let mut s = String::new();
+        let q = |v: &str| toml::Value::String(v.to_string()).to_string();
+        s.push_str(&format!(
+            "# effective configuration (file: {})\n",
+            self.path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "none, built-in defaults".into())
+        ));
+        s.push_str(&format!("provider = {}\n", q(&self.provider)));
+        if let Some(m) = &self.model {
+            s.push_str(&format!("model = {}\n", q(m)));
+        }
+        if let Some(m) = &self.system {
+            s.push_str(&format!("system = {}\n", q(m)));
+        }
+        if let Some(t) = &self.theme {
+            s.push_str(&format!("theme = {}\n", q(t)));
+        }
+        let n = &self.net;
+        s.push_str(&format!(
+            "\n[network]\nconnect_timeout_secs = {}\nidle_timeout_secs = {}\nmax_retries = {}\nretry_base_ms = {}\nretry_max_ms = {}\nretry_after_max_secs = {}\n",
+            n.connect_timeout.as_secs_f64(),
+            n.idle_timeout.as_secs_f64(),
+            n.max_retries,
+            n.retry_base.as_millis(),
+            n.retry_max.as_millis(),
+            n.retry_after_max.as_secs_f64()
+        ));
+        for p in self.providers.values() {
+            s.push_str(&format!("\n[providers.{}]\n", p.name));
+            s.push_str(&format!("base_url = {}\n", q(&p.base_url)));
+            match &p.model {
+                Some(m) => s.push_str(&format!("model = {}\n", q(m))),
+                None => s.push_str("# model: asked from the server's /models\n"),
+            }
+            if let Some(e) = &p.api_key_env {
+                s.push_str(&format!("api_key_env = {}\n", q(e)));
+            }
+            let key = match (p.key_source(), p.api_key()) {
+                (KeySource::Env(e), Some(k)) => format!("{} (from ${e})", mask_secret(&k)),
+                (KeySource::ConfigFile, Some(k)) => format!("{} (from the config file)", mask_secret(&k)),
+                _ if p.needs_key() => "not set".into(),
+                _ => "not needed".into(),
+            };
+            s.push_str(&format!("# api key: {key}\n"));
+            s.push_str(&format!(
+                "dialect = {}\n",
+                q(match p.dialect {
+                    Dialect::Xai => "xai",
+                    Dialect::OpenRouter => "openrouter",
+                    Dialect::Generic => "generic",
+                })
+            ));
+            s.push_str(&format!(
+                "completion_includes_reasoning = {}\n",
+                p.completion_includes_reasoning
+            ));
+            if let Some(e) = p.echo_reasoning {
+                s.push_str(&format!("echo_reasoning = {e}\n"));
+            }
+            if p.free {
+                s.push_str("free = true\n");
+            }
+            for (k, v) in &p.headers {
+                // Header values can be credentials too.
+                s.push_str(&format!("headers.{} = {}\n", q(k), q(&mask_secret(v))));
+            }
+        }
+        for (id, _) in &self.model_overrides {
+            let m = self.catalog.lookup(id);
+            s.push_str(&format!("\n[models.{}]\ncontext_window = {}\n", q(id), m.context_window));
+            if let Some(p) = m.prices {
+                s.push_str(&format!(
+                    "input = {}\ncached_input = {}\noutput = {}\n",
+                    p.input as f64 / 1e10,
+                    p.cached as f64 / 1e10,
+                    p.output as f64 / 1e10
+                ));
+            }
+        }
+        s
+    }
+}
+
+/// Line of `key = …` inside `[table]` (empty table: top level).
+pub fn locate(text: &str, table: &[&str], key: &str) -> Option<usize> {
+    let mut current: Vec<String> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = parse_header(t);
+            continue;
+        }
+        if current.iter().map(String::as_str).eq(table.iter().copied()) {
+            let k = t.split('=').next().unwrap_or("").trim().trim_matches('"');
+            if k == key {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
+}
+
+fn locate_table(text: &str, table: &[&str]) -> Option<usize> {
+    text.lines().position(|l| {
+        let t = l.trim();
+        t.starts_with('[') && parse_header(t).iter().map(String::as_str).eq(table.iter().copied())
+    })
+    .map(|i| i + 1)
+}
+
+fn locate_dotted(text: &str, dotted: &str) -> Option<usize> {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    let (key, table) = parts.split_last()?;
+    locate(text, table, key).or_else(|| locate_table(text, &parts))
+}
+
+fn parse_header(t: &str) -> Vec<String> {
+    let inner = t.trim_start_matches('[').trim_end_matches(']');
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in inner.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => out.push(std::mem::take(&mut cur).trim().to_string()),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur.trim().to_string());
+    out
+}
+
+/// The commented default written by `grokpair config init`.
+pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.default.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_file_means_presets() {
+        let c = Config::parse("", None).unwrap();
+        assert_eq!(c.provider, "xai");
+        assert_eq!(c.providers["xai"].base_url, "https://api.x.ai/v1");
+        assert_eq!(c.providers["local"].base_url, "http://127.0.0.1:8080/v1");
+        assert!(c.providers["local"].free);
+    }
+
+    #[test]
+    fn default_template_parses() {
+        Config::parse(DEFAULT_CONFIG, None).unwrap();
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let text = "provider = \"xai\"\n\n[providers.xai]\nbase_url = \"https://x\"\nbsae_url = \"y\"\n";
+        let e = Config::parse(text, Some(Path::new("/tmp/c.toml"))).unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert!(e.message.contains("unknown field `bsae_url`"), "{e}");
+        assert!(e.to_string().starts_with("config error in /tmp/c.toml:5: key `providers.xai"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_key() {
+        let text = "[network]\nmax_retries = \"three\"\n";
+        let e = Config::parse(text, Some(Path::new("c.toml"))).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("network.max_retries"));
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn semantic_errors_locate_key() {
+        let text = "provider = \"nope\"\n";
+        let e = Config::parse(text, None).unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(1), Some("provider")));
+        let text = "[providers.mine]\nmodel = \"m\"\n";
+        let e = Config::parse(text, None).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("needs a base_url"));
+        let text = "[providers.\"my.srv\"]\nbase_url = \"ftp://x\"\n";
+        let e = Config::parse(text, None).unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn custom_provider_and_overrides() {
+        let text = r#"
+provider = "vllm"
+[providers.vllm]
+base_url = "http://127.0.0.1:8000/v1/"
+api_key_env = "VLLM_KEY"
+headers = { "X-Team" = "abc" }
+[providers.xai]
+model = "grok-3-mini"
+[models."grok-3-mini"]
+output = 0.6
+"#;
+        let c = Config::parse(text, None).unwrap();
+        let v = &c.providers["vllm"];
+        assert_eq!(v.base_url, "http://127.0.0.1:8000/v1");
+        assert_eq!(v.headers, vec![("X-Team".to_string(), "abc".to_string())]);
+        assert_eq!(c.providers["xai"].model.as_deref(), Some("grok-3-mini"));
+        assert_eq!(c.providers["xai"].base_url, "https://api.x.ai/v1");
+        assert_eq!(c.catalog.lookup("grok-3-mini").prices.unwrap().output, 6_000_000_000);
+    }
+
+    #[test]
+    fn show_masks_inline_keys() {
+        let text = "[providers.xai]\napi_key = \"xai-SECRETSECRETSECRET1234\"\napi_key_env = \"GP_TEST_UNSET_VAR\"\n";
+        let c = Config::parse(text, None).unwrap();
+        let s = c.show();
+        assert!(!s.contains("SECRETSECRET"));
+        assert!(s.contains("xai-…1234 (from the config file)"));
+    }
+}

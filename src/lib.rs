@@ -1,0 +1,9 @@
+//! grokpair: a terminal pair-programming client for xAI Grok and OpenAI-compatible servers.
+//!
+//! Data flows one way: `api` (protocol) → `session` (accounting) → front ends (`cli`).
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod session;

@@ -1,0 +1,13 @@
+//! Conversation model, model catalog, pricing and per-turn accounting. No terminal here.
+
+pub mod catalog;
+pub mod conversation;
+pub mod pricing;
+pub mod turn;
+
+pub use catalog::{Catalog, ModelInfo, ReasoningMode};
+pub use conversation::Conversation;
+pub use pricing::{cost_of, format_usd, Cost, CostSource};
+pub use turn::{Metrics, Turn, TurnState};
+pub mod report;
+pub use report::TurnReport;

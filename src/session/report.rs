@@ -1,0 +1,154 @@
+//! A finished (or running) turn's figures in one place: what the status bar, the headless
+//! summary line and the JSON summary all show.
+
+use serde::Serialize;
+use std::time::Duration;
+
+use super::catalog::Catalog;
+use super::pricing::{cost_of, format_usd, Cost, CostSource};
+use super::turn::{Turn, TurnState};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TurnReport {
+    pub provider: String,
+    pub asked_model: String,
+    pub served_model: Option<String>,
+    pub state: TurnState,
+    pub finish_reason: Option<String>,
+    pub ttft_ms: Option<u64>,
+    pub reasoning_ms: Option<u64>,
+    pub answer_ms: Option<u64>,
+    pub tokens_per_sec: Option<f64>,
+    pub prompt_tokens: Option<u64>,
+    pub cached_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    pub reasoning_tokens: u64,
+    /// Everything billed at the output price (answer + reasoning).
+    pub output_tokens: u64,
+    pub tokens_estimated: bool,
+    pub cost: Option<Cost>,
+    pub context_window: u64,
+    pub context_used_pct: Option<f64>,
+    pub retries: u32,
+    pub error: Option<String>,
+}
+
+fn ms(d: Option<Duration>) -> Option<u64> {
+    d.map(|d| d.as_millis() as u64)
+}
+
+impl TurnReport {
+    pub fn new(
+        turn: &Turn,
+        now: Duration,
+        provider: &str,
+        catalog: &Catalog,
+        includes_reasoning: bool,
+        free: bool,
+    ) -> Self {
+        let m = turn.metrics(now, includes_reasoning);
+        let info = catalog.for_turn(turn.served_model.as_deref(), &turn.asked_model);
+        let u = turn.usage.as_ref();
+        let cost = u.map(|u| cost_of(u, info, includes_reasoning, free));
+        let context_used_pct = u.map(|u| {
+            let used = u.prompt_tokens + m.output_tokens;
+            used as f64 * 100.0 / info.context_window.max(1) as f64
+        });
+        TurnReport {
+            provider: provider.to_string(),
+            asked_model: turn.asked_model.clone(),
+            served_model: turn.served_model.clone(),
+            state: turn.state,
+            finish_reason: turn.finish_reason.clone(),
+            ttft_ms: ms(m.ttft),
+            reasoning_ms: ms(m.reasoning_time),
+            answer_ms: ms(m.answer_time),
+            tokens_per_sec: m.tokens_per_sec,
+            prompt_tokens: u.map(|u| u.prompt_tokens),
+            cached_tokens: u.map(|u| u.cached()),
+            completion_tokens: u.map(|u| u.completion_tokens),
+            reasoning_tokens: m.reasoning_tokens,
+            output_tokens: m.output_tokens,
+            tokens_estimated: m.tokens_estimated,
+            cost,
+            context_window: info.context_window,
+            context_used_pct,
+            retries: turn.retries,
+            error: turn.error.as_ref().map(|e| e.to_string()),
+        }
+    }
+
+    /// The model label: `asked → served` when the provider substituted another model.
+    pub fn model_label(&self) -> String {
+        match &self.served_model {
+            Some(s)
+                if super::catalog::normalize(s) != super::catalog::normalize(&self.asked_model) =>
+            {
+                format!("{} → {s}", self.asked_model)
+            }
+            Some(s) => s.clone(),
+            None => self.asked_model.clone(),
+        }
+    }
+
+    /// One line: model, timing, tokens, cost and cache savings.
+    pub fn summary_line(&self) -> String {
+        let mut parts = vec![self.model_label()];
+        match self.state {
+            TurnState::Cancelled => parts.push("cancelled".into()),
+            TurnState::Failed => parts.push("failed".into()),
+            _ => {}
+        }
+        if let Some(t) = self.ttft_ms {
+            parts.push(format!("ttft {:.2}s", t as f64 / 1000.0));
+        }
+        if let Some(r) = self.reasoning_ms.filter(|_| self.reasoning_tokens > 0) {
+            parts.push(format!("thought {:.1}s", r as f64 / 1000.0));
+        }
+        if let Some(tps) = self.tokens_per_sec {
+            parts.push(format!("{tps:.0} tok/s"));
+        }
+        if let Some(p) = self.prompt_tokens {
+            let cached = self.cached_tokens.unwrap_or(0);
+            if cached > 0 {
+                parts.push(format!("prompt {p} ({cached} cached)"));
+            } else {
+                parts.push(format!("prompt {p}"));
+            }
+        }
+        let approx = if self.tokens_estimated { "~" } else { "" };
+        let answer = self.output_tokens.saturating_sub(self.reasoning_tokens);
+        if self.reasoning_tokens > 0 {
+            parts.push(format!(
+                "out {approx}{answer} + {approx}{} reasoning",
+                self.reasoning_tokens
+            ));
+        } else {
+            parts.push(format!("out {approx}{answer}"));
+        }
+        match &self.cost {
+            Some(c) => {
+                match (c.source, c.total_ticks) {
+                    (CostSource::Free, _) => parts.push("free (local)".into()),
+                    (_, Some(t)) => parts.push(format_usd(t)),
+                    (_, None) => parts.push("cost unknown".into()),
+                }
+                if let (Some(s), Some(pct)) = (c.savings_ticks, c.savings_pct()) {
+                    if s > 0 {
+                        parts.push(format!("cache saved {} ({pct:.0}%)", format_usd(s)));
+                    }
+                }
+            }
+            None if self.state == TurnState::Done => parts.push("no usage reported".into()),
+            None => {}
+        }
+        if self.retries > 0 {
+            parts.push(format!(
+                "{} retr{}",
+                self.retries,
+                if self.retries == 1 { "y" } else { "ies" }
+            ));
+        }
+        parts.join(" · ")
+    }
+}
