@@ -1,0 +1,306 @@
+//! A scripted OpenAI-compatible HTTP server on 127.0.0.1 for tests, benchmarks and offline demos:
+//! real sockets, real chunked transfer encoding and SSE framing, and faults on demand
+//! (resets, stalls, delays, error bodies).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One piece of a scripted response body.
+#[derive(Debug, Clone)]
+pub enum Part {
+    /// Written as one HTTP chunk and flushed.
+    Bytes(Vec<u8>),
+    Sleep(Duration),
+    /// Abort the connection with a TCP reset.
+    Reset,
+    /// Keep the connection open and send nothing more.
+    Stall,
+}
+
+/// A scripted response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub parts: Vec<Part>,
+    /// Wait this long before sending the status line.
+    pub delay_headers: Option<Duration>,
+    /// Never answer at all (accept, read the request, then hold the connection).
+    pub no_response: bool,
+}
+
+impl Reply {
+    pub fn new(status: u16, content_type: &str) -> Self {
+        Reply {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            parts: Vec::new(),
+            delay_headers: None,
+            no_response: false,
+        }
+    }
+
+    /// An SSE body sent in one chunk.
+    pub fn sse(body: impl AsRef<[u8]>) -> Self {
+        Self::new(200, "text/event-stream").part(Part::Bytes(body.as_ref().to_vec()))
+    }
+
+    /// An SSE body cut into pieces of `size` bytes, each its own HTTP chunk.
+    pub fn sse_split(body: impl AsRef<[u8]>, size: usize) -> Self {
+        let mut r = Self::new(200, "text/event-stream");
+        for c in body.as_ref().chunks(size.max(1)) {
+            r.parts.push(Part::Bytes(c.to_vec()));
+        }
+        r
+    }
+
+    /// SSE events spaced `gap` apart (one chunk per event).
+    pub fn sse_paced(body: impl AsRef<[u8]>, gap: Duration) -> Self {
+        let text = String::from_utf8_lossy(body.as_ref()).into_owned();
+        let mut r = Self::new(200, "text/event-stream");
+        for ev in text.split_inclusive("\n\n") {
+            r.parts.push(Part::Bytes(ev.as_bytes().to_vec()));
+            r.parts.push(Part::Sleep(gap));
+        }
+        r
+    }
+
+    pub fn json(status: u16, body: &str) -> Self {
+        Self::new(status, "application/json").part(Part::Bytes(body.as_bytes().to_vec()))
+    }
+
+    pub fn part(mut self, p: Part) -> Self {
+        self.parts.push(p);
+        self
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn silent() -> Self {
+        Reply {
+            no_response: true,
+            ..Self::new(200, "text/event-stream")
+        }
+    }
+}
+
+/// A request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+type Router = Arc<dyn Fn(&Recorded) -> Option<Reply> + Send + Sync>;
+
+struct State {
+    queue: VecDeque<Reply>,
+    requests: Vec<Recorded>,
+    router: Option<Router>,
+}
+
+pub struct FakeServer {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeServer {
+    pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    pub async fn start_on(addr: &str) -> Self {
+        let listener = TcpListener::bind(addr).await.expect("bind fake server");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State {
+            queue: VecDeque::new(),
+            requests: Vec::new(),
+            router: None,
+        }));
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else {
+                    continue;
+                };
+                let st = st.clone();
+                tokio::spawn(async move {
+                    let _ = serve(sock, st).await;
+                });
+            }
+        });
+        FakeServer { addr, state, task }
+    }
+
+    /// `http://127.0.0.1:PORT/v1`
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Queues a reply for the next request (replies are used in order).
+    pub fn push(&self, r: Reply) {
+        self.state.lock().unwrap().queue.push_back(r);
+    }
+
+    /// Answers requests the queue has nothing for (e.g. per model name).
+    pub fn route(&self, f: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static) {
+        self.state.lock().unwrap().router = Some(Arc::new(f));
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap().requests.clone()
+    }
+}
+
+async fn read_request(sock: &mut TcpStream) -> std::io::Result<Option<Recorded>> {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = sock.read(&mut tmp).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut rl = lines.next().unwrap_or("").split_whitespace();
+    let method = rl.next().unwrap_or("").to_string();
+    let path = rl.next().unwrap_or("").to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        let n = sock.read(&mut tmp).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&tmp[..n]);
+    }
+    Ok(Some(Recorded {
+        method,
+        path,
+        headers,
+        body,
+    }))
+}
+
+async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()> {
+    sock.set_nodelay(true)?;
+    let Some(req) = read_request(&mut sock).await? else {
+        return Ok(());
+    };
+    let reply = {
+        let mut s = st.lock().unwrap();
+        s.requests.push(req.clone());
+        match s.queue.pop_front() {
+            Some(r) => r,
+            None => s
+                .router
+                .as_ref()
+                .and_then(|f| f(&req))
+                .unwrap_or_else(|| {
+                    Reply::json(
+                        500,
+                        r#"{"error":{"message":"fake server: no scripted reply"}}"#,
+                    )
+                }),
+        }
+    };
+    if reply.no_response {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        return Ok(());
+    }
+    if let Some(d) = reply.delay_headers {
+        tokio::time::sleep(d).await;
+    }
+    let reason = match reply.status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    let mut head = format!("HTTP/1.1 {} {reason}\r\n", reply.status);
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    sock.write_all(head.as_bytes()).await?;
+    sock.flush().await?;
+    for part in reply.parts {
+        match part {
+            Part::Bytes(b) => {
+                if b.is_empty() {
+                    continue;
+                }
+                let mut chunk = format!("{:x}\r\n", b.len()).into_bytes();
+                chunk.extend_from_slice(&b);
+                chunk.extend_from_slice(b"\r\n");
+                sock.write_all(&chunk).await?;
+                sock.flush().await?;
+            }
+            Part::Sleep(d) => tokio::time::sleep(d).await,
+            Part::Reset => {
+                // SO_LINGER 0: close with RST instead of FIN. Deprecated because a non-zero
+                // linger blocks on drop; zero never does.
+                #[allow(deprecated)]
+                sock.set_linger(Some(Duration::ZERO))?;
+                drop(sock);
+                return Ok(());
+            }
+            Part::Stall => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return Ok(());
+            }
+        }
+    }
+    sock.write_all(b"0\r\n\r\n").await?;
+    sock.flush().await?;
+    let _ = sock.shutdown().await;
+    Ok(())
+}
