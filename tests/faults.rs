@@ -1,0 +1,353 @@
+//! Every failure the engine must survive, against the fake server: the message shown, the
+//! partial output kept, the retries made or not made.
+
+mod common;
+
+use common::*;
+use grokpair::api::{ChatParams, ErrorKind, StreamEvent};
+use grokpair::session::{Conversation, TurnState};
+use grokpair::testing::{FakeServer, Part, Reply};
+use std::time::Duration;
+
+const REASONING: &str = "data: {\"id\":\"r\",\"model\":\"grok-code-fast-1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"reasoning_content\":\"Thinking about it\"}}]}\n\n";
+const CONTENT: &str = "data: {\"id\":\"r\",\"model\":\"grok-code-fast-1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Partial answer\"}}]}\n\n";
+const FINISH: &str = "data: {\"id\":\"r\",\"model\":\"grok-code-fast-1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: {\"id\":\"r\",\"model\":\"grok-code-fast-1\",\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":2,\"total_tokens\":12}}\n\ndata: [DONE]\n\n";
+
+fn ok_stream() -> String {
+    format!("{REASONING}{CONTENT}{FINISH}")
+}
+
+fn conv() -> Conversation {
+    let mut c = Conversation::new(None);
+    c.push_user("hello");
+    c
+}
+
+async fn run(server: &FakeServer) -> (grokpair::session::Turn, Vec<grokpair::api::TimedEvent>) {
+    let cfg = config_for(&server.base_url(), "xai", "");
+    run_turn(&cfg, "grok-code-fast-1", &conv(), &ChatParams::default()).await
+}
+
+fn retries(events: &[grokpair::api::TimedEvent]) -> usize {
+    count(events, |e| matches!(e, StreamEvent::Retrying { .. }))
+}
+
+#[tokio::test]
+async fn xai_bad_key_400_is_not_retried_and_shows_provider_message() {
+    let s = FakeServer::start().await;
+    s.push(Reply::json(400, r#"{"code":"Client specified an invalid argument","error":"Incorrect API key provided: gp***cd. You can obtain an API key from https://console.x.ai."}"#));
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Auth);
+    assert_eq!(e.status, Some(400));
+    let shown = e.to_string();
+    assert!(shown.contains("Incorrect API key provided: gp***cd."), "{shown}");
+    assert!(shown.contains("check GROKPAIR_TEST_KEY (the key in use is gp-t…abcd)"), "{shown}");
+    assert!(!shown.contains("gp-test-key-1234567890abcd"));
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+#[tokio::test]
+async fn no_credits_403_and_unknown_model_404() {
+    let s = FakeServer::start().await;
+    s.push(Reply::json(403, r#"{"code":"The caller does not have permission to execute the specified operation","error":"Your newly created teams doesn't have any credits yet. You can purchase credits on https://console.x.ai."}"#));
+    let (turn, _) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::NoCredits);
+    assert!(e.to_string().contains("doesn't have any credits yet"));
+    s.push(Reply::json(404, r#"{"code":"Some requested entity was not found","error":"The model grok-9 does not exist or your team does not have access to it."}"#));
+    let (turn, _) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::ModelNotFound);
+    assert!(e.to_string().contains("grokpair models --provider fake"));
+    assert_eq!(s.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn rate_limit_429_is_retried_honouring_retry_after() {
+    let s = FakeServer::start().await;
+    s.push(
+        Reply::json(429, r#"{"error":{"message":"Rate limit exceeded: 60 requests per minute","code":429}}"#)
+            .header("Retry-After", "0.2"),
+    );
+    s.push(Reply::sse(ok_stream()));
+    let (turn, ev) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done);
+    assert_eq!(turn.content, "Partial answer");
+    assert_eq!(s.requests().len(), 2);
+    let delay = ev
+        .iter()
+        .find_map(|e| match &e.event {
+            StreamEvent::Retrying { delay, error, .. } => {
+                assert_eq!(error.kind, ErrorKind::RateLimited);
+                Some(*delay)
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(delay, Duration::from_millis(200));
+}
+
+#[tokio::test]
+async fn spent_credits_429_is_never_retried() {
+    let s = FakeServer::start().await;
+    s.push(Reply::json(429, r#"{"code":"Some resource has been exhausted","error":"Your team has either used all available credits or reached its monthly spending limit."}"#));
+    s.push(Reply::sse(ok_stream()));
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::QuotaExhausted);
+    assert!(e.to_string().contains("not retried"));
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+#[tokio::test]
+async fn json_error_on_http_200_is_retried_then_reported() {
+    let s = FakeServer::start().await;
+    let body = r#"{"code":"The service is currently unavailable","error":"Timed out waiting for first token"}"#;
+    for _ in 0..3 {
+        s.push(Reply::json(200, body));
+    }
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Unavailable);
+    assert!(e.message.contains("Timed out waiting for first token"));
+    assert!(e.message.contains("gave up after 3 attempts"), "{}", e.message);
+    // max_retries = 2 in the test config: 3 attempts in all.
+    assert_eq!((s.requests().len(), retries(&ev)), (3, 2));
+}
+
+#[tokio::test]
+async fn server_500_then_success() {
+    let s = FakeServer::start().await;
+    s.push(Reply::json(500, r#"{"error":{"message":"internal error"}}"#));
+    s.push(Reply::sse(ok_stream()));
+    let (turn, ev) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done);
+    assert_eq!(turn.reasoning, "Thinking about it");
+    assert_eq!((s.requests().len(), retries(&ev), turn.retries), (2, 1, 1));
+}
+
+#[tokio::test]
+async fn mid_stream_error_event_keeps_output_and_is_not_retried() {
+    let s = FakeServer::start().await;
+    let err = "data: {\"id\":\"e1\",\"error\":{\"code\":502,\"message\":\"upstream provider error\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n";
+    s.push(Reply::sse(format!(": OPENROUTER PROCESSING\n\n{REASONING}{CONTENT}{err}")));
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.clone().unwrap();
+    assert_eq!(e.kind, ErrorKind::StreamError);
+    assert!(e.to_string().contains("upstream provider error (code 502)"));
+    assert_eq!(turn.reasoning, "Thinking about it");
+    assert_eq!(turn.content, "Partial answer");
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+#[tokio::test]
+async fn connection_reset_mid_stream_keeps_partial() {
+    let s = FakeServer::start().await;
+    s.push(
+        Reply::sse(format!("{REASONING}{CONTENT}"))
+            .part(Part::Sleep(Duration::from_millis(50)))
+            .part(Part::Reset),
+    );
+    let (turn, ev) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Failed);
+    let e = turn.error.unwrap();
+    assert!(
+        matches!(e.kind, ErrorKind::Network | ErrorKind::Truncated),
+        "{e:?}"
+    );
+    assert_eq!(turn.content, "Partial answer");
+    assert_eq!(turn.reasoning, "Thinking about it");
+    // Output had arrived: a retry would duplicate it.
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+#[tokio::test]
+async fn reset_before_any_output_is_retried() {
+    let s = FakeServer::start().await;
+    s.push(Reply::new(200, "text/event-stream").part(Part::Reset));
+    s.push(Reply::sse(ok_stream()));
+    let (turn, ev) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done);
+    assert_eq!((s.requests().len(), retries(&ev)), (2, 1));
+}
+
+#[tokio::test]
+async fn stall_mid_stream_ends_with_what_arrived() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(format!("{REASONING}{CONTENT}")).part(Part::Stall));
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Stalled);
+    assert_eq!(e.to_string(), "stream stalled: no data for 0.5s");
+    assert_eq!(turn.content, "Partial answer");
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+#[tokio::test]
+async fn keepalive_comments_prevent_a_stall() {
+    let s = FakeServer::start().await;
+    let mut r = Reply::sse(REASONING);
+    // 1.2 s of silence in answer tokens, broken by keep-alives every 0.3 s (idle limit 0.5 s).
+    for _ in 0..4 {
+        r = r
+            .part(Part::Sleep(Duration::from_millis(300)))
+            .part(Part::Bytes(b": keep-alive\n\n".to_vec()));
+    }
+    r = r.part(Part::Bytes(format!("{CONTENT}{FINISH}").into_bytes()));
+    s.push(r);
+    let (turn, _) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done, "{:?}", turn.error);
+    assert_eq!(turn.content, "Partial answer");
+}
+
+#[tokio::test]
+async fn no_response_headers_times_out_and_retries() {
+    let s = FakeServer::start().await;
+    s.push(Reply::silent());
+    s.push(Reply::sse(ok_stream()));
+    let (turn, ev) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done);
+    let first = ev
+        .iter()
+        .find_map(|e| match &e.event {
+            StreamEvent::Retrying { error, .. } => Some(error.kind),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(first, ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn malformed_chunk_is_skipped_with_a_notice() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(format!(
+        "{REASONING}data: {{\"choices\":[{{\"delta\":{{\"content\":\"bro\n\n{CONTENT}{FINISH}"
+    )));
+    let (turn, ev) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done);
+    assert_eq!(turn.content, "Partial answer");
+    assert_eq!(turn.notices.len(), 1);
+    assert!(turn.notices[0].contains("skipped a malformed chunk"));
+    assert_eq!(count(&ev, |e| matches!(e, StreamEvent::Notice(_))), 1);
+}
+
+#[tokio::test]
+async fn eof_without_done_or_finish_is_truncation() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(format!("{REASONING}{CONTENT}")));
+    let (turn, _) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Truncated);
+    assert_eq!(turn.content, "Partial answer");
+}
+
+#[tokio::test]
+async fn retry_after_beyond_limit_is_not_waited_for() {
+    let s = FakeServer::start().await;
+    s.push(
+        Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("Retry-After", "3600"),
+    );
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::RateLimited);
+    assert!(e.message.contains("provider asks to wait 3600s"), "{}", e.message);
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+#[tokio::test]
+async fn cancelling_keeps_what_arrived() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(format!("{REASONING}{CONTENT}")).part(Part::Stall));
+    let cfg = config_for(&s.base_url(), "xai", "");
+    let eng = engine(&cfg);
+    let mut started = eng.start(&cfg, "grok-code-fast-1", &conv(), &ChatParams::default());
+    let mut turn = grokpair::session::Turn::new("grok-code-fast-1");
+    while turn.content.is_empty() {
+        let ev = started.stream.next().await.unwrap();
+        turn.apply(&ev);
+    }
+    started.stream.cancel();
+    turn.cancel(Duration::from_millis(1));
+    // After cancel nothing more arrives, and the channel closes.
+    let rest = tokio::time::timeout(Duration::from_secs(2), async {
+        let mut n = 0;
+        while started.stream.next().await.is_some() {
+            n += 1;
+        }
+        n
+    })
+    .await
+    .expect("stream closes after cancel");
+    assert_eq!(rest, 0);
+    assert_eq!(turn.state, TurnState::Cancelled);
+    assert_eq!(turn.content, "Partial answer");
+    assert_eq!(turn.reasoning, "Thinking about it");
+}
+
+#[tokio::test]
+async fn request_shape_for_xai() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(ok_stream()));
+    let cfg = config_for(&s.base_url(), "xai", "headers = { \"X-Team\" = \"core\" }");
+    let c = conv();
+    let params = ChatParams {
+        stop: vec!["END".into()],
+        max_tokens: Some(64),
+        temperature: Some(0.3),
+        ..Default::default()
+    };
+    let (turn, ev) = run_turn(&cfg, "grok-code-fast-1", &c, &params).await;
+    assert_eq!(turn.state, TurnState::Done);
+    let req = &s.requests()[0];
+    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/v1/chat/completions"));
+    assert_eq!(req.header("authorization"), Some("Bearer gp-test-key-1234567890abcd"));
+    assert_eq!(req.header("x-grok-conv-id"), Some(c.id.as_str()));
+    assert_eq!(req.header("x-team"), Some("core"));
+    let body = req.json();
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["stream_options"]["include_usage"], true);
+    assert_eq!(body["max_completion_tokens"], 64);
+    assert!(body.get("stop").is_none(), "grok-code-fast-1 rejects stop");
+    assert_eq!(body["messages"][0]["content"], "hello");
+    // The dropped parameter is not an error; the engine reports it through StartedTurn::notice.
+    assert_eq!(count(&ev, |e| matches!(e, StreamEvent::Error(_))), 0);
+    let eng = engine(&cfg);
+    s.push(Reply::sse(ok_stream()));
+    let started = eng.start(&cfg, "grok-code-fast-1", &c, &params);
+    assert_eq!(
+        started.notice.as_deref(),
+        Some("grok-code-fast-1 does not accept stop; not sent")
+    );
+}
+
+#[tokio::test]
+async fn generic_provider_gets_no_conv_id_header() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(ok_stream()));
+    let cfg = config_for(&s.base_url(), "generic", "");
+    let (turn, _) = run_turn(&cfg, "some-model", &conv(), &ChatParams {
+        max_tokens: Some(5),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(turn.state, TurnState::Done);
+    let req = &s.requests()[0];
+    assert!(req.header("x-grok-conv-id").is_none());
+    assert_eq!(req.json()["max_tokens"], 5);
+}
+
+#[tokio::test]
+async fn event_times_are_arrival_times() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse_paced(ok_stream(), Duration::from_millis(60)));
+    let (turn, ev) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done);
+    let r = ev.iter().find(|e| matches!(e.event, StreamEvent::Reasoning(_))).unwrap().at;
+    let c = ev.iter().find(|e| matches!(e.event, StreamEvent::Content(_))).unwrap().at;
+    // One 60 ms gap separates the reasoning chunk from the content chunk.
+    assert!(c >= r + Duration::from_millis(50), "{r:?} {c:?}");
+    let m = turn.metrics(Duration::ZERO, false);
+    assert_eq!(m.ttft, Some(r));
+    assert_eq!(m.reasoning_time, Some(c - r));
+}
