@@ -145,18 +145,19 @@ impl Provider {
 }
 
 fn preset(name: &str) -> Option<Provider> {
-    let p = |base: &str, env: Option<&str>, model: Option<&str>, dialect, includes, free| Provider {
-        name: name.to_string(),
-        base_url: base.to_string(),
-        api_key_env: env.map(Into::into),
-        api_key_inline: None,
-        model: model.map(Into::into),
-        headers: Vec::new(),
-        dialect,
-        completion_includes_reasoning: includes,
-        echo_reasoning: None,
-        free,
-    };
+    let p =
+        |base: &str, env: Option<&str>, model: Option<&str>, dialect, includes, free| Provider {
+            name: name.to_string(),
+            base_url: base.to_string(),
+            api_key_env: env.map(Into::into),
+            api_key_inline: None,
+            model: model.map(Into::into),
+            headers: Vec::new(),
+            dialect,
+            completion_includes_reasoning: includes,
+            echo_reasoning: None,
+            free,
+        };
     Some(match name {
         "xai" => p(
             "https://api.x.ai/v1",
@@ -312,10 +313,17 @@ impl Config {
                 }
             };
             let net = &mut cfg.net;
-            net.connect_timeout = secs(n.connect_timeout_secs, "connect_timeout_secs", net.connect_timeout)?;
+            net.connect_timeout = secs(
+                n.connect_timeout_secs,
+                "connect_timeout_secs",
+                net.connect_timeout,
+            )?;
             net.idle_timeout = secs(n.idle_timeout_secs, "idle_timeout_secs", net.idle_timeout)?;
-            net.retry_after_max =
-                secs(n.retry_after_max_secs, "retry_after_max_secs", net.retry_after_max)?;
+            net.retry_after_max = secs(
+                n.retry_after_max_secs,
+                "retry_after_max_secs",
+                net.retry_after_max,
+            )?;
             if let Some(r) = n.max_retries {
                 if r > 20 {
                     return Err(err(
@@ -398,7 +406,11 @@ impl Config {
             cfg.providers.insert(name, p);
         }
         for (id, o) in &file.models {
-            for (k, v) in [("input", o.input), ("cached_input", o.cached_input), ("output", o.output)] {
+            for (k, v) in [
+                ("input", o.input),
+                ("cached_input", o.cached_input),
+                ("output", o.output),
+            ] {
                 if let Some(v) = v {
                     if !(v.is_finite() && v >= 0.0) {
                         return Err(err(
@@ -438,7 +450,11 @@ impl Config {
             key: None,
             message: format!(
                 "unknown provider `{name}` (known: {}; add one under [providers.{name}])",
-                self.providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                self.providers
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
     }
@@ -486,7 +502,9 @@ impl Config {
             }
             let key = match (p.key_source(), p.api_key()) {
                 (KeySource::Env(e), Some(k)) => format!("{} (from ${e})", mask_secret(&k)),
-                (KeySource::ConfigFile, Some(k)) => format!("{} (from the config file)", mask_secret(&k)),
+                (KeySource::ConfigFile, Some(k)) => {
+                    format!("{} (from the config file)", mask_secret(&k))
+                }
                 _ if p.needs_key() => "not set".into(),
                 _ => "not needed".into(),
             };
@@ -514,9 +532,13 @@ impl Config {
                 s.push_str(&format!("headers.{} = {}\n", q(k), q(&mask_secret(v))));
             }
         }
-        for (id, _) in &self.model_overrides {
+        for id in self.model_overrides.keys() {
             let m = self.catalog.lookup(id);
-            s.push_str(&format!("\n[models.{}]\ncontext_window = {}\n", q(id), m.context_window));
+            s.push_str(&format!(
+                "\n[models.{}]\ncontext_window = {}\n",
+                q(id),
+                m.context_window
+            ));
             if let Some(p) = m.prices {
                 s.push_str(&format!(
                     "input = {}\ncached_input = {}\noutput = {}\n",
@@ -550,11 +572,16 @@ pub fn locate(text: &str, table: &[&str], key: &str) -> Option<usize> {
 }
 
 fn locate_table(text: &str, table: &[&str]) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim();
-        t.starts_with('[') && parse_header(t).iter().map(String::as_str).eq(table.iter().copied())
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim();
+            t.starts_with('[')
+                && parse_header(t)
+                    .iter()
+                    .map(String::as_str)
+                    .eq(table.iter().copied())
+        })
+        .map(|i| i + 1)
 }
 
 fn locate_dotted(text: &str, dotted: &str) -> Option<usize> {
@@ -602,11 +629,16 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line_and_key() {
-        let text = "provider = \"xai\"\n\n[providers.xai]\nbase_url = \"https://x\"\nbsae_url = \"y\"\n";
+        let text =
+            "provider = \"xai\"\n\n[providers.xai]\nbase_url = \"https://x\"\nbsae_url = \"y\"\n";
         let e = Config::parse(text, Some(Path::new("/tmp/c.toml"))).unwrap_err();
         assert_eq!(e.line, Some(5));
         assert!(e.message.contains("unknown field `bsae_url`"), "{e}");
-        assert!(e.to_string().starts_with("config error in /tmp/c.toml:5: key `providers.xai"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("config error in /tmp/c.toml:5: key `providers.xai"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -650,7 +682,10 @@ output = 0.6
         assert_eq!(v.headers, vec![("X-Team".to_string(), "abc".to_string())]);
         assert_eq!(c.providers["xai"].model.as_deref(), Some("grok-3-mini"));
         assert_eq!(c.providers["xai"].base_url, "https://api.x.ai/v1");
-        assert_eq!(c.catalog.lookup("grok-3-mini").prices.unwrap().output, 6_000_000_000);
+        assert_eq!(
+            c.catalog.lookup("grok-3-mini").prices.unwrap().output,
+            6_000_000_000
+        );
     }
 
     #[test]

@@ -235,16 +235,12 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()
         s.requests.push(req.clone());
         match s.queue.pop_front() {
             Some(r) => r,
-            None => s
-                .router
-                .as_ref()
-                .and_then(|f| f(&req))
-                .unwrap_or_else(|| {
-                    Reply::json(
-                        500,
-                        r#"{"error":{"message":"fake server: no scripted reply"}}"#,
-                    )
-                }),
+            None => s.router.as_ref().and_then(|f| f(&req)).unwrap_or_else(|| {
+                Reply::json(
+                    500,
+                    r#"{"error":{"message":"fake server: no scripted reply"}}"#,
+                )
+            }),
         }
     };
     if reply.no_response {

@@ -41,8 +41,14 @@ async fn xai_bad_key_400_is_not_retried_and_shows_provider_message() {
     assert_eq!(e.kind, ErrorKind::Auth);
     assert_eq!(e.status, Some(400));
     let shown = e.to_string();
-    assert!(shown.contains("Incorrect API key provided: gp***cd."), "{shown}");
-    assert!(shown.contains("check GROKPAIR_TEST_KEY (the key in use is gp-t…abcd)"), "{shown}");
+    assert!(
+        shown.contains("Incorrect API key provided: gp***cd."),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("check GROKPAIR_TEST_KEY (the key in use is gp-t…abcd)"),
+        "{shown}"
+    );
     assert!(!shown.contains("gp-test-key-1234567890abcd"));
     assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
 }
@@ -67,8 +73,11 @@ async fn no_credits_403_and_unknown_model_404() {
 async fn rate_limit_429_is_retried_honouring_retry_after() {
     let s = FakeServer::start().await;
     s.push(
-        Reply::json(429, r#"{"error":{"message":"Rate limit exceeded: 60 requests per minute","code":429}}"#)
-            .header("Retry-After", "0.2"),
+        Reply::json(
+            429,
+            r#"{"error":{"message":"Rate limit exceeded: 60 requests per minute","code":429}}"#,
+        )
+        .header("Retry-After", "0.2"),
     );
     s.push(Reply::sse(ok_stream()));
     let (turn, ev) = run(&s).await;
@@ -111,7 +120,11 @@ async fn json_error_on_http_200_is_retried_then_reported() {
     let e = turn.error.unwrap();
     assert_eq!(e.kind, ErrorKind::Unavailable);
     assert!(e.message.contains("Timed out waiting for first token"));
-    assert!(e.message.contains("gave up after 3 attempts"), "{}", e.message);
+    assert!(
+        e.message.contains("gave up after 3 attempts"),
+        "{}",
+        e.message
+    );
     // max_retries = 2 in the test config: 3 attempts in all.
     assert_eq!((s.requests().len(), retries(&ev)), (3, 2));
 }
@@ -119,7 +132,10 @@ async fn json_error_on_http_200_is_retried_then_reported() {
 #[tokio::test]
 async fn server_500_then_success() {
     let s = FakeServer::start().await;
-    s.push(Reply::json(500, r#"{"error":{"message":"internal error"}}"#));
+    s.push(Reply::json(
+        500,
+        r#"{"error":{"message":"internal error"}}"#,
+    ));
     s.push(Reply::sse(ok_stream()));
     let (turn, ev) = run(&s).await;
     assert_eq!(turn.state, TurnState::Done);
@@ -131,7 +147,9 @@ async fn server_500_then_success() {
 async fn mid_stream_error_event_keeps_output_and_is_not_retried() {
     let s = FakeServer::start().await;
     let err = "data: {\"id\":\"e1\",\"error\":{\"code\":502,\"message\":\"upstream provider error\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n";
-    s.push(Reply::sse(format!(": OPENROUTER PROCESSING\n\n{REASONING}{CONTENT}{err}")));
+    s.push(Reply::sse(format!(
+        ": OPENROUTER PROCESSING\n\n{REASONING}{CONTENT}{err}"
+    )));
     let (turn, ev) = run(&s).await;
     let e = turn.error.clone().unwrap();
     assert_eq!(e.kind, ErrorKind::StreamError);
@@ -245,13 +263,15 @@ async fn eof_without_done_or_finish_is_truncation() {
 #[tokio::test]
 async fn retry_after_beyond_limit_is_not_waited_for() {
     let s = FakeServer::start().await;
-    s.push(
-        Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("Retry-After", "3600"),
-    );
+    s.push(Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("Retry-After", "3600"));
     let (turn, ev) = run(&s).await;
     let e = turn.error.unwrap();
     assert_eq!(e.kind, ErrorKind::RateLimited);
-    assert!(e.message.contains("provider asks to wait 3600s"), "{}", e.message);
+    assert!(
+        e.message.contains("provider asks to wait 3600s"),
+        "{}",
+        e.message
+    );
     assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
 }
 
@@ -300,8 +320,14 @@ async fn request_shape_for_xai() {
     let (turn, ev) = run_turn(&cfg, "grok-code-fast-1", &c, &params).await;
     assert_eq!(turn.state, TurnState::Done);
     let req = &s.requests()[0];
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/v1/chat/completions"));
-    assert_eq!(req.header("authorization"), Some("Bearer gp-test-key-1234567890abcd"));
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/v1/chat/completions")
+    );
+    assert_eq!(
+        req.header("authorization"),
+        Some("Bearer gp-test-key-1234567890abcd")
+    );
     assert_eq!(req.header("x-grok-conv-id"), Some(c.id.as_str()));
     assert_eq!(req.header("x-team"), Some("core"));
     let body = req.json();
@@ -326,10 +352,15 @@ async fn generic_provider_gets_no_conv_id_header() {
     let s = FakeServer::start().await;
     s.push(Reply::sse(ok_stream()));
     let cfg = config_for(&s.base_url(), "generic", "");
-    let (turn, _) = run_turn(&cfg, "some-model", &conv(), &ChatParams {
-        max_tokens: Some(5),
-        ..Default::default()
-    })
+    let (turn, _) = run_turn(
+        &cfg,
+        "some-model",
+        &conv(),
+        &ChatParams {
+            max_tokens: Some(5),
+            ..Default::default()
+        },
+    )
     .await;
     assert_eq!(turn.state, TurnState::Done);
     let req = &s.requests()[0];
@@ -343,8 +374,16 @@ async fn event_times_are_arrival_times() {
     s.push(Reply::sse_paced(ok_stream(), Duration::from_millis(60)));
     let (turn, ev) = run(&s).await;
     assert_eq!(turn.state, TurnState::Done);
-    let r = ev.iter().find(|e| matches!(e.event, StreamEvent::Reasoning(_))).unwrap().at;
-    let c = ev.iter().find(|e| matches!(e.event, StreamEvent::Content(_))).unwrap().at;
+    let r = ev
+        .iter()
+        .find(|e| matches!(e.event, StreamEvent::Reasoning(_)))
+        .unwrap()
+        .at;
+    let c = ev
+        .iter()
+        .find(|e| matches!(e.event, StreamEvent::Content(_)))
+        .unwrap()
+        .at;
     // One 60 ms gap separates the reasoning chunk from the content chunk.
     assert!(c >= r + Duration::from_millis(50), "{r:?} {c:?}");
     let m = turn.metrics(Duration::ZERO, false);

@@ -50,7 +50,9 @@ fn reference_sse(body: &str) -> Reference {
     let mut r = Reference::default();
     for block in body.split("\n\n") {
         for line in block.lines() {
-            let Some(data) = line.strip_prefix("data: ") else { continue };
+            let Some(data) = line.strip_prefix("data: ") else {
+                continue;
+            };
             if data == "[DONE]" {
                 continue;
             }
@@ -80,7 +82,8 @@ async fn every_recorded_response_replays_exactly() {
     for exp in &table {
         let fdir = dir.join(&exp.folder);
         let meta: Value =
-            serde_json::from_str(&std::fs::read_to_string(fdir.join("meta.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(fdir.join("meta.json")).unwrap())
+                .unwrap();
         if meta["status_code"] != 200 {
             continue;
         }
@@ -106,7 +109,11 @@ async fn every_recorded_response_replays_exactly() {
             "openrouter" => "openrouter",
             _ => "generic",
         };
-        let free = if exp.provider == "llamacpp" { "free = true" } else { "" };
+        let free = if exp.provider == "llamacpp" {
+            "free = true"
+        } else {
+            ""
+        };
         let cfg = config_for(&server.base_url(), dialect, free);
         let provider = cfg.provider("fake").unwrap();
         let mut conv = Conversation::new(None);
@@ -122,16 +129,37 @@ async fn every_recorded_response_replays_exactly() {
                     failures.push(format!("{ctx}: {what}"));
                 }
             };
-            check(turn.state == TurnState::Done, format!("state {:?} {:?}", turn.state, turn.error));
-            check(turn.reasoning == reference.reasoning, "reasoning differs".into());
-            check(turn.content == reference.content, format!("content {:?}", turn.content));
+            check(
+                turn.state == TurnState::Done,
+                format!("state {:?} {:?}", turn.state, turn.error),
+            );
+            check(
+                turn.reasoning == reference.reasoning,
+                "reasoning differs".into(),
+            );
+            check(
+                turn.content == reference.content,
+                format!("content {:?}", turn.content),
+            );
             let calls: BTreeMap<usize, (String, String, String)> = turn
                 .tool_calls
                 .iter()
                 .enumerate()
-                .map(|(i, c)| (i, (c.id.clone(), c.function.name.clone(), c.function.arguments.clone())))
+                .map(|(i, c)| {
+                    (
+                        i,
+                        (
+                            c.id.clone(),
+                            c.function.name.clone(),
+                            c.function.arguments.clone(),
+                        ),
+                    )
+                })
                 .collect();
-            check(calls == reference.tool_calls, format!("tool calls {calls:?}"));
+            check(
+                calls == reference.tool_calls,
+                format!("tool calls {calls:?}"),
+            );
             check(
                 turn.served_model == reference.model && turn.served_model == exp.model_served,
                 format!("served model {:?}", turn.served_model),
@@ -152,33 +180,64 @@ async fn every_recorded_response_replays_exactly() {
                 check(reference.usage.is_none(), "usage missing".into());
                 continue;
             };
-            check(Some(u.prompt_tokens) == exp.prompt, format!("prompt {}", u.prompt_tokens));
+            check(
+                Some(u.prompt_tokens) == exp.prompt,
+                format!("prompt {}", u.prompt_tokens),
+            );
             check(
                 Some(u.completion_tokens) == exp.completion,
                 format!("completion {}", u.completion_tokens),
             );
-            check(u.cached_tokens == exp.cached || exp.provider == "llamacpp", format!("cached {:?}", u.cached_tokens));
-            check(u.reasoning_tokens == exp.reasoning, format!("reasoning {:?}", u.reasoning_tokens));
+            check(
+                u.cached_tokens == exp.cached || exp.provider == "llamacpp",
+                format!("cached {:?}", u.cached_tokens),
+            );
+            check(
+                u.reasoning_tokens == exp.reasoning,
+                format!("reasoning {:?}", u.reasoning_tokens),
+            );
             let info = cfg
                 .catalog
                 .for_turn(turn.served_model.as_deref(), &turn.asked_model);
-            let cost = cost_of(u, info, provider.completion_includes_reasoning, provider.free);
+            let cost = cost_of(
+                u,
+                info,
+                provider.completion_includes_reasoning,
+                provider.free,
+            );
             match (exp.recorded_ticks, exp.computed_ticks) {
                 (Some(rec), Some(comp)) => {
-                    check(cost.source == CostSource::Reported, format!("source {:?}", cost.source));
-                    check(cost.total_ticks == Some(rec), format!("billed {:?} != {rec}", cost.total_ticks));
-                    check(cost.computed_ticks == Some(comp), format!("computed {:?} != {comp}", cost.computed_ticks));
+                    check(
+                        cost.source == CostSource::Reported,
+                        format!("source {:?}", cost.source),
+                    );
+                    check(
+                        cost.total_ticks == Some(rec),
+                        format!("billed {:?} != {rec}", cost.total_ticks),
+                    );
+                    check(
+                        cost.computed_ticks == Some(comp),
+                        format!("computed {:?} != {comp}", cost.computed_ticks),
+                    );
                     check(comp == rec, "README says computed = recorded".into());
                 }
                 _ => {
-                    check(cost.source == CostSource::Free, format!("llama.cpp is free, got {:?}", cost.source));
+                    check(
+                        cost.source == CostSource::Free,
+                        format!("llama.cpp is free, got {:?}", cost.source),
+                    );
                 }
             }
         }
     }
     assert_eq!(streamed, 26, "26 streaming fixtures");
     assert!(replays >= 26 * 3 + 26, "replayed {replays}");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The llama.cpp recordings carry prompt-cache reuse only as `timings.cache_n`.
@@ -196,7 +255,10 @@ async fn llamacpp_cache_n_becomes_cached_tokens() {
     let (turn, _) = run_turn(&cfg, "openai/gpt-oss-20b", &conv, &ChatParams::default()).await;
     let u = turn.usage.unwrap();
     assert_eq!((u.prompt_tokens, u.cached_tokens), (139, Some(138)));
-    assert_eq!(turn.tool_calls[0].function.arguments, "{\"location\":\"Florence, Italy\"}");
+    assert_eq!(
+        turn.tool_calls[0].function.arguments,
+        "{\"location\":\"Florence, Italy\"}"
+    );
 }
 
 #[test]

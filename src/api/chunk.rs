@@ -92,7 +92,9 @@ fn usage_from(raw: RawUsage, timings: Option<Timings>) -> Usage {
         completion_tokens: raw.completion_tokens,
         total_tokens: raw.total_tokens,
         cached_tokens: cached,
-        reasoning_tokens: raw.completion_tokens_details.and_then(|d| d.reasoning_tokens),
+        reasoning_tokens: raw
+            .completion_tokens_details
+            .and_then(|d| d.reasoning_tokens),
         reported_cost_ticks: reported,
     }
 }

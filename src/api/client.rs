@@ -167,13 +167,16 @@ impl Client {
             ErrorKind::Auth => Some(match (&ep.api_key, env) {
                 (None, Some(env)) => format!("no API key: set {env}"),
                 (None, None) => "no API key configured for this provider".to_string(),
-                (Some(k), Some(env)) => format!("check {env} (the key in use is {})", mask_secret(k)),
+                (Some(k), Some(env)) => {
+                    format!("check {env} (the key in use is {})", mask_secret(k))
+                }
                 (Some(k), None) => format!("check the configured key ({})", mask_secret(k)),
             }),
             ErrorKind::NoCredits => Some(format!("add credits to your {} account", ep.name)),
-            ErrorKind::ModelNotFound => {
-                Some(format!("`grokpair models --provider {}` lists the models", ep.name))
-            }
+            ErrorKind::ModelNotFound => Some(format!(
+                "`grokpair models --provider {}` lists the models",
+                ep.name
+            )),
             ErrorKind::QuotaExhausted => {
                 Some("raise the limit or wait for it to reset; not retried".to_string())
             }
@@ -229,10 +232,8 @@ impl Client {
                         }
                         let mut error = error;
                         if attempt > 1 && error.is_retryable() {
-                            error.message = format!(
-                                "{} (gave up after {} attempts)",
-                                error.message, attempt
-                            );
+                            error.message =
+                                format!("{} (gave up after {} attempts)", error.message, attempt);
                         } else if too_long {
                             let secs = error.retry_after.unwrap_or_default().as_secs();
                             error.message =
@@ -404,7 +405,9 @@ impl Client {
         let req = self.authorized(self.http.get(self.url(path)));
         let idle = self.policy.idle_timeout;
         let resp = match tokio::time::timeout(idle, req.send()).await {
-            Err(_) => return Err(self.finish_error(ApiError::new(ErrorKind::Timeout, "no response"))),
+            Err(_) => {
+                return Err(self.finish_error(ApiError::new(ErrorKind::Timeout, "no response")))
+            }
             Ok(Err(e)) => return Err(self.finish_error(network_error(&e))),
             Ok(Ok(r)) => r,
         };
@@ -420,8 +423,11 @@ impl Client {
         }
         serde_json::from_str(text.trim()).map_err(|e| {
             self.finish_error(
-                ApiError::new(ErrorKind::Protocol, format!("invalid JSON from {path}: {e}"))
-                    .with_status(status),
+                ApiError::new(
+                    ErrorKind::Protocol,
+                    format!("invalid JSON from {path}: {e}"),
+                )
+                .with_status(status),
             )
         })
     }

@@ -198,7 +198,10 @@ pub fn extract_message(body: &str) -> Option<(String, Option<String>)> {
                 ),
                 _ => None,
             })?;
-            Some((msg, code_of(obj.get("code")).or_else(|| code_of(obj.get("type")))))
+            Some((
+                msg,
+                code_of(obj.get("code")).or_else(|| code_of(obj.get("type"))),
+            ))
         }
     }
 }
@@ -326,7 +329,9 @@ mod tests {
             None,
         );
         assert_eq!(e.kind, ErrorKind::Auth);
-        assert!(e.message.starts_with("Incorrect API key provided: ab***cd."));
+        assert!(e
+            .message
+            .starts_with("Incorrect API key provided: ab***cd."));
         assert!(!e.is_retryable());
     }
 
@@ -342,9 +347,17 @@ mod tests {
 
     #[test]
     fn xai_403_no_credits_and_404_model() {
-        let e = from_http(403, r#"{"code":"The caller does not have permission to execute the specified operation","error":"Your newly created teams doesn't have any credits yet. You can purchase credits on https://console.x.ai."}"#, None);
+        let e = from_http(
+            403,
+            r#"{"code":"The caller does not have permission to execute the specified operation","error":"Your newly created teams doesn't have any credits yet. You can purchase credits on https://console.x.ai."}"#,
+            None,
+        );
         assert_eq!(e.kind, ErrorKind::NoCredits);
-        let e = from_http(404, r#"{"code":"Some requested entity was not found","error":"The model grok-9 does not exist or your team does not have access to it."}"#, None);
+        let e = from_http(
+            404,
+            r#"{"code":"Some requested entity was not found","error":"The model grok-9 does not exist or your team does not have access to it."}"#,
+            None,
+        );
         assert_eq!(e.kind, ErrorKind::ModelNotFound);
     }
 

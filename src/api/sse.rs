@@ -156,7 +156,11 @@ mod tests {
         let got = parse_all(&[b": ping\n\ndata: {\"a\":1}\n\ndata: [DONE]\n\n"]);
         assert_eq!(
             got,
-            vec![SseItem::Comment("ping".into()), ev("{\"a\":1}"), ev("[DONE]")]
+            vec![
+                SseItem::Comment("ping".into()),
+                ev("{\"a\":1}"),
+                ev("[DONE]")
+            ]
         );
     }
 

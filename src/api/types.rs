@@ -160,7 +160,9 @@ pub enum StreamEvent {
         error: ApiError,
     },
     /// The stream ended normally; `reason` is the last `finish_reason` seen.
-    Finished { reason: Option<String> },
+    Finished {
+        reason: Option<String>,
+    },
     /// The stream ended with an error. Whatever arrived before it stays valid.
     Error(ApiError),
 }

@@ -4,7 +4,9 @@ use std::io::{IsTerminal, Read, Write};
 use std::time::Instant;
 
 use super::output::event_json;
-use super::{pick_provider, require_key, AskArgs, Failure, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROVIDER};
+use super::{
+    pick_provider, require_key, AskArgs, Failure, EXIT_INTERRUPTED, EXIT_OK, EXIT_PROVIDER,
+};
 use crate::api::request::json_schema_format;
 use crate::api::{ChatParams, StreamEvent};
 use crate::config::Config;
@@ -61,9 +63,8 @@ fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
     let response_format = match &args.json_schema {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::Usage(format!("--json-schema {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Usage(format!("--json-schema {}: {e}", path.display())))?;
             let schema: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
                 Failure::Usage(format!(
                     "--json-schema {}: line {}, column {}: {e}",
@@ -129,7 +130,11 @@ pub async fn run(
     let mut stream = started.stream;
     if let Some(n) = started.notice {
         if args.json {
-            let _ = writeln!(out, "{}", serde_json::json!({"type": "notice", "t_ms": 0, "message": n}));
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::json!({"type": "notice", "t_ms": 0, "message": n})
+            );
         } else {
             let _ = writeln!(err, "{}", style.paint("33", &format!("note: {n}")));
         }
@@ -247,18 +252,21 @@ pub async fn run(
             let _ = writeln!(
                 err,
                 "{}",
-                style.paint("36", &format!("tool call: {}({})", tc.function.name, tc.function.arguments))
+                style.paint(
+                    "36",
+                    &format!("tool call: {}({})", tc.function.name, tc.function.arguments)
+                )
             );
         }
-        if turn.state == TurnState::Done
-            && turn.content.is_empty()
-            && turn.tool_calls.is_empty()
-        {
+        if turn.state == TurnState::Done && turn.content.is_empty() && turn.tool_calls.is_empty() {
             let reason = turn.finish_reason.as_deref().unwrap_or("none");
             let _ = writeln!(
                 err,
                 "{}",
-                style.paint("33", &format!("note: the model sent no answer (finish reason: {reason})"))
+                style.paint(
+                    "33",
+                    &format!("note: the model sent no answer (finish reason: {reason})")
+                )
             );
         }
         match (&turn.error, turn.state) {
@@ -272,10 +280,18 @@ pub async fn run(
                         turn.reasoning.chars().count()
                     )
                 };
-                let _ = writeln!(err, "{}", style.paint("31", &format!("error: {}: {e}{kept}", provider.name)));
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    style.paint("31", &format!("error: {}: {e}{kept}", provider.name))
+                );
             }
             (None, TurnState::Cancelled) => {
-                let _ = writeln!(err, "{}", style.paint("33", "interrupted; partial answer kept above"));
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    style.paint("33", "interrupted; partial answer kept above")
+                );
             }
             _ => {}
         }

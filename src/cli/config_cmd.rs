@@ -10,7 +10,11 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> Result<i32, Failure> {
     match cmd {
         ConfigCommand::Path => {
             let (path, _) = resolve_path(flag).ok_or_else(no_path)?;
-            let state = if path.exists() { "exists" } else { "does not exist; built-in defaults apply" };
+            let state = if path.exists() {
+                "exists"
+            } else {
+                "does not exist; built-in defaults apply"
+            };
             println!("{}", path.display());
             eprintln!("({state})");
             Ok(EXIT_OK)

@@ -41,7 +41,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Ask one question; the answer streams to stdout.
-    Ask(AskArgs),
+    Ask(Box<AskArgs>),
     /// List the provider's models beside the built-in catalog (context, prices, reasoning).
     Models(ModelsArgs),
     /// Create or inspect the config file.
@@ -160,7 +160,10 @@ pub fn require_key(p: &Provider, cfg: &Config) -> Result<(), Failure> {
             .or_else(|| crate::config::default_path().map(|p| p.display().to_string()))
             .unwrap_or_else(|| "the config file".into());
         let how = match &p.api_key_env {
-            Some(env) => format!("export {env}=… (or set providers.{}.api_key in {file})", p.name),
+            Some(env) => format!(
+                "export {env}=… (or set providers.{}.api_key in {file})",
+                p.name
+            ),
             None => format!("set providers.{}.api_key in {file}", p.name),
         };
         return Err(Failure::Usage(format!(
@@ -218,7 +221,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
         }
         Some(Command::Ask(a)) => {
             let cfg = Config::load(cli.config.as_deref())?;
-            ask::run(&cfg, cli.provider.as_deref(), cli.model.as_deref(), a).await
+            ask::run(&cfg, cli.provider.as_deref(), cli.model.as_deref(), *a).await
         }
     }
 }

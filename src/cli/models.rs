@@ -38,7 +38,11 @@ fn language_model_prices(v: &Value) -> Vec<(String, Vec<String>, Prices)> {
                     let aliases = m
                         .get("aliases")
                         .and_then(Value::as_array)
-                        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(String::from))
+                                .collect()
+                        })
                         .unwrap_or_default();
                     let input = cents(m, "prompt_text_token_price")?;
                     let output = cents(m, "completion_text_token_price")?;
@@ -56,7 +60,11 @@ fn language_model_prices(v: &Value) -> Vec<(String, Vec<String>, Prices)> {
         .unwrap_or_default()
 }
 
-pub async fn run(cfg: &Config, provider_flag: Option<&str>, args: &ModelsArgs) -> Result<i32, Failure> {
+pub async fn run(
+    cfg: &Config,
+    provider_flag: Option<&str>,
+    args: &ModelsArgs,
+) -> Result<i32, Failure> {
     let provider = pick_provider(cfg, provider_flag)?;
     let mut rows: Vec<Row> = Vec::new();
     let mut note = None;
@@ -79,8 +87,15 @@ pub async fn run(cfg: &Config, provider_flag: Option<&str>, args: &ModelsArgs) -
         } else {
             Vec::new()
         };
-        for m in list.get("data").and_then(Value::as_array).into_iter().flatten() {
-            let Some(id) = m.get("id").and_then(Value::as_str) else { continue };
+        for m in list
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = m.get("id").and_then(Value::as_str) else {
+                continue;
+            };
             let info = cfg.catalog.find(id);
             let served = priced
                 .iter()
@@ -144,7 +159,9 @@ pub async fn run(cfg: &Config, provider_flag: Option<&str>, args: &ModelsArgs) -
         .map(|r| {
             [
                 r.id.clone(),
-                r.context_window.map(|c| c.to_string()).unwrap_or_else(|| "—".into()),
+                r.context_window
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "—".into()),
                 fmt_p(r.input),
                 fmt_p(r.cached_input),
                 fmt_p(r.output),
@@ -165,7 +182,16 @@ pub async fn run(cfg: &Config, provider_flag: Option<&str>, args: &ModelsArgs) -
             ]
         })
         .collect();
-    let header = ["MODEL", "CONTEXT", "IN $/1M", "CACHED", "OUT $/1M", "REASONING", "EFFORT", "SOURCE"];
+    let header = [
+        "MODEL",
+        "CONTEXT",
+        "IN $/1M",
+        "CACHED",
+        "OUT $/1M",
+        "REASONING",
+        "EFFORT",
+        "SOURCE",
+    ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &table {
         for (w, c) in widths.iter_mut().zip(row.iter()) {

@@ -295,7 +295,11 @@ impl Catalog {
                 cached: o
                     .cached_input
                     .map(usd_to_ticks)
-                    .unwrap_or(if m.prices.is_some() { base.cached } else { input }),
+                    .unwrap_or(if m.prices.is_some() {
+                        base.cached
+                    } else {
+                        input
+                    }),
                 output: o.output.map(usd_to_ticks).unwrap_or(base.output),
             });
             m.long_context = None;
@@ -367,7 +371,10 @@ mod tests {
     #[test]
     fn prices_are_exact_ticks() {
         let p = Prices::usd(0.30, 0.075, 0.50);
-        assert_eq!((p.input, p.cached, p.output), (3_000_000_000, 750_000_000, 5_000_000_000));
+        assert_eq!(
+            (p.input, p.cached, p.output),
+            (3_000_000_000, 750_000_000, 5_000_000_000)
+        );
     }
 
     #[test]

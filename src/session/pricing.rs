@@ -96,7 +96,9 @@ pub fn format_usd(ticks: i64) -> String {
     if digits < 10 && frac_str.as_bytes()[digits] >= b'5' {
         let v: u64 = shown.parse::<u64>().unwrap_or(0) + 1;
         if v >= 10u64.pow(digits as u32) {
-            return format_usd(if neg { -1 } else { 1 } * ((whole + 1) * TICKS_PER_USD as u64) as i64);
+            return format_usd(
+                if neg { -1 } else { 1 } * ((whole + 1) * TICKS_PER_USD as u64) as i64,
+            );
         }
         shown = format!("{v:0digits$}");
     }
@@ -105,7 +107,11 @@ pub fn format_usd(ticks: i64) -> String {
     } else {
         shown
     };
-    let trimmed = if trimmed.is_empty() { "00".into() } else { trimmed };
+    let trimmed = if trimmed.is_empty() {
+        "00".into()
+    } else {
+        trimmed
+    };
     format!("{}${whole}.{trimmed}", if neg { "-" } else { "" })
 }
 
@@ -153,7 +159,10 @@ mod tests {
             completion_tokens: 5,
             ..Default::default()
         };
-        assert_eq!(cost_of(&u, c.lookup("x"), true, true).source, CostSource::Free);
+        assert_eq!(
+            cost_of(&u, c.lookup("x"), true, true).source,
+            CostSource::Free
+        );
         let unk = cost_of(&u, c.lookup("x"), true, false);
         assert_eq!((unk.total_ticks, unk.source), (None, CostSource::Unknown));
     }

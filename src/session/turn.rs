@@ -204,8 +204,20 @@ impl Turn {
         let answer_time = t.first_content.map(|c| end.saturating_sub(c));
         let (output_tokens, reasoning_tokens, estimated) = match &self.usage {
             Some(u) => {
-                let inc = u.completion_includes_reasoning().unwrap_or(includes_reasoning);
-                (u.billed_output(inc), u.reasoning(), false)
+                let inc = u
+                    .completion_includes_reasoning()
+                    .unwrap_or(includes_reasoning);
+                match u.reasoning_tokens {
+                    Some(r) => (u.billed_output(inc), r, false),
+                    // Servers like llama.cpp count reasoning inside completion_tokens without
+                    // saying how much of it was reasoning: estimate that share from the text.
+                    None if !self.reasoning.is_empty() => {
+                        let r = estimate_tokens(self.reasoning.len(), t.reasoning_deltas)
+                            .min(u.completion_tokens);
+                        (u.billed_output(inc), r, true)
+                    }
+                    None => (u.billed_output(inc), 0, false),
+                }
             }
             None => {
                 let r = estimate_tokens(self.reasoning.len(), t.reasoning_deltas);
@@ -262,11 +274,22 @@ mod tests {
     fn assembles_and_times() {
         let mut t = Turn::new("grok-4-fast");
         for e in [
-            at(5, StreamEvent::Started { model: Some("grok-4-fast-reasoning".into()), id: None }),
+            at(
+                5,
+                StreamEvent::Started {
+                    model: Some("grok-4-fast-reasoning".into()),
+                    id: None,
+                },
+            ),
             at(100, StreamEvent::Reasoning("think".into())),
             at(300, StreamEvent::Content("Hi".into())),
             at(500, StreamEvent::Content(" there".into())),
-            at(510, StreamEvent::Finished { reason: Some("stop".into()) }),
+            at(
+                510,
+                StreamEvent::Finished {
+                    reason: Some("stop".into()),
+                },
+            ),
         ] {
             t.apply(&e);
         }
@@ -284,12 +307,15 @@ mod tests {
     fn tool_calls_accumulate_by_index() {
         let mut t = Turn::new("m");
         let d = |i, id: Option<&str>, name: Option<&str>, a: &str| {
-            at(1, StreamEvent::ToolCall(ToolCallDelta {
-                index: i,
-                id: id.map(Into::into),
-                name: name.map(Into::into),
-                arguments: a.into(),
-            }))
+            at(
+                1,
+                StreamEvent::ToolCall(ToolCallDelta {
+                    index: i,
+                    id: id.map(Into::into),
+                    name: name.map(Into::into),
+                    arguments: a.into(),
+                }),
+            )
         };
         t.apply(&d(0, Some("c0"), Some("add"), ""));
         t.apply(&d(1, Some("c1"), Some("mul"), "{\"a\":2}"));
@@ -303,7 +329,10 @@ mod tests {
     fn failure_keeps_partial() {
         let mut t = Turn::new("m");
         t.apply(&at(1, StreamEvent::Content("partial".into())));
-        t.apply(&at(2, StreamEvent::Error(ApiError::new(crate::api::ErrorKind::Stalled, "x"))));
+        t.apply(&at(
+            2,
+            StreamEvent::Error(ApiError::new(crate::api::ErrorKind::Stalled, "x")),
+        ));
         assert_eq!(t.content, "partial");
         assert_eq!(t.state, TurnState::Failed);
     }

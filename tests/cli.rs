@@ -1,0 +1,364 @@
+//! The real binary, as a script would use it: stdout, stderr, exit codes.
+
+mod common;
+
+use common::fixtures_dir;
+use grokpair::testing::{FakeServer, Part, Reply};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Command;
+
+const KEY: &str = "gp-cli-SECRET-key-0987654321";
+
+fn write_config(dir: &Path, base_url: &str) -> PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"provider = "fake"
+[network]
+idle_timeout_secs = 2
+max_retries = 1
+retry_base_ms = 5
+[providers.fake]
+base_url = "{base_url}"
+api_key_env = "GP_CLI_KEY"
+model = "grok-code-fast-1"
+dialect = "xai"
+completion_includes_reasoning = false
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn cmd(config: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_grokpair"));
+    c.arg("--config")
+        .arg(config)
+        .env("GP_CLI_KEY", KEY)
+        .env("NO_COLOR", "1")
+        .env_remove("GROKPAIR_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    c
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn run(mut c: Command) -> Out {
+    let o = tokio::time::timeout(Duration::from_secs(30), c.output())
+        .await
+        .expect("binary finished")
+        .unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(fixtures_dir().join(name).join("response.sse")).unwrap()
+}
+
+#[tokio::test]
+async fn ask_streams_answer_reasoning_and_summary() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse_split(
+        fixture("xai-grok-code-fast-1-simple_streaming"),
+        5,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let mut c = cmd(&cfg);
+    c.args(["ask", "--show-reasoning", "Say", "hi", "in", "Portuguese"]);
+    let o = run(c).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "Olá!\n");
+    assert!(
+        o.stderr
+            .contains("thinking: First, the user said: \"Say hi in Portuguese.\""),
+        "{}",
+        o.stderr
+    );
+    let summary = o.stderr.lines().last().unwrap();
+    assert!(summary.starts_with("grok-code-fast-1 · ttft "), "{summary}");
+    assert!(summary.contains("prompt 213 (192 cached) · out 2 + 198 reasoning · $0.000308 · cache saved $0.0000346 (10%)"), "{summary}");
+    let req = &s.requests()[0];
+    assert_eq!(req.json()["messages"][0]["content"], "Say hi in Portuguese");
+    assert!(req.header("x-grok-conv-id").is_some());
+}
+
+#[tokio::test]
+async fn ask_json_is_ndjson_with_summary() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(fixture("xai-grok-4-fast-simple_streaming")));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let mut c = cmd(&cfg);
+    c.args(["--model", "grok-4-fast", "ask", "--json", "hi"]);
+    let o = run(c).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let lines: Vec<serde_json::Value> = o
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines[0]["type"], "started");
+    assert_eq!(lines[0]["model"], "grok-4-fast-reasoning");
+    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert!(types.contains(&"content") && types.contains(&"usage"));
+    assert_eq!(types[types.len() - 2], "finished");
+    let sum = lines.last().unwrap();
+    assert_eq!(sum["type"], "summary");
+    assert_eq!(sum["asked_model"], "grok-4-fast");
+    assert_eq!(sum["served_model"], "grok-4-fast-reasoning");
+    assert_eq!(sum["reasoning_tokens"], 129);
+    assert_eq!(sum["cost"]["total_ticks"], 739000);
+    assert_eq!(sum["cost"]["source"], "reported");
+    assert_eq!(sum["cost"]["computed_ticks"], 739000);
+    assert!(sum["conversation_id"].as_str().unwrap().len() == 36);
+    // Hidden reasoning: billed but no text.
+    assert!(!types.contains(&"reasoning"));
+    assert_eq!(o.stderr, "");
+}
+
+#[tokio::test]
+async fn prompt_from_stdin_and_argument_combined() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(fixture("xai-grok-code-fast-1-simple_streaming")));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let mut c = cmd(&cfg);
+    c.args(["ask", "-q", "explain"]).stdin(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"fn main() {}\n").await.unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().await.unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stderr.is_empty(), "-q prints no summary");
+    assert_eq!(
+        s.requests()[0].json()["messages"][0]["content"],
+        "explain\n\nfn main() {}\n"
+    );
+}
+
+#[tokio::test]
+async fn provider_error_exits_1_with_provider_message() {
+    let s = FakeServer::start().await;
+    s.push(Reply::json(400, r#"{"code":"Client specified an invalid argument","error":"Incorrect API key provided: gp***21. You can obtain an API key from https://console.x.ai."}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let mut c = cmd(&cfg);
+    c.args(["ask", "hi"]);
+    let o = run(c).await;
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains(
+            "error: fake: invalid API key (HTTP 400): Incorrect API key provided: gp***21."
+        ),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("gp-c…4321"));
+    assert!(!o.stderr.contains(KEY));
+}
+
+#[tokio::test]
+async fn stalled_stream_exits_1_and_keeps_partial_answer() {
+    let s = FakeServer::start().await;
+    let body = fixture("xai-grok-code-fast-1-simple_streaming");
+    let cut = body.find("\"content\":\"Olá\"").unwrap();
+    let cut = cut + body[cut..].find("\n\n").unwrap() + 2;
+    s.push(Reply::sse(&body[..cut]).part(Part::Stall));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let mut c = cmd(&cfg);
+    c.args(["ask", "hi"]);
+    let o = run(c).await;
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "Olá\n");
+    assert!(
+        o.stderr
+            .contains("stream stalled: no data for 2s (kept 3 chars of answer, 46 of reasoning)"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[tokio::test]
+async fn missing_key_and_bad_config_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://127.0.0.1:9/v1");
+    let mut c = cmd(&cfg);
+    c.env_remove("GP_CLI_KEY").args(["ask", "hi"]);
+    let o = run(c).await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .contains("no API key for provider `fake`: export GP_CLI_KEY=…"),
+        "{}",
+        o.stderr
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "provider = \"xai\"\n[network]\nidle_timeout = 5\n").unwrap();
+    let o = run({
+        let mut c = cmd(&bad);
+        c.args(["ask", "hi"]);
+        c
+    })
+    .await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains(&format!(
+            "config error in {}:3: key `network.idle_timeout`",
+            bad.display()
+        )),
+        "{}",
+        o.stderr
+    );
+
+    let o = run({
+        let mut c = cmd(&cfg);
+        c.args(["ask"]);
+        c
+    })
+    .await;
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("no prompt"));
+}
+
+#[tokio::test]
+async fn sigint_mid_stream_exits_130_keeping_partial() {
+    let s = FakeServer::start().await;
+    let body = fixture("xai-grok-code-fast-1-simple_streaming");
+    let cut = body.find("\"content\":\"Olá\"").unwrap();
+    let cut = cut + body[cut..].find("\n\n").unwrap() + 2;
+    s.push(Reply::sse(&body[..cut]).part(Part::Stall));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let mut c = cmd(&cfg);
+    c.args(["ask", "hi"]);
+    let mut child = c.spawn().unwrap();
+    // Wait until the partial answer is on stdout.
+    use tokio::io::AsyncReadExt;
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), stdout.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&buf[..n], "Olá".as_bytes());
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    assert!(
+        err.contains("interrupted; partial answer kept above"),
+        "{err}"
+    );
+    assert!(err.contains("cancelled"), "{err}");
+}
+
+#[tokio::test]
+async fn config_init_show_and_masking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/config.toml");
+    let o = run({
+        let mut c = cmd(&path);
+        c.args(["config", "init"]);
+        c
+    })
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(path.exists());
+    let again = run({
+        let mut c = cmd(&path);
+        c.args(["config", "init"]);
+        c
+    })
+    .await;
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("already exists; pass --force"));
+    let show = run({
+        let mut c = cmd(&path);
+        c.env("XAI_API_KEY", "xai-SHOWME-not-1234567890")
+            .args(["config", "show"]);
+        c
+    })
+    .await;
+    assert_eq!(show.code, 0);
+    assert!(show.stdout.contains("[providers.xai]"));
+    assert!(
+        show.stdout
+            .contains("# api key: xai-…7890 (from $XAI_API_KEY)"),
+        "{}",
+        show.stdout
+    );
+    assert!(!show.stdout.contains("SHOWME"));
+}
+
+#[tokio::test]
+async fn models_lists_server_and_catalog() {
+    let s = FakeServer::start().await;
+    s.push(Reply::json(200, r#"{"object":"list","data":[{"id":"grok-code-fast-1","object":"model","owned_by":"xai"},{"id":"grok-9-preview","object":"model"}]}"#));
+    s.push(Reply::json(200, r#"{"models":[{"id":"grok-9-preview","aliases":[],"prompt_text_token_price":5000,"cached_prompt_text_token_price":500,"completion_text_token_price":20000}]}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let o = run({
+        let mut c = cmd(&cfg);
+        c.args(["models"]);
+        c
+    })
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let line = |id: &str| {
+        o.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("{id} missing:\n{}", o.stdout))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        line("grok-code-fast-1"),
+        "grok-code-fast-1 256000 0.200 0.020 1.500 text no server + built-in"
+    );
+    assert_eq!(
+        line("grok-9-preview"),
+        "grok-9-preview — 0.500 0.050 2.000 ? ? server (prices)"
+    );
+    assert_eq!(
+        line("grok-3-mini"),
+        "grok-3-mini 131072 0.300 0.075 0.500 text yes built-in"
+    );
+    let paths: Vec<String> = s.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, vec!["/v1/models", "/v1/language-models"]);
+}
