@@ -55,6 +55,7 @@ struct ConfigFile {
 struct NetworkFile {
     connect_timeout_secs: Option<f64>,
     idle_timeout_secs: Option<f64>,
+    first_token_timeout_secs: Option<f64>,
     max_retries: Option<u32>,
     retry_base_ms: Option<u64>,
     retry_max_ms: Option<u64>,
@@ -319,6 +320,11 @@ impl Config {
                 net.connect_timeout,
             )?;
             net.idle_timeout = secs(n.idle_timeout_secs, "idle_timeout_secs", net.idle_timeout)?;
+            net.first_token_timeout = secs(
+                n.first_token_timeout_secs,
+                "first_token_timeout_secs",
+                net.first_token_timeout,
+            )?;
             net.retry_after_max = secs(
                 n.retry_after_max_secs,
                 "retry_after_max_secs",
@@ -380,9 +386,23 @@ impl Config {
                 p.base_url = u;
             }
             if let Some(e) = pf.api_key_env {
+                let valid = e.chars().enumerate().all(|(i, c)| {
+                    c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+                });
+                if !valid {
+                    // Never echo the value: it may be a pasted key.
+                    return Err(err(
+                        at(&table, "api_key_env"),
+                        Some(format!("providers.{name}.api_key_env")),
+                        "must be the NAME of an environment variable (letters, digits, _); \
+                         a key itself goes in api_key or, better, in that variable"
+                            .into(),
+                    ));
+                }
                 p.api_key_env = Some(e).filter(|e| !e.is_empty());
             }
             if let Some(k) = pf.api_key {
+                let k = k.trim().to_string();
                 p.api_key_inline = Some(k).filter(|k| !k.is_empty());
             }
             if pf.model.is_some() {
@@ -482,9 +502,10 @@ impl Config {
         }
         let n = &self.net;
         s.push_str(&format!(
-            "\n[network]\nconnect_timeout_secs = {}\nidle_timeout_secs = {}\nmax_retries = {}\nretry_base_ms = {}\nretry_max_ms = {}\nretry_after_max_secs = {}\n",
+            "\n[network]\nconnect_timeout_secs = {}\nidle_timeout_secs = {}\nfirst_token_timeout_secs = {}\nmax_retries = {}\nretry_base_ms = {}\nretry_max_ms = {}\nretry_after_max_secs = {}\n",
             n.connect_timeout.as_secs_f64(),
             n.idle_timeout.as_secs_f64(),
+            n.first_token_timeout.as_secs_f64(),
             n.max_retries,
             n.retry_base.as_millis(),
             n.retry_max.as_millis(),
@@ -686,6 +707,14 @@ output = 0.6
             c.catalog.lookup("grok-3-mini").prices.unwrap().output,
             6_000_000_000
         );
+    }
+
+    #[test]
+    fn api_key_env_must_be_a_name_and_is_never_echoed() {
+        let text = "[providers.xai]\napi_key_env = \"xai-abc123SECRET\"\n";
+        let e = Config::parse(text, None).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(!e.to_string().contains("SECRET"));
     }
 
     #[test]

@@ -390,3 +390,49 @@ async fn event_times_are_arrival_times() {
     assert_eq!(m.ttft, Some(r));
     assert_eq!(m.reasoning_time, Some(c - r));
 }
+
+#[tokio::test]
+async fn absurd_retry_after_does_not_crash() {
+    let s = FakeServer::start().await;
+    s.push(Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("Retry-After", "1e400"));
+    s.push(Reply::sse(ok_stream()));
+    let (turn, ev) = run(&s).await;
+    // An unreadable Retry-After is ignored: ordinary backoff applies.
+    assert_eq!(turn.state, TurnState::Done);
+    assert_eq!(retries(&ev), 1);
+}
+
+#[tokio::test]
+async fn silence_before_first_chunk_is_a_stall_and_not_resent() {
+    let s = FakeServer::start().await;
+    s.push(Reply::new(200, "text/event-stream").part(Part::Stall));
+    s.push(Reply::sse(ok_stream()));
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Stalled);
+    // The server accepted the request and may bill it: not sent again.
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+#[tokio::test]
+async fn status_code_inside_a_200_json_error_decides() {
+    let s = FakeServer::start().await;
+    s.push(Reply::json(
+        200,
+        r#"{"error":{"message":"Model not found: grok-9","code":404}}"#,
+    ));
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::ModelNotFound);
+    assert_eq!(retries(&ev), 0);
+}
+
+#[tokio::test]
+async fn served_model_from_first_chunk_that_names_it() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(format!(
+        "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"role\":\"assistant\"}}}}]}}\n\n{CONTENT}{FINISH}"
+    )));
+    let (turn, _) = run(&s).await;
+    assert_eq!(turn.served_model.as_deref(), Some("grok-code-fast-1"));
+}

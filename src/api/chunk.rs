@@ -99,10 +99,14 @@ fn usage_from(raw: RawUsage, timings: Option<Timings>) -> Usage {
     }
 }
 
+/// xAI accepts at most 128 tools; an index beyond this is a broken server, not a real call.
+pub const MAX_TOOL_CALLS: usize = 256;
+
 /// Stateful decoder for one response.
 #[derive(Debug, Default)]
 pub struct ChunkDecoder {
     started: bool,
+    have_model: bool,
     /// The last non-empty `finish_reason`.
     pub finish_reason: Option<String>,
     /// `data: [DONE]` was seen.
@@ -150,6 +154,14 @@ impl ChunkDecoder {
         }
         if !self.started {
             self.started = true;
+            self.have_model = chunk.model.is_some();
+            out.push(StreamEvent::Started {
+                model: chunk.model.clone(),
+                id: chunk.id.clone(),
+            });
+        } else if !self.have_model && chunk.model.is_some() {
+            // The first chunk did not say which model serves: the first one that does.
+            self.have_model = true;
             out.push(StreamEvent::Started {
                 model: chunk.model.clone(),
                 id: chunk.id.clone(),
@@ -176,8 +188,15 @@ impl ChunkDecoder {
                 if tc.id.is_none() && name.is_none() && arguments.is_empty() {
                     continue;
                 }
+                let index = tc.index.unwrap_or(pos);
+                if index >= MAX_TOOL_CALLS {
+                    out.push(StreamEvent::Notice(format!(
+                        "ignored a tool call with index {index} (at most {MAX_TOOL_CALLS})"
+                    )));
+                    continue;
+                }
                 out.push(StreamEvent::ToolCall(ToolCallDelta {
-                    index: tc.index.unwrap_or(pos),
+                    index,
                     id: tc.id,
                     name,
                     arguments,

@@ -32,8 +32,11 @@ pub struct Endpoint {
 #[derive(Debug, Clone)]
 pub struct NetPolicy {
     pub connect_timeout: Duration,
-    /// Longest silence allowed while waiting for response headers or between reads.
+    /// Longest silence allowed between reads once the first chunk has arrived.
     pub idle_timeout: Duration,
+    /// Longest wait for response headers and the first chunk: models that reason without
+    /// streaming it (grok-4) can be silent for minutes before their first token.
+    pub first_token_timeout: Duration,
     pub max_retries: u32,
     pub retry_base: Duration,
     pub retry_max: Duration,
@@ -46,6 +49,7 @@ impl Default for NetPolicy {
         NetPolicy {
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(90),
+            first_token_timeout: Duration::from_secs(300),
             max_retries: 3,
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(8),
@@ -250,6 +254,7 @@ impl Client {
 
     async fn attempt(&self, body: &[u8], conv_id: Option<&str>, em: &mut Emitter) -> Outcome {
         let idle = self.policy.idle_timeout;
+        let first = self.policy.first_token_timeout;
         let mut req = self
             .authorized(self.http.post(self.url("chat/completions")))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -262,12 +267,12 @@ impl Client {
             error,
             had_output: em.had_output,
         };
-        let resp = match tokio::time::timeout(idle, req.send()).await {
+        let resp = match tokio::time::timeout(first, req.send()).await {
             Err(_) => {
                 return failed(
                     ApiError::new(
                         ErrorKind::Timeout,
-                        format!("no response within {}s", idle.as_secs_f64()),
+                        format!("no response within {}s", first.as_secs_f64()),
                     ),
                     em,
                 )
@@ -317,12 +322,14 @@ impl Client {
         let mut parser = SseParser::new();
         let mut items = Vec::new();
         let mut body = resp.bytes_stream();
+        let mut got_chunk = false;
         loop {
-            let next = tokio::time::timeout(idle, body.next()).await;
+            let limit = if got_chunk { idle } else { first };
+            let next = tokio::time::timeout(limit, body.next()).await;
             let at = em.t0.elapsed();
             let eof = matches!(next, Ok(None));
             match next {
-                Err(_) => return failed(stalled(idle), em),
+                Err(_) => return failed(stalled(limit), em),
                 Ok(Some(Err(e))) => {
                     let mut err = network_error(&e);
                     err.message = format!("connection lost mid-stream: {}", err.message);
@@ -333,6 +340,7 @@ impl Client {
             }
             for item in items.drain(..) {
                 if let SseItem::Event { data, .. } = item {
+                    got_chunk = true;
                     decoder.decode(&data, &mut events);
                 }
             }
@@ -449,7 +457,10 @@ fn network_error(e: &reqwest::Error) -> ApiError {
         msg = s.to_string();
         src = s.source();
     }
-    let kind = if e.is_timeout() {
+    let kind = if e.is_builder() {
+        // A header or key that cannot be sent: a configuration problem, not a network one.
+        ErrorKind::BadRequest
+    } else if e.is_timeout() {
         ErrorKind::Timeout
     } else {
         ErrorKind::Network

@@ -103,8 +103,9 @@ impl ApiError {
             | ErrorKind::Unavailable
             | ErrorKind::Network
             | ErrorKind::Timeout
-            | ErrorKind::Stalled
             | ErrorKind::Truncated => true,
+            // The server accepted the request and may bill it: sending it again could pay twice.
+            ErrorKind::Stalled => false,
             ErrorKind::Protocol => self.status.is_some_and(|s| s >= 500),
             _ => false,
         }
@@ -274,6 +275,17 @@ pub fn from_http(status: u16, body: &str, retry_after: Option<Duration>) -> ApiE
 /// A JSON body on a 200 response that should have been a stream.
 pub fn from_json_on_200(body: &str) -> ApiError {
     match extract_message(body) {
+        // A body that names its own HTTP status (OpenRouter's `code: 429`): classify by it.
+        Some((_, Some(code)))
+            if code.len() == 3
+                && code.chars().all(|c| c.is_ascii_digit())
+                && !code.starts_with('2') =>
+        {
+            let status: u16 = code.parse().unwrap_or(500);
+            let mut e = from_http(status, body, None);
+            e.message = format!("{} (sent with HTTP 200)", e.message);
+            e
+        }
         Some((m, code)) => {
             let all = format!("{m} {}", code.as_deref().unwrap_or(""));
             let kind = if mentions(&all, SPENT_WORDS) {
@@ -308,13 +320,13 @@ pub fn parse_retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duratio
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<f64>().ok())
     {
-        return Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+        return Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok();
     }
     headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|s| Duration::from_secs_f64(s.max(0.0)))
+        .and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok())
 }
 
 #[cfg(test)]

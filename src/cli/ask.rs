@@ -143,10 +143,18 @@ pub async fn run(
 
     let mut in_reasoning = false;
     let mut wrote_content = false;
+    // One listener for the whole stream, so that no Ctrl+C is missed between events; if
+    // listening fails, run without it rather than treat the failure as an interrupt.
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(ctrl_c);
     let interrupted = loop {
         let ev = tokio::select! {
             ev = stream.next() => ev,
-            _ = tokio::signal::ctrl_c() => break true,
+            _ = &mut ctrl_c => break true,
         };
         let Some(ev) = ev else { break false };
         turn.apply(&ev);
@@ -208,8 +216,14 @@ pub async fn run(
         stream.cancel();
         turn.cancel(t0.elapsed());
     } else if !turn.is_finished() {
-        // The channel closed without a terminal event: the task died.
-        turn.cancel(t0.elapsed());
+        // The channel closed without a terminal event: the request task died.
+        turn.apply(&crate::api::TimedEvent {
+            at: t0.elapsed(),
+            event: StreamEvent::Error(crate::api::ApiError::new(
+                crate::api::ErrorKind::Protocol,
+                "the request task ended unexpectedly",
+            )),
+        });
     }
 
     let report = TurnReport::new(

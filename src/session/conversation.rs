@@ -63,7 +63,12 @@ impl Conversation {
         if !turn.reasoning.is_empty() {
             m.reasoning_content = Some(turn.reasoning.clone());
         }
-        m.tool_calls = turn.tool_calls.clone();
+        m.tool_calls = turn
+            .tool_calls
+            .iter()
+            .filter(|c| !c.id.is_empty() || !c.function.name.is_empty())
+            .cloned()
+            .collect();
         self.messages.push(m);
     }
 

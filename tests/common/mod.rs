@@ -88,6 +88,7 @@ pub fn config_for(base_url: &str, dialect: &str, extra: &str) -> Config {
 [network]
 connect_timeout_secs = 2
 idle_timeout_secs = 0.5
+first_token_timeout_secs = 0.5
 max_retries = 2
 retry_base_ms = 5
 retry_max_ms = 20
