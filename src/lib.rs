@@ -3,9 +3,12 @@
 //! Data flows one way: `api` (protocol) → `session` (accounting) → front ends (`cli`).
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod session;
 #[doc(hidden)]
 pub mod testing;
+pub mod tui;
+pub mod ui;

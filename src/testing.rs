@@ -300,3 +300,81 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()
     let _ = sock.shutdown().await;
     Ok(())
 }
+
+/// Usage figures for a synthesized stream.
+#[derive(Debug, Clone, Copy)]
+pub struct SynthUsage {
+    pub prompt: u64,
+    pub cached: u64,
+    pub completion: u64,
+    pub reasoning: u64,
+    /// `cost_in_usd_ticks`, as xAI reports it.
+    pub ticks: Option<i64>,
+}
+
+/// Pieces of about one token each (a word with its leading space, or a newline).
+pub fn token_pieces(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for ch in text.chars() {
+        if (ch == ' ' || ch == '\n') && !cur.trim().is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(ch);
+        if ch == '\n' {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// An xAI-shaped SSE stream (reasoning_content deltas, content deltas, finish, usage, [DONE]),
+/// one delta per token-sized piece.
+pub fn synth_sse(model: &str, reasoning: &str, answer: &str, usage: SynthUsage) -> String {
+    let chunk = |delta: serde_json::Value, finish: Option<&str>| {
+        let v = serde_json::json!({
+            "id": "synth-1", "object": "chat.completion.chunk", "created": 1_790_000_000u64,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        });
+        format!("data: {v}\n\n")
+    };
+    let mut s = String::new();
+    let mut first = true;
+    for p in token_pieces(reasoning) {
+        let mut d = serde_json::json!({ "reasoning_content": p });
+        if first {
+            d["role"] = "assistant".into();
+            first = false;
+        }
+        s.push_str(&chunk(d, None));
+    }
+    for p in token_pieces(answer) {
+        let mut d = serde_json::json!({ "content": p });
+        if first {
+            d["role"] = "assistant".into();
+            first = false;
+        }
+        s.push_str(&chunk(d, None));
+    }
+    s.push_str(&chunk(serde_json::json!({}), Some("stop")));
+    let mut u = serde_json::json!({
+        "prompt_tokens": usage.prompt,
+        "completion_tokens": usage.completion,
+        "total_tokens": usage.prompt + usage.completion + usage.reasoning,
+        "prompt_tokens_details": {"text_tokens": usage.prompt, "cached_tokens": usage.cached},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning},
+    });
+    if let Some(t) = usage.ticks {
+        u["cost_in_usd_ticks"] = t.into();
+    }
+    let v = serde_json::json!({
+        "id": "synth-1", "object": "chat.completion.chunk", "created": 1_790_000_000u64,
+        "model": model, "choices": [], "usage": u,
+    });
+    s.push_str(&format!("data: {v}\n\ndata: [DONE]\n\n"));
+    s
+}

@@ -34,6 +34,9 @@ pub struct Cli {
     /// Model id (default: the config's `model`, else the provider's).
     #[arg(long, short = 'm', global = true, value_name = "ID")]
     pub model: Option<String>,
+    /// TUI theme: dark, light, or a file in ~/.config/grokpair/themes/ (config key `theme`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -210,9 +213,17 @@ pub fn main() -> i32 {
 async fn run(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            Ok(EXIT_OK)
+            let cfg = Config::load(cli.config.as_deref())?;
+            crate::tui::run(
+                cfg,
+                crate::tui::TuiOptions {
+                    provider: cli.provider,
+                    model: cli.model,
+                    theme: cli.theme,
+                },
+            )
+            .await
+            .map_err(Failure::Usage)
         }
         Some(Command::Config(c)) => config_cmd::run(cli.config.as_deref(), c),
         Some(Command::Models(m)) => {

@@ -1,0 +1,299 @@
+//! Slash commands typed in the input.
+
+use super::{App, Effect};
+use crate::ui::theme::{bundled_names, Theme};
+
+/// (command, argument hint, what it does) — also the help overlay's command list.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    (
+        "/model",
+        "[ID]",
+        "switch model (no ID: show the current one and the catalog)",
+    ),
+    ("/provider", "[NAME]", "switch provider"),
+    (
+        "/system",
+        "[TEXT]",
+        "set the system prompt (applies to a new conversation)",
+    ),
+    ("/new", "", "start a new conversation"),
+    (
+        "/file",
+        "PATH",
+        "attach a file's content to the next message",
+    ),
+    (
+        "/copy",
+        "[N]",
+        "copy code block N (default: the selected one)",
+    ),
+    ("/save", "[N] [PATH]", "save code block N to a file"),
+    (
+        "/theme",
+        "[NAME]",
+        "switch theme (dark, light, or your own)",
+    ),
+    ("/help", "", "show keys and commands"),
+    ("/quit", "", "quit"),
+];
+
+pub fn candidates(prefix: &str) -> Vec<&'static str> {
+    COMMANDS
+        .iter()
+        .map(|c| c.0)
+        .filter(|c| c.starts_with(prefix))
+        .collect()
+}
+
+/// Completes a unique command prefix (with a trailing space when it takes arguments).
+pub fn complete(prefix: &str) -> Option<String> {
+    let c = candidates(prefix);
+    if c.len() != 1 {
+        return None;
+    }
+    let takes_args = COMMANDS.iter().any(|x| x.0 == c[0] && !x.1.is_empty());
+    Some(if takes_args {
+        format!("{} ", c[0])
+    } else {
+        c[0].to_string()
+    })
+}
+
+/// A file extension for a fence language.
+pub fn extension(lang: &str) -> &str {
+    match lang.to_ascii_lowercase().as_str() {
+        "rust" | "rs" => "rs",
+        "python" | "py" => "py",
+        "javascript" | "js" => "js",
+        "typescript" | "ts" => "ts",
+        "bash" | "sh" | "shell" | "zsh" => "sh",
+        "go" | "golang" => "go",
+        "c" => "c",
+        "cpp" | "c++" => "cpp",
+        "java" => "java",
+        "json" => "json",
+        "toml" => "toml",
+        "yaml" | "yml" => "yaml",
+        "html" => "html",
+        "css" => "css",
+        "sql" => "sql",
+        "markdown" | "md" => "md",
+        "" => "txt",
+        _ => "txt",
+    }
+}
+
+/// A fence language for a file path.
+pub fn extension_to_lang(path: &str) -> &str {
+    let ext = path.rsplit('.').next().unwrap_or("");
+    match ext {
+        "rs" => "rust",
+        "py" => "python",
+        "js" | "mjs" => "javascript",
+        "ts" | "tsx" => "typescript",
+        "sh" => "bash",
+        "go" => "go",
+        "c" | "h" => "c",
+        "cpp" | "cc" | "hpp" => "cpp",
+        "toml" => "toml",
+        "json" => "json",
+        "yaml" | "yml" => "yaml",
+        "md" => "markdown",
+        other => other,
+    }
+}
+
+/// Largest file `/file` attaches (a context window is not a dump truck).
+const MAX_ATTACH: u64 = 512 * 1024;
+
+pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
+    let (cmd, arg) = match line.split_once(char::is_whitespace) {
+        Some((c, a)) => (c, a.trim()),
+        None => (line, ""),
+    };
+    let matches = candidates(cmd);
+    let cmd = match (COMMANDS.iter().any(|c| c.0 == cmd), matches.as_slice()) {
+        (true, _) => cmd,
+        (false, [one]) => *one,
+        _ => {
+            app.error(&format!("unknown command {cmd} — /help lists them"));
+            return vec![];
+        }
+    };
+    match cmd {
+        "/model" => {
+            if arg.is_empty() {
+                let ids: Vec<&str> = app
+                    .catalog
+                    .all()
+                    .iter()
+                    .map(|m| m.id.as_str())
+                    .filter(|id| *id != crate::session::catalog::DEFAULT_ID)
+                    .collect();
+                app.notice(&format!(
+                    "model: {} (provider {}). Known: {}",
+                    app.model,
+                    app.provider,
+                    ids.join(", ")
+                ));
+            } else {
+                app.model = arg.to_string();
+                app.flash = Some(format!("model: {arg}"));
+            }
+            vec![]
+        }
+        "/provider" => {
+            if arg.is_empty() {
+                app.notice(&format!(
+                    "provider: {}. Configured: {}",
+                    app.provider,
+                    app.providers.join(", ")
+                ));
+                vec![]
+            } else {
+                vec![Effect::SwitchProvider(arg.to_string())]
+            }
+        }
+        "/system" => {
+            if arg.is_empty() {
+                match &app.system {
+                    Some(s) => app.notice(&format!("system prompt: {s}")),
+                    None => app.notice("no system prompt"),
+                }
+                return vec![];
+            }
+            app.system = Some(arg.to_string());
+            if app
+                .conv
+                .messages()
+                .iter()
+                .all(|m| m.role == crate::api::Role::System)
+            {
+                app.conv = crate::session::Conversation::with_id(app.conv.id.clone(), Some(arg));
+                app.flash = Some("system prompt set".into());
+            } else {
+                // Rewriting history would break the provider's prompt cache.
+                app.notice("system prompt set; it applies from the next /new conversation");
+            }
+            vec![]
+        }
+        "/new" => {
+            if app.active.is_some() {
+                app.flash = Some("a reply is streaming: Esc cancels it first".into());
+                return vec![];
+            }
+            app.new_conversation();
+            app.flash = Some("new conversation".into());
+            vec![]
+        }
+        "/file" => {
+            if arg.is_empty() {
+                app.error("/file needs a path");
+                return vec![];
+            }
+            match std::fs::metadata(arg) {
+                Err(e) => app.error(&format!("/file {arg}: {e}")),
+                Ok(m) if m.len() > MAX_ATTACH => app.error(&format!(
+                    "/file {arg}: {} KiB is more than the {} KiB limit",
+                    m.len() / 1024,
+                    MAX_ATTACH / 1024
+                )),
+                Ok(_) => match std::fs::read_to_string(arg) {
+                    Err(e) => app.error(&format!("/file {arg}: {e}")),
+                    Ok(content) => {
+                        let n = content.lines().count();
+                        app.attachments.push((arg.to_string(), content));
+                        app.notice(&format!("attached {arg} ({n} lines) to the next message"));
+                    }
+                },
+            }
+            vec![]
+        }
+        "/copy" => {
+            let idx = match parse_block(app, arg) {
+                Ok(i) => i,
+                Err(e) => {
+                    app.error(&e);
+                    return vec![];
+                }
+            };
+            app.copy_block(idx)
+        }
+        "/save" => {
+            let mut parts = arg.splitn(2, char::is_whitespace);
+            let first = parts.next().unwrap_or("");
+            let (idx, path) = match first.parse::<usize>() {
+                Ok(_) => match parse_block(app, first) {
+                    Ok(i) => (i, parts.next().map(|p| p.trim().to_string())),
+                    Err(e) => {
+                        app.error(&e);
+                        return vec![];
+                    }
+                },
+                Err(_) => (
+                    app.selected_code,
+                    (!first.is_empty()).then(|| arg.to_string()),
+                ),
+            };
+            app.start_save(idx, path.filter(|p| !p.is_empty()));
+            vec![]
+        }
+        "/theme" => {
+            if arg.is_empty() {
+                app.notice(&format!(
+                    "theme: {}. Bundled: {}",
+                    app.theme.name,
+                    bundled_names().join(", ")
+                ));
+                return vec![];
+            }
+            match Theme::load(arg, app.theme.color) {
+                Ok(t) => {
+                    app.theme = t;
+                    app.restyle();
+                    app.flash = Some(format!("theme: {arg}"));
+                }
+                Err(e) => app.error(&e),
+            }
+            vec![]
+        }
+        "/help" => {
+            app.help = true;
+            vec![]
+        }
+        "/quit" => {
+            app.should_quit = true;
+            vec![Effect::Quit]
+        }
+        _ => vec![],
+    }
+}
+
+fn parse_block(app: &App, arg: &str) -> Result<usize, String> {
+    if app.code.is_empty() {
+        return Err("no code blocks yet".into());
+    }
+    if arg.is_empty() {
+        return Ok(app.selected_code);
+    }
+    match arg.parse::<usize>() {
+        Ok(n) if n >= 1 && n <= app.code.len() => Ok(n - 1),
+        _ => Err(format!(
+            "no code block {arg} (there are {})",
+            app.code.len()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion() {
+        assert_eq!(complete("/mo").as_deref(), Some("/model "));
+        assert_eq!(complete("/ne").as_deref(), Some("/new"));
+        assert_eq!(complete("/s"), None);
+        assert_eq!(candidates("/s"), vec!["/system", "/save"]);
+    }
+}

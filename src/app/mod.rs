@@ -1,0 +1,1083 @@
+//! TUI state and its update function. Input events and stream events come in; effects that
+//! need I/O (start or cancel a request, copy, save, quit) go out to the runtime in `tui.rs`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use ratatui::text::Line;
+use std::path::PathBuf;
+use std::time::Duration;
+use tui_textarea::TextArea;
+
+use crate::api::{ChatParams, StreamEvent, TimedEvent};
+use crate::session::catalog::ReasoningMode;
+use crate::session::{Catalog, Conversation, Turn, TurnReport, TurnState};
+use crate::ui::markdown::{wrap, CodeBlock, Segmenter};
+use crate::ui::theme::Theme;
+
+pub mod commands;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Input,
+    Conversation,
+    Reasoning,
+    Code,
+}
+
+impl Pane {
+    pub fn next(self) -> Pane {
+        match self {
+            Pane::Input => Pane::Conversation,
+            Pane::Conversation => Pane::Reasoning,
+            Pane::Reasoning => Pane::Code,
+            Pane::Code => Pane::Input,
+        }
+    }
+    pub fn prev(self) -> Pane {
+        match self {
+            Pane::Input => Pane::Code,
+            Pane::Conversation => Pane::Input,
+            Pane::Reasoning => Pane::Conversation,
+            Pane::Code => Pane::Reasoning,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    User,
+    /// An assistant turn: index into `turns`.
+    Assistant(usize),
+    Notice,
+    Error,
+}
+
+pub struct Entry {
+    pub kind: EntryKind,
+    pub seg: Segmenter,
+    /// Plain text for notices and errors (rendered wrapped, not as markdown).
+    pub text: String,
+    cache: Option<(u16, Vec<Line<'static>>)>,
+}
+
+/// Wrapped reasoning text: complete lines are wrapped once; only the last line is re-wrapped.
+#[derive(Default)]
+pub struct ReasoningCache {
+    width: u16,
+    done: usize,
+    pub lines: Vec<Line<'static>>,
+    pub tail: Vec<Line<'static>>,
+}
+
+pub struct TurnView {
+    pub turn: Turn,
+    pub provider: String,
+    pub entry: usize,
+    pub reasoning: ReasoningCache,
+    /// Estimated output tokens per 250 ms bucket, for the sparkline.
+    pub rate: Vec<u32>,
+    pub free: bool,
+    pub includes_reasoning: bool,
+    pub reasoning_mode: ReasoningMode,
+    pub counted: bool,
+}
+
+/// Side effects for the runtime to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Start { turn: usize },
+    Cancel,
+    Copy(String),
+    Save { path: PathBuf, text: String },
+    SwitchProvider(String),
+    SetMouse(bool),
+    Quit,
+}
+
+/// Where each pane was drawn last, for mouse hit-testing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Areas {
+    pub conversation: Rect,
+    pub reasoning: Rect,
+    pub code: Rect,
+    pub input: Rect,
+}
+
+pub struct SavePrompt {
+    pub block: usize,
+    pub path: String,
+    pub confirm: bool,
+}
+
+pub struct App {
+    pub theme: Theme,
+    pub catalog: Catalog,
+    pub provider: String,
+    pub providers: Vec<String>,
+    pub provider_free: bool,
+    pub includes_reasoning: bool,
+    pub has_key: bool,
+    pub key_help: String,
+    pub model: String,
+    pub system: Option<String>,
+    pub params: ChatParams,
+    pub conv: Conversation,
+    pub entries: Vec<Entry>,
+    pub turns: Vec<TurnView>,
+    pub code: Vec<CodeBlock>,
+    pub input: TextArea<'static>,
+    pub pastes: Vec<String>,
+    pub attachments: Vec<(String, String)>,
+    pub history: Vec<String>,
+    history_pos: Option<usize>,
+    pub focus: Pane,
+    pub zoom: bool,
+    pub help: bool,
+    pub help_scroll: usize,
+    pub mouse: bool,
+    /// Lines scrolled up from the bottom of the conversation (0 = follow the tail).
+    pub conv_scroll: usize,
+    pub new_output: bool,
+    pub reasoning_scroll: usize,
+    pub code_scroll: usize,
+    pub selected_code: usize,
+    /// Which turn's reasoning is shown (None: the latest).
+    pub reasoning_turn: Option<usize>,
+    pub active: Option<usize>,
+    /// Time since the active request was sent (set by the runtime's clock).
+    pub now: Duration,
+    pub flash: Option<String>,
+    pub quit_armed: bool,
+    pub save: Option<SavePrompt>,
+    pub session_cost: i64,
+    pub session_savings: i64,
+    pub session_cost_known: bool,
+    pub areas: Areas,
+    pub should_quit: bool,
+}
+
+/// Pastes longer than this many lines show as a placeholder in the input.
+pub const PASTE_PLACEHOLDER_LINES: usize = 6;
+
+pub struct AppInit {
+    pub theme: Theme,
+    pub catalog: Catalog,
+    pub provider: String,
+    pub providers: Vec<String>,
+    pub provider_free: bool,
+    pub includes_reasoning: bool,
+    pub has_key: bool,
+    pub key_help: String,
+    pub model: String,
+    pub system: Option<String>,
+}
+
+pub fn new_input(theme: &Theme) -> TextArea<'static> {
+    let mut t = TextArea::default();
+    t.set_cursor_line_style(ratatui::style::Style::default());
+    t.set_placeholder_text("Ask anything · / for commands · F1 help");
+    t.set_placeholder_style(theme.muted());
+    t
+}
+
+impl App {
+    pub fn new(init: AppInit) -> App {
+        let input = new_input(&init.theme);
+        let mut app = App {
+            conv: Conversation::new(init.system.as_deref()),
+            theme: init.theme,
+            catalog: init.catalog,
+            provider: init.provider,
+            providers: init.providers,
+            provider_free: init.provider_free,
+            includes_reasoning: init.includes_reasoning,
+            has_key: init.has_key,
+            key_help: init.key_help,
+            model: init.model,
+            system: init.system,
+            params: ChatParams::default(),
+            entries: Vec::new(),
+            turns: Vec::new(),
+            code: Vec::new(),
+            input,
+            pastes: Vec::new(),
+            attachments: Vec::new(),
+            history: Vec::new(),
+            history_pos: None,
+            focus: Pane::Input,
+            zoom: false,
+            help: false,
+            help_scroll: 0,
+            mouse: true,
+            conv_scroll: 0,
+            new_output: false,
+            reasoning_scroll: 0,
+            code_scroll: 0,
+            selected_code: 0,
+            reasoning_turn: None,
+            active: None,
+            now: Duration::ZERO,
+            flash: None,
+            quit_armed: false,
+            save: None,
+            session_cost: 0,
+            session_savings: 0,
+            session_cost_known: true,
+            areas: Areas::default(),
+            should_quit: false,
+        };
+        if !app.has_key {
+            let help = app.key_help.clone();
+            app.notice(&help);
+        }
+        app
+    }
+
+    pub fn notice(&mut self, text: &str) {
+        self.push_entry(EntryKind::Notice, text);
+    }
+
+    pub fn error(&mut self, text: &str) {
+        self.push_entry(EntryKind::Error, text);
+    }
+
+    fn push_entry(&mut self, kind: EntryKind, text: &str) -> usize {
+        let mut seg = Segmenter::new();
+        if kind == EntryKind::User {
+            // User text is shown as markdown; its code blocks are not collected.
+            let mut scratch = Vec::new();
+            seg.push(text, &mut scratch, &self.theme, usize::MAX);
+            seg.push("\n", &mut scratch, &self.theme, usize::MAX);
+            seg.finish(&mut scratch, &self.theme, usize::MAX);
+        }
+        self.entries.push(Entry {
+            kind,
+            seg,
+            text: text.to_string(),
+            cache: None,
+        });
+        self.output_arrived();
+        self.entries.len() - 1
+    }
+
+    fn output_arrived(&mut self) {
+        if self.conv_scroll > 0 {
+            self.new_output = true;
+        }
+    }
+
+    /// The turn whose numbers the status bar shows: the active one, else the last.
+    pub fn status_turn(&self) -> Option<&TurnView> {
+        self.active
+            .or(self.turns.len().checked_sub(1))
+            .map(|i| &self.turns[i])
+    }
+
+    pub fn report(&self, tv: &TurnView) -> TurnReport {
+        let now = if tv.turn.is_finished() {
+            tv.turn.timing.end.unwrap_or(self.now)
+        } else {
+            self.now
+        };
+        TurnReport::new(
+            &tv.turn,
+            now,
+            &tv.provider,
+            &self.catalog,
+            tv.includes_reasoning,
+            tv.free,
+        )
+    }
+
+    /// Index of the turn whose reasoning is shown.
+    pub fn shown_reasoning_turn(&self) -> Option<usize> {
+        self.reasoning_turn
+            .filter(|&i| i < self.turns.len())
+            .or(self.turns.len().checked_sub(1))
+    }
+
+    // ---- input -------------------------------------------------------------------------
+
+    pub fn input_text(&self) -> String {
+        self.input.lines().join("\n")
+    }
+
+    fn set_input(&mut self, text: &str) {
+        let mut t = new_input(&self.theme);
+        t.insert_str(text);
+        self.input = t;
+    }
+
+    /// The prompt with paste placeholders expanded.
+    fn expand_pastes(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (i, p) in self.pastes.iter().enumerate() {
+            out = out.replace(&paste_placeholder(i, p), p);
+        }
+        out
+    }
+
+    pub fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        if let Some(p) = &mut self.save {
+            p.path.push_str(text.trim());
+            return vec![];
+        }
+        self.focus = Pane::Input;
+        if text.lines().count() > PASTE_PLACEHOLDER_LINES {
+            let i = self.pastes.len();
+            let ph = paste_placeholder(i, &text);
+            self.pastes.push(text);
+            self.input.insert_str(ph);
+        } else {
+            self.input.insert_str(text);
+        }
+        vec![]
+    }
+
+    pub fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        if k.kind == KeyEventKind::Release {
+            return vec![];
+        }
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
+        if ctrl && k.code == KeyCode::Char('c') {
+            return self.ctrl_c();
+        }
+        self.quit_armed = false;
+        if self.help {
+            match k.code {
+                KeyCode::Esc
+                | KeyCode::F(1)
+                | KeyCode::Char('?')
+                | KeyCode::Char('q')
+                | KeyCode::Enter => {
+                    self.help = false;
+                    self.help_scroll = 0;
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1)
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    self.help_scroll = (self.help_scroll + 1).min(200)
+                }
+                KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                KeyCode::PageDown => self.help_scroll = (self.help_scroll + 10).min(200),
+                _ => {}
+            }
+            return vec![];
+        }
+        if self.save.is_some() {
+            return self.save_prompt_key(k);
+        }
+        match k.code {
+            KeyCode::F(1) => {
+                self.help = true;
+                return vec![];
+            }
+            KeyCode::F(2) => return self.toggle_mouse(),
+            KeyCode::F(11) => {
+                self.zoom = !self.zoom;
+                return vec![];
+            }
+            KeyCode::Char('z') if alt => {
+                self.zoom = !self.zoom;
+                return vec![];
+            }
+            KeyCode::Char('m') if alt => return self.toggle_mouse(),
+            KeyCode::Esc => return self.escape(),
+            KeyCode::BackTab => {
+                self.focus = self.focus.prev();
+                return vec![];
+            }
+            KeyCode::PageUp => {
+                self.scroll(self.scroll_target(), -10);
+                return vec![];
+            }
+            KeyCode::PageDown => {
+                self.scroll(self.scroll_target(), 10);
+                return vec![];
+            }
+            KeyCode::Up if alt => {
+                self.scroll(Pane::Conversation, -1);
+                return vec![];
+            }
+            KeyCode::Down if alt => {
+                self.scroll(Pane::Conversation, 1);
+                return vec![];
+            }
+            _ => {}
+        }
+        match self.focus {
+            Pane::Input => self.input_key(k),
+            pane => self.pane_key(pane, k),
+        }
+    }
+
+    fn scroll_target(&self) -> Pane {
+        if self.focus == Pane::Input {
+            Pane::Conversation
+        } else {
+            self.focus
+        }
+    }
+
+    fn toggle_mouse(&mut self) -> Vec<Effect> {
+        self.mouse = !self.mouse;
+        self.flash = Some(if self.mouse {
+            "mouse capture on (wheel scrolls panes)".into()
+        } else {
+            "mouse capture off: the terminal's own selection works (F2 to turn back on)".into()
+        });
+        vec![Effect::SetMouse(self.mouse)]
+    }
+
+    fn ctrl_c(&mut self) -> Vec<Effect> {
+        if self.quit_armed {
+            self.should_quit = true;
+            return vec![Effect::Quit];
+        }
+        self.quit_armed = true;
+        let mut fx = Vec::new();
+        if self.active.is_some() {
+            fx.extend(self.cancel_active());
+        }
+        self.flash = Some("press Ctrl+C again to quit".into());
+        fx
+    }
+
+    fn escape(&mut self) -> Vec<Effect> {
+        if self.active.is_some() {
+            return self.cancel_active();
+        }
+        if self.zoom {
+            self.zoom = false;
+        } else if self.focus != Pane::Input {
+            self.focus = Pane::Input;
+        }
+        vec![]
+    }
+
+    fn cancel_active(&mut self) -> Vec<Effect> {
+        let Some(i) = self.active else { return vec![] };
+        let now = self.now;
+        self.turns[i].turn.cancel(now);
+        self.finish_turn(i);
+        self.flash = Some("cancelled; partial answer and reasoning kept".into());
+        vec![Effect::Cancel]
+    }
+
+    fn input_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let shift = k.modifiers.contains(KeyModifiers::SHIFT);
+        match k.code {
+            KeyCode::Enter if alt || shift => {
+                self.input.insert_newline();
+                vec![]
+            }
+            KeyCode::Char('j') if ctrl => {
+                self.input.insert_newline();
+                vec![]
+            }
+            KeyCode::Enter => self.submit(),
+            KeyCode::Tab => {
+                let text = self.input_text();
+                if text.starts_with('/') && !text.contains(' ') {
+                    if let Some(done) = commands::complete(&text) {
+                        self.set_input(&done);
+                    } else {
+                        self.flash = Some(commands::candidates(&text).join("  "));
+                    }
+                } else {
+                    self.focus = self.focus.next();
+                }
+                vec![]
+            }
+            KeyCode::Up if self.input.cursor().0 == 0 && !self.history.is_empty() => {
+                let pos = match self.history_pos {
+                    None => self.history.len() - 1,
+                    Some(p) => p.saturating_sub(1),
+                };
+                self.history_pos = Some(pos);
+                let h = self.history[pos].clone();
+                self.set_input(&h);
+                vec![]
+            }
+            KeyCode::Down
+                if self.history_pos.is_some()
+                    && self.input.cursor().0 + 1 >= self.input.lines().len() =>
+            {
+                let p = self.history_pos.unwrap_or(0) + 1;
+                if p >= self.history.len() {
+                    self.history_pos = None;
+                    self.set_input("");
+                } else {
+                    self.history_pos = Some(p);
+                    let h = self.history[p].clone();
+                    self.set_input(&h);
+                }
+                vec![]
+            }
+            _ => {
+                self.input.input(k);
+                vec![]
+            }
+        }
+    }
+
+    fn pane_key(&mut self, pane: Pane, k: KeyEvent) -> Vec<Effect> {
+        match k.code {
+            KeyCode::Tab => self.focus = self.focus.next(),
+            KeyCode::Char('?') => self.help = true,
+            KeyCode::Up | KeyCode::Char('k') => self.scroll(pane, -1),
+            KeyCode::Down | KeyCode::Char('j') => self.scroll(pane, 1),
+            KeyCode::Home | KeyCode::Char('g') => self.scroll(pane, -1_000_000),
+            KeyCode::End | KeyCode::Char('G') => self.scroll(pane, 1_000_000),
+            KeyCode::Char('[') if pane == Pane::Reasoning => {
+                let cur = self.shown_reasoning_turn().unwrap_or(0);
+                self.reasoning_turn = Some(cur.saturating_sub(1));
+                self.reasoning_scroll = 0;
+            }
+            KeyCode::Char(']') if pane == Pane::Reasoning => {
+                let cur = self.shown_reasoning_turn().unwrap_or(0);
+                let next = cur + 1;
+                self.reasoning_turn = if next + 1 >= self.turns.len() {
+                    None
+                } else {
+                    Some(next)
+                };
+                self.reasoning_scroll = 0;
+            }
+            KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p') if pane == Pane::Code => {
+                self.select_code(self.selected_code.saturating_sub(1));
+            }
+            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') if pane == Pane::Code => {
+                self.select_code(self.selected_code + 1);
+            }
+            KeyCode::Char('y') | KeyCode::Char('c') if pane == Pane::Code => {
+                return self.copy_block(self.selected_code);
+            }
+            KeyCode::Char('s') if pane == Pane::Code => self.start_save(self.selected_code, None),
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                // Typing anywhere goes to the input.
+                self.focus = Pane::Input;
+                self.input.insert_char(c);
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    pub fn select_code(&mut self, i: usize) {
+        if !self.code.is_empty() {
+            self.selected_code = i.min(self.code.len() - 1);
+            self.code_scroll = 0;
+        }
+    }
+
+    pub fn copy_block(&mut self, i: usize) -> Vec<Effect> {
+        match self.code.get(i) {
+            Some(b) => {
+                self.flash = Some(format!(
+                    "copied block {} ({} lines)",
+                    i + 1,
+                    b.text().lines().count()
+                ));
+                vec![Effect::Copy(b.text())]
+            }
+            None => {
+                self.flash = Some("no code block to copy".into());
+                vec![]
+            }
+        }
+    }
+
+    pub fn start_save(&mut self, block: usize, path: Option<String>) {
+        let Some(b) = self.code.get(block) else {
+            self.flash = Some("no code block to save".into());
+            return;
+        };
+        let suggested =
+            path.unwrap_or_else(|| format!("block{}.{}", block + 1, commands::extension(&b.lang)));
+        self.save = Some(SavePrompt {
+            block,
+            path: suggested,
+            confirm: false,
+        });
+    }
+
+    fn save_prompt_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(p) = &mut self.save else {
+            return vec![];
+        };
+        match k.code {
+            KeyCode::Esc => {
+                self.save = None;
+                self.flash = Some("save cancelled".into());
+            }
+            KeyCode::Backspace => {
+                p.path.pop();
+                p.confirm = false;
+            }
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                p.path.push(c);
+                p.confirm = false;
+            }
+            KeyCode::Char('u') => {
+                p.path.clear();
+                p.confirm = false;
+            }
+            KeyCode::Enter => {
+                let path = PathBuf::from(p.path.trim());
+                if p.path.trim().is_empty() {
+                    return vec![];
+                }
+                if path.exists() && !p.confirm {
+                    p.confirm = true;
+                    return vec![];
+                }
+                let text = self.code[p.block].text();
+                self.save = None;
+                return vec![Effect::Save { path, text }];
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    pub fn scroll(&mut self, pane: Pane, delta: i64) {
+        let apply = |v: usize, up: i64| -> usize {
+            if up > 0 {
+                v.saturating_add(up as usize)
+            } else {
+                v.saturating_sub((-up) as usize)
+            }
+        };
+        match pane {
+            // Scroll offsets count lines up from the bottom.
+            Pane::Conversation | Pane::Input => {
+                self.conv_scroll = apply(self.conv_scroll, -delta);
+                if self.conv_scroll == 0 {
+                    self.new_output = false;
+                }
+            }
+            Pane::Reasoning => self.reasoning_scroll = apply(self.reasoning_scroll, -delta),
+            Pane::Code => self.code_scroll = apply(self.code_scroll, delta),
+        }
+    }
+
+    pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        let pos = Position::new(m.column, m.row);
+        let pane = if self.areas.conversation.contains(pos) {
+            Pane::Conversation
+        } else if self.areas.reasoning.contains(pos) {
+            Pane::Reasoning
+        } else if self.areas.code.contains(pos) {
+            Pane::Code
+        } else if self.areas.input.contains(pos) {
+            Pane::Input
+        } else {
+            return vec![];
+        };
+        match m.kind {
+            MouseEventKind::ScrollUp => self.scroll(pane, -3),
+            MouseEventKind::ScrollDown => self.scroll(pane, 3),
+            MouseEventKind::Down(_) => self.focus = pane,
+            _ => {}
+        }
+        vec![]
+    }
+
+    // ---- sending -----------------------------------------------------------------------
+
+    fn submit(&mut self) -> Vec<Effect> {
+        let raw = self.input_text();
+        if raw.trim().is_empty() {
+            return vec![];
+        }
+        if raw.trim_start().starts_with('/') {
+            self.set_input("");
+            self.history.push(raw.clone());
+            self.history_pos = None;
+            return commands::run(self, raw.trim());
+        }
+        if self.active.is_some() {
+            self.flash = Some("a reply is still streaming: Esc cancels it".into());
+            return vec![];
+        }
+        if !self.has_key {
+            let help = self.key_help.clone();
+            self.error(&help);
+            return vec![];
+        }
+        let text = self.expand_pastes(&raw);
+        self.history.push(raw);
+        self.history_pos = None;
+        self.pastes.clear();
+        self.set_input("");
+        let mut prompt = String::new();
+        for (path, content) in self.attachments.drain(..) {
+            let lang = commands::extension_to_lang(&path);
+            prompt.push_str(&format!("File `{path}`:\n```{lang}\n{content}"));
+            if !content.ends_with('\n') {
+                prompt.push('\n');
+            }
+            prompt.push_str("```\n\n");
+        }
+        prompt.push_str(&text);
+        self.send(prompt)
+    }
+
+    /// Appends a user message and starts a turn.
+    pub fn send(&mut self, prompt: String) -> Vec<Effect> {
+        self.conv.push_user(prompt.clone());
+        self.push_entry(EntryKind::User, &prompt);
+        let turn_idx = self.turns.len();
+        let entry = self.push_entry(EntryKind::Assistant(turn_idx), "");
+        let info = self.catalog.lookup(&self.model);
+        self.turns.push(TurnView {
+            turn: Turn::new(&self.model),
+            provider: self.provider.clone(),
+            entry,
+            reasoning: ReasoningCache::default(),
+            rate: Vec::new(),
+            free: self.provider_free,
+            includes_reasoning: self.includes_reasoning,
+            reasoning_mode: info.reasoning,
+            counted: false,
+        });
+        self.active = Some(turn_idx);
+        self.reasoning_turn = None;
+        self.reasoning_scroll = 0;
+        self.now = Duration::ZERO;
+        self.conv_scroll = 0;
+        self.new_output = false;
+        vec![Effect::Start { turn: turn_idx }]
+    }
+
+    /// Engine-side notice for a starting turn (dropped parameters).
+    pub fn turn_notice(&mut self, turn: usize, notice: String) {
+        if let Some(tv) = self.turns.get_mut(turn) {
+            tv.turn.notices.push(notice);
+        }
+    }
+
+    pub fn on_stream(&mut self, turn: usize, ev: TimedEvent) {
+        let Some(tv) = self.turns.get_mut(turn) else {
+            return;
+        };
+        if tv.turn.is_finished() {
+            return;
+        }
+        self.now = self.now.max(ev.at);
+        tv.turn.apply(&ev);
+        let bucket = (ev.at.as_millis() / 250) as usize;
+        match &ev.event {
+            StreamEvent::Content(c) => {
+                let entry = tv.entry;
+                add_rate(&mut tv.rate, bucket, c);
+                let code_before = self.code.len();
+                let th = &self.theme;
+                self.entries[entry].seg.push(c, &mut self.code, th, entry);
+                if self.code.len() > code_before && self.active == Some(turn) {
+                    // Follow the newest block while it streams.
+                    self.selected_code = self.code.len() - 1;
+                    self.code_scroll = 0;
+                }
+                self.output_arrived();
+            }
+            StreamEvent::Reasoning(r) => add_rate(&mut tv.rate, bucket, r),
+            StreamEvent::ToolCall(d) => add_rate(&mut tv.rate, bucket, &d.arguments),
+            _ => {}
+        }
+        if ev.event.is_terminal() {
+            self.finish_turn(turn);
+        }
+    }
+
+    /// The stream's channel closed: if no terminal event came, the task died.
+    pub fn on_stream_closed(&mut self, turn: usize) {
+        if self.turns.get(turn).is_some_and(|t| !t.turn.is_finished()) {
+            let now = self.now;
+            self.turns[turn].turn.cancel(now);
+            self.finish_turn(turn);
+        }
+    }
+
+    fn finish_turn(&mut self, i: usize) {
+        let entry = self.turns[i].entry;
+        let th = &self.theme;
+        self.entries[entry].seg.finish(&mut self.code, th, entry);
+        self.entries[entry].cache = None;
+        let turn = &self.turns[i].turn;
+        if !turn.content.is_empty() || !turn.tool_calls.is_empty() {
+            self.conv.push_turn(turn);
+        } else if turn.state != TurnState::Done {
+            // Nothing came back: take the question out of the history and give it back to
+            // the user, so that a retry does not send it twice.
+            if let Some(m) = self.conv.pop_unanswered() {
+                if self.input_text().trim().is_empty() {
+                    self.set_input(&m.content);
+                }
+            }
+        }
+        if !self.turns[i].counted {
+            let r = self.report(&self.turns[i]);
+            if let Some(c) = &r.cost {
+                match c.total_ticks {
+                    Some(t) => self.session_cost += t,
+                    None => self.session_cost_known = false,
+                }
+                self.session_savings += c.savings_ticks.unwrap_or(0);
+            } else if self.turns[i].turn.usage.is_none() && !self.provider_free {
+                self.session_cost_known = false;
+            }
+            self.turns[i].counted = true;
+        }
+        if self.active == Some(i) {
+            self.active = None;
+        }
+        self.entries[entry].cache = None;
+    }
+
+    // ---- rendering support ---------------------------------------------------------------
+
+    /// Calls `f` with each run of conversation lines, in order, using the caches.
+    pub fn conversation_runs(&mut self, width: u16, f: &mut dyn FnMut(&[Line<'static>])) {
+        let th = self.theme.clone();
+        for i in 0..self.entries.len() {
+            let kind = self.entries[i].kind;
+            let header = self.entry_header(i, width, &th);
+            f(&header);
+            match kind {
+                EntryKind::User | EntryKind::Assistant(_) => {
+                    let e = &mut self.entries[i];
+                    e.seg.render(width, &th, &mut self.code, f);
+                }
+                EntryKind::Notice | EntryKind::Error => {}
+            }
+            if let EntryKind::Assistant(t) = kind {
+                let footer = self.turn_footer(t, width, &th);
+                f(&footer);
+            }
+        }
+    }
+
+    fn entry_header(&mut self, i: usize, width: u16, th: &Theme) -> Vec<Line<'static>> {
+        use ratatui::style::Modifier;
+        use ratatui::text::Span;
+        let e = &self.entries[i];
+        match e.kind {
+            EntryKind::User => vec![Line::from(Span::styled(
+                "▌ You",
+                th.fg(th.user).add_modifier(Modifier::BOLD),
+            ))],
+            EntryKind::Assistant(t) => {
+                let tv = &self.turns[t];
+                let mut spans = vec![Span::styled(
+                    format!("▌ {}", tv.turn.model()),
+                    th.fg(th.assistant).add_modifier(Modifier::BOLD),
+                )];
+                if tv.turn.model_differs() {
+                    spans.push(Span::styled(
+                        format!(" (asked {})", tv.turn.asked_model),
+                        th.warning(),
+                    ));
+                }
+                if !tv.turn.is_finished() && tv.turn.content.is_empty() {
+                    let what = match tv.turn.state {
+                        TurnState::Connecting => " connecting…",
+                        _ => " thinking…",
+                    };
+                    spans.push(Span::styled(what, th.muted()));
+                }
+                vec![Line::from(spans)]
+            }
+            EntryKind::Notice | EntryKind::Error => {
+                if let Some((w, lines)) = &e.cache {
+                    if *w == width {
+                        return lines.clone();
+                    }
+                }
+                let (mark, style) = if e.kind == EntryKind::Error {
+                    ("✗ ", th.error())
+                } else {
+                    ("ℹ ", th.warning())
+                };
+                let mut out = Vec::new();
+                for (n, para) in e.text.split('\n').enumerate() {
+                    let first = if n == 0 { mark } else { "  " };
+                    wrap(
+                        vec![ratatui::text::Span::styled(first, style)],
+                        vec![ratatui::text::Span::raw("  ")],
+                        vec![ratatui::text::Span::styled(para.to_string(), style)],
+                        width as usize,
+                        &mut out,
+                    );
+                }
+                out.push(Line::default());
+                self.entries[i].cache = Some((width, out.clone()));
+                out
+            }
+        }
+    }
+
+    fn turn_footer(&self, t: usize, width: u16, th: &Theme) -> Vec<Line<'static>> {
+        use ratatui::text::Span;
+        let tv = &self.turns[t];
+        let mut out = Vec::new();
+        let mut add = |mark: &str, text: String, style| {
+            wrap(
+                vec![Span::styled(mark.to_string(), style)],
+                vec![Span::raw("  ")],
+                vec![Span::styled(text, style)],
+                width as usize,
+                &mut out,
+            );
+        };
+        for n in &tv.turn.notices {
+            add("ℹ ", n.clone(), th.warning());
+        }
+        if let Some(e) = &tv.turn.error {
+            add("✗ ", format!("{}: {e}", tv.provider), th.error());
+            if !tv.turn.content.is_empty() || !tv.turn.reasoning.is_empty() {
+                add("  ", "partial answer and reasoning kept".into(), th.muted());
+            }
+        }
+        if tv.turn.state == TurnState::Cancelled {
+            add("■ ", "cancelled — partial answer kept".into(), th.warning());
+        }
+        if tv.turn.state == TurnState::Done
+            && tv.turn.content.is_empty()
+            && tv.turn.tool_calls.is_empty()
+        {
+            let reason = tv
+                .turn
+                .finish_reason
+                .clone()
+                .unwrap_or_else(|| "none".into());
+            add(
+                "ℹ ",
+                format!("no answer text (finish reason: {reason})"),
+                th.warning(),
+            );
+        }
+        for c in &tv.turn.tool_calls {
+            add(
+                "⚙ ",
+                format!("tool call {}({})", c.function.name, c.function.arguments),
+                th.fg(th.accent),
+            );
+        }
+        if !out.is_empty() {
+            out.push(Line::default());
+        }
+        out
+    }
+
+    /// Wrapped reasoning of turn `t` for `width`: complete lines cached, the last re-wrapped.
+    pub fn reasoning_lines(
+        &mut self,
+        t: usize,
+        width: u16,
+    ) -> (&[Line<'static>], &[Line<'static>]) {
+        let th = &self.theme;
+        let tv = &mut self.turns[t];
+        let rc = &mut tv.reasoning;
+        let text = &tv.turn.reasoning;
+        let style = th
+            .fg(th.reasoning)
+            .add_modifier(ratatui::style::Modifier::ITALIC);
+        if rc.width != width {
+            *rc = ReasoningCache {
+                width,
+                ..Default::default()
+            };
+        }
+        if let Some(last_nl) = text[rc.done..].rfind('\n') {
+            let end = rc.done + last_nl;
+            for line in text[rc.done..end].split('\n') {
+                wrap(
+                    vec![],
+                    vec![],
+                    vec![ratatui::text::Span::styled(line.to_string(), style)],
+                    width as usize,
+                    &mut rc.lines,
+                );
+            }
+            rc.done = end + 1;
+        }
+        rc.tail.clear();
+        let rest = &text[rc.done..];
+        if !rest.is_empty() {
+            wrap(
+                vec![],
+                vec![],
+                vec![ratatui::text::Span::styled(rest.to_string(), style)],
+                width as usize,
+                &mut rc.tail,
+            );
+        }
+        (&rc.lines, &rc.tail)
+    }
+
+    /// Re-creates every render cache (after a theme change).
+    pub fn restyle(&mut self) {
+        let th = self.theme.clone();
+        let mut code = Vec::new();
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            e.cache = None;
+            let text = match e.kind {
+                EntryKind::Assistant(t) => self.turns[t].turn.content.clone(),
+                EntryKind::User => e.text.clone(),
+                _ => continue,
+            };
+            let mut seg = Segmenter::new();
+            if e.kind == EntryKind::User {
+                let mut scratch = Vec::new();
+                seg.push(&text, &mut scratch, &th, usize::MAX);
+                seg.push("\n", &mut scratch, &th, usize::MAX);
+                seg.finish(&mut scratch, &th, usize::MAX);
+            } else {
+                seg.push(&text, &mut code, &th, i);
+                if let EntryKind::Assistant(t) = e.kind {
+                    if self.turns[t].turn.is_finished() {
+                        seg.finish(&mut code, &th, i);
+                    }
+                }
+            }
+            e.seg = seg;
+        }
+        self.code = code;
+        for tv in &mut self.turns {
+            tv.reasoning = ReasoningCache::default();
+        }
+        let input = self.input_text();
+        self.set_input(&input);
+    }
+
+    /// Starts a new conversation (new id; display cleared).
+    pub fn new_conversation(&mut self) {
+        self.conv = Conversation::new(self.system.as_deref());
+        self.entries.clear();
+        self.turns.clear();
+        self.code.clear();
+        self.selected_code = 0;
+        self.code_scroll = 0;
+        self.conv_scroll = 0;
+        self.reasoning_turn = None;
+        self.attachments.clear();
+    }
+}
+
+fn add_rate(rate: &mut Vec<u32>, bucket: usize, text: &str) {
+    if rate.len() <= bucket {
+        rate.resize(bucket + 1, 0);
+    }
+    rate[bucket] += crate::session::turn::estimate_tokens(text.len(), 1) as u32;
+}
+
+pub fn paste_placeholder(i: usize, text: &str) -> String {
+    format!("[pasted {} lines #{}]", text.lines().count(), i + 1)
+}

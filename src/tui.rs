@@ -1,0 +1,383 @@
+//! The interactive runtime: terminal setup and restore, and one event loop over terminal input,
+//! stream events and the frame clock. Stream tasks only send events; only this loop draws.
+
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use futures_util::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::io::Write;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+use crate::api::TimedEvent;
+use crate::app::{App, AppInit, Effect};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::ui::theme::{color_enabled, Theme};
+
+/// At most ~60 frames a second.
+const FRAME: Duration = Duration::from_millis(16);
+/// While a reply streams, the clock in the status bar ticks this often even with no events.
+const CLOCK: Duration = Duration::from_millis(250);
+
+enum Msg {
+    Stream { turn: usize, ev: TimedEvent },
+    Closed { turn: usize },
+}
+
+fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+}
+
+/// Restores the terminal when dropped (normal exit and early returns).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+pub struct TuiOptions {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub theme: Option<String>,
+}
+
+fn key_help(cfg: &Config, provider: &crate::config::Provider) -> String {
+    let var = provider
+        .api_key_env
+        .clone()
+        .unwrap_or_else(|| format!("providers.{}.api_key", provider.name));
+    let file = cfg
+        .path
+        .clone()
+        .or_else(crate::config::default_path)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "the config file".into());
+    format!(
+        "No API key for provider `{}`. Quit (Ctrl+C twice), then `export {var}=…` and start again, \
+         or set it in {file} (`grokpair config init` writes one). A local llama.cpp / Ollama \
+         server needs no key: `grokpair --provider local`.",
+        provider.name
+    )
+}
+
+pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
+    let color = color_enabled();
+    let theme_name = opts
+        .theme
+        .clone()
+        .or(cfg.theme.clone())
+        .unwrap_or_else(|| "dark".into());
+    let theme = Theme::load(&theme_name, color)?;
+    let provider = cfg
+        .provider(opts.provider.as_deref().unwrap_or(&cfg.provider))
+        .map_err(|e| e.to_string())?
+        .clone();
+    let has_key = !provider.needs_key() || provider.api_key().is_some();
+    let mut engine = Engine::new(&cfg, &provider).map_err(|e| e.to_string())?;
+    // A local server with no model set: ask it (briefly) which one it serves.
+    let mut startup_notice = None;
+    let model = match tokio::time::timeout(
+        Duration::from_secs(3),
+        engine.resolve_model(&cfg, opts.model.as_deref()),
+    )
+    .await
+    {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => {
+            startup_notice = Some(format!(
+                "could not ask {} for its models: {e}",
+                provider.name
+            ));
+            "default".into()
+        }
+        Err(_) => {
+            startup_notice = Some(format!("{} did not list its models in 3s", provider.name));
+            "default".into()
+        }
+    };
+    let mut app = App::new(AppInit {
+        theme,
+        catalog: cfg.catalog.clone(),
+        provider: provider.name.clone(),
+        providers: cfg.providers.keys().cloned().collect(),
+        provider_free: provider.free,
+        includes_reasoning: provider.completion_includes_reasoning,
+        has_key,
+        key_help: key_help(&cfg, &provider),
+        model,
+        system: cfg.system.clone(),
+    });
+    if let Some(n) = startup_notice {
+        app.notice(&n);
+    }
+
+    // Terminal setup, with restore on panic and on every exit path.
+    let prev_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        prev_hook(info);
+    }));
+    enable_raw_mode().map_err(|e| format!("cannot enter raw mode: {e}"))?;
+    let _guard = TerminalGuard;
+    let mut stdout = std::io::stdout();
+    execute!(
+        stdout,
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture
+    )
+    .map_err(|e| e.to_string())?;
+    let mut terminal =
+        Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| e.to_string())?;
+
+    #[cfg(unix)]
+    let mut signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).map_err(|e| e.to_string())?,
+            signal(SignalKind::hangup()).map_err(|e| e.to_string())?,
+            signal(SignalKind::interrupt()).map_err(|e| e.to_string())?,
+        )
+    };
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut events = EventStream::new();
+    let mut active: Option<tokio::task::JoinHandle<()>> = None;
+    let mut started_at = Instant::now();
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    let mut clock = tokio::time::interval(CLOCK);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut prewarmed = false;
+    let mut exit_code = 0;
+
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            terminal
+                .draw(|f| crate::ui::draw(f, &mut app))
+                .map_err(|e| e.to_string())?;
+            last_draw = Instant::now();
+            dirty = false;
+            if !prewarmed {
+                // Syntaxes load after the first frame, off the UI thread.
+                crate::ui::highlight::prewarm();
+                prewarmed = true;
+            }
+        }
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        let mut effects = Vec::new();
+        #[cfg(unix)]
+        let (term, hup, int) = (&mut signals.0, &mut signals.1, &mut signals.2);
+        tokio::select! {
+            ev = events.next() => {
+                match ev {
+                    Some(Ok(Event::Key(k))) => effects = app.on_key(k),
+                    Some(Ok(Event::Paste(p))) => effects = app.on_paste(&p),
+                    Some(Ok(Event::Mouse(m))) => effects = app.on_mouse(m),
+                    Some(Ok(Event::Resize(_, _))) => {}
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                }
+                dirty = true;
+            }
+            Some(msg) = rx.recv() => {
+                match msg {
+                    Msg::Stream { turn, ev } => app.on_stream(turn, ev),
+                    Msg::Closed { turn } => {
+                        app.on_stream_closed(turn);
+                        active = None;
+                    }
+                }
+                // Drain whatever else is queued: one frame for a burst of tokens.
+                while let Ok(msg) = rx.try_recv() {
+                    match msg {
+                        Msg::Stream { turn, ev } => app.on_stream(turn, ev),
+                        Msg::Closed { turn } => {
+                            app.on_stream_closed(turn);
+                            active = None;
+                        }
+                    }
+                }
+                dirty = true;
+            }
+            _ = tokio::time::sleep_until(next_frame), if dirty => {}
+            _ = clock.tick(), if app.active.is_some() => {
+                app.now = app.now.max(started_at.elapsed());
+                dirty = true;
+            }
+            _ = term.recv() => { exit_code = 143; break; }
+            _ = hup.recv() => { exit_code = 129; break; }
+            _ = int.recv() => { effects = app.on_key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL)); dirty = true; }
+        }
+        for fx in effects {
+            match fx {
+                Effect::Start { turn } => {
+                    let started = engine.start(&cfg, &app.model, &app.conv, &app.params);
+                    if let Some(n) = started.notice {
+                        app.turn_notice(turn, n);
+                    }
+                    started_at = Instant::now();
+                    let tx = tx.clone();
+                    let mut stream = started.stream;
+                    active = Some(tokio::spawn(async move {
+                        while let Some(ev) = stream.next().await {
+                            if tx.send(Msg::Stream { turn, ev }).is_err() {
+                                return;
+                            }
+                        }
+                        let _ = tx.send(Msg::Closed { turn });
+                    }));
+                }
+                Effect::Cancel => {
+                    if let Some(t) = active.take() {
+                        t.abort();
+                    }
+                }
+                Effect::Copy(text) => {
+                    let how = copy_to_clipboard(&text);
+                    app.flash = Some(how);
+                }
+                Effect::Save { path, text } => {
+                    app.flash = Some(match std::fs::write(&path, &text) {
+                        Ok(()) => {
+                            format!("saved {} ({} lines)", path.display(), text.lines().count())
+                        }
+                        Err(e) => format!("could not save {}: {e}", path.display()),
+                    });
+                }
+                Effect::SwitchProvider(name) => match cfg.provider(&name) {
+                    Ok(p) => {
+                        let p = p.clone();
+                        match Engine::new(&cfg, &p) {
+                            Ok(e) => {
+                                engine = e;
+                                app.provider = p.name.clone();
+                                app.provider_free = p.free;
+                                app.includes_reasoning = p.completion_includes_reasoning;
+                                app.has_key = !p.needs_key() || p.api_key().is_some();
+                                app.key_help = key_help(&cfg, &p);
+                                if let Some(m) = &p.model {
+                                    app.model = m.clone();
+                                }
+                                app.flash =
+                                    Some(format!("provider: {} · model: {}", p.name, app.model));
+                                if !app.has_key {
+                                    let h = app.key_help.clone();
+                                    app.error(&h);
+                                }
+                            }
+                            Err(e) => app.error(&e.to_string()),
+                        }
+                    }
+                    Err(e) => app.error(&e.message),
+                },
+                Effect::SetMouse(on) => {
+                    let mut out = std::io::stdout();
+                    let _ = if on {
+                        execute!(out, EnableMouseCapture)
+                    } else {
+                        execute!(out, DisableMouseCapture)
+                    };
+                }
+                Effect::Quit => {}
+            }
+        }
+        if app.should_quit {
+            break;
+        }
+    }
+    if let Some(t) = active.take() {
+        t.abort();
+    }
+    drop(terminal);
+    Ok(exit_code)
+}
+
+/// OSC 52 (through tmux when inside it), plus a system clipboard tool when one is installed.
+fn copy_to_clipboard(text: &str) -> String {
+    let b64 = base64(text.as_bytes());
+    let osc = format!("\x1b]52;c;{b64}\x07");
+    let seq = if std::env::var_os("TMUX").is_some() {
+        format!("\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b"))
+    } else {
+        osc
+    };
+    let mut out = std::io::stdout();
+    let _ = out.write_all(seq.as_bytes());
+    let _ = out.flush();
+    for (cmd, args) in [
+        ("wl-copy", &[][..]),
+        ("xclip", &["-selection", "clipboard"][..]),
+        ("xsel", &["--clipboard", "--input"][..]),
+        ("pbcopy", &[][..]),
+    ] {
+        let child = std::process::Command::new(cmd)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        if let Ok(mut c) = child {
+            if let Some(mut stdin) = c.stdin.take() {
+                let _ = stdin.write_all(text.as_bytes());
+            }
+            if c.wait().is_ok_and(|s| s.success()) {
+                return format!("copied {} lines (terminal + {cmd})", text.lines().count());
+            }
+        }
+    }
+    format!("copied {} lines (OSC 52)", text.lines().count())
+}
+
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if c.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if c.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+}

@@ -1,0 +1,899 @@
+//! Streaming markdown. Text is split into blocks as it arrives: paragraph-level text blocks and
+//! fenced code blocks. A finished block is rendered once per width and cached; a growing code
+//! block only wraps its new lines; only the open text block is rendered again on a new token.
+//! So the cost of a token does not grow with the length of the answer.
+
+use pulldown_cmark::{Alignment, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::highlight::BlockHighlighter;
+use super::theme::Theme;
+
+/// A fenced code block of an answer, shared by the conversation and the code pane.
+pub struct CodeBlock {
+    pub lang: String,
+    /// Complete lines only.
+    pub source: String,
+    /// The unfinished last line while streaming.
+    pub partial: String,
+    pub complete: bool,
+    pub hl: BlockHighlighter,
+    /// Which message it belongs to.
+    pub message: usize,
+}
+
+impl CodeBlock {
+    pub fn new(lang: &str, theme: &Theme, message: usize) -> Self {
+        CodeBlock {
+            lang: lang.to_string(),
+            source: String::new(),
+            partial: String::new(),
+            complete: false,
+            hl: BlockHighlighter::new(lang, &theme.syntect_theme, theme.color),
+            message,
+        }
+    }
+
+    /// The full text (what copy and save write).
+    pub fn text(&self) -> String {
+        let mut s = self.source.clone();
+        s.push_str(&self.partial);
+        s
+    }
+
+    /// Highlights any new complete lines; returns how many there are.
+    pub fn highlight(&mut self) -> usize {
+        self.hl.update(&self.source);
+        self.hl.lines.len()
+    }
+
+    pub fn label(&self) -> &str {
+        if self.lang.is_empty() {
+            "text"
+        } else {
+            &self.lang
+        }
+    }
+}
+
+pub struct CodeCache {
+    width: u16,
+    done: usize,
+    lines: Vec<Line<'static>>,
+    tail: Vec<Line<'static>>,
+}
+
+pub enum Block {
+    Text {
+        src: String,
+        cache: Option<(u16, Vec<Line<'static>>)>,
+    },
+    Code {
+        idx: usize,
+        cache: Option<CodeCache>,
+    },
+}
+
+/// Splits one message into blocks as its text streams in.
+#[derive(Default)]
+pub struct Segmenter {
+    pub blocks: Vec<Block>,
+    line: String,
+    /// Inside a fence: fence char, fence length, code block index.
+    fence: Option<(char, usize, usize)>,
+    text_open: bool,
+    /// Rendered unfinished line (text outside a fence), re-rendered when it changes.
+    tail: Option<(u16, Vec<Line<'static>>)>,
+}
+
+fn fence_open(line: &str) -> Option<(char, usize, String)> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let t = &line[indent..];
+    let c = t.chars().next()?;
+    if c != '`' && c != '~' {
+        return None;
+    }
+    let n = t.chars().take_while(|&x| x == c).count();
+    if n < 3 {
+        return None;
+    }
+    let info = t[n..].trim();
+    if c == '`' && info.contains('`') {
+        return None;
+    }
+    Some((
+        c,
+        n,
+        info.split_whitespace().next().unwrap_or("").to_string(),
+    ))
+}
+
+impl Segmenter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends streamed text. New code blocks are pushed onto `code`.
+    pub fn push(&mut self, text: &str, code: &mut Vec<CodeBlock>, theme: &Theme, message: usize) {
+        let mut rest = text;
+        while let Some(i) = rest.find('\n') {
+            self.line.push_str(&rest[..i]);
+            let line = std::mem::take(&mut self.line);
+            self.complete_line(&line, code, theme, message);
+            rest = &rest[i + 1..];
+        }
+        self.line.push_str(rest);
+        self.tail = None;
+        if let Some((_, _, idx)) = self.fence {
+            code[idx].partial.clone_from(&self.line);
+        }
+    }
+
+    /// The message ended: whatever is unfinished is final.
+    pub fn finish(&mut self, code: &mut [CodeBlock], theme: &Theme, message: usize) {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            let mut v: Vec<CodeBlock> = Vec::new();
+            // A fence can only be opened by a complete line; the flush cannot create one we
+            // would lose, but route through the same code path.
+            self.complete_line_inner(&line, code, &mut v, theme, message);
+            debug_assert!(v.is_empty());
+        }
+        if let Some((_, _, idx)) = self.fence.take() {
+            code[idx].complete = true;
+            code[idx].partial.clear();
+        }
+        self.tail = None;
+    }
+
+    fn complete_line(
+        &mut self,
+        line: &str,
+        code: &mut Vec<CodeBlock>,
+        theme: &Theme,
+        message: usize,
+    ) {
+        let mut new = Vec::new();
+        self.complete_line_inner(line, code, &mut new, theme, message);
+        code.extend(new);
+    }
+
+    fn complete_line_inner(
+        &mut self,
+        line: &str,
+        code: &mut [CodeBlock],
+        new: &mut Vec<CodeBlock>,
+        theme: &Theme,
+        message: usize,
+    ) {
+        if let Some((c, n, idx)) = self.fence {
+            let t = line.trim();
+            let cb = &mut code[idx];
+            cb.partial.clear();
+            if t.len() >= n && t.chars().all(|x| x == c) {
+                self.fence = None;
+                cb.complete = true;
+            } else {
+                cb.source.push_str(line);
+                cb.source.push('\n');
+            }
+            return;
+        }
+        if let Some((c, n, lang)) = fence_open(line) {
+            self.text_open = false;
+            let idx = code.len() + new.len();
+            new.push(CodeBlock::new(&lang, theme, message));
+            self.blocks.push(Block::Code { idx, cache: None });
+            self.fence = Some((c, n, idx));
+            return;
+        }
+        if line.trim().is_empty() {
+            self.text_open = false;
+            return;
+        }
+        if !self.text_open {
+            self.blocks.push(Block::Text {
+                src: String::new(),
+                cache: None,
+            });
+            self.text_open = true;
+        }
+        if let Some(Block::Text { src, cache }) = self.blocks.last_mut() {
+            src.push_str(line);
+            src.push('\n');
+            *cache = None;
+        }
+    }
+
+    /// Brings every block's rendering up to date for `width` and calls `f` with each run of
+    /// lines in order. Cached work is reused; see the module docs.
+    pub fn render(
+        &mut self,
+        width: u16,
+        theme: &Theme,
+        code: &mut [CodeBlock],
+        f: &mut dyn FnMut(&[Line<'static>]),
+    ) {
+        let width = width.max(4);
+        let n = self.blocks.len();
+        let text_open = self.text_open;
+        let partial_in_text = self.fence.is_none() && !self.line.is_empty();
+        for (i, b) in self.blocks.iter_mut().enumerate() {
+            let last = i + 1 == n;
+            match b {
+                Block::Text { src, cache } => {
+                    if last && text_open && partial_in_text {
+                        // Rendered with the unfinished line below, as one paragraph.
+                        continue;
+                    }
+                    if cache.as_ref().is_none_or(|(w, _)| *w != width) {
+                        *cache = Some((width, render_text(src, width, theme)));
+                    }
+                    f(&cache.as_ref().expect("cached").1);
+                }
+                Block::Code { idx, cache } => {
+                    let cb = &mut code[*idx];
+                    render_code(cb, cache, width, theme);
+                    let c = cache.as_ref().expect("cached");
+                    f(&c.lines);
+                    f(&c.tail);
+                }
+            }
+        }
+        if partial_in_text {
+            if self.tail.as_ref().is_none_or(|(w, _)| *w != width) {
+                let mut src = String::new();
+                if text_open {
+                    if let Some(Block::Text { src: s, .. }) = self.blocks.last() {
+                        src.push_str(s);
+                    }
+                }
+                src.push_str(&self.line);
+                self.tail = Some((width, render_text(&src, width, theme)));
+            }
+            f(&self.tail.as_ref().expect("tail").1);
+        }
+    }
+}
+
+fn render_code(cb: &mut CodeBlock, cache: &mut Option<CodeCache>, width: u16, theme: &Theme) {
+    let total = cb.highlight();
+    if cache.as_ref().is_none_or(|c| c.width != width) {
+        let mut lines = Vec::new();
+        let label = format!("── {} ", cb.label());
+        lines.push(Line::from(Span::styled(label, theme.muted())));
+        *cache = Some(CodeCache {
+            width,
+            done: 0,
+            lines,
+            tail: Vec::new(),
+        });
+    }
+    let c = cache.as_mut().expect("cache");
+    let gutter = || Span::styled("▏ ", theme.muted());
+    for l in &cb.hl.lines[c.done..total] {
+        c.lines
+            .extend(wrap_hard(l, width.saturating_sub(2) as usize, &gutter));
+    }
+    c.done = total;
+    c.tail.clear();
+    if !cb.partial.is_empty() {
+        let l = Line::raw(cb.partial.replace('\t', "    "));
+        c.tail
+            .extend(wrap_hard(&l, width.saturating_sub(2) as usize, &gutter));
+    }
+    c.tail.push(Line::from(Span::styled(
+        if cb.complete { "──" } else { "── …" },
+        theme.muted(),
+    )));
+    c.tail.push(Line::default());
+}
+
+/// Hard-wraps a code line at `width` columns, each piece behind the gutter.
+fn wrap_hard(
+    line: &Line<'static>,
+    width: usize,
+    gutter: &dyn Fn() -> Span<'static>,
+) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut cur: Vec<Span<'static>> = vec![gutter()];
+    let mut used = 0;
+    for span in &line.spans {
+        let mut buf = String::new();
+        for ch in span.content.chars() {
+            let w = ch.width().unwrap_or(0);
+            if used + w > width && used > 0 {
+                if !buf.is_empty() {
+                    cur.push(Span::styled(std::mem::take(&mut buf), span.style));
+                }
+                out.push(Line::from(std::mem::replace(&mut cur, vec![gutter()])));
+                used = 0;
+            }
+            buf.push(ch);
+            used += w;
+        }
+        if !buf.is_empty() {
+            cur.push(Span::styled(buf, span.style));
+        }
+    }
+    out.push(Line::from(cur));
+    out
+}
+
+/// A logical line before wrapping: prefixes for the first and the following visual lines.
+struct LogLine {
+    first: Vec<Span<'static>>,
+    rest: Vec<Span<'static>>,
+    spans: Vec<Span<'static>>,
+}
+
+struct Renderer<'t> {
+    theme: &'t Theme,
+    width: u16,
+    out: Vec<LogLine>,
+    spans: Vec<Span<'static>>,
+    styles: Vec<Style>,
+    /// List stack: next number for ordered lists.
+    lists: Vec<Option<u64>>,
+    quote: usize,
+    /// Marker for the first line of the current item.
+    marker: Option<String>,
+    links: Vec<String>,
+    table: Option<Table>,
+    in_code: bool,
+}
+
+struct Table {
+    aligns: Vec<Alignment>,
+    rows: Vec<Vec<Vec<Span<'static>>>>,
+    row: Vec<Vec<Span<'static>>>,
+    cell: Vec<Span<'static>>,
+}
+
+impl<'t> Renderer<'t> {
+    fn style(&self) -> Style {
+        *self.styles.last().unwrap_or(&Style::default())
+    }
+
+    fn push_style(&mut self, f: impl FnOnce(Style) -> Style) {
+        let s = f(self.style());
+        self.styles.push(s);
+    }
+
+    fn indent(&self) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
+        let mut first = Vec::new();
+        let mut rest = Vec::new();
+        for _ in 0..self.quote {
+            first.push(Span::styled("│ ", self.theme.muted()));
+            rest.push(Span::styled("│ ", self.theme.muted()));
+        }
+        let depth = self.lists.len();
+        if depth > 0 {
+            let pad = "  ".repeat(depth - 1);
+            match &self.marker {
+                Some(m) => {
+                    first.push(Span::raw(pad.clone()));
+                    first.push(Span::styled(m.clone(), self.theme.fg(self.theme.accent)));
+                    rest.push(Span::raw(format!("{pad}{}", " ".repeat(m.width()))));
+                }
+                None => {
+                    let p = format!("{pad}  ");
+                    first.push(Span::raw(p.clone()));
+                    rest.push(Span::raw(p));
+                }
+            }
+        }
+        (first, rest)
+    }
+
+    fn text(&mut self, t: &str) {
+        let st = self.style();
+        if let Some(tb) = &mut self.table {
+            tb.cell.push(Span::styled(t.to_string(), st));
+            return;
+        }
+        let mut first = true;
+        for piece in t.split('\n') {
+            if !first {
+                self.flush();
+            }
+            first = false;
+            if !piece.is_empty() {
+                self.spans
+                    .push(Span::styled(piece.replace('\t', "    "), st));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.spans.is_empty() && self.marker.is_none() {
+            return;
+        }
+        let (first, rest) = self.indent();
+        self.marker = None;
+        let spans = std::mem::take(&mut self.spans);
+        self.out.push(LogLine { first, rest, spans });
+    }
+
+    fn blank(&mut self) {
+        if self
+            .out
+            .last()
+            .is_some_and(|l| l.spans.is_empty() && l.first.is_empty())
+            || self.out.is_empty()
+        {
+            return;
+        }
+        self.out.push(LogLine {
+            first: vec![],
+            rest: vec![],
+            spans: vec![],
+        });
+    }
+
+    fn event(&mut self, ev: Event<'_>) {
+        let th = self.theme;
+        match ev {
+            Event::Start(tag) => match tag {
+                Tag::Paragraph => {}
+                Tag::Heading { level, .. } => {
+                    self.flush();
+                    let mut s = th.fg(th.heading).add_modifier(Modifier::BOLD);
+                    if level == HeadingLevel::H1 {
+                        s = s.add_modifier(Modifier::UNDERLINED);
+                    }
+                    self.styles.push(s);
+                }
+                Tag::BlockQuote(_) => {
+                    self.flush();
+                    self.quote += 1;
+                    self.push_style(|s| s.add_modifier(Modifier::ITALIC));
+                }
+                Tag::CodeBlock(_) => {
+                    self.flush();
+                    self.in_code = true;
+                    self.styles.push(th.fg(th.inline_code));
+                }
+                Tag::List(start) => {
+                    self.flush();
+                    self.lists.push(start);
+                }
+                Tag::Item => {
+                    self.flush();
+                    let m = match self.lists.last_mut() {
+                        Some(Some(n)) => {
+                            let m = format!("{n}. ");
+                            *n += 1;
+                            m
+                        }
+                        _ => "• ".to_string(),
+                    };
+                    self.marker = Some(m);
+                }
+                Tag::Emphasis => self.push_style(|s| s.add_modifier(Modifier::ITALIC)),
+                Tag::Strong => self.push_style(|s| s.add_modifier(Modifier::BOLD)),
+                Tag::Strikethrough => self.push_style(|s| s.add_modifier(Modifier::CROSSED_OUT)),
+                Tag::Link { dest_url, .. } => {
+                    self.links.push(dest_url.to_string());
+                    let l = th.fg(th.link).add_modifier(Modifier::UNDERLINED);
+                    self.styles.push(l);
+                }
+                Tag::Image { dest_url, .. } => {
+                    self.links.push(dest_url.to_string());
+                    self.push_style(|s| s.add_modifier(Modifier::ITALIC));
+                }
+                Tag::Table(aligns) => {
+                    self.flush();
+                    self.table = Some(Table {
+                        aligns,
+                        rows: Vec::new(),
+                        row: Vec::new(),
+                        cell: Vec::new(),
+                    });
+                }
+                Tag::TableHead | Tag::TableRow => {}
+                Tag::TableCell => {}
+                _ => {}
+            },
+            Event::End(tag) => match tag {
+                TagEnd::Paragraph => {
+                    self.flush();
+                    if self.lists.is_empty() {
+                        self.blank();
+                    }
+                }
+                TagEnd::Heading(_) => {
+                    self.styles.pop();
+                    self.flush();
+                    self.blank();
+                }
+                TagEnd::BlockQuote(_) => {
+                    self.flush();
+                    self.styles.pop();
+                    self.quote = self.quote.saturating_sub(1);
+                    self.blank();
+                }
+                TagEnd::CodeBlock => {
+                    self.flush();
+                    self.in_code = false;
+                    self.styles.pop();
+                    self.blank();
+                }
+                TagEnd::List(_) => {
+                    self.flush();
+                    self.lists.pop();
+                    if self.lists.is_empty() {
+                        self.blank();
+                    }
+                }
+                TagEnd::Item => self.flush(),
+                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => {
+                    self.styles.pop();
+                }
+                TagEnd::Link | TagEnd::Image => {
+                    self.styles.pop();
+                    if let Some(url) = self.links.pop() {
+                        let shown: String = self
+                            .spans
+                            .iter()
+                            .rev()
+                            .take(1)
+                            .map(|s| s.content.to_string())
+                            .collect();
+                        if !url.is_empty() && shown != url {
+                            self.spans
+                                .push(Span::styled(format!(" ({url})"), th.muted()));
+                        }
+                    }
+                }
+                TagEnd::TableCell => {
+                    if let Some(t) = &mut self.table {
+                        let c = std::mem::take(&mut t.cell);
+                        t.row.push(c);
+                    }
+                }
+                TagEnd::TableHead | TagEnd::TableRow => {
+                    if let Some(t) = &mut self.table {
+                        let r = std::mem::take(&mut t.row);
+                        t.rows.push(r);
+                    }
+                }
+                TagEnd::Table => {
+                    if let Some(t) = self.table.take() {
+                        self.emit_table(t);
+                        self.blank();
+                    }
+                }
+                _ => {}
+            },
+            Event::Text(t) => self.text(&t),
+            Event::Code(t) => {
+                let s = th.fg(th.inline_code);
+                if let Some(tb) = &mut self.table {
+                    tb.cell.push(Span::styled(t.to_string(), s));
+                } else {
+                    self.spans.push(Span::styled(t.to_string(), s));
+                }
+            }
+            Event::SoftBreak => self.text(" "),
+            Event::HardBreak => self.flush(),
+            Event::Rule => {
+                self.flush();
+                let w = (self.width as usize).clamp(3, 80);
+                self.out.push(LogLine {
+                    first: vec![],
+                    rest: vec![],
+                    spans: vec![Span::styled("─".repeat(w), th.muted())],
+                });
+                self.blank();
+            }
+            Event::TaskListMarker(done) => {
+                self.spans.push(Span::styled(
+                    if done { "[x] " } else { "[ ] " },
+                    th.fg(th.accent),
+                ));
+            }
+            Event::Html(t) | Event::InlineHtml(t) => {
+                let s = th.muted();
+                for (i, piece) in t.split('\n').enumerate() {
+                    if i > 0 {
+                        self.flush();
+                    }
+                    if !piece.is_empty() {
+                        self.spans.push(Span::styled(piece.to_string(), s));
+                    }
+                }
+            }
+            Event::FootnoteReference(t) => self.text(&format!("[^{t}]")),
+            Event::InlineMath(t) | Event::DisplayMath(t) => self.text(&t),
+        }
+    }
+
+    fn emit_table(&mut self, t: Table) {
+        let th = self.theme;
+        let ncol = t.rows.iter().map(Vec::len).max().unwrap_or(0);
+        if ncol == 0 {
+            return;
+        }
+        let cell_w = |c: &Vec<Span<'static>>| c.iter().map(|s| s.content.width()).sum::<usize>();
+        let mut widths = vec![0usize; ncol];
+        for r in &t.rows {
+            for (i, c) in r.iter().enumerate() {
+                widths[i] = widths[i].max(cell_w(c));
+            }
+        }
+        // Shrink the widest columns until the table fits (cells are then cut with an ellipsis).
+        let sep = 3;
+        let avail = (self.width as usize)
+            .saturating_sub(sep * (ncol - 1))
+            .max(ncol);
+        while widths.iter().sum::<usize>() > avail {
+            let (i, _) = widths
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, w)| **w)
+                .expect("columns");
+            if widths[i] <= 3 {
+                break;
+            }
+            widths[i] -= 1;
+        }
+        for (ri, r) in t.rows.iter().enumerate() {
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            for (i, w) in widths.iter().enumerate() {
+                if i > 0 {
+                    spans.push(Span::styled(" │ ", th.muted()));
+                }
+                let empty = Vec::new();
+                let cell = r.get(i).unwrap_or(&empty);
+                let text: String = cell.iter().map(|s| s.content.as_ref()).collect();
+                let style = cell.first().map(|s| s.style).unwrap_or_default();
+                let style = if ri == 0 {
+                    style.add_modifier(Modifier::BOLD)
+                } else {
+                    style
+                };
+                let cut = truncate(&text, *w);
+                let pad = w.saturating_sub(cut.width());
+                let (l, rpad) = match t.aligns.get(i) {
+                    Some(Alignment::Right) => (pad, 0),
+                    Some(Alignment::Center) => (pad / 2, pad - pad / 2),
+                    _ => (0, pad),
+                };
+                spans.push(Span::styled(
+                    format!("{}{cut}{}", " ".repeat(l), " ".repeat(rpad)),
+                    style,
+                ));
+            }
+            self.out.push(LogLine {
+                first: vec![],
+                rest: vec![],
+                spans,
+            });
+            if ri == 0 {
+                let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+                self.out.push(LogLine {
+                    first: vec![],
+                    rest: vec![],
+                    spans: vec![Span::styled(rule.join("─┼─"), th.muted())],
+                });
+            }
+        }
+    }
+}
+
+fn truncate(s: &str, w: usize) -> String {
+    if s.width() <= w {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let cw = ch.width().unwrap_or(0);
+        if used + cw + 1 > w {
+            break;
+        }
+        out.push(ch);
+        used += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// Renders a markdown fragment into wrapped lines.
+pub fn render_text(src: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let mut opts = Options::empty();
+    opts.insert(Options::ENABLE_TABLES);
+    opts.insert(Options::ENABLE_STRIKETHROUGH);
+    opts.insert(Options::ENABLE_TASKLISTS);
+    let mut r = Renderer {
+        theme,
+        width,
+        out: Vec::new(),
+        spans: Vec::new(),
+        styles: vec![theme.fg(theme.text)],
+        lists: Vec::new(),
+        quote: 0,
+        marker: None,
+        links: Vec::new(),
+        table: None,
+        in_code: false,
+    };
+    for ev in Parser::new_ext(src, opts) {
+        r.event(ev);
+    }
+    r.flush();
+    // Blocks are separated by one blank line.
+    if !r.out.last().is_some_and(|l| l.spans.is_empty()) {
+        r.out.push(LogLine {
+            first: vec![],
+            rest: vec![],
+            spans: vec![],
+        });
+    }
+    let mut lines = Vec::new();
+    for l in r.out {
+        wrap(l.first, l.rest, l.spans, width as usize, &mut lines);
+    }
+    lines
+}
+
+/// Word-wraps styled spans to `width`, with a first-line and a hanging prefix.
+pub fn wrap(
+    first: Vec<Span<'static>>,
+    rest: Vec<Span<'static>>,
+    spans: Vec<Span<'static>>,
+    width: usize,
+    out: &mut Vec<Line<'static>>,
+) {
+    let pw = |p: &[Span<'static>]| p.iter().map(|s| s.content.width()).sum::<usize>();
+    let mut cur: Vec<Span<'static>> = first.clone();
+    let mut avail = width.saturating_sub(pw(&first)).max(1);
+    let mut used = 0usize;
+    let mut any = false;
+    let newline = |cur: &mut Vec<Span<'static>>, out: &mut Vec<Line<'static>>| {
+        out.push(Line::from(std::mem::replace(cur, rest.clone())));
+    };
+    for span in spans {
+        let style = span.style;
+        // Words and the spaces between them, in order.
+        let text = span.content.into_owned();
+        let mut pieces: Vec<&str> = Vec::new();
+        let mut start = 0;
+        let mut in_space = None;
+        for (i, ch) in text.char_indices() {
+            let sp = ch == ' ';
+            if in_space != Some(sp) {
+                if i > start {
+                    pieces.push(&text[start..i]);
+                }
+                start = i;
+                in_space = Some(sp);
+            }
+        }
+        if start < text.len() {
+            pieces.push(&text[start..]);
+        }
+        for p in pieces {
+            let w = p.width();
+            let is_space = p.starts_with(' ');
+            if used + w <= avail {
+                if !(is_space && used == 0 && any) {
+                    cur.push(Span::styled(p.to_string(), style));
+                    used += w;
+                }
+                continue;
+            }
+            if is_space {
+                newline(&mut cur, out);
+                avail = width.saturating_sub(pw(&rest)).max(1);
+                used = 0;
+                any = true;
+                continue;
+            }
+            if used > 0 && w <= avail.max(1) {
+                newline(&mut cur, out);
+                avail = width.saturating_sub(pw(&rest)).max(1);
+                used = 0;
+                any = true;
+            }
+            // A word longer than the line: cut it.
+            let mut buf = String::new();
+            for ch in p.chars() {
+                let cw = ch.width().unwrap_or(0);
+                if used + cw > avail && used > 0 {
+                    cur.push(Span::styled(std::mem::take(&mut buf), style));
+                    newline(&mut cur, out);
+                    avail = width.saturating_sub(pw(&rest)).max(1);
+                    used = 0;
+                    any = true;
+                }
+                buf.push(ch);
+                used += cw;
+            }
+            if !buf.is_empty() {
+                cur.push(Span::styled(buf, style));
+            }
+        }
+    }
+    out.push(Line::from(cur));
+}
+
+/// Plain text of lines (for tests and search).
+pub fn plain(lines: &[Line<'_>]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| {
+            l.spans
+                .iter()
+                .map(|s| s.content.as_ref())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn theme() -> Theme {
+        Theme::default_dark(false)
+    }
+
+    fn render_all(seg: &mut Segmenter, code: &mut [CodeBlock], w: u16) -> Vec<String> {
+        let mut out = Vec::new();
+        seg.render(w, &theme(), code, &mut |ls| out.extend(plain(ls)));
+        out
+    }
+
+    #[test]
+    fn wraps_words_with_hanging_indent() {
+        let l = render_text("- alpha beta gamma delta epsilon", 16, &theme());
+        assert_eq!(
+            plain(&l),
+            vec!["• alpha beta", "  gamma delta", "  epsilon", ""]
+        );
+    }
+
+    #[test]
+    fn streaming_equals_whole() {
+        let src = "# Title\n\nSome *text* here.\n\n```rust\nfn main() {\n    println!(\"hi\");\n}\n```\n\n1. one\n2. two\n\n| a | b |\n|---|--:|\n| x | 10 |\n";
+        let th = theme();
+        let mut whole_code = Vec::new();
+        let mut whole = Segmenter::new();
+        whole.push(src, &mut whole_code, &th, 0);
+        whole.finish(&mut whole_code, &th, 0);
+        let expect = render_all(&mut whole, &mut whole_code, 40);
+        let mut code = Vec::new();
+        let mut seg = Segmenter::new();
+        for (i, ch) in src.char_indices() {
+            seg.push(&src[i..i + ch.len_utf8()], &mut code, &th, 0);
+            // Rendering mid-stream must not disturb the caches.
+            let _ = render_all(&mut seg, &mut code, 40);
+        }
+        seg.finish(&mut code, &th, 0);
+        assert_eq!(render_all(&mut seg, &mut code, 40), expect);
+        assert_eq!(code.len(), 1);
+        assert_eq!(code[0].source, "fn main() {\n    println!(\"hi\");\n}\n");
+        assert!(code[0].complete);
+        assert!(expect.contains(&"a │  b".to_string()), "{expect:#?}");
+        assert!(expect.contains(&"x │ 10".to_string()), "{expect:#?}");
+    }
+
+    #[test]
+    fn open_fence_shows_partial_line() {
+        let th = theme();
+        let mut code = Vec::new();
+        let mut seg = Segmenter::new();
+        seg.push("```py\nprint(1)\nx = ", &mut code, &th, 0);
+        let out = render_all(&mut seg, &mut code, 40);
+        assert_eq!(out, vec!["── py ", "▏ print(1)", "▏ x = ", "── …", ""]);
+        assert_eq!(code[0].text(), "print(1)\nx = ");
+    }
+}

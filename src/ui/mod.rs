@@ -1,0 +1,697 @@
+//! Rendering of the app state. No I/O here: everything drawn comes from `App`.
+
+pub mod highlight;
+pub mod markdown;
+pub mod theme;
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use crate::app::{App, Pane};
+use crate::session::catalog::ReasoningMode;
+use crate::session::{format_usd, CostSource, TurnState};
+
+/// Below this width the side panes go under the conversation instead of beside it.
+pub const WIDE: u16 = 110;
+
+pub struct Areas {
+    pub conversation: Rect,
+    pub reasoning: Rect,
+    pub code: Rect,
+    pub input: Rect,
+    pub status: Rect,
+}
+
+pub fn layout(area: Rect, app: &App) -> Areas {
+    let input_lines = app.input.lines().len().clamp(1, 6) as u16;
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Min(3),
+            Constraint::Length(input_lines + 2),
+            Constraint::Length(1),
+        ])
+        .split(area);
+    let (main, input, status) = (rows[0], rows[1], rows[2]);
+    let none = Rect::default();
+    if app.zoom && app.focus != Pane::Input {
+        let mut a = Areas {
+            conversation: none,
+            reasoning: none,
+            code: none,
+            input,
+            status,
+        };
+        match app.focus {
+            Pane::Reasoning => a.reasoning = main,
+            Pane::Code => a.code = main,
+            _ => a.conversation = main,
+        }
+        return a;
+    }
+    if area.width >= WIDE {
+        let cols = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .split(main);
+        let side = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
+            .split(cols[1]);
+        Areas {
+            conversation: cols[0],
+            reasoning: side[0],
+            code: side[1],
+            input,
+            status,
+        }
+    } else {
+        let r = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .split(main);
+        let bottom = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .split(r[1]);
+        Areas {
+            conversation: r[0],
+            reasoning: bottom[0],
+            code: bottom[1],
+            input,
+            status,
+        }
+    }
+}
+
+fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
+    let th = &app.theme;
+    let focused = app.focus == pane;
+    let border = if focused {
+        th.fg(th.border_focus).add_modifier(Modifier::BOLD)
+    } else {
+        th.fg(th.border)
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Line::from(title))
+}
+
+pub fn draw(f: &mut Frame, app: &mut App) {
+    let areas = layout(f.area(), app);
+    app.areas = crate::app::Areas {
+        conversation: areas.conversation,
+        reasoning: areas.reasoning,
+        code: areas.code,
+        input: areas.input,
+    };
+    if areas.conversation.height > 0 {
+        draw_conversation(f, app, areas.conversation);
+    }
+    if areas.reasoning.height > 0 {
+        draw_reasoning(f, app, areas.reasoning);
+    }
+    if areas.code.height > 0 {
+        draw_code(f, app, areas.code);
+    }
+    draw_input(f, app, areas.input);
+    draw_status(f, app, areas.status);
+    if app.help {
+        draw_help(f, app);
+    }
+}
+
+/// Picks the visible window of `runs` lines: `scroll` lines up from the bottom.
+fn window(total: usize, height: usize, scroll: &mut usize) -> usize {
+    let max = total.saturating_sub(height);
+    if *scroll > max {
+        *scroll = max;
+    }
+    max - *scroll
+}
+
+fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect) {
+    let th = app.theme.clone();
+    let mut title = vec![Span::styled(
+        " Conversation ",
+        th.fg(th.accent).add_modifier(Modifier::BOLD),
+    )];
+    if app.conv_scroll > 0 && app.new_output {
+        title.push(Span::styled(
+            " ↓ new output (End) ",
+            th.warning().add_modifier(Modifier::BOLD),
+        ));
+    }
+    let block = pane_block(app, Pane::Conversation, title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.width < 2 || inner.height == 0 {
+        return;
+    }
+    let width = inner.width.saturating_sub(1);
+    let mut total = 0usize;
+    app.conversation_runs(width, &mut |ls| total += ls.len());
+    let h = inner.height as usize;
+    let mut scroll = app.conv_scroll;
+    let start = window(total, h, &mut scroll);
+    app.conv_scroll = scroll;
+    if scroll == 0 {
+        app.new_output = false;
+    }
+    let mut lines: Vec<Line<'static>> = Vec::with_capacity(h);
+    let mut pos = 0usize;
+    app.conversation_runs(width, &mut |ls| {
+        let end = pos + ls.len();
+        if end > start && pos < start + h {
+            let a = start.saturating_sub(pos);
+            let b = (start + h - pos).min(ls.len());
+            lines.extend_from_slice(&ls[a..b]);
+        }
+        pos = end;
+    });
+    if total == 0 {
+        lines.push(Line::from(Span::styled(
+            "Type a message below and press Enter. F1 lists every key.",
+            th.muted(),
+        )));
+    }
+    f.render_widget(
+        Paragraph::new(lines),
+        Rect {
+            x: inner.x + 1,
+            width,
+            ..inner
+        },
+    );
+}
+
+fn secs(ms: Option<u64>) -> String {
+    ms.map(|m| format!("{:.1}s", m as f64 / 1000.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect) {
+    let th = app.theme.clone();
+    let shown = app.shown_reasoning_turn();
+    let mut title = vec![Span::styled(
+        " Reasoning ",
+        th.fg(th.reasoning).add_modifier(Modifier::BOLD),
+    )];
+    if let Some(t) = shown {
+        let r = app.report(&app.turns[t]);
+        let approx = if r.tokens_estimated { "~" } else { "" };
+        title.push(Span::styled(
+            format!(
+                "· turn {}/{} · {approx}{} tok · {} ",
+                t + 1,
+                app.turns.len(),
+                r.reasoning_tokens,
+                secs(r.reasoning_ms)
+            ),
+            th.muted(),
+        ));
+        let tv = &app.turns[t];
+        let thinking_rate = match (tv.turn.timing.first_reasoning, tv.turn.timing.first_content) {
+            (Some(a), Some(b)) if b > a && r.reasoning_tokens > 0 => {
+                Some(r.reasoning_tokens as f64 / (b - a).as_secs_f64())
+            }
+            (Some(a), None) if !tv.turn.is_finished() && app.now > a && r.reasoning_tokens > 0 => {
+                Some(r.reasoning_tokens as f64 / (app.now - a).as_secs_f64())
+            }
+            _ => None,
+        };
+        if let Some(rate) = thinking_rate {
+            title.push(Span::styled(format!("· {rate:.0} tok/s "), th.muted()));
+        }
+    }
+    let block = pane_block(app, Pane::Reasoning, title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.width < 2 || inner.height == 0 {
+        return;
+    }
+    let Some(t) = shown else {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                "The model's reasoning streams here.",
+                th.muted(),
+            )),
+            inner,
+        );
+        return;
+    };
+    let width = inner.width.saturating_sub(1);
+    if app.turns[t].turn.reasoning.is_empty() {
+        let tv = &app.turns[t];
+        let r = app.report(tv);
+        let msg = match (tv.turn.state, tv.reasoning_mode, r.reasoning_tokens) {
+            (_, _, n) if n > 0 && tv.turn.usage.is_some() => format!(
+                "{} reasoned for {n} tokens ({}) but does not send its reasoning text; they are billed as output.",
+                tv.turn.model(),
+                secs(r.reasoning_ms)
+            ),
+            (TurnState::Connecting, _, _) => "connecting…".into(),
+            (s, ReasoningMode::Hidden, _) if !tv.turn.is_finished() && s != TurnState::Answering => {
+                format!("{} is thinking; it does not stream its reasoning.", tv.turn.model())
+            }
+            (TurnState::Thinking, _, _) => "waiting for the first token…".into(),
+            _ => "No reasoning for this turn.".into(),
+        };
+        let mut lines = Vec::new();
+        markdown::wrap(
+            vec![],
+            vec![],
+            vec![Span::styled(msg, th.muted())],
+            width as usize,
+            &mut lines,
+        );
+        f.render_widget(
+            Paragraph::new(lines),
+            Rect {
+                x: inner.x + 1,
+                width,
+                ..inner
+            },
+        );
+        return;
+    }
+    let h = inner.height as usize;
+    let mut scroll = app.reasoning_scroll;
+    let (done, tail) = app.reasoning_lines(t, width);
+    let total = done.len() + tail.len();
+    let start = window(total, h, &mut scroll);
+    let lines: Vec<Line<'static>> = done
+        .iter()
+        .chain(tail.iter())
+        .skip(start)
+        .take(h)
+        .cloned()
+        .collect();
+    app.reasoning_scroll = scroll;
+    f.render_widget(
+        Paragraph::new(lines),
+        Rect {
+            x: inner.x + 1,
+            width,
+            ..inner
+        },
+    );
+}
+
+fn draw_code(f: &mut Frame, app: &mut App, area: Rect) {
+    let th = app.theme.clone();
+    let n = app.code.len();
+    let mut title = vec![Span::styled(
+        " Code ",
+        th.fg(th.accent).add_modifier(Modifier::BOLD),
+    )];
+    if n > 0 {
+        let sel = app.selected_code.min(n - 1);
+        let b = &app.code[sel];
+        title.push(Span::styled(
+            format!(
+                "[{}/{n}] {} · {} lines{} ",
+                sel + 1,
+                b.label(),
+                b.text().lines().count(),
+                if b.complete { "" } else { " …" }
+            ),
+            th.muted(),
+        ));
+    }
+    let block = pane_block(app, Pane::Code, title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.width < 4 || inner.height == 0 {
+        return;
+    }
+    if n == 0 {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                "Code blocks from answers collect here.",
+                th.muted(),
+            )),
+            inner,
+        );
+        return;
+    }
+    let sel = app.selected_code.min(n - 1);
+    // Tabs: one per block, the selected one marked.
+    let mut tabs: Vec<Span<'static>> = Vec::new();
+    for (i, b) in app.code.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, b.label());
+        let style = if i == sel {
+            th.selected().add_modifier(Modifier::BOLD)
+        } else {
+            th.muted()
+        };
+        tabs.push(Span::styled(label, style));
+    }
+    // Keep the selected tab in view.
+    let mut used: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
+    let mut first = 0;
+    while used > inner.width as usize && first < sel {
+        used -= tabs[first].content.chars().count();
+        first += 1;
+    }
+    let tab_line = Line::from(tabs.split_off(first));
+    let body_h = inner.height.saturating_sub(1) as usize;
+    let b = &mut app.code[sel];
+    let count = b.highlight();
+    let partial = b.partial.clone();
+    let total = count + usize::from(!partial.is_empty());
+    let gutter = total.max(1).to_string().len();
+    let max_scroll = total.saturating_sub(body_h);
+    if app.code_scroll > max_scroll {
+        app.code_scroll = max_scroll;
+    }
+    // While the block streams, follow its end.
+    let start = if !b.complete && app.code_scroll == 0 {
+        max_scroll
+    } else {
+        app.code_scroll
+    };
+    let mut lines = vec![tab_line];
+    for i in start..(start + body_h).min(total) {
+        let mut spans = vec![Span::styled(format!("{:>gutter$} ", i + 1), th.muted())];
+        if i < count {
+            spans.extend(b.hl.lines[i].spans.iter().cloned());
+        } else {
+            spans.push(Span::raw(partial.replace('\t', "    ")));
+        }
+        lines.push(Line::from(spans));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
+    let th = app.theme.clone();
+    if let Some(p) = &app.save {
+        let title = if p.confirm {
+            format!(" {} exists — Enter overwrites, Esc cancels ", p.path)
+        } else {
+            format!(
+                " Save block {} to (relative to the working directory) — Enter saves, Esc cancels ",
+                p.block + 1
+            )
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(th.warning().add_modifier(Modifier::BOLD))
+            .title(Span::styled(title, th.warning()));
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        f.render_widget(Paragraph::new(format!("{}▏", p.path)), inner);
+        return;
+    }
+    let mut hint = String::from(" Message · Enter send · Alt+Enter newline · F1 help ");
+    if !app.attachments.is_empty() {
+        hint = format!(
+            " Message · {} file(s) attached · Enter send ",
+            app.attachments.len()
+        );
+    }
+    let block = pane_block(app, Pane::Input, vec![Span::styled(hint, th.muted())]);
+    app.input.set_block(block);
+    let cursor = if app.focus == Pane::Input {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::default()
+    };
+    app.input.set_cursor_style(cursor);
+    f.render_widget(&app.input, area);
+}
+
+fn sparkline(rate: &[u32], n: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let tail = &rate[rate.len().saturating_sub(n)..];
+    let max = tail.iter().copied().max().unwrap_or(0).max(1);
+    tail.iter()
+        .map(|&v| BARS[((v as usize * 7) + max as usize / 2) / max as usize])
+        .collect()
+}
+
+/// The status bar: segments in priority order; the lowest-priority ones are dropped to fit.
+pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
+    let th = &app.theme;
+    let mut segs: Vec<(u8, Span<'static>)> = Vec::new();
+    if let Some(flash) = &app.flash {
+        segs.push((
+            0,
+            Span::styled(flash.clone(), th.warning().add_modifier(Modifier::BOLD)),
+        ));
+    }
+    let Some(tv) = app.status_turn() else {
+        segs.push((1, Span::raw(format!("{} · {}", app.provider, app.model))));
+        segs.push((2, Span::styled("idle", th.muted())));
+        if !app.has_key {
+            segs.push((1, Span::styled("no API key", th.error())));
+        }
+        return segs;
+    };
+    let r = app.report(tv);
+    let model = if tv.turn.model_differs() {
+        format!(
+            "{} · {} ≠ {}",
+            tv.provider,
+            tv.turn.model(),
+            tv.turn.asked_model
+        )
+    } else {
+        format!("{} · {}", tv.provider, tv.turn.model())
+    };
+    let model_style = if tv.turn.model_differs() {
+        th.warning()
+    } else {
+        Style::default()
+    };
+    segs.push((1, Span::styled(model, model_style)));
+    let (state, style) = match tv.turn.state {
+        TurnState::Connecting if tv.turn.retries > 0 => {
+            (format!("retrying ({})", tv.turn.retries), th.warning())
+        }
+        TurnState::Connecting => ("connecting".into(), th.warning()),
+        TurnState::Thinking => ("thinking".into(), th.fg(th.reasoning)),
+        TurnState::Answering => ("answering".into(), th.fg(th.accent)),
+        TurnState::Done => ("idle".into(), th.muted()),
+        TurnState::Failed => ("error".into(), th.error()),
+        TurnState::Cancelled => ("cancelled".into(), th.warning()),
+    };
+    segs.push((1, Span::styled(state, style.add_modifier(Modifier::BOLD))));
+    let tps = r
+        .tokens_per_sec
+        .map(|t| format!("{t:.0} tok/s"))
+        .unwrap_or_else(|| "— tok/s".into());
+    segs.push((3, Span::raw(tps)));
+    if !tv.rate.is_empty() {
+        segs.push((5, Span::styled(sparkline(&tv.rate, 12), th.fg(th.accent))));
+    }
+    segs.push((
+        3,
+        Span::raw(format!(
+            "ttft {}",
+            r.ttft_ms
+                .map(|m| format!("{:.2}s", m as f64 / 1000.0))
+                .unwrap_or_else(|| "—".into())
+        )),
+    ));
+    let approx = if r.tokens_estimated { "~" } else { "" };
+    let answer = r.output_tokens.saturating_sub(r.reasoning_tokens);
+    match (r.prompt_tokens, r.cached_tokens) {
+        (Some(p), Some(c)) => segs.push((4, Span::raw(format!("in {p} ({c} cached)")))),
+        (Some(p), None) => segs.push((4, Span::raw(format!("in {p}")))),
+        _ => {}
+    }
+    segs.push((
+        3,
+        Span::raw(format!(
+            "out {approx}{answer} + {approx}{} reasoning",
+            r.reasoning_tokens
+        )),
+    ));
+    let turn_cost = match &r.cost {
+        Some(c) if c.source == CostSource::Free => "free".to_string(),
+        Some(c) => c
+            .total_ticks
+            .map(format_usd)
+            .unwrap_or_else(|| "cost ?".into()),
+        None => "—".into(),
+    };
+    let session = if app.provider_free && app.session_cost == 0 {
+        "free".to_string()
+    } else if app.session_cost_known {
+        format_usd(app.session_cost)
+    } else {
+        format!("≥{}", format_usd(app.session_cost))
+    };
+    segs.push((
+        2,
+        Span::styled(turn_cost, th.fg(th.accent).add_modifier(Modifier::BOLD)),
+    ));
+    segs.push((
+        4,
+        Span::styled(format!("session {session}"), th.fg(th.accent)),
+    ));
+    if let Some(c) = &r.cost {
+        if let (Some(s), Some(pct)) = (c.savings_ticks, c.savings_pct()) {
+            if s > 0 {
+                segs.push((
+                    3,
+                    Span::styled(
+                        format!("cache saved {} ({pct:.0}%)", format_usd(s)),
+                        th.fg(th.user),
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(pct) = r.context_used_pct {
+        segs.push((4, Span::raw(format!("ctx {pct:.1}%"))));
+    }
+    segs
+}
+
+fn draw_status(f: &mut Frame, app: &mut App, area: Rect) {
+    let th = app.theme.clone();
+    let mut segs = status_segments(app);
+    let sep = " │ ";
+    let width = |s: &[(u8, Span<'static>)]| -> usize {
+        s.iter()
+            .map(|(_, sp)| unicode_width::UnicodeWidthStr::width(sp.content.as_ref()))
+            .sum::<usize>()
+            + sep.len() * s.len().saturating_sub(1)
+            + 1
+    };
+    while width(&segs) > area.width as usize && segs.len() > 1 {
+        let worst = segs
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, (p, _))| (*p, *i))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        segs.remove(worst);
+    }
+    let mut spans = vec![Span::raw(" ")];
+    for (i, (_, s)) in segs.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(sep, th.muted()));
+        }
+        spans.push(s);
+    }
+    let style = th.bg(th.fg(th.status_fg), th.status_bg);
+    f.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
+}
+
+/// Every key binding, for the help overlay.
+pub const KEYS: &[(&str, &str)] = &[
+    ("Enter", "send the message"),
+    ("Alt+Enter, Shift+Enter, Ctrl+J", "new line in the message"),
+    (
+        "Up / Down (in the message)",
+        "previous / next message from history",
+    ),
+    (
+        "Tab / Shift+Tab",
+        "next / previous pane (Tab completes a /command)",
+    ),
+    ("F11 or Alt+Z", "maximise the focused pane / restore"),
+    (
+        "PageUp / PageDown",
+        "scroll the focused pane (the conversation from the input)",
+    ),
+    ("Alt+Up / Alt+Down", "scroll the conversation by a line"),
+    ("Up/Down, j/k, Home/End, g/G", "scroll the focused pane"),
+    (
+        "[ / ]  (reasoning pane)",
+        "reasoning of the previous / next turn",
+    ),
+    ("Left/Right, h/l  (code pane)", "previous / next code block"),
+    (
+        "y  (code pane)",
+        "copy the block (OSC 52 + system clipboard)",
+    ),
+    ("s  (code pane)", "save the block to a file"),
+    (
+        "Esc",
+        "cancel the streaming reply (partial kept) / close / unzoom",
+    ),
+    ("Ctrl+C twice", "quit (the first also cancels a stream)"),
+    (
+        "F2 or Alt+M",
+        "toggle mouse capture (off: terminal selection works)",
+    ),
+    ("F1 or ?", "this help"),
+];
+
+fn draw_help(f: &mut Frame, app: &App) {
+    let th = &app.theme;
+    let area = f.area();
+    let w = area.width.min(86);
+    let h = area
+        .height
+        .min((KEYS.len() + crate::app::commands::COMMANDS.len() + 12) as u16)
+        .max(5);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    let inner_w = r.width.saturating_sub(2) as usize;
+    let key_w = KEYS
+        .iter()
+        .map(|k| k.0.len())
+        .max()
+        .unwrap_or(10)
+        .min(inner_w / 2);
+    let mut lines = vec![Line::from(Span::styled(
+        "Keys",
+        th.fg(th.heading).add_modifier(Modifier::BOLD),
+    ))];
+    let row = |k: &str, what: &str, lines: &mut Vec<Line<'static>>| {
+        markdown::wrap(
+            vec![Span::styled(format!("{k:<key_w$}  "), th.fg(th.accent))],
+            vec![Span::raw(" ".repeat(key_w + 2))],
+            vec![Span::raw(what.to_string())],
+            inner_w,
+            lines,
+        );
+    };
+    for (k, what) in KEYS {
+        row(k, what, &mut lines);
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "Commands",
+        th.fg(th.heading).add_modifier(Modifier::BOLD),
+    )));
+    for (c, arg, what) in crate::app::commands::COMMANDS {
+        row(&format!("{c} {arg}"), what, &mut lines);
+    }
+    let visible = r.height.saturating_sub(2) as usize;
+    let max = lines.len().saturating_sub(visible);
+    let scroll = app.help_scroll.min(max);
+    let title = if max > 0 {
+        format!(
+            " Help — ↑↓ scroll ({}/{}) · Esc closes ",
+            scroll + visible.min(lines.len()),
+            lines.len()
+        )
+    } else {
+        " Help — Esc closes ".to_string()
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(th.fg(th.border_focus))
+        .title(Span::styled(
+            title,
+            th.fg(th.accent).add_modifier(Modifier::BOLD),
+        ));
+    let shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).collect();
+    f.render_widget(Paragraph::new(shown).block(block), r);
+}

@@ -1,0 +1,207 @@
+//! Whole-app TestBackend snapshots at 80x24 and 160x48: empty, mid-stream, finished, help,
+//! no key. Events carry fixed arrival times, so every figure on screen is deterministic.
+
+use grokpair::api::chunk::ChunkDecoder;
+use grokpair::api::sse::{SseItem, SseParser};
+use grokpair::api::{StreamEvent, TimedEvent};
+use grokpair::app::{App, AppInit, Effect};
+use grokpair::session::Catalog;
+use grokpair::testing::{synth_sse, SynthUsage};
+use grokpair::ui::theme::Theme;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::time::Duration;
+
+fn app(has_key: bool) -> App {
+    App::new(AppInit {
+        theme: Theme::load("dark", false).unwrap(),
+        catalog: Catalog::default(),
+        provider: "xai".into(),
+        providers: vec!["xai".into(), "local".into()],
+        provider_free: false,
+        includes_reasoning: false,
+        has_key,
+        key_help: "No API key for provider `xai`. Quit (Ctrl+C twice), then `export XAI_API_KEY=…` and start again.".into(),
+        model: "grok-code-fast-1".into(),
+        system: None,
+    })
+}
+
+/// The synthesized answer as timed events: 10 ms apart, the first after 300 ms.
+fn events() -> Vec<TimedEvent> {
+    let body = synth_sse(
+        "grok-code-fast-1",
+        include_str!("data/reasoning.txt"),
+        include_str!("data/answer.md"),
+        SynthUsage {
+            prompt: 1200,
+            cached: 1024,
+            completion: 230,
+            reasoning: 61,
+            ticks: Some(4_921_800),
+        },
+    );
+    let mut p = SseParser::new();
+    let mut items = Vec::new();
+    p.feed(body.as_bytes(), &mut items);
+    p.finish(&mut items);
+    let mut d = ChunkDecoder::new();
+    let mut evs = Vec::new();
+    for it in items {
+        if let SseItem::Event { data, .. } = it {
+            d.decode(&data, &mut evs);
+        }
+    }
+    evs.push(StreamEvent::Finished {
+        reason: d.finish_reason.clone(),
+    });
+    evs.into_iter()
+        .enumerate()
+        .map(|(i, event)| TimedEvent {
+            at: Duration::from_millis(300 + 10 * i as u64),
+            event,
+        })
+        .collect()
+}
+
+fn send(app: &mut App, text: &str) -> usize {
+    app.input.insert_str(text);
+    let fx = app.on_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Enter,
+    ));
+    match fx.as_slice() {
+        [Effect::Start { turn }] => *turn,
+        other => panic!("expected a start, got {other:?}"),
+    }
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| grokpair::ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+#[test]
+fn empty_80x24() {
+    insta::assert_snapshot!(screen(&mut app(true), 80, 24));
+}
+
+#[test]
+fn no_key_160x48() {
+    insta::assert_snapshot!(screen(&mut app(false), 160, 48));
+}
+
+#[test]
+fn mid_stream_and_finished() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut a = app(true);
+        let turn = send(&mut a, "How do I read a file in Rust?");
+        let evs = events();
+        let half = evs.len() * 2 / 3;
+        for ev in &evs[..half] {
+            a.on_stream(turn, ev.clone());
+        }
+        insta::assert_snapshot!(format!("mid_stream_{w}x{h}"), screen(&mut a, w, h));
+        for ev in &evs[half..] {
+            a.on_stream(turn, ev.clone());
+        }
+        insta::assert_snapshot!(format!("finished_{w}x{h}"), screen(&mut a, w, h));
+    }
+}
+
+#[test]
+fn help_overlay() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut a = app(true);
+        a.on_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::F(1),
+        ));
+        insta::assert_snapshot!(format!("help_{w}x{h}"), screen(&mut a, w, h));
+        if h < 40 {
+            for _ in 0..30 {
+                a.on_key(crossterm::event::KeyEvent::from(
+                    crossterm::event::KeyCode::Down,
+                ));
+            }
+            let s = screen(&mut a, w, h);
+            assert!(s.contains("/quit"), "scrolling reaches the end:\n{s}");
+            insta::assert_snapshot!(format!("help_{w}x{h}_scrolled"), s);
+        }
+    }
+}
+
+#[test]
+fn hidden_reasoning_is_explained() {
+    let mut a = app(true);
+    a.model = "grok-4-fast".into();
+    let turn = send(&mut a, "hi");
+    let body = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/recorded/xai-grok-4-fast-simple_streaming/response.sse"),
+    )
+    .unwrap();
+    let mut p = SseParser::new();
+    let mut items = Vec::new();
+    p.feed(body.as_bytes(), &mut items);
+    p.finish(&mut items);
+    let mut d = ChunkDecoder::new();
+    let mut evs = Vec::new();
+    for it in items {
+        if let SseItem::Event { data, .. } = it {
+            d.decode(&data, &mut evs);
+        }
+    }
+    evs.push(StreamEvent::Finished {
+        reason: Some("stop".into()),
+    });
+    for (i, e) in evs.into_iter().enumerate() {
+        a.on_stream(
+            turn,
+            TimedEvent {
+                at: Duration::from_millis(900 + i as u64),
+                event: e,
+            },
+        );
+    }
+    let s = screen(&mut a, 160, 48);
+    assert!(
+        s.contains("grok-4-fast-reasoning reasoned for 129 tokens"),
+        "{s}"
+    );
+    assert!(
+        s.contains("grok-4-fast-reasoning (asked grok-4-fast)"),
+        "{s}"
+    );
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn cancel_keeps_partial_and_gives_question_back_when_empty() {
+    let mut a = app(true);
+    let turn = send(&mut a, "first question");
+    // Cancelled before any output: the question returns to the input, history untouched.
+    let fx = a.on_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Esc,
+    ));
+    assert_eq!(fx, vec![Effect::Cancel]);
+    assert_eq!(a.input_text(), "first question");
+    assert!(a.conv.messages().is_empty());
+    assert_eq!(
+        a.turns[turn].turn.state,
+        grokpair::session::TurnState::Cancelled
+    );
+    // Cancelled mid-answer: the partial answer stays and joins the history.
+    a.input = grokpair::app::new_input(&a.theme);
+    let turn = send(&mut a, "second");
+    for ev in events().into_iter().take(60) {
+        a.on_stream(turn, ev);
+    }
+    a.on_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Esc,
+    ));
+    let t = &a.turns[turn].turn;
+    assert!(!t.content.is_empty() && !t.reasoning.is_empty());
+    assert_eq!(a.conv.messages().last().unwrap().content, t.content);
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("cancelled — partial answer kept"), "{s}");
+}
