@@ -757,8 +757,15 @@ pub fn wrap(
     let mut avail = width.saturating_sub(pw(&first)).max(1);
     let mut used = 0usize;
     let mut any = false;
-    let newline = |cur: &mut Vec<Span<'static>>, out: &mut Vec<Line<'static>>| {
+    let mut prefix_len = first.len();
+    let rest_len = rest.len();
+    let mut newline = |cur: &mut Vec<Span<'static>>, out: &mut Vec<Line<'static>>| {
+        // The space at a break belongs to neither line.
+        while cur.len() > prefix_len && cur.last().is_some_and(|s| s.content.trim().is_empty()) {
+            cur.pop();
+        }
         out.push(Line::from(std::mem::replace(cur, rest.clone())));
+        prefix_len = rest_len;
     };
     for span in spans {
         let style = span.style;
