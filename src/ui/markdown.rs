@@ -63,6 +63,8 @@ pub struct CodeCache {
     done: usize,
     lines: Vec<Line<'static>>,
     tail: Vec<Line<'static>>,
+    /// The block is complete and fully wrapped.
+    sealed: bool,
 }
 
 pub enum Block {
@@ -262,6 +264,12 @@ impl Segmenter {
 }
 
 fn render_code(cb: &mut CodeBlock, cache: &mut Option<CodeCache>, width: u16, theme: &Theme) {
+    // A finished block whose lines are all wrapped is final: nothing to do.
+    if let Some(c) = cache.as_ref() {
+        if c.width == width && c.sealed {
+            return;
+        }
+    }
     let total = cb.highlight();
     if cache.as_ref().is_none_or(|c| c.width != width) {
         let mut lines = Vec::new();
@@ -272,6 +280,7 @@ fn render_code(cb: &mut CodeBlock, cache: &mut Option<CodeCache>, width: u16, th
             done: 0,
             lines,
             tail: Vec::new(),
+            sealed: false,
         });
     }
     let c = cache.as_mut().expect("cache");
@@ -292,6 +301,7 @@ fn render_code(cb: &mut CodeBlock, cache: &mut Option<CodeCache>, width: u16, th
         theme.muted(),
     )));
     c.tail.push(Line::default());
+    c.sealed = cb.complete && cb.partial.is_empty() && c.done == cb.hl.lines.len();
 }
 
 /// Hard-wraps a code line at `width` columns, each piece behind the gutter.

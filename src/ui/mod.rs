@@ -340,9 +340,12 @@ fn draw_code(f: &mut Frame, app: &mut App, area: Rect) {
         return;
     }
     let sel = app.selected_code.min(n - 1);
-    // Tabs: one per block, the selected one marked.
+    // Tabs: one per block around the selected one (never all of them: a long session has
+    // hundreds), the selected one marked.
+    let lo = sel.saturating_sub(inner.width as usize / 6);
+    let hi = (sel + inner.width as usize / 4).min(n);
     let mut tabs: Vec<Span<'static>> = Vec::new();
-    for (i, b) in app.code.iter().enumerate() {
+    for (i, b) in app.code.iter().enumerate().take(hi).skip(lo) {
         let label = format!(" {} {} ", i + 1, b.label());
         let style = if i == sel {
             th.selected().add_modifier(Modifier::BOLD)
@@ -354,7 +357,7 @@ fn draw_code(f: &mut Frame, app: &mut App, area: Rect) {
     // Keep the selected tab in view.
     let mut used: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
     let mut first = 0;
-    while used > inner.width as usize && first < sel {
+    while used > inner.width as usize && first < sel - lo {
         used -= tabs[first].content.chars().count();
         first += 1;
     }
