@@ -2,7 +2,7 @@
 //! `cargo run --example fake_server -- 8199 [GAP_MS]` serves a synthesized grok-code-fast-1
 //! answer (reasoning, markdown, two code blocks) to every chat request.
 
-use grokpair::testing::{synth_sse, FakeServer, Reply, SynthUsage};
+use grokpair::testing::{demo_sse, FakeServer, Reply};
 use std::time::Duration;
 
 #[tokio::main]
@@ -11,18 +11,7 @@ async fn main() {
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(8199);
     let gap: u64 = args.next().and_then(|g| g.parse().ok()).unwrap_or(15);
     let server = FakeServer::start_on(&format!("127.0.0.1:{port}")).await;
-    let body = synth_sse(
-        "grok-code-fast-1",
-        include_str!("../tests/data/reasoning.txt"),
-        include_str!("../tests/data/answer.md"),
-        SynthUsage {
-            prompt: 1200,
-            cached: 1024,
-            completion: 230,
-            reasoning: 61,
-            ticks: Some(4_921_800),
-        },
-    );
+    let body = demo_sse();
     server.route(move |req| {
         Some(if req.path.ends_with("/models") {
             Reply::json(

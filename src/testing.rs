@@ -301,6 +301,24 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()
     Ok(())
 }
 
+/// The standard synthesized answer used by the snapshot tests, the tmux tests, the benchmark
+/// and the fake-server example: grok-code-fast-1 reasoning, then markdown with a Rust and a
+/// Python block; usage with cached tokens and xAI's cost ticks (exact for the catalog prices).
+pub fn demo_sse() -> String {
+    synth_sse(
+        "grok-code-fast-1",
+        include_str!("../tests/data/reasoning.txt"),
+        include_str!("../tests/data/answer.md"),
+        SynthUsage {
+            prompt: 1200,
+            cached: 1024,
+            completion: 230,
+            reasoning: 61,
+            ticks: Some(4_921_800),
+        },
+    )
+}
+
 /// Usage figures for a synthesized stream.
 #[derive(Debug, Clone, Copy)]
 pub struct SynthUsage {

@@ -175,13 +175,18 @@ async fn provider_error_exits_1_with_provider_message() {
     assert!(!o.stderr.contains(KEY));
 }
 
-#[tokio::test]
-async fn stalled_stream_exits_1_and_keeps_partial_answer() {
-    let s = FakeServer::start().await;
+/// The grok-code-fast-1 recording up to its first answer token ("Olá"), then silence.
+fn stalls_after_first_answer_token() -> Reply {
     let body = fixture("xai-grok-code-fast-1-simple_streaming");
     let cut = body.find("\"content\":\"Olá\"").unwrap();
     let cut = cut + body[cut..].find("\n\n").unwrap() + 2;
-    s.push(Reply::sse(&body[..cut]).part(Part::Stall));
+    Reply::sse(&body[..cut]).part(Part::Stall)
+}
+
+#[tokio::test]
+async fn stalled_stream_exits_1_and_keeps_partial_answer() {
+    let s = FakeServer::start().await;
+    s.push(stalls_after_first_answer_token());
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &s.base_url());
     let mut c = cmd(&cfg);
@@ -243,10 +248,7 @@ async fn missing_key_and_bad_config_exit_2() {
 #[tokio::test]
 async fn sigint_mid_stream_exits_130_keeping_partial() {
     let s = FakeServer::start().await;
-    let body = fixture("xai-grok-code-fast-1-simple_streaming");
-    let cut = body.find("\"content\":\"Olá\"").unwrap();
-    let cut = cut + body[cut..].find("\n\n").unwrap() + 2;
-    s.push(Reply::sse(&body[..cut]).part(Part::Stall));
+    s.push(stalls_after_first_answer_token());
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &s.base_url());
     let mut c = cmd(&cfg);

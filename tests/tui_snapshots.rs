@@ -1,12 +1,11 @@
 //! Whole-app TestBackend snapshots at 80x24 and 160x48: empty, mid-stream, finished, help,
 //! no key. Events carry fixed arrival times, so every figure on screen is deterministic.
 
-use grokpair::api::chunk::ChunkDecoder;
-use grokpair::api::sse::{SseItem, SseParser};
+use grokpair::api::chunk::decode_body;
 use grokpair::api::{StreamEvent, TimedEvent};
 use grokpair::app::{App, AppInit, Effect};
 use grokpair::session::Catalog;
-use grokpair::testing::{synth_sse, SynthUsage};
+use grokpair::testing::demo_sse;
 use grokpair::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -29,29 +28,7 @@ fn app(has_key: bool) -> App {
 
 /// The synthesized answer as timed events: 10 ms apart, the first after 300 ms.
 fn events() -> Vec<TimedEvent> {
-    let body = synth_sse(
-        "grok-code-fast-1",
-        include_str!("data/reasoning.txt"),
-        include_str!("data/answer.md"),
-        SynthUsage {
-            prompt: 1200,
-            cached: 1024,
-            completion: 230,
-            reasoning: 61,
-            ticks: Some(4_921_800),
-        },
-    );
-    let mut p = SseParser::new();
-    let mut items = Vec::new();
-    p.feed(body.as_bytes(), &mut items);
-    p.finish(&mut items);
-    let mut d = ChunkDecoder::new();
-    let mut evs = Vec::new();
-    for it in items {
-        if let SseItem::Event { data, .. } = it {
-            d.decode(&data, &mut evs);
-        }
-    }
+    let (mut evs, d) = decode_body(demo_sse().as_bytes());
     evs.push(StreamEvent::Finished {
         reason: d.finish_reason.clone(),
     });
@@ -140,17 +117,7 @@ fn hidden_reasoning_is_explained() {
             .join("../shared/fixtures/recorded/xai-grok-4-fast-simple_streaming/response.sse"),
     )
     .unwrap();
-    let mut p = SseParser::new();
-    let mut items = Vec::new();
-    p.feed(body.as_bytes(), &mut items);
-    p.finish(&mut items);
-    let mut d = ChunkDecoder::new();
-    let mut evs = Vec::new();
-    for it in items {
-        if let SseItem::Event { data, .. } = it {
-            d.decode(&data, &mut evs);
-        }
-    }
+    let (mut evs, _) = decode_body(body.as_bytes());
     evs.push(StreamEvent::Finished {
         reason: Some("stop".into()),
     });

@@ -4,7 +4,7 @@
 
 mod common;
 
-use grokpair::testing::{synth_sse, FakeServer, Part, Reply, SynthUsage};
+use grokpair::testing::{demo_sse, synth_sse, FakeServer, Part, Reply, SynthUsage};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -177,18 +177,7 @@ async fn code_blocks_are_highlighted_in_the_code_pane() {
         return;
     }
     let s = FakeServer::start().await;
-    let body = synth_sse(
-        "grok-code-fast-1",
-        include_str!("data/reasoning.txt"),
-        include_str!("data/answer.md"),
-        SynthUsage {
-            prompt: 1200,
-            cached: 1024,
-            completion: 230,
-            reasoning: 61,
-            ticks: Some(4_921_800),
-        },
-    );
+    let body = demo_sse();
     s.push(Reply::sse_paced(&body, Duration::from_millis(2)));
     let t = Tmux::start("code", &s.base_url(), 160, 48, "test-key");
     t.wait_for("the TUI", |s| s.contains("Conversation")).await;

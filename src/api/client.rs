@@ -380,17 +380,7 @@ impl Client {
 
     /// An SSE body served with the wrong content type.
     fn finish_sse_text(&self, text: &str, em: &mut Emitter) -> Outcome {
-        let mut parser = SseParser::new();
-        let mut items = Vec::new();
-        parser.feed(text.as_bytes(), &mut items);
-        parser.finish(&mut items);
-        let mut decoder = ChunkDecoder::new();
-        let mut events = Vec::new();
-        for item in items {
-            if let SseItem::Event { data, .. } = item {
-                decoder.decode(&data, &mut events);
-            }
-        }
+        let (events, decoder) = super::chunk::decode_body(text.as_bytes());
         for ev in events {
             if let StreamEvent::Error(e) = ev {
                 return Outcome::Failed {
