@@ -108,6 +108,33 @@ fn help_overlay() {
 }
 
 #[test]
+fn panes_resize_and_zoom() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut a = app(true);
+    let alt = |c| KeyEvent::new(c, KeyModifiers::ALT);
+    for _ in 0..3 {
+        a.on_key(alt(KeyCode::Right));
+    }
+    let wide = screen(&mut a, 160, 48);
+    let first = wide.lines().next().unwrap();
+    // The conversation's top-right corner moved right: 73% of 160 columns.
+    assert_eq!(first.chars().position(|c| c == '┐'), Some(117), "{first}");
+    for _ in 0..20 {
+        a.on_key(alt(KeyCode::Left));
+    }
+    assert_eq!(a.split, 25);
+    a.on_key(KeyEvent::from(KeyCode::Tab));
+    a.on_key(KeyEvent::from(KeyCode::Tab));
+    a.on_key(KeyEvent::from(KeyCode::F(11)));
+    let zoomed = screen(&mut a, 80, 24);
+    assert!(
+        zoomed.lines().next().unwrap().contains("Reasoning"),
+        "{zoomed}"
+    );
+    assert!(!zoomed.contains("Conversation"), "{zoomed}");
+}
+
+#[test]
 fn hidden_reasoning_is_explained() {
     let mut a = app(true);
     a.model = "grok-4-fast".into();

@@ -134,6 +134,8 @@ pub struct App {
     pub zoom: bool,
     pub help: bool,
     pub help_scroll: usize,
+    /// Share of the main area the conversation gets, in percent (Alt+Left / Alt+Right).
+    pub split: u16,
     pub mouse: bool,
     /// Lines scrolled up from the bottom of the conversation (0 = follow the tail).
     pub conv_scroll: usize,
@@ -208,6 +210,7 @@ impl App {
             zoom: false,
             help: false,
             help_scroll: 0,
+            split: 58,
             mouse: true,
             conv_scroll: 0,
             new_output: false,
@@ -400,6 +403,14 @@ impl App {
             }
             KeyCode::Up if alt => {
                 self.scroll(Pane::Conversation, -1);
+                return vec![];
+            }
+            KeyCode::Left if alt => {
+                self.split = self.split.saturating_sub(5).max(25);
+                return vec![];
+            }
+            KeyCode::Right if alt => {
+                self.split = (self.split + 5).min(80);
                 return vec![];
             }
             KeyCode::Down if alt => {

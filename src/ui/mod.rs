@@ -55,7 +55,10 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     if area.width >= WIDE {
         let cols = Layout::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .constraints([
+                Constraint::Percentage(app.split),
+                Constraint::Percentage(100 - app.split),
+            ])
             .split(main);
         let side = Layout::default()
             .direction(Direction::Vertical)
@@ -71,7 +74,10 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     } else {
         let r = Layout::default()
             .direction(Direction::Vertical)
-            .constraints([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .constraints([
+                Constraint::Percentage(app.split),
+                Constraint::Percentage(100 - app.split),
+            ])
             .split(main);
         let bottom = Layout::default()
             .direction(Direction::Horizontal)
@@ -602,6 +608,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "next / previous pane (Tab completes a /command)",
     ),
     ("F11 or Alt+Z", "maximise the focused pane / restore"),
+    (
+        "Alt+Left / Alt+Right",
+        "shrink / grow the conversation pane",
+    ),
     (
         "PageUp / PageDown",
         "scroll the focused pane (the conversation from the input)",
