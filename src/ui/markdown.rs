@@ -137,14 +137,11 @@ impl Segmenter {
     }
 
     /// The message ended: whatever is unfinished is final.
-    pub fn finish(&mut self, code: &mut [CodeBlock], theme: &Theme, message: usize) {
+    pub fn finish(&mut self, code: &mut Vec<CodeBlock>, theme: &Theme, message: usize) {
         if !self.line.is_empty() {
+            // The last line may itself open a fence ("```rust" with nothing after it).
             let line = std::mem::take(&mut self.line);
-            let mut v: Vec<CodeBlock> = Vec::new();
-            // A fence can only be opened by a complete line; the flush cannot create one we
-            // would lose, but route through the same code path.
-            self.complete_line_inner(&line, code, &mut v, theme, message);
-            debug_assert!(v.is_empty());
+            self.complete_line(&line, code, theme, message);
         }
         if let Some((_, _, idx)) = self.fence.take() {
             code[idx].complete = true;
@@ -157,19 +154,6 @@ impl Segmenter {
         &mut self,
         line: &str,
         code: &mut Vec<CodeBlock>,
-        theme: &Theme,
-        message: usize,
-    ) {
-        let mut new = Vec::new();
-        self.complete_line_inner(line, code, &mut new, theme, message);
-        code.extend(new);
-    }
-
-    fn complete_line_inner(
-        &mut self,
-        line: &str,
-        code: &mut [CodeBlock],
-        new: &mut Vec<CodeBlock>,
         theme: &Theme,
         message: usize,
     ) {
@@ -188,8 +172,8 @@ impl Segmenter {
         }
         if let Some((c, n, lang)) = fence_open(line) {
             self.text_open = false;
-            let idx = code.len() + new.len();
-            new.push(CodeBlock::new(&lang, theme, message));
+            let idx = code.len();
+            code.push(CodeBlock::new(&lang, theme, message));
             self.blocks.push(Block::Code { idx, cache: None });
             self.fence = Some((c, n, idx));
             return;
@@ -901,6 +885,20 @@ mod tests {
         assert!(code[0].complete);
         assert!(expect.contains(&"a │  b".to_string()), "{expect:#?}");
         assert!(expect.contains(&"x │ 10".to_string()), "{expect:#?}");
+    }
+
+    #[test]
+    fn reply_ending_on_an_opening_fence_renders() {
+        // A stream cut off right after "```rust" (no newline): the flush opens an empty block.
+        let th = theme();
+        let mut code = Vec::new();
+        let mut seg = Segmenter::new();
+        seg.push("Here:\n\n```rust", &mut code, &th, 0);
+        seg.finish(&mut code, &th, 0);
+        let out = render_all(&mut seg, &mut code, 40);
+        assert_eq!(code.len(), 1);
+        assert!(code[0].complete && code[0].source.is_empty());
+        assert_eq!(out, vec!["Here:", "", "── rust ", "──", ""]);
     }
 
     #[test]
