@@ -48,6 +48,12 @@ fn cmd(config: &Path) -> Command {
     c
 }
 
+fn cmd_with(config: &Path, args: &[&str]) -> Command {
+    let mut c = cmd(config);
+    c.args(args);
+    c
+}
+
 struct Out {
     code: i32,
     stdout: String,
@@ -219,12 +225,7 @@ async fn missing_key_and_bad_config_exit_2() {
 
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "provider = \"xai\"\n[network]\nidle_timeout = 5\n").unwrap();
-    let o = run({
-        let mut c = cmd(&bad);
-        c.args(["ask", "hi"]);
-        c
-    })
-    .await;
+    let o = run(cmd_with(&bad, &["ask", "hi"])).await;
     assert_eq!(o.code, 2);
     assert!(
         o.stderr.contains(&format!(
@@ -235,12 +236,7 @@ async fn missing_key_and_bad_config_exit_2() {
         o.stderr
     );
 
-    let o = run({
-        let mut c = cmd(&cfg);
-        c.args(["ask"]);
-        c
-    })
-    .await;
+    let o = run(cmd_with(&cfg, &["ask"])).await;
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("no prompt"));
 }
@@ -292,20 +288,10 @@ async fn sigint_mid_stream_exits_130_keeping_partial() {
 async fn config_init_show_and_masking() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/config.toml");
-    let o = run({
-        let mut c = cmd(&path);
-        c.args(["config", "init"]);
-        c
-    })
-    .await;
+    let o = run(cmd_with(&path, &["config", "init"])).await;
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(path.exists());
-    let again = run({
-        let mut c = cmd(&path);
-        c.args(["config", "init"]);
-        c
-    })
-    .await;
+    let again = run(cmd_with(&path, &["config", "init"])).await;
     assert_eq!(again.code, 2);
     assert!(again.stderr.contains("already exists; pass --force"));
     let show = run({
@@ -333,12 +319,7 @@ async fn models_lists_server_and_catalog() {
     s.push(Reply::json(200, r#"{"models":[{"id":"grok-9-preview","aliases":[],"prompt_text_token_price":5000,"cached_prompt_text_token_price":500,"completion_text_token_price":20000}]}"#));
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &s.base_url());
-    let o = run({
-        let mut c = cmd(&cfg);
-        c.args(["models"]);
-        c
-    })
-    .await;
+    let o = run(cmd_with(&cfg, &["models"])).await;
     assert_eq!(o.code, 0, "{}", o.stderr);
     let line = |id: &str| {
         o.stdout

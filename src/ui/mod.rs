@@ -52,44 +52,33 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         }
         return a;
     }
-    if area.width >= WIDE {
-        let cols = Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints([
-                Constraint::Percentage(app.split),
-                Constraint::Percentage(100 - app.split),
-            ])
-            .split(main);
-        let side = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
-            .split(cols[1]);
-        Areas {
-            conversation: cols[0],
-            reasoning: side[0],
-            code: side[1],
-            input,
-            status,
-        }
+    // Wide: conversation | (reasoning over code). Narrow: conversation over
+    // (reasoning | code). The side split is perpendicular to the main one.
+    let (dir, side_dir, side_pct) = if area.width >= WIDE {
+        (Direction::Horizontal, Direction::Vertical, 45)
     } else {
-        let r = Layout::default()
-            .direction(Direction::Vertical)
-            .constraints([
-                Constraint::Percentage(app.split),
-                Constraint::Percentage(100 - app.split),
-            ])
-            .split(main);
-        let bottom = Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints([Constraint::Percentage(50), Constraint::Percentage(50)])
-            .split(r[1]);
-        Areas {
-            conversation: r[0],
-            reasoning: bottom[0],
-            code: bottom[1],
-            input,
-            status,
-        }
+        (Direction::Vertical, Direction::Horizontal, 50)
+    };
+    let halves = Layout::default()
+        .direction(dir)
+        .constraints([
+            Constraint::Percentage(app.split),
+            Constraint::Percentage(100 - app.split),
+        ])
+        .split(main);
+    let side = Layout::default()
+        .direction(side_dir)
+        .constraints([
+            Constraint::Percentage(side_pct),
+            Constraint::Percentage(100 - side_pct),
+        ])
+        .split(halves[1]);
+    Areas {
+        conversation: halves[0],
+        reasoning: side[0],
+        code: side[1],
+        input,
+        status,
     }
 }
 
@@ -323,7 +312,7 @@ fn draw_code(f: &mut Frame, app: &mut App, area: Rect) {
                 "[{}/{n}] {} · {} lines{} ",
                 sel + 1,
                 b.label(),
-                b.text().lines().count(),
+                b.source.lines().count() + usize::from(!b.partial.is_empty()),
                 if b.complete { "" } else { " …" }
             ),
             th.muted(),
