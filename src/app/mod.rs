@@ -11,7 +11,7 @@ use tui_textarea::TextArea;
 use crate::api::{ChatParams, StreamEvent, TimedEvent};
 use crate::session::catalog::ReasoningMode;
 use crate::session::{Catalog, Conversation, Turn, TurnReport, TurnState};
-use crate::ui::markdown::{wrap, CodeBlock, Segmenter};
+use crate::ui::markdown::{wrap, CodeBlock, Segmenter, Sink};
 use crate::ui::theme::Theme;
 
 pub mod commands;
@@ -854,23 +854,23 @@ impl App {
 
     // ---- rendering support ---------------------------------------------------------------
 
-    /// Calls `f` with each run of conversation lines, in order, using the caches.
-    pub fn conversation_runs(&mut self, width: u16, f: &mut dyn FnMut(&[Line<'static>])) {
+    /// Sends the conversation's lines, in order, to `sink` (see `Sink` for the two passes).
+    pub fn conversation_runs(&mut self, width: u16, sink: &mut Sink) {
         let th = self.theme.clone();
         for i in 0..self.entries.len() {
             let kind = self.entries[i].kind;
             let header = self.entry_header(i, width, &th);
-            f(&header);
+            sink.lines(&header);
             match kind {
                 EntryKind::User | EntryKind::Assistant(_) => {
                     let e = &mut self.entries[i];
-                    e.seg.render(width, &th, &mut self.code, f);
+                    e.seg.render(width, &th, &mut self.code, sink);
                 }
                 EntryKind::Notice | EntryKind::Error => {}
             }
             if let EntryKind::Assistant(t) = kind {
                 let footer = self.turn_footer(t, width, &th);
-                f(&footer);
+                sink.lines(&footer);
             }
         }
     }
@@ -993,6 +993,12 @@ impl App {
         t: usize,
         width: u16,
     ) -> (&[Line<'static>], &[Line<'static>]) {
+        // Only the shown turn's trace stays wrapped; another is re-wrapped when browsed to.
+        for (i, tv) in self.turns.iter_mut().enumerate() {
+            if i != t && tv.reasoning.width != 0 {
+                tv.reasoning = ReasoningCache::default();
+            }
+        }
         let th = &self.theme;
         let tv = &mut self.turns[t];
         let rc = &mut tv.reasoning;

@@ -46,7 +46,10 @@ impl CodeBlock {
     /// Highlights any new complete lines; returns how many there are.
     pub fn highlight(&mut self) -> usize {
         self.hl.update(&self.source);
-        self.hl.lines.len()
+        if self.complete {
+            self.hl.finish();
+        }
+        self.hl.len()
     }
 
     pub fn label(&self) -> &str {
@@ -67,15 +70,103 @@ pub struct CodeCache {
     sealed: bool,
 }
 
+/// Rendered lines of a finished text block at one width. The lines may be dropped while the
+/// block is far outside the visible window; the height stays known.
+pub struct TextCache {
+    width: u16,
+    height: usize,
+    lines: Option<Vec<Line<'static>>>,
+}
+
 pub enum Block {
     Text {
         src: String,
-        cache: Option<(u16, Vec<Line<'static>>)>,
+        cache: Option<TextCache>,
     },
     Code {
         idx: usize,
         cache: Option<CodeCache>,
+        /// Height of the sealed block at a width, kept when its lines are dropped.
+        height: Option<(u16, usize)>,
     },
+}
+
+/// Where rendered lines go. Two passes draw a pane: one counts lines (rendering only what has
+/// no known height), one copies the visible window and drops the cached lines of blocks far
+/// from it, so memory stays flat however long the transcript grows.
+pub struct Sink {
+    /// Lines seen so far.
+    pub pos: usize,
+    /// Lines wanted as lines; `None` while counting.
+    want: Option<std::ops::Range<usize>>,
+    /// Blocks overlapping these lines keep their rendered lines.
+    keep: std::ops::Range<usize>,
+    pub out: Vec<Line<'static>>,
+}
+
+impl Sink {
+    /// Counts lines only.
+    pub fn count() -> Self {
+        Sink {
+            pos: 0,
+            want: None,
+            keep: 0..0,
+            out: Vec::new(),
+        }
+    }
+
+    /// Collects every line (tests, exports).
+    pub fn all() -> Self {
+        Sink {
+            pos: 0,
+            want: Some(0..usize::MAX),
+            keep: 0..usize::MAX,
+            out: Vec::new(),
+        }
+    }
+
+    /// Collects the lines in `want`; blocks within `margin` lines of it stay cached.
+    pub fn window(want: std::ops::Range<usize>, margin: usize) -> Self {
+        Sink {
+            pos: 0,
+            keep: want.start.saturating_sub(margin)..want.end.saturating_add(margin),
+            out: Vec::with_capacity(want.len()),
+            want: Some(want),
+        }
+    }
+
+    fn overlaps(&self, r: &std::ops::Range<usize>, n: usize) -> bool {
+        self.pos < r.end && self.pos + n > r.start
+    }
+
+    /// Whether the next `n` lines are needed as lines.
+    pub fn wants(&self, n: usize) -> bool {
+        self.want.as_ref().is_some_and(|w| self.overlaps(w, n))
+    }
+
+    /// Whether a block of `n` lines at the current position keeps its rendered lines. While
+    /// counting, a block keeps what it had and drops what was rendered only to be measured.
+    fn keeps(&self, n: usize, was_cached: bool) -> bool {
+        match self.want {
+            None => was_cached,
+            Some(_) => self.overlaps(&self.keep, n),
+        }
+    }
+
+    pub fn lines(&mut self, ls: &[Line<'static>]) {
+        if let Some(w) = &self.want {
+            if self.overlaps(w, ls.len()) {
+                let a = w.start.saturating_sub(self.pos);
+                let b = (w.end - self.pos).min(ls.len());
+                self.out.extend_from_slice(&ls[a..b]);
+            }
+        }
+        self.pos += ls.len();
+    }
+
+    pub fn skip(&mut self, n: usize) {
+        self.pos += n;
+    }
 }
 
 /// Splits one message into blocks as its text streams in.
@@ -174,7 +265,11 @@ impl Segmenter {
             self.text_open = false;
             let idx = code.len();
             code.push(CodeBlock::new(&lang, theme, message));
-            self.blocks.push(Block::Code { idx, cache: None });
+            self.blocks.push(Block::Code {
+                idx,
+                cache: None,
+                height: None,
+            });
             self.fence = Some((c, n, idx));
             return;
         }
@@ -196,15 +291,9 @@ impl Segmenter {
         }
     }
 
-    /// Brings every block's rendering up to date for `width` and calls `f` with each run of
-    /// lines in order. Cached work is reused; see the module docs.
-    pub fn render(
-        &mut self,
-        width: u16,
-        theme: &Theme,
-        code: &mut [CodeBlock],
-        f: &mut dyn FnMut(&[Line<'static>]),
-    ) {
+    /// Sends every block's lines at `width` to `sink`, in order, reusing and dropping cached
+    /// renderings as the sink directs; see the module docs.
+    pub fn render(&mut self, width: u16, theme: &Theme, code: &mut [CodeBlock], sink: &mut Sink) {
         let width = width.max(4);
         let n = self.blocks.len();
         let text_open = self.text_open;
@@ -217,17 +306,56 @@ impl Segmenter {
                         // Rendered with the unfinished line below, as one paragraph.
                         continue;
                     }
-                    if cache.as_ref().is_none_or(|(w, _)| *w != width) {
-                        *cache = Some((width, render_text(src, width, theme)));
+                    let mut was_cached = true;
+                    if cache.as_ref().is_none_or(|c| c.width != width) {
+                        let lines = render_text(src, width, theme);
+                        *cache = Some(TextCache {
+                            width,
+                            height: lines.len(),
+                            lines: Some(lines),
+                        });
+                        was_cached = false;
                     }
-                    f(&cache.as_ref().expect("cached").1);
+                    let c = cache.as_mut().expect("cached");
+                    let h = c.height;
+                    if sink.wants(h) {
+                        let lines = c
+                            .lines
+                            .get_or_insert_with(|| render_text(src, width, theme));
+                        sink.lines(lines);
+                        // A block being drawn is always kept.
+                        continue;
+                    }
+                    was_cached &= c.lines.is_some();
+                    let keep = sink.keeps(h, was_cached);
+                    sink.skip(h);
+                    if !keep {
+                        c.lines = None;
+                    }
                 }
-                Block::Code { idx, cache } => {
+                Block::Code { idx, cache, height } => {
                     let cb = &mut code[*idx];
+                    if cache.is_none() {
+                        if let Some((w, h)) = *height {
+                            if w == width && !sink.wants(h) {
+                                sink.skip(h);
+                                continue;
+                            }
+                        }
+                    }
+                    let was_cached = cache.as_ref().is_some_and(|c| c.width == width);
                     render_code(cb, cache, width, theme);
                     let c = cache.as_ref().expect("cached");
-                    f(&c.lines);
-                    f(&c.tail);
+                    let h = c.lines.len() + c.tail.len();
+                    let drop = c.sealed && !sink.wants(h) && !sink.keeps(h, was_cached);
+                    if c.sealed {
+                        *height = Some((width, h));
+                    }
+                    sink.lines(&c.lines);
+                    sink.lines(&c.tail);
+                    if drop {
+                        *cache = None;
+                    }
                 }
             }
         }
@@ -242,7 +370,7 @@ impl Segmenter {
                 src.push_str(&self.line);
                 self.tail = Some((width, render_text(&src, width, theme)));
             }
-            f(&self.tail.as_ref().expect("tail").1);
+            sink.lines(&self.tail.as_ref().expect("tail").1);
         }
     }
 }
@@ -269,9 +397,10 @@ fn render_code(cb: &mut CodeBlock, cache: &mut Option<CodeCache>, width: u16, th
     }
     let c = cache.as_mut().expect("cache");
     let gutter = || Span::styled("▏ ", theme.muted());
-    for l in &cb.hl.lines[c.done..total] {
+    for i in c.done..total {
+        let l = cb.hl.line(i, &cb.source);
         c.lines
-            .extend(wrap_hard(l, width.saturating_sub(2) as usize, &gutter));
+            .extend(wrap_hard(&l, width.saturating_sub(2) as usize, &gutter));
     }
     c.done = total;
     c.tail.clear();
@@ -285,7 +414,7 @@ fn render_code(cb: &mut CodeBlock, cache: &mut Option<CodeCache>, width: u16, th
         theme.muted(),
     )));
     c.tail.push(Line::default());
-    c.sealed = cb.complete && cb.partial.is_empty() && c.done == cb.hl.lines.len();
+    c.sealed = cb.complete && cb.partial.is_empty() && c.done == cb.hl.len();
 }
 
 /// Hard-wraps a code line at `width` columns, each piece behind the gutter.
@@ -752,15 +881,24 @@ pub fn wrap(
     let mut used = 0usize;
     let mut any = false;
     let mut prefix_len = first.len();
-    let rest_len = rest.len();
-    let mut newline = |cur: &mut Vec<Span<'static>>, out: &mut Vec<Line<'static>>| {
-        // The space at a break belongs to neither line.
-        while cur.len() > prefix_len && cur.last().is_some_and(|s| s.content.trim().is_empty()) {
-            cur.pop();
-        }
-        out.push(Line::from(std::mem::replace(cur, rest.clone())));
-        prefix_len = rest_len;
-    };
+    let newline =
+        |cur: &mut Vec<Span<'static>>, out: &mut Vec<Line<'static>>, prefix_len: &mut usize| {
+            // The space at a break belongs to neither line.
+            while cur.len() > *prefix_len {
+                let last = cur.last_mut().expect("non-empty");
+                let kept = last.content.trim_end_matches(' ').len();
+                if kept == 0 {
+                    cur.pop();
+                } else {
+                    if kept < last.content.len() {
+                        last.content.to_mut().truncate(kept);
+                    }
+                    break;
+                }
+            }
+            out.push(Line::from(std::mem::replace(cur, rest.clone())));
+            *prefix_len = rest.len();
+        };
     for span in spans {
         let style = span.style;
         // Words and the spaces between them, in order.
@@ -786,20 +924,27 @@ pub fn wrap(
             let is_space = p.starts_with(' ');
             if used + w <= avail {
                 if !(is_space && used == 0 && any) {
-                    cur.push(Span::styled(p.to_string(), style));
+                    // One span per style run, not per word: a long transcript holds many lines.
+                    let n = cur.len();
+                    match cur.last_mut() {
+                        Some(last) if n > prefix_len && last.style == style => {
+                            last.content.to_mut().push_str(p)
+                        }
+                        _ => cur.push(Span::styled(p.to_string(), style)),
+                    }
                     used += w;
                 }
                 continue;
             }
             if is_space {
-                newline(&mut cur, out);
+                newline(&mut cur, out, &mut prefix_len);
                 avail = width.saturating_sub(pw(&rest)).max(1);
                 used = 0;
                 any = true;
                 continue;
             }
             if used > 0 && w <= avail.max(1) {
-                newline(&mut cur, out);
+                newline(&mut cur, out, &mut prefix_len);
                 avail = width.saturating_sub(pw(&rest)).max(1);
                 used = 0;
                 any = true;
@@ -810,7 +955,7 @@ pub fn wrap(
                 let cw = ch.width().unwrap_or(0);
                 if used + cw > avail && used > 0 {
                     cur.push(Span::styled(std::mem::take(&mut buf), style));
-                    newline(&mut cur, out);
+                    newline(&mut cur, out, &mut prefix_len);
                     avail = width.saturating_sub(pw(&rest)).max(1);
                     used = 0;
                     any = true;
@@ -848,9 +993,9 @@ mod tests {
     }
 
     fn render_all(seg: &mut Segmenter, code: &mut [CodeBlock], w: u16) -> Vec<String> {
-        let mut out = Vec::new();
-        seg.render(w, &theme(), code, &mut |ls| out.extend(plain(ls)));
-        out
+        let mut sink = Sink::all();
+        seg.render(w, &theme(), code, &mut sink);
+        plain(&sink.out)
     }
 
     #[test]
@@ -910,5 +1055,53 @@ mod tests {
         let out = render_all(&mut seg, &mut code, 40);
         assert_eq!(out, vec!["── py ", "▏ print(1)", "▏ x = ", "── …", ""]);
         assert_eq!(code[0].text(), "print(1)\nx = ");
+    }
+
+    fn cached_blocks(seg: &Segmenter) -> usize {
+        seg.blocks
+            .iter()
+            .filter(|b| match b {
+                Block::Text { cache, .. } => cache.as_ref().is_some_and(|c| c.lines.is_some()),
+                Block::Code { cache, .. } => cache.is_some(),
+            })
+            .count()
+    }
+
+    #[test]
+    fn windows_match_the_whole_and_far_blocks_are_dropped() {
+        let th = theme();
+        let mut src = String::new();
+        for i in 0..60 {
+            src.push_str(&format!(
+                "Paragraph {i} with *some* words that wrap around.\n\n```rust\nfn f{i}() {{}}\n```\n\n"
+            ));
+        }
+        let mut code = Vec::new();
+        let mut seg = Segmenter::new();
+        seg.push(&src, &mut code, &th, 0);
+        seg.finish(&mut code, &th, 0);
+        let whole = render_all(&mut seg, &mut code, 30);
+        assert_eq!(cached_blocks(&seg), 120);
+        // A window at the bottom, then one at the top, as scrolling would ask.
+        for start in [whole.len() - 20, 0, 137] {
+            let mut count = Sink::count();
+            seg.render(30, &th, &mut code, &mut count);
+            assert_eq!(count.pos, whole.len());
+            let mut sink = Sink::window(start..start + 20, 20);
+            seg.render(30, &th, &mut code, &mut sink);
+            assert_eq!(plain(&sink.out), whole[start..start + 20]);
+            let kept = cached_blocks(&seg);
+            assert!(
+                (2..=20).contains(&kept),
+                "{kept} blocks kept for window {start}"
+            );
+        }
+        // A new width measures everything but keeps only what it draws.
+        let mut count = Sink::count();
+        seg.render(50, &th, &mut code, &mut count);
+        assert_eq!(cached_blocks(&seg), 0);
+        let mut sink = Sink::window(0..10, 0);
+        seg.render(50, &th, &mut code, &mut sink);
+        assert_eq!(plain(&sink.out), render_all(&mut seg, &mut code, 50)[..10]);
     }
 }

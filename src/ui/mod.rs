@@ -13,6 +13,7 @@ use ratatui::Frame;
 use crate::app::{App, Pane};
 use crate::session::catalog::ReasoningMode;
 use crate::session::{format_usd, CostSource, TurnState};
+use markdown::Sink;
 
 /// Below this width the side panes go under the conversation instead of beside it.
 pub const WIDE: u16 = 110;
@@ -148,8 +149,9 @@ fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect) {
         return;
     }
     let width = inner.width.saturating_sub(1);
-    let mut total = 0usize;
-    app.conversation_runs(width, &mut |ls| total += ls.len());
+    let mut count = Sink::count();
+    app.conversation_runs(width, &mut count);
+    let total = count.pos;
     let h = inner.height as usize;
     let mut scroll = app.conv_scroll;
     let start = window(total, h, &mut scroll);
@@ -157,17 +159,10 @@ fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect) {
     if scroll == 0 {
         app.new_output = false;
     }
-    let mut lines: Vec<Line<'static>> = Vec::with_capacity(h);
-    let mut pos = 0usize;
-    app.conversation_runs(width, &mut |ls| {
-        let end = pos + ls.len();
-        if end > start && pos < start + h {
-            let a = start.saturating_sub(pos);
-            let b = (start + h - pos).min(ls.len());
-            lines.extend_from_slice(&ls[a..b]);
-        }
-        pos = end;
-    });
+    // Blocks within a few screens stay rendered, so scrolling does not re-render them.
+    let mut sink = Sink::window(start..start + h, 2 * h);
+    app.conversation_runs(width, &mut sink);
+    let mut lines = sink.out;
     if total == 0 {
         lines.push(Line::from(Span::styled(
             "Type a message below and press Enter. F1 lists every key.",
@@ -377,7 +372,7 @@ fn draw_code(f: &mut Frame, app: &mut App, area: Rect) {
     for i in start..(start + body_h).min(total) {
         let mut spans = vec![Span::styled(format!("{:>gutter$} ", i + 1), th.muted())];
         if i < count {
-            spans.extend(b.hl.lines[i].spans.iter().cloned());
+            spans.extend(b.hl.line(i, &b.source).spans);
         } else {
             spans.push(Span::raw(partial.replace('\t', "    ")));
         }
