@@ -28,8 +28,15 @@ const FRAME: Duration = Duration::from_millis(16);
 const CLOCK: Duration = Duration::from_millis(250);
 
 enum Msg {
-    Stream { turn: usize, ev: TimedEvent },
-    Closed { turn: usize },
+    Stream {
+        turn: usize,
+        ev: TimedEvent,
+    },
+    Closed {
+        turn: usize,
+    },
+    /// A message for the status line from background work.
+    Flash(String),
 }
 
 fn restore_terminal() {
@@ -206,6 +213,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         app.on_stream_closed(turn);
                         active = None;
                     }
+                    Msg::Flash(s) => app.flash = Some(s),
                 }
                 // Drain whatever else is queued: one frame for a burst of tokens.
                 while let Ok(msg) = rx.try_recv() {
@@ -215,6 +223,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             app.on_stream_closed(turn);
                             active = None;
                         }
+                        Msg::Flash(s) => app.flash = Some(s),
                     }
                 }
                 dirty = true;
@@ -254,8 +263,17 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     }
                 }
                 Effect::Copy(text) => {
-                    let how = copy_to_clipboard(&text);
-                    app.flash = Some(how);
+                    let n = text.lines().count();
+                    copy_osc52(&text);
+                    app.flash = Some(format!("copied {n} lines (OSC 52)"));
+                    // A clipboard tool may hang (no display, a stuck wl-copy): never in this loop.
+                    let tx = tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Some(cmd) = copy_system(&text) {
+                            let _ =
+                                tx.send(Msg::Flash(format!("copied {n} lines (terminal + {cmd})")));
+                        }
+                    });
                 }
                 Effect::Save { path, text } => {
                     app.flash = Some(match std::fs::write(&path, &text) {
@@ -313,8 +331,8 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     Ok(exit_code)
 }
 
-/// OSC 52 (through tmux when inside it), plus a system clipboard tool when one is installed.
-fn copy_to_clipboard(text: &str) -> String {
+/// OSC 52, through tmux when inside it: the terminal sets the clipboard, also over ssh.
+fn copy_osc52(text: &str) {
     let b64 = base64(text.as_bytes());
     let osc = format!("\x1b]52;c;{b64}\x07");
     let seq = if std::env::var_os("TMUX").is_some() {
@@ -325,28 +343,43 @@ fn copy_to_clipboard(text: &str) -> String {
     let mut out = std::io::stdout();
     let _ = out.write_all(seq.as_bytes());
     let _ = out.flush();
+}
+
+/// The first system clipboard tool that takes the text within two seconds, if any.
+fn copy_system(text: &str) -> Option<&'static str> {
     for (cmd, args) in [
         ("wl-copy", &[][..]),
         ("xclip", &["-selection", "clipboard"][..]),
         ("xsel", &["--clipboard", "--input"][..]),
         ("pbcopy", &[][..]),
     ] {
-        let child = std::process::Command::new(cmd)
+        let Ok(mut c) = std::process::Command::new(cmd)
             .args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            .spawn();
-        if let Ok(mut c) = child {
-            if let Some(mut stdin) = c.stdin.take() {
-                let _ = stdin.write_all(text.as_bytes());
-            }
-            if c.wait().is_ok_and(|s| s.success()) {
-                return format!("copied {} lines (terminal + {cmd})", text.lines().count());
+            .spawn()
+        else {
+            continue;
+        };
+        if let Some(mut stdin) = c.stdin.take() {
+            let _ = stdin.write_all(text.as_bytes());
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match c.try_wait() {
+                Ok(Some(st)) if st.success() => return Some(cmd),
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             }
         }
     }
-    format!("copied {} lines (OSC 52)", text.lines().count())
+    None
 }
 
 pub fn base64(data: &[u8]) -> String {
