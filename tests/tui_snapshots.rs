@@ -1,4 +1,4 @@
-//! Whole-app TestBackend snapshots at 80x24 and 160x48: empty, mid-stream, finished, help,
+//! Whole-app TestBackend snapshots at 80x24, 160x48 and 250x70: empty, mid-stream, finished, help,
 //! no key. Events carry fixed arrival times, so every figure on screen is deterministic.
 
 use grokpair::api::chunk::decode_body;
@@ -70,7 +70,7 @@ fn no_key_160x48() {
 
 #[test]
 fn mid_stream_and_finished() {
-    for (w, h) in [(80u16, 24u16), (160, 48)] {
+    for (w, h) in [(80u16, 24u16), (160, 48), (250, 70)] {
         let mut a = app(true);
         let turn = send(&mut a, "How do I read a file in Rust?");
         let evs = events();
@@ -88,7 +88,7 @@ fn mid_stream_and_finished() {
 
 #[test]
 fn help_overlay() {
-    for (w, h) in [(80u16, 24u16), (160, 48)] {
+    for (w, h) in [(80u16, 24u16), (160, 48), (250, 70)] {
         let mut a = app(true);
         a.on_key(crossterm::event::KeyEvent::from(
             crossterm::event::KeyCode::F(1),
