@@ -44,10 +44,18 @@ struct ConfigFile {
     system: Option<String>,
     theme: Option<String>,
     network: Option<NetworkFile>,
+    sessions: Option<SessionsFile>,
     #[serde(default)]
     providers: BTreeMap<String, ProviderFile>,
     #[serde(default)]
     models: BTreeMap<String, ModelOverride>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionsFile {
+    dir: Option<PathBuf>,
+    autosave: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,9 +221,33 @@ pub struct Config {
     pub system: Option<String>,
     pub theme: Option<String>,
     pub net: NetPolicy,
+    /// Where sessions are saved; `None`: the platform data dir (see `sessions_dir()`).
+    pub sessions_dir: Option<PathBuf>,
+    /// Save every conversation as it happens.
+    pub autosave: bool,
     pub providers: BTreeMap<String, Provider>,
     pub catalog: Catalog,
     pub model_overrides: BTreeMap<String, ModelOverride>,
+}
+
+/// `~/x` → `$HOME/x`.
+fn expand_home(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
+impl Config {
+    /// Where sessions live: `[sessions] dir`, else `<data dir>/grokpair/sessions`
+    /// (Linux: `~/.local/share/grokpair/sessions`).
+    pub fn sessions_dir(&self) -> PathBuf {
+        self.sessions_dir.clone().unwrap_or_else(|| {
+            directories::ProjectDirs::from("", "", "grokpair")
+                .map(|d| d.data_dir().join("sessions"))
+                .unwrap_or_else(|| PathBuf::from(".grokpair-sessions"))
+        })
+    }
 }
 
 impl Default for Config {
@@ -231,6 +263,8 @@ impl Default for Config {
             system: None,
             theme: None,
             net: NetPolicy::default(),
+            sessions_dir: None,
+            autosave: true,
             providers,
             catalog: Catalog::default(),
             model_overrides: BTreeMap::new(),
@@ -299,6 +333,14 @@ impl Config {
             ..Config::default()
         };
         let at = |table: &[&str], key: &str| locate(text, table, key);
+        if let Some(sf) = file.sessions {
+            if let Some(d) = sf.dir {
+                cfg.sessions_dir = Some(expand_home(&d));
+            }
+            if let Some(a) = sf.autosave {
+                cfg.autosave = a;
+            }
+        }
         if let Some(n) = file.network {
             let secs = |v: Option<f64>, key: &str, d: Duration| -> Result<Duration, ConfigError> {
                 match v {
@@ -510,6 +552,11 @@ impl Config {
             n.retry_base.as_millis(),
             n.retry_max.as_millis(),
             n.retry_after_max.as_secs_f64()
+        ));
+        s.push_str(&format!(
+            "\n[sessions]\ndir = {}\nautosave = {}\n",
+            q(&self.sessions_dir().display().to_string()),
+            self.autosave
         ));
         for p in self.providers.values() {
             s.push_str(&format!("\n[providers.{}]\n", p.name));

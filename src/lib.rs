@@ -6,7 +6,9 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod engine;
+pub mod export;
 pub mod session;
 #[doc(hidden)]
 pub mod testing;

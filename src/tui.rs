@@ -20,6 +20,7 @@ use crate::api::TimedEvent;
 use crate::app::{App, AppInit, Effect};
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::session::store::{Recorder, Session, Settings};
 use crate::ui::theme::{color_enabled, Theme};
 
 /// At most ~60 frames a second.
@@ -65,6 +66,22 @@ pub struct TuiOptions {
     pub provider: Option<String>,
     pub model: Option<String>,
     pub theme: Option<String>,
+    pub no_save: bool,
+    pub start: Start,
+}
+
+/// What the TUI opens with.
+pub enum Start {
+    /// A new conversation (or, with no key configured, the demo first).
+    Chat,
+    /// A saved session, to continue.
+    Resume(Box<Session>),
+    /// A saved session played back; `speed` None is as fast as possible.
+    Replay {
+        session: Box<Session>,
+        speed: Option<f64>,
+        demo: bool,
+    },
 }
 
 fn key_help(cfg: &Config, provider: &crate::config::Provider) -> String {
@@ -94,17 +111,34 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         .or(cfg.theme.clone())
         .unwrap_or_else(|| "dark".into());
     let theme = Theme::load(&theme_name, color)?;
+    // A resumed session keeps its provider and model unless told otherwise.
+    let resumed_last = match &opts.start {
+        Start::Resume(s) => s
+            .turns
+            .last()
+            .map(|t| (t.provider.clone(), t.model.clone())),
+        _ => None,
+    };
+    let provider_name = opts
+        .provider
+        .clone()
+        .or(resumed_last.as_ref().map(|(p, _)| p.clone()))
+        .unwrap_or_else(|| cfg.provider.clone());
     let provider = cfg
-        .provider(opts.provider.as_deref().unwrap_or(&cfg.provider))
+        .provider(&provider_name)
         .map_err(|e| e.to_string())?
         .clone();
+    let model_flag = opts.model.clone().or(resumed_last
+        .as_ref()
+        .filter(|(p, _)| *p == provider.name)
+        .map(|(_, m)| m.clone()));
     let has_key = !provider.needs_key() || provider.api_key().is_some();
     let mut engine = Engine::new(&cfg, &provider).map_err(|e| e.to_string())?;
     // A local server with no model set: ask it (briefly) which one it serves.
     let mut startup_notice = None;
     let model = match tokio::time::timeout(
         Duration::from_secs(3),
-        engine.resolve_model(&cfg, opts.model.as_deref()),
+        engine.resolve_model(&cfg, model_flag.as_deref()),
     )
     .await
     {
@@ -136,6 +170,39 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     if let Some(n) = startup_notice {
         app.notice(&n);
     }
+    app.key_hint = match &provider.api_key_env {
+        Some(var) => format!(
+            "To chat for real: quit, `export {var}=…`, run grokpair again (a local server needs no key: grokpair -p local)."
+        ),
+        None => format!(
+            "To chat for real: set providers.{}.api_key in the config (a local server needs no key: grokpair -p local).",
+            provider.name
+        ),
+    };
+    let sessions_dir = cfg.sessions_dir();
+    let save = cfg.autosave && !opts.no_save;
+    let mut rec = Recorder::new(&sessions_dir, save);
+    match opts.start {
+        Start::Chat if !has_key => {
+            // Something real to look at without a key: the bundled demo, clearly labelled.
+            if let Some(s) = crate::demo::sessions().into_iter().next() {
+                app.start_replay(&s, Some(1.0), true, false);
+            }
+        }
+        Start::Chat => {}
+        Start::Resume(s) => {
+            app.load_session(&s);
+            rec = Recorder::continue_session(&s, true);
+            app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turns.len()));
+        }
+        Start::Replay {
+            session,
+            speed,
+            demo,
+        } => app.start_replay(&session, speed, demo, true),
+    }
+    let mut rec_conv = app.conv.id.clone();
+    let mut rec_turn: Option<usize> = None;
 
     // Terminal setup, with restore on panic and on every exit path.
     let prev_hook = std::panic::take_hook();
@@ -176,6 +243,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut prewarmed = false;
     let mut exit_code = 0;
+    let mut replay_last = Instant::now();
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
@@ -191,6 +259,15 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             }
         }
         let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        // A playing replay wakes when its next event is due (and at least every clock tick).
+        let replay_wait = app
+            .replay
+            .as_ref()
+            .and_then(|r| r.next_due())
+            .map(|d| d.min(CLOCK));
+        if replay_wait.is_none() {
+            replay_last = Instant::now();
+        }
         let mut effects = Vec::new();
         #[cfg(unix)]
         let (term, hup, int) = (&mut signals.0, &mut signals.1, &mut signals.2);
@@ -208,7 +285,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             }
             Some(msg) = rx.recv() => {
                 match msg {
-                    Msg::Stream { turn, ev } => app.on_stream(turn, ev),
+                    Msg::Stream { turn, ev } => stream_event(&mut app, &mut rec, turn, ev),
                     Msg::Closed { turn } => {
                         app.on_stream_closed(turn);
                         active = None;
@@ -218,7 +295,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 // Drain whatever else is queued: one frame for a burst of tokens.
                 while let Ok(msg) = rx.try_recv() {
                     match msg {
-                        Msg::Stream { turn, ev } => app.on_stream(turn, ev),
+                        Msg::Stream { turn, ev } => stream_event(&mut app, &mut rec, turn, ev),
                         Msg::Closed { turn } => {
                             app.on_stream_closed(turn);
                             active = None;
@@ -226,9 +303,19 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         Msg::Flash(s) => app.flash = Some(s),
                     }
                 }
+                // One batch of events, one write.
+                rec.flush();
                 dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
+            // Anchored to the last advance, so other wake-ups never push it back.
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(
+                replay_last + replay_wait.unwrap_or_default())), if replay_wait.is_some() => {
+                let now = Instant::now();
+                app.replay_advance(now - replay_last);
+                replay_last = now;
+                dirty = true;
+            }
             _ = clock.tick(), if app.active.is_some() => {
                 app.now = app.now.max(started_at.elapsed());
                 dirty = true;
@@ -241,8 +328,26 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         for fx in effects {
             match fx {
                 Effect::Start { turn } => {
+                    if app.conv.id != rec_conv {
+                        // `/new`: a new conversation is a new session file.
+                        rec = Recorder::new(&sessions_dir, save);
+                        rec_conv = app.conv.id.clone();
+                    }
+                    let settings = Settings {
+                        system: app.system.clone(),
+                        params: app.params.clone(),
+                    };
+                    rec.begin(turn, &app.conv, &app.provider, &app.model, &settings);
+                    rec_turn = Some(turn);
                     let started = engine.start(&cfg, &app.model, &app.conv, &app.params);
                     if let Some(n) = started.notice {
+                        rec.event(
+                            turn,
+                            &TimedEvent {
+                                at: Duration::ZERO,
+                                event: crate::api::StreamEvent::Notice(n.clone()),
+                            },
+                        );
                         app.turn_notice(turn, n);
                     }
                     started_at = Instant::now();
@@ -320,6 +425,19 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 Effect::Quit => {}
             }
         }
+        // A turn that ended (finished, failed, cancelled) gets its end record.
+        if let Some(t) = rec_turn {
+            if app.turns.get(t).is_none_or(|tv| tv.turn.is_finished()) {
+                if let Some(tv) = app.turns.get(t) {
+                    let cost = app.report(tv).cost;
+                    rec.end(t, &tv.turn, cost, &app.conv);
+                }
+                rec_turn = None;
+                if let Some(e) = rec.take_error() {
+                    app.error(&e);
+                }
+            }
+        }
         if app.should_quit {
             break;
         }
@@ -327,8 +445,27 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     if let Some(t) = active.take() {
         t.abort();
     }
+    // Quitting mid-stream (a signal): what arrived is saved, marked cancelled.
+    if let Some(t) = rec_turn {
+        let now = app.now;
+        if let Some(tv) = app.turns.get_mut(t) {
+            tv.turn.cancel(now);
+        }
+        if let Some(tv) = app.turns.get(t) {
+            let cost = app.report(tv).cost;
+            rec.end(t, &tv.turn, cost, &app.conv);
+        }
+    }
     drop(terminal);
     Ok(exit_code)
+}
+
+/// A stream event: recorded (unless its turn already ended, e.g. cancelled) and applied.
+fn stream_event(app: &mut App, rec: &mut Recorder, turn: usize, ev: TimedEvent) {
+    if app.turns.get(turn).is_some_and(|t| !t.turn.is_finished()) {
+        rec.event(turn, &ev);
+    }
+    app.on_stream(turn, ev);
 }
 
 /// OSC 52, through tmux when inside it: the terminal sets the clipboard, also over ssh.

@@ -17,6 +17,8 @@ fn write_config(dir: &Path, base_url: &str) -> PathBuf {
         &path,
         format!(
             r#"provider = "fake"
+[sessions]
+dir = "{sessions}"
 [network]
 idle_timeout_secs = 2
 max_retries = 1
@@ -27,7 +29,8 @@ api_key_env = "GP_CLI_KEY"
 model = "grok-code-fast-1"
 dialect = "xai"
 completion_includes_reasoning = false
-"#
+"#,
+            sessions = dir.join("sessions").display()
         ),
     )
     .unwrap();

@@ -38,7 +38,8 @@ impl Tmux {
         std::fs::write(
             &cfg,
             format!(
-                "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{base_url}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n"
+                "provider = \"fake\"\n[sessions]\ndir = \"{}\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{base_url}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n",
+                dir.path().join("sessions").display()
             ),
         )
         .unwrap();
@@ -273,19 +274,32 @@ async fn sigterm_mid_stream_restores_the_terminal() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_key_opens_and_explains_at_80x24() {
+async fn no_key_plays_the_demo_then_explains_at_80x24() {
     if !Tmux::available() {
         return;
     }
-    // An empty variable counts as no key.
+    // An empty variable counts as no key: the bundled demo plays, labelled as a replay.
     let t = Tmux::start("nokey", "http://127.0.0.1:9/v1", 80, 24, "");
+    let screen = t
+        .wait_for("the demo banner", |s| {
+            s.contains("DEMO · a recorded session")
+        })
+        .await;
+    assert!(screen.contains("export FAKE_KEY=…"), "{screen}");
+    // The panes fill as the recording plays: reasoning, the answer, a highlighted code block.
+    let screen = t
+        .wait_for("the demo's first answer", |s| {
+            s.contains("Code [1/1] rust") && s.contains("deny_unknown_fields")
+        })
+        .await;
+    assert!(screen.contains("Reasoning · turn 1/1"), "{screen}");
+    assert!(screen.contains("serde"), "{screen}");
+    // q leaves the demo for an empty conversation that says how to set a key.
+    t.send(&["q"]);
     let screen = t
         .wait_for("the key notice", |s| s.contains("No API key"))
         .await;
-    assert!(
-        screen.contains("export") && screen.contains("FAKE_KEY=…"),
-        "{screen}"
-    );
+    assert!(!screen.contains("DEMO"), "{screen}");
     assert!(
         screen.lines().last().unwrap().contains("no API key"),
         "{screen}"

@@ -4,7 +4,7 @@ use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Bad or missing API key (xAI answers 400 for this, others 401).
@@ -62,7 +62,7 @@ impl ErrorKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApiError {
     pub kind: ErrorKind,
     /// HTTP status, when the error came with one.
@@ -71,6 +71,7 @@ pub struct ApiError {
     pub message: String,
     /// A short hint on what to do about it.
     pub hint: Option<String>,
+    #[serde(default, with = "crate::api::types::millis::option")]
     pub retry_after: Option<Duration>,
 }
 

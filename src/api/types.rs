@@ -65,7 +65,7 @@ pub struct FunctionCall {
 
 /// One tool-call fragment from a delta. xAI sends a call whole; others send the id and name
 /// first and the arguments in pieces, all keyed by `index`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolCallDelta {
     pub index: usize,
     pub id: Option<String>,
@@ -138,8 +138,10 @@ impl Usage {
     }
 }
 
-/// What the streaming engine reports, in arrival order.
-#[derive(Debug, Clone, PartialEq)]
+/// What the streaming engine reports, in arrival order. Serialized (externally tagged, snake
+/// case) into session files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StreamEvent {
     /// The first chunk arrived; `model` is the model that actually served the request.
     Started {
@@ -156,6 +158,7 @@ pub enum StreamEvent {
     /// A failed attempt that will be retried after `delay`.
     Retrying {
         attempt: u32,
+        #[serde(with = "crate::api::types::millis")]
         delay: Duration,
         error: ApiError,
     },
@@ -186,4 +189,33 @@ impl StreamEvent {
 pub struct TimedEvent {
     pub at: Duration,
     pub event: StreamEvent,
+}
+
+/// Durations as integer milliseconds in saved files.
+pub mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => s.serialize_some(&(d.as_millis() as u64)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+            Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
+        }
+    }
 }

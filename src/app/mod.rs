@@ -15,6 +15,9 @@ use crate::ui::markdown::{wrap, CodeBlock, Segmenter, Sink};
 use crate::ui::theme::Theme;
 
 pub mod commands;
+pub mod replay;
+
+pub use replay::Replay;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -57,6 +60,8 @@ pub struct Entry {
     pub seg: Segmenter,
     /// Plain text for notices and errors (rendered wrapped, not as markdown).
     pub text: String,
+    /// Code blocks of a user message (shown inline; not collected in the code pane).
+    pub own_code: Vec<CodeBlock>,
     cache: Option<(u16, Vec<Line<'static>>)>,
 }
 
@@ -156,6 +161,10 @@ pub struct App {
     pub session_cost_known: bool,
     pub areas: Areas,
     pub should_quit: bool,
+    /// Playing back a saved session (no input, no provider).
+    pub replay: Option<Box<Replay>>,
+    /// One line on how to set a key (the demo banner shows it).
+    pub key_hint: String,
 }
 
 /// Pastes longer than this many lines show as a placeholder in the input.
@@ -228,6 +237,8 @@ impl App {
             session_cost_known: true,
             areas: Areas::default(),
             should_quit: false,
+            replay: None,
+            key_hint: String::new(),
         };
         if !app.has_key {
             let help = app.key_help.clone();
@@ -246,17 +257,18 @@ impl App {
 
     fn push_entry(&mut self, kind: EntryKind, text: &str) -> usize {
         let mut seg = Segmenter::new();
+        let mut own_code = Vec::new();
         if kind == EntryKind::User {
             // User text is shown as markdown; its code blocks are not collected.
-            let mut scratch = Vec::new();
-            seg.push(text, &mut scratch, &self.theme, usize::MAX);
-            seg.push("\n", &mut scratch, &self.theme, usize::MAX);
-            seg.finish(&mut scratch, &self.theme, usize::MAX);
+            seg.push(text, &mut own_code, &self.theme, usize::MAX);
+            seg.push("\n", &mut own_code, &self.theme, usize::MAX);
+            seg.finish(&mut own_code, &self.theme, usize::MAX);
         }
         self.entries.push(Entry {
             kind,
             seg,
             text: text.to_string(),
+            own_code,
             cache: None,
         });
         self.output_arrived();
@@ -372,6 +384,27 @@ impl App {
         }
         if self.save.is_some() {
             return self.save_prompt_key(k);
+        }
+        if self.replay.is_some() && k.code != KeyCode::F(1) {
+            if let Some(fx) = self.replay_key(k) {
+                return fx;
+            }
+            if let KeyCode::Char(c) = k.code {
+                if c != '?'
+                    && !ctrl
+                    && !alt
+                    && !matches!(
+                        c,
+                        '[' | ']' | 'j' | 'k' | 'g' | 'G' | 'y' | 'c' | 'h' | 'l' | 's'
+                    )
+                {
+                    self.flash = Some("a replay: Space pauses, q leaves".into());
+                    return vec![];
+                }
+            }
+            if self.focus == Pane::Input {
+                self.focus = Pane::Conversation;
+            }
         }
         match k.code {
             KeyCode::F(1) => {
@@ -862,7 +895,11 @@ impl App {
             let header = self.entry_header(i, width, &th);
             sink.lines(&header);
             match kind {
-                EntryKind::User | EntryKind::Assistant(_) => {
+                EntryKind::User => {
+                    let e = &mut self.entries[i];
+                    e.seg.render(width, &th, &mut e.own_code, sink);
+                }
+                EntryKind::Assistant(_) => {
                     let e = &mut self.entries[i];
                     e.seg.render(width, &th, &mut self.code, sink);
                 }
@@ -1052,10 +1089,11 @@ impl App {
             };
             let mut seg = Segmenter::new();
             if e.kind == EntryKind::User {
-                let mut scratch = Vec::new();
-                seg.push(&text, &mut scratch, &th, usize::MAX);
-                seg.push("\n", &mut scratch, &th, usize::MAX);
-                seg.finish(&mut scratch, &th, usize::MAX);
+                let mut own = Vec::new();
+                seg.push(&text, &mut own, &th, usize::MAX);
+                seg.push("\n", &mut own, &th, usize::MAX);
+                seg.finish(&mut own, &th, usize::MAX);
+                e.own_code = own;
             } else {
                 seg.push(&text, &mut code, &th, i);
                 if let EntryKind::Assistant(t) = e.kind {
@@ -1076,15 +1114,27 @@ impl App {
 
     /// Starts a new conversation (new id; display cleared).
     pub fn new_conversation(&mut self) {
+        self.clear_transcript();
         self.conv = Conversation::new(self.system.as_deref());
+    }
+
+    /// Empties the transcript and everything derived from it (costs, scroll positions).
+    pub fn clear_transcript(&mut self) {
         self.entries.clear();
         self.turns.clear();
         self.code.clear();
         self.selected_code = 0;
         self.code_scroll = 0;
         self.conv_scroll = 0;
+        self.new_output = false;
         self.reasoning_turn = None;
+        self.reasoning_scroll = 0;
         self.attachments.clear();
+        self.active = None;
+        self.now = Duration::ZERO;
+        self.session_cost = 0;
+        self.session_savings = 0;
+        self.session_cost_known = true;
     }
 }
 

@@ -11,6 +11,7 @@ use crate::api::request::json_schema_format;
 use crate::api::{ChatParams, StreamEvent};
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::session::store::{self, Recorder, Session, Settings};
 use crate::session::{Conversation, Turn, TurnReport, TurnState};
 
 /// Styling for stderr, off when it is not a terminal or NO_COLOR is set.
@@ -102,24 +103,112 @@ fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
     })
 }
 
+/// The conversation a run continues (or starts) and where it is recorded.
+struct Target {
+    conv: Conversation,
+    rec: Recorder,
+    turn: usize,
+    session: Option<Session>,
+}
+
+fn target(
+    cfg: &Config,
+    args: &AskArgs,
+    no_save: bool,
+    system: Option<&str>,
+) -> Result<Target, Failure> {
+    let dir = cfg.sessions_dir();
+    let existing = if let Some(name) = &args.session {
+        if !store::valid_name(name) {
+            return Err(Failure::Usage(format!(
+                "--session {name:?}: use letters, digits, '-', '_' and '.'"
+            )));
+        }
+        let path = dir.join(format!("{name}.jsonl"));
+        if !path.is_file() {
+            return Ok(Target {
+                conv: Conversation::new(system),
+                rec: Recorder::named(&dir, name, true),
+                turn: 0,
+                session: None,
+            });
+        }
+        Some(path)
+    } else if args.continue_last {
+        let latest = store::list(&dir)
+            .into_iter()
+            .find(|p| store::load(p).is_ok_and(|s| s.header.kind == "chat" && !s.turns.is_empty()));
+        match latest {
+            Some(p) => Some(p),
+            None => {
+                return Err(Failure::Usage(format!(
+                    "--continue: no saved conversation in {}",
+                    dir.display()
+                )))
+            }
+        }
+    } else {
+        None
+    };
+    match existing {
+        Some(path) => {
+            let s = store::load(&path).map_err(|e| Failure::Usage(e.to_string()))?;
+            Ok(Target {
+                conv: s.conversation(),
+                rec: Recorder::continue_session(&s, true),
+                turn: s.turns.last().map(|t| t.turn + 1).unwrap_or(0),
+                session: Some(s),
+            })
+        }
+        None => Ok(Target {
+            conv: Conversation::new(system),
+            rec: Recorder::new(&dir, cfg.autosave && !no_save),
+            turn: 0,
+            session: None,
+        }),
+    }
+}
+
 pub async fn run(
     cfg: &Config,
     provider_flag: Option<&str>,
     model_flag: Option<&str>,
+    no_save: bool,
     args: AskArgs,
 ) -> Result<i32, Failure> {
-    let provider = pick_provider(cfg, provider_flag)?;
-    require_key(provider, cfg)?;
     let params = params(&args)?;
+    let system = args.system.as_deref().or(cfg.system.as_deref());
+    let Target {
+        mut conv,
+        mut rec,
+        turn: turn_idx,
+        session,
+    } = target(cfg, &args, no_save, system)?;
+    // A continued conversation keeps its provider and model unless told otherwise.
+    let last = session.as_ref().and_then(|s| s.turns.last());
+    let provider_flag = provider_flag.or(last.map(|t| t.provider.as_str()));
+    let provider = pick_provider(cfg, provider_flag)?;
+    let model_flag = model_flag.or(last
+        .filter(|t| t.provider == provider.name)
+        .map(|t| t.model.as_str()));
+    require_key(provider, cfg)?;
     let prompt = read_prompt(&args)?;
     let engine = Engine::new(cfg, provider).map_err(|e| Failure::Provider(e.to_string()))?;
     let model = engine
         .resolve_model(cfg, model_flag)
         .await
         .map_err(|e| Failure::Provider(format!("{}: {e}", provider.name)))?;
-    let system = args.system.as_deref().or(cfg.system.as_deref());
-    let mut conv = Conversation::new(system);
+    if session.is_some() && args.system.is_some() {
+        eprintln!(
+            "grokpair: note: --system ignored: a continued conversation keeps its history (changing it would break the prompt cache)"
+        );
+    }
     conv.push_user(prompt);
+    let settings = Settings {
+        system: system.map(str::to_string),
+        params: params.clone(),
+    };
+    rec.begin(turn_idx, &conv, &provider.name, &model, &settings);
 
     let style = Style::detect();
     let mut out = std::io::stdout().lock();
@@ -138,8 +227,16 @@ pub async fn run(
         } else {
             let _ = writeln!(err, "{}", style.paint("33", &format!("note: {n}")));
         }
+        rec.event(
+            turn_idx,
+            &crate::api::TimedEvent {
+                at: std::time::Duration::ZERO,
+                event: StreamEvent::Notice(n.clone()),
+            },
+        );
         turn.notices.push(n);
     }
+    let mut last_flush = Instant::now();
 
     let mut in_reasoning = false;
     let mut wrote_content = false;
@@ -158,6 +255,11 @@ pub async fn run(
         };
         let Some(ev) = ev else { break false };
         turn.apply(&ev);
+        rec.event(turn_idx, &ev);
+        if last_flush.elapsed() >= std::time::Duration::from_millis(50) {
+            rec.flush();
+            last_flush = Instant::now();
+        }
         if args.json {
             let _ = writeln!(out, "{}", event_json(&ev));
             let _ = out.flush();
@@ -226,6 +328,12 @@ pub async fn run(
         });
     }
 
+    if !turn.content.is_empty() || !turn.tool_calls.is_empty() {
+        conv.push_turn(&turn);
+    } else if turn.state != TurnState::Done {
+        // Nothing came back: the question leaves the history, so a retry does not repeat it.
+        conv.pop_unanswered();
+    }
     let report = TurnReport::new(
         &turn,
         t0.elapsed(),
@@ -234,11 +342,19 @@ pub async fn run(
         provider.completion_includes_reasoning,
         provider.free,
     );
+    rec.end(turn_idx, &turn, report.cost.clone(), &conv);
+    if let Some(e) = rec.take_error() {
+        let _ = writeln!(err, "{}", style.paint("33", &format!("note: {e}")));
+    }
     if args.json {
         let mut v = serde_json::to_value(&report).unwrap_or_default();
         if let serde_json::Value::Object(o) = &mut v {
             o.insert("type".into(), "summary".into());
             o.insert("conversation_id".into(), conv.id.clone().into());
+            if let Some(p) = rec.path() {
+                let id = p.file_stem().map(|s| s.to_string_lossy().into_owned());
+                o.insert("session".into(), id.into());
+            }
             if let Some(c) = &report.cost {
                 let usd = |t: Option<i64>| t.map(|t| t as f64 / 1e10);
                 o.insert("cost_usd".into(), usd(c.total_ticks).into());

@@ -9,6 +9,7 @@ mod ask;
 mod config_cmd;
 mod models;
 pub mod output;
+mod sessions;
 
 /// Exit codes.
 pub const EXIT_OK: i32 = 0;
@@ -37,6 +38,9 @@ pub struct Cli {
     /// TUI theme: dark, light, or a file in ~/.config/grokpair/themes/ (config key `theme`).
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Do not save this run's conversation (config: `[sessions] autosave = false`).
+    #[arg(long, global = true)]
+    pub no_save: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -50,6 +54,89 @@ pub enum Command {
     /// Create or inspect the config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// List saved sessions (newest first).
+    Sessions(SessionsArgs),
+    /// Reopen a saved session in the TUI, to continue it (same conversation id: caches hit).
+    Resume(ResumeArgs),
+    /// Play a saved session (or a raw SSE capture) through the TUI with its original timing.
+    Replay(ReplayArgs),
+    /// Export a saved session as Markdown, self-contained HTML, or JSON.
+    Export(ExportArgs),
+    /// Play the bundled demo sessions (recorded; no key, no network).
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SessionsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Only the N newest.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct ResumeArgs {
+    /// Session id (or a unique prefix), name, or file.
+    #[arg(required_unless_present = "last", conflicts_with = "last")]
+    pub id: Option<String>,
+    /// The most recent session.
+    #[arg(long)]
+    pub last: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Session id (or a unique prefix), name, session file, or a raw SSE capture (`response.sse`).
+    pub what: String,
+    /// Playback speed: 1, 2, 4 (any number), or max.
+    #[arg(long, default_value = "1", value_parser = parse_speed)]
+    pub speed: Speed,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Which demo (1-based; `--list` shows them).
+    #[arg(default_value_t = 1)]
+    pub number: usize,
+    /// List the demos.
+    #[arg(long)]
+    pub list: bool,
+    #[arg(long, default_value = "1", value_parser = parse_speed)]
+    pub speed: Speed,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Session id (or a unique prefix), name, or file.
+    pub id: String,
+    #[arg(long, short = 'f', value_enum, default_value = "md")]
+    pub format: ExportFormat,
+    /// Output file (default: stdout).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Md,
+    Html,
+    Json,
+}
+
+/// A replay speed: a factor, or `None` for as fast as possible.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Speed(pub Option<f64>);
+
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    if s == "max" {
+        return Ok(Speed(None));
+    }
+    match s.trim_end_matches('x').parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(Speed(Some(v))),
+        _ => Err(format!("`{s}`: a positive number (1, 2, 4, 0.5) or max")),
+    }
 }
 
 #[derive(Args, Debug, Default)]
@@ -90,6 +177,13 @@ pub struct AskArgs {
     /// No usage/cost summary line on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Create or continue the saved conversation NAME (same conversation id, append-only
+    /// history: follow-ups hit the provider's prompt cache).
+    #[arg(long, value_name = "NAME", conflicts_with = "continue_last")]
+    pub session: Option<String>,
+    /// Continue the most recent saved conversation.
+    #[arg(long = "continue", short = 'c')]
+    pub continue_last: bool,
 }
 
 #[derive(Args, Debug)]
@@ -220,19 +314,66 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
                     provider: cli.provider,
                     model: cli.model,
                     theme: cli.theme,
+                    no_save: cli.no_save,
+                    start: crate::tui::Start::Chat,
                 },
             )
             .await
             .map_err(Failure::Usage)
         }
         Some(Command::Config(c)) => config_cmd::run(cli.config.as_deref(), c),
+        Some(Command::Sessions(a)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            sessions::list(&cfg, &a)
+        }
+        Some(Command::Export(a)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            sessions::export(&cfg, &a)
+        }
+        Some(Command::Resume(ref a)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            let s = sessions::resolve_for_resume(&cfg, a)?;
+            let opts = sessions::tui_options(&cli, crate::tui::Start::Resume(Box::new(s)));
+            crate::tui::run(cfg, opts).await.map_err(Failure::Usage)
+        }
+        Some(Command::Replay(ref a)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            let s = sessions::resolve_for_replay(&cfg, &a.what)?;
+            let start = crate::tui::Start::Replay {
+                session: Box::new(s),
+                speed: a.speed.0,
+                demo: false,
+            };
+            let opts = sessions::tui_options(&cli, start);
+            crate::tui::run(cfg, opts).await.map_err(Failure::Usage)
+        }
+        Some(Command::Demo(ref a)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            let Some(s) = sessions::demo(a)? else {
+                return Ok(EXIT_OK);
+            };
+            let start = crate::tui::Start::Replay {
+                session: Box::new(s),
+                speed: a.speed.0,
+                demo: true,
+            };
+            let opts = sessions::tui_options(&cli, start);
+            crate::tui::run(cfg, opts).await.map_err(Failure::Usage)
+        }
         Some(Command::Models(m)) => {
             let cfg = Config::load(cli.config.as_deref())?;
             models::run(&cfg, cli.provider.as_deref(), &m).await
         }
         Some(Command::Ask(a)) => {
             let cfg = Config::load(cli.config.as_deref())?;
-            ask::run(&cfg, cli.provider.as_deref(), cli.model.as_deref(), *a).await
+            ask::run(
+                &cfg,
+                cli.provider.as_deref(),
+                cli.model.as_deref(),
+                cli.no_save,
+                *a,
+            )
+            .await
         }
     }
 }

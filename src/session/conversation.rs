@@ -44,6 +44,11 @@ impl Conversation {
         Conversation { id, messages }
     }
 
+    /// A saved conversation, continued: same id, same history.
+    pub fn from_messages(id: String, messages: Vec<Message>) -> Self {
+        Conversation { id, messages }
+    }
+
     pub fn messages(&self) -> &[Message] {
         &self.messages
     }

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod conversation;
 pub mod pricing;
+pub mod store;
 pub mod turn;
 
 pub use catalog::{Catalog, ModelInfo, ReasoningMode};

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::catalog::{ModelInfo, TICKS_PER_USD};
 use crate::api::Usage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CostSource {
     /// The provider said what it billed (`cost_in_usd_ticks`, OpenRouter's `cost`).
@@ -18,7 +18,7 @@ pub enum CostSource {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Cost {
     /// What the turn cost: the reported figure when there is one, else the computed one.
     pub total_ticks: Option<i64>,

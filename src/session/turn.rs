@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::api::{ApiError, StreamEvent, TimedEvent, ToolCall, Usage};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TurnState {
     Connecting,

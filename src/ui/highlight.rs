@@ -32,7 +32,7 @@ pub fn prewarm() {
     });
 }
 
-fn syntax_for(lang: &str) -> &'static syntect::parsing::SyntaxReference {
+pub fn syntax_for(lang: &str) -> &'static syntect::parsing::SyntaxReference {
     let ss = syntaxes();
     let l = lang.trim().to_ascii_lowercase();
     let alias = match l.as_str() {

@@ -27,7 +27,11 @@ pub struct Areas {
 }
 
 pub fn layout(area: Rect, app: &App) -> Areas {
-    let input_lines = app.input.lines().len().clamp(1, 6) as u16;
+    let input_lines = match &app.replay {
+        Some(r) if r.demo => 3,
+        Some(_) => 2,
+        None => app.input.lines().len().clamp(1, 6) as u16,
+    };
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
@@ -381,8 +385,75 @@ fn draw_code(f: &mut Frame, app: &mut App, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+fn draw_replay_bar(f: &mut Frame, app: &App, area: Rect) {
+    use crate::app::replay::clock_label;
+    let th = &app.theme;
+    let Some(r) = &app.replay else { return };
+    let title = if r.demo {
+        " DEMO · a recorded session, replayed: no API calls ".to_string()
+    } else {
+        " Replay · no API calls ".to_string()
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(th.fg(th.accent).add_modifier(Modifier::BOLD))
+        .title(Span::styled(
+            title,
+            th.fg(th.accent).add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let state = if r.finished() {
+        "■ end"
+    } else if r.paused {
+        "❚❚ paused"
+    } else {
+        "▶ playing"
+    };
+    let mut lines =
+        vec![
+            Line::from(vec![
+                Span::styled(state, th.fg(th.accent).add_modifier(Modifier::BOLD)),
+                Span::raw(format!(
+                    " · {} / {} · turn {}/{} · {} · ",
+                    clock_label(r.clock),
+                    clock_label(r.total),
+                    (r.current_turn() + 1).min(r.turn_starts.len().max(1)),
+                    r.turn_starts.len(),
+                    r.speed_label()
+                )),
+                Span::styled(r.title.clone(), th.fg(th.text).add_modifier(Modifier::BOLD)),
+            ]),
+            Line::from(Span::styled(
+                format!(
+                "Space {} · n/p next/previous turn · ←/→ seek 5 s · +/- speed · Tab panes · q {}",
+                if r.finished() { "replays" } else { "pauses" },
+                if r.quit_on_exit { "quits" } else { "leaves the demo" }
+            ),
+                th.muted(),
+            )),
+        ];
+    if r.demo {
+        lines.push(Line::from(Span::styled(
+            if app.has_key {
+                "Your key is set: press q, then type a message to chat for real.".to_string()
+            } else if !app.key_hint.is_empty() {
+                app.key_hint.clone()
+            } else {
+                app.key_help.clone()
+            },
+            th.warning(),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
 fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
     let th = app.theme.clone();
+    if app.replay.is_some() {
+        draw_replay_bar(f, app, area);
+        return;
+    }
     if let Some(p) = &app.save {
         let title = if p.confirm {
             format!(" {} exists — Enter overwrites, Esc cancels ", p.path)

@@ -1,0 +1,190 @@
+//! Records the bundled demo sessions (`assets/demo/*.jsonl`) through the real engine and
+//! session recorder, against the in-process fake server streaming at realistic speeds.
+//!
+//! `cargo run --example make_demo` rewrites the files from `examples/demo_src/*.txt`: a
+//! `model:` line, then `=== prompt`, `=== reasoning`, `=== answer` sections per turn (an empty
+//! reasoning section means the model reasons without sending the text, as grok-4-fast does).
+
+use grokpair::api::{ChatParams, Usage};
+use grokpair::config::Config;
+use grokpair::engine::Engine;
+use grokpair::session::store::{Recorder, Settings};
+use grokpair::session::{cost_of, Catalog, Conversation, Turn};
+use grokpair::testing::{synth_sse, token_pieces, FakeServer, Part, Reply, SynthUsage};
+use std::path::Path;
+use std::time::Duration;
+
+struct Step {
+    prompt: String,
+    reasoning: String,
+    answer: String,
+}
+
+fn parse(text: &str) -> (String, Vec<Step>) {
+    let mut lines = text.lines();
+    let model = lines
+        .next()
+        .and_then(|l| l.strip_prefix("model: "))
+        .expect("first line: model: NAME")
+        .to_string();
+    let mut steps: Vec<Step> = Vec::new();
+    let mut section = "";
+    for l in lines {
+        if let Some(name) = l.strip_prefix("=== ") {
+            section = match name {
+                "prompt" => {
+                    steps.push(Step {
+                        prompt: String::new(),
+                        reasoning: String::new(),
+                        answer: String::new(),
+                    });
+                    "prompt"
+                }
+                "reasoning" => "reasoning",
+                "answer" => "answer",
+                other => panic!("unknown section {other}"),
+            };
+            continue;
+        }
+        let s = steps.last_mut().expect("a prompt first");
+        let buf = match section {
+            "prompt" => &mut s.prompt,
+            "reasoning" => &mut s.reasoning,
+            _ => &mut s.answer,
+        };
+        buf.push_str(l);
+        buf.push('\n');
+    }
+    for s in &mut steps {
+        s.prompt = s.prompt.trim_end().to_string();
+        s.reasoning = s.reasoning.trim_end().to_string();
+    }
+    (model, steps)
+}
+
+/// The stream as a paced reply: a pause before the first token (longer when the model thinks
+/// in silence), then reasoning faster than the answer, as Grok streams them.
+fn paced(sse: &str, ttft: Duration) -> Reply {
+    let mut r = Reply::new(200, "text/event-stream");
+    r.parts.push(Part::Sleep(ttft));
+    for ev in sse.split_inclusive("\n\n") {
+        r.parts.push(Part::Bytes(ev.as_bytes().to_vec()));
+        let gap = if ev.contains("reasoning_content") {
+            3 + fastrand::u64(0..3)
+        } else {
+            5 + fastrand::u64(0..4)
+        };
+        r.parts.push(Part::Sleep(Duration::from_millis(gap)));
+    }
+    r
+}
+
+#[tokio::main]
+async fn main() {
+    fastrand::seed(7);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = root.join("assets/demo");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let server = FakeServer::start().await;
+    std::env::set_var("GROKPAIR_DEMO_KEY", "demo-key-not-secret-000");
+    let cfg = Config::parse(
+        &format!(
+            "provider = \"xai\"\n[providers.xai]\nbase_url = \"{}\"\napi_key_env = \"GROKPAIR_DEMO_KEY\"\n",
+            server.base_url()
+        ),
+        None,
+    )
+    .unwrap();
+    let provider = cfg.provider("xai").unwrap().clone();
+    let engine = Engine::new(&cfg, &provider).unwrap();
+    let catalog = Catalog::default();
+    for name in ["rust-config", "python-async", "sql-index"] {
+        let text =
+            std::fs::read_to_string(root.join(format!("examples/demo_src/{name}.txt"))).unwrap();
+        let (model, steps) = parse(&text);
+        let path = out_dir.join(format!("{name}.jsonl"));
+        let _ = std::fs::remove_file(&path);
+        let mut rec = Recorder::named(&out_dir, name, true);
+        rec.set_kind("demo");
+        let mut conv = Conversation::new(None);
+        let info = catalog.lookup(&model);
+        let mut prev_total = 0u64;
+        for (k, s) in steps.iter().enumerate() {
+            conv.push_user(s.prompt.clone());
+            let chars: usize = conv
+                .messages()
+                .iter()
+                .map(|m| m.content.len() + m.reasoning_content.as_ref().map_or(0, |r| r.len()))
+                .sum();
+            let prompt = chars as u64 / 4 + 12;
+            // The provider caches the previous request's prefix, in 64-token blocks.
+            let cached = if k == 0 { 0 } else { prev_total / 64 * 64 };
+            let hidden = s.reasoning.is_empty();
+            let reasoning = if hidden {
+                180 + 60 * k as u64
+            } else {
+                token_pieces(&s.reasoning).len() as u64
+            };
+            let completion = token_pieces(&s.answer).len() as u64;
+            let usage = Usage {
+                prompt_tokens: prompt,
+                completion_tokens: completion,
+                total_tokens: Some(prompt + completion + reasoning),
+                cached_tokens: Some(cached),
+                reasoning_tokens: Some(reasoning),
+                reported_cost_ticks: None,
+            };
+            let ticks = cost_of(&usage, info, false, false).total_ticks;
+            let served = if model == "grok-4-fast-reasoning" {
+                "grok-4-fast-reasoning".to_string()
+            } else {
+                model.clone()
+            };
+            let sse = synth_sse(
+                &served,
+                &s.reasoning,
+                &s.answer,
+                SynthUsage {
+                    prompt,
+                    cached,
+                    completion,
+                    reasoning,
+                    ticks,
+                },
+            );
+            let ttft = if hidden {
+                Duration::from_millis(1400 + 300 * k as u64)
+            } else {
+                Duration::from_millis(220 + 40 * k as u64)
+            };
+            server.push(paced(&sse, ttft));
+            let settings = Settings {
+                system: None,
+                params: ChatParams::default(),
+            };
+            rec.begin(k, &conv, "xai", &model, &settings);
+            let mut started = engine.start(&cfg, &model, &conv, &ChatParams::default());
+            let mut turn = Turn::new(&model);
+            while let Some(ev) = started.stream.next().await {
+                turn.apply(&ev);
+                rec.event(k, &ev);
+                rec.flush();
+                if ev.event.is_terminal() {
+                    break;
+                }
+            }
+            conv.push_turn(&turn);
+            let cost = Some(cost_of(turn.usage.as_ref().unwrap(), info, false, false));
+            rec.end(k, &turn, cost, &conv);
+            prev_total = prompt + completion;
+            println!(
+                "{name} turn {}: {} content chars, {:?}",
+                k + 1,
+                turn.content.len(),
+                turn.state
+            );
+        }
+        assert!(rec.take_error().is_none());
+        println!("wrote {}", path.display());
+    }
+}

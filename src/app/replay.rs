@@ -1,0 +1,346 @@
+//! Replay of a saved session through the live panes, with the original timing. A timeline is
+//! built once: each turn starts a short pause after the previous one ended, and its events
+//! keep their recorded offsets. Playing moves a virtual clock; seeking back rebuilds the
+//! transcript from the start, so the screen at a given point never depends on how it was
+//! reached. Nothing here calls a provider.
+
+use std::time::Duration;
+
+use crate::session::store::{SavedTurn, Session};
+
+use super::App;
+
+/// Pause between one turn's end and the next question.
+pub const GAP: Duration = Duration::from_millis(1200);
+/// How far ←/→ seek.
+pub const SEEK_STEP: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Item {
+    Send(usize),
+    Event(usize, usize),
+    End(usize),
+}
+
+pub struct Replay {
+    pub title: String,
+    pub turns: Vec<SavedTurn>,
+    /// The session's history (the conversation a replay ends with).
+    session: Session,
+    pub items: Vec<(Duration, Item)>,
+    pub turn_starts: Vec<Duration>,
+    pub total: Duration,
+    pub next: usize,
+    pub clock: Duration,
+    /// Playback speed; `None` is as fast as possible.
+    pub speed: Option<f64>,
+    pub paused: bool,
+    /// A bundled demo (the banner says so, and how to set a key).
+    pub demo: bool,
+    /// `q`/Esc quits the program (started as `grokpair replay`/`demo`) rather than only
+    /// leaving the replay.
+    pub quit_on_exit: bool,
+}
+
+impl Replay {
+    pub fn new(session: &Session, speed: Option<f64>) -> Replay {
+        let mut items = Vec::new();
+        let mut turn_starts = Vec::new();
+        let mut t0 = Duration::ZERO;
+        for (k, t) in session.turns.iter().enumerate() {
+            turn_starts.push(t0);
+            items.push((t0, Item::Send(k)));
+            let mut last = Duration::ZERO;
+            for (i, ev) in t.events.iter().enumerate() {
+                // Offsets only grow (a file edited by hand may say otherwise).
+                last = last.max(ev.at);
+                items.push((t0 + last, Item::Event(k, i)));
+            }
+            let end = t.end.as_ref().map(|e| e.at).unwrap_or(last).max(last);
+            items.push((t0 + end, Item::End(k)));
+            t0 += end + GAP;
+        }
+        let total = items.last().map(|(at, _)| *at).unwrap_or_default();
+        let title = session
+            .header
+            .name
+            .clone()
+            .unwrap_or_else(|| truncate(session.first_prompt(), 48));
+        Replay {
+            title,
+            turns: session.turns.clone(),
+            session: session.clone(),
+            items,
+            turn_starts,
+            total,
+            next: 0,
+            clock: Duration::ZERO,
+            speed,
+            paused: false,
+            demo: false,
+            quit_on_exit: false,
+        }
+    }
+
+    pub fn finished(&self) -> bool {
+        self.next >= self.items.len()
+    }
+
+    /// The turn the clock is in (0-based), for "turn k/n".
+    pub fn current_turn(&self) -> usize {
+        self.turn_starts
+            .iter()
+            .rposition(|s| *s <= self.clock)
+            .unwrap_or(0)
+    }
+
+    /// Wall time until the next item is due, when playing.
+    pub fn next_due(&self) -> Option<Duration> {
+        if self.paused || self.finished() {
+            return None;
+        }
+        let at = self.items[self.next].0;
+        Some(match self.speed {
+            None => Duration::ZERO,
+            Some(s) => at.saturating_sub(self.clock).div_f64(s),
+        })
+    }
+
+    pub fn speed_label(&self) -> String {
+        match self.speed {
+            None => "max".into(),
+            Some(s) if s.fract() == 0.0 => format!("{s:.0}x"),
+            Some(s) => format!("{s}x"),
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    let line = s.lines().next().unwrap_or("");
+    if line.chars().count() <= n {
+        line.to_string()
+    } else {
+        let mut t: String = line.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// `m:ss`
+pub fn clock_label(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+impl App {
+    /// Rebuilds the whole transcript of a saved session at once (resume, `/sessions`).
+    pub fn load_session(&mut self, s: &Session) {
+        self.clear_transcript();
+        self.conv = s.conversation();
+        for k in 0..s.turns.len() {
+            self.apply_saved(&s.turns, Item::Send(k));
+            for i in 0..s.turns[k].events.len() {
+                self.apply_saved(&s.turns, Item::Event(k, i));
+            }
+            self.apply_saved(&s.turns, Item::End(k));
+        }
+        // The saved history is the truth (it is what the provider has cached).
+        self.conv = s.conversation();
+        if let Some(t) = s.turns.last() {
+            self.model = t.model.clone();
+        }
+        if s.skipped > 0 {
+            self.notice(&format!(
+                "{} unreadable line(s) in {} skipped (a crash mid-write?); everything else loaded",
+                s.skipped,
+                s.path.display()
+            ));
+        }
+    }
+
+    fn apply_saved(&mut self, turns: &[SavedTurn], item: Item) {
+        match item {
+            Item::Send(k) => {
+                let t = &turns[k];
+                self.model = t.model.clone();
+                self.provider = t.provider.clone();
+                let _ = self.send(t.prompt().to_string());
+            }
+            Item::Event(k, i) => {
+                let idx = self.turns.len() - 1;
+                debug_assert!(k < turns.len());
+                self.on_stream(idx, turns[k].events[i].clone());
+            }
+            Item::End(k) => {
+                let idx = self.turns.len() - 1;
+                if !self.turns[idx].turn.is_finished() {
+                    let t = &turns[k];
+                    let at = t
+                        .end
+                        .as_ref()
+                        .map(|e| e.at)
+                        .or(t.events.last().map(|e| e.at))
+                        .unwrap_or_default();
+                    self.now = self.now.max(at);
+                    let now = self.now;
+                    self.turns[idx].turn.cancel(now);
+                    self.finish_turn(idx);
+                }
+            }
+        }
+    }
+
+    /// Starts replaying `s` from the beginning.
+    pub fn start_replay(&mut self, s: &Session, speed: Option<f64>, demo: bool, quit: bool) {
+        self.clear_transcript();
+        let mut r = Replay::new(s, speed);
+        r.demo = demo;
+        r.quit_on_exit = quit;
+        self.replay = Some(Box::new(r));
+        self.focus = super::Pane::Conversation;
+        self.replay_apply_due();
+    }
+
+    /// Moves the replay clock by `wall` (scaled by the speed) and applies what is due.
+    pub fn replay_advance(&mut self, wall: Duration) {
+        let Some(r) = self.replay.as_mut() else {
+            return;
+        };
+        if r.paused {
+            return;
+        }
+        r.clock = match r.speed {
+            None => r.total,
+            Some(s) => (r.clock + wall.mul_f64(s)).min(r.total),
+        };
+        self.replay_apply_due();
+    }
+
+    fn replay_apply_due(&mut self) {
+        let Some(mut r) = self.replay.take() else {
+            return;
+        };
+        while r.next < r.items.len() && r.items[r.next].0 <= r.clock {
+            let item = r.items[r.next].1;
+            self.apply_saved(&r.turns, item);
+            r.next += 1;
+        }
+        if r.finished() {
+            self.conv = r.session.conversation();
+        }
+        // Live figures (elapsed, tokens/sec) as of the clock.
+        if self.active.is_some() {
+            let k = r.current_turn();
+            self.now = self.now.max(r.clock.saturating_sub(r.turn_starts[k]));
+        }
+        self.replay = Some(r);
+    }
+
+    /// Puts the replay at `t` (clamped). Going back rebuilds from the start.
+    pub fn replay_seek(&mut self, t: Duration) {
+        let Some(mut r) = self.replay.take() else {
+            return;
+        };
+        let t = t.min(r.total);
+        if t < r.clock || (r.next > 0 && t < r.items[r.next - 1].0) {
+            let (scroll, focus, split, zoom) = (0, self.focus, self.split, self.zoom);
+            self.clear_transcript();
+            self.conv_scroll = scroll;
+            self.focus = focus;
+            self.split = split;
+            self.zoom = zoom;
+            r.next = 0;
+        }
+        r.clock = t;
+        self.replay = Some(r);
+        self.replay_apply_due();
+    }
+
+    /// Seeks to the start of turn `k`'s question.
+    pub fn replay_turn(&mut self, k: usize) {
+        if let Some(r) = &self.replay {
+            if let Some(s) = r.turn_starts.get(k).copied() {
+                self.replay_seek(s);
+            }
+        }
+    }
+
+    /// Replay keys; `None` when the key is not one of them.
+    pub(super) fn replay_key(
+        &mut self,
+        k: crossterm::event::KeyEvent,
+    ) -> Option<Vec<super::Effect>> {
+        use crossterm::event::KeyCode;
+        let r = self.replay.as_mut()?;
+        let code_pane = self.focus == super::Pane::Code;
+        match k.code {
+            KeyCode::Char(' ') => {
+                if r.finished() {
+                    r.paused = false;
+                    self.replay_seek(Duration::ZERO);
+                } else {
+                    r.paused = !r.paused;
+                }
+            }
+            KeyCode::Char('n') if !code_pane => {
+                let k = r.current_turn() + 1;
+                if k < r.turn_starts.len() {
+                    self.replay_turn(k);
+                } else {
+                    let end = r.total;
+                    self.replay_seek(end);
+                }
+            }
+            KeyCode::Char('p') if !code_pane => {
+                let cur = r.current_turn();
+                // Within the first seconds of a turn, "previous" means the one before.
+                let k = if r.clock < r.turn_starts[cur] + Duration::from_secs(2) {
+                    cur.saturating_sub(1)
+                } else {
+                    cur
+                };
+                self.replay_turn(k);
+            }
+            KeyCode::Right | KeyCode::Char('.') if !code_pane => {
+                let t = r.clock + SEEK_STEP;
+                self.replay_seek(t);
+            }
+            KeyCode::Left | KeyCode::Char(',') if !code_pane => {
+                let t = r.clock.saturating_sub(SEEK_STEP);
+                self.replay_seek(t);
+            }
+            KeyCode::Char('+') | KeyCode::Char('=') => {
+                r.speed = Some(match r.speed {
+                    None => 16.0,
+                    Some(s) => (s * 2.0).min(16.0),
+                });
+            }
+            KeyCode::Char('-') => {
+                r.speed = Some(match r.speed {
+                    None => 16.0,
+                    Some(s) => (s / 2.0).max(0.25),
+                });
+            }
+            KeyCode::Char('q') | KeyCode::Esc => {
+                if r.quit_on_exit {
+                    self.should_quit = true;
+                    return Some(vec![super::Effect::Quit]);
+                }
+                self.stop_replay();
+            }
+            _ => return None,
+        }
+        Some(vec![])
+    }
+
+    /// Leaves a replay: back to a fresh conversation (with the key help when there is no key).
+    pub fn stop_replay(&mut self) {
+        self.replay = None;
+        self.new_conversation();
+        self.focus = super::Pane::Input;
+        if !self.has_key {
+            let help = self.key_help.clone();
+            self.notice(&help);
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! Exports of a saved session: Markdown (reasoning in `<details>`), one self-contained HTML
+//! file (code highlighted by syntect, inline styles, no scripts), and JSON of everything.
+//! The output depends only on the session, so exports are reproducible.
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use serde_json::json;
+
+use crate::session::store::Session;
+use crate::session::{format_usd, Catalog, TurnReport};
+
+struct Totals {
+    tokens: u64,
+    cost: Option<i64>,
+    savings: i64,
+}
+
+fn totals(reports: &[TurnReport]) -> Totals {
+    let mut t = Totals {
+        tokens: 0,
+        cost: Some(0),
+        savings: 0,
+    };
+    for r in reports {
+        t.tokens += r.prompt_tokens.unwrap_or(0) + r.output_tokens;
+        match r.cost.as_ref().and_then(|c| c.total_ticks) {
+            Some(c) => t.cost = t.cost.map(|x| x + c),
+            None if r.prompt_tokens.is_some() => t.cost = None,
+            None => {}
+        }
+        t.savings += r.cost.as_ref().and_then(|c| c.savings_ticks).unwrap_or(0);
+    }
+    t
+}
+
+fn title(s: &Session) -> String {
+    s.header.name.clone().unwrap_or_else(|| {
+        let p = s.first_prompt().lines().next().unwrap_or("").trim();
+        if p.chars().count() > 70 {
+            format!("{}…", p.chars().take(69).collect::<String>())
+        } else {
+            p.to_string()
+        }
+    })
+}
+
+fn totals_line(s: &Session, t: &Totals) -> String {
+    let cost = t
+        .cost
+        .map(format_usd)
+        .unwrap_or_else(|| "cost unknown".into());
+    let mut line = format!(
+        "{} turn{} · {} tokens · {cost}",
+        s.turns.len(),
+        if s.turns.len() == 1 { "" } else { "s" },
+        t.tokens
+    );
+    if t.savings > 0 {
+        line.push_str(&format!(" · cache saved {}", format_usd(t.savings)));
+    }
+    line
+}
+
+/// Reasoning summary for a turn: tokens and time, or why there is no text.
+fn reasoning_label(r: &TurnReport, text: &str) -> Option<String> {
+    let secs = r
+        .reasoning_ms
+        .map(|m| format!(" · thought {:.1}s", m as f64 / 1000.0))
+        .unwrap_or_default();
+    if !text.is_empty() {
+        return Some(format!("Reasoning · {} tokens{secs}", r.reasoning_tokens));
+    }
+    (r.reasoning_tokens > 0).then(|| {
+        format!(
+            "Reasoning · {} tokens{secs} · billed, but the model does not send its reasoning text",
+            r.reasoning_tokens
+        )
+    })
+}
+
+pub fn markdown(s: &Session, catalog: &Catalog) -> String {
+    let reports: Vec<TurnReport> = s.turns.iter().map(|t| t.report(catalog)).collect();
+    let t = totals(&reports);
+    let mut out = format!("# {}\n\n", title(s));
+    out.push_str(&format!(
+        "- Session `{}` · created {} · provider {} · conversation `{}`\n- {}\n",
+        s.id(),
+        s.header.created,
+        s.header.provider,
+        s.header.conv_id,
+        totals_line(s, &t)
+    ));
+    if let Some(sys) = &s.header.settings.system {
+        out.push_str(&format!("- System prompt: {}\n", sys.replace('\n', " ")));
+    }
+    for (i, (st, r)) in s.turns.iter().zip(&reports).enumerate() {
+        let turn = st.to_turn();
+        out.push_str(&format!("\n---\n\n## {} · You\n\n", i + 1));
+        out.push_str(st.prompt().trim_end());
+        out.push_str(&format!("\n\n## {} · {}\n\n", i + 1, r.model_label()));
+        if let Some(label) = reasoning_label(r, &turn.reasoning) {
+            if turn.reasoning.is_empty() {
+                out.push_str(&format!("*{label}.*\n\n"));
+            } else {
+                out.push_str(&format!(
+                    "<details>\n<summary>{label}</summary>\n\n{}\n\n</details>\n\n",
+                    turn.reasoning.trim_end()
+                ));
+            }
+        }
+        if !turn.content.is_empty() {
+            out.push_str(turn.content.trim_end());
+            out.push_str("\n\n");
+        }
+        for c in &turn.tool_calls {
+            out.push_str(&format!(
+                "Tool call `{}({})`\n\n",
+                c.function.name, c.function.arguments
+            ));
+        }
+        out.push_str(&format!("*{}*\n", r.summary_line()));
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Markdown to HTML with fenced code highlighted by syntect. Raw HTML in the text is shown
+/// as text: an export must not run what a model wrote.
+fn md_html(src: &str, theme: &syntect::highlighting::Theme) -> String {
+    let mut opts = Options::empty();
+    opts.insert(Options::ENABLE_TABLES);
+    opts.insert(Options::ENABLE_STRIKETHROUGH);
+    let mut events = Vec::new();
+    let mut code: Option<(String, String)> = None;
+    for ev in Parser::new_ext(src, opts) {
+        match ev {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(l) => l.split_whitespace().next().unwrap_or("").into(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+            }
+            Event::Text(t) if code.is_some() => code.as_mut().expect("in code").1.push_str(&t),
+            Event::End(TagEnd::CodeBlock) => {
+                let (lang, text) = code.take().unwrap_or_default();
+                let ss = crate::ui::highlight::syntaxes();
+                let syntax = crate::ui::highlight::syntax_for(&lang);
+                let html = syntect::html::highlighted_html_for_string(&text, ss, syntax, theme)
+                    .unwrap_or_else(|_| format!("<pre>{}</pre>", esc(&text)));
+                let label = if lang.is_empty() { "text" } else { &lang };
+                events.push(Event::Html(
+                    format!(
+                        "<div class=\"code\"><div class=\"lang\">{}</div>{html}</div>\n",
+                        esc(label)
+                    )
+                    .into(),
+                ));
+            }
+            Event::Html(h) | Event::InlineHtml(h) => events.push(Event::Text(h)),
+            other => events.push(other),
+        }
+    }
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, events.into_iter());
+    out
+}
+
+const CSS: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:920px;margin:2em auto;padding:0 1em;color:#1d2430;background:#fafbfc}
+h1{font-size:1.5em}header p{color:#586274;margin:.2em 0}
+.turn{border-top:1px solid #d8dde5;margin-top:1.6em;padding-top:.6em}
+.who{font-weight:600;margin:1em 0 .3em}.you{color:#2d6a4f}.model{color:#3a56a8}
+.prompt{background:#eef2f6;border-radius:6px;padding:.3em .9em}
+details{background:#f3f0fa;border-radius:6px;padding:.4em .9em;margin:.6em 0;color:#4a3f66}
+details summary{cursor:pointer;font-weight:600}.reasoning{white-space:pre-wrap;font-style:italic}
+.hidden{color:#6b5d8f;font-style:italic}
+.code{margin:.8em 0;border-radius:6px;overflow:hidden}.code .lang{font:12px monospace;background:#2b303b;color:#a7adba;padding:.2em .8em}
+.code pre{margin:0;padding:.7em .9em;overflow-x:auto;font:13px/1.45 ui-monospace,monospace}
+code{font-family:ui-monospace,monospace;background:#eef0f3;padding:0 .2em;border-radius:3px}pre code{background:none;padding:0}
+table.stats,article table{border-collapse:collapse;margin:.6em 0}table.stats td,article td,article th{border:1px solid #d8dde5;padding:.2em .6em}
+table.stats td:first-child{color:#586274}blockquote{border-left:3px solid #c5ccd6;margin-left:0;padding-left:1em;color:#4b5563}
+.error{color:#b42318}";
+
+pub fn html(s: &Session, catalog: &Catalog) -> String {
+    let reports: Vec<TurnReport> = s.turns.iter().map(|t| t.report(catalog)).collect();
+    let t = totals(&reports);
+    let themes = crate::ui::highlight::themes();
+    let theme = themes
+        .themes
+        .get("base16-ocean.dark")
+        .or_else(|| themes.themes.values().next())
+        .expect("syntect has themes");
+    let mut out = String::new();
+    out.push_str(&format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n",
+        esc(&title(s)),
+        esc(&title(s))
+    ));
+    out.push_str(&format!(
+        "<p>Session <code>{}</code> · created {} · provider {} · conversation <code>{}</code></p>\n<p>{}</p>\n",
+        esc(s.id()),
+        esc(&s.header.created),
+        esc(&s.header.provider),
+        esc(&s.header.conv_id),
+        esc(&totals_line(s, &t))
+    ));
+    if let Some(sys) = &s.header.settings.system {
+        out.push_str(&format!("<p>System prompt: {}</p>\n", esc(sys)));
+    }
+    out.push_str("</header>\n");
+    for (i, (st, r)) in s.turns.iter().zip(&reports).enumerate() {
+        let turn = st.to_turn();
+        out.push_str(&format!(
+            "<section class=\"turn\" id=\"turn-{}\">\n<div class=\"who you\">{} · You</div>\n<div class=\"prompt\">{}</div>\n<div class=\"who model\">{} · {}</div>\n",
+            i + 1,
+            i + 1,
+            md_html(st.prompt(), theme),
+            i + 1,
+            esc(&r.model_label())
+        ));
+        if let Some(label) = reasoning_label(r, &turn.reasoning) {
+            if turn.reasoning.is_empty() {
+                out.push_str(&format!("<p class=\"hidden\">{}</p>\n", esc(&label)));
+            } else {
+                out.push_str(&format!(
+                    "<details>\n<summary>{}</summary>\n<div class=\"reasoning\">{}</div>\n</details>\n",
+                    esc(&label),
+                    esc(turn.reasoning.trim_end())
+                ));
+            }
+        }
+        out.push_str("<article>\n");
+        out.push_str(&md_html(&turn.content, theme));
+        out.push_str("</article>\n");
+        if let Some(e) = &turn.error {
+            out.push_str(&format!(
+                "<p class=\"error\">{}: {}</p>\n",
+                esc(&st.provider),
+                esc(&e.to_string())
+            ));
+        }
+        out.push_str("<table class=\"stats\">\n");
+        let mut row = |k: &str, v: String| {
+            out.push_str(&format!("<tr><td>{k}</td><td>{}</td></tr>\n", esc(&v)));
+        };
+        row("model", r.model_label());
+        row("state", format!("{:?}", r.state).to_lowercase());
+        if let Some(v) = r.ttft_ms {
+            row("time to first token", format!("{:.2} s", v as f64 / 1000.0));
+        }
+        if let Some(v) = r.reasoning_ms.filter(|_| r.reasoning_tokens > 0) {
+            row("thinking time", format!("{:.1} s", v as f64 / 1000.0));
+        }
+        if let Some(v) = r.tokens_per_sec {
+            row("tokens/sec", format!("{v:.0}"));
+        }
+        if let Some(p) = r.prompt_tokens {
+            row(
+                "prompt tokens",
+                format!("{p} ({} cached)", r.cached_tokens.unwrap_or(0)),
+            );
+        }
+        row(
+            "output tokens",
+            format!(
+                "{} answer + {} reasoning",
+                r.output_tokens.saturating_sub(r.reasoning_tokens),
+                r.reasoning_tokens
+            ),
+        );
+        if let Some(c) = &r.cost {
+            row(
+                "cost",
+                c.total_ticks
+                    .map(format_usd)
+                    .unwrap_or_else(|| "unknown".into()),
+            );
+            if let Some(sv) = c.savings_ticks.filter(|v| *v > 0) {
+                row("cache saved", format_usd(sv));
+            }
+        }
+        out.push_str("</table>\n</section>\n");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+pub fn json(s: &Session, catalog: &Catalog) -> String {
+    let turns: Vec<serde_json::Value> = s
+        .turns
+        .iter()
+        .map(|st| {
+            let r = st.report(catalog);
+            let turn = st.to_turn();
+            json!({
+                "turn": st.turn,
+                "at": st.at,
+                "provider": st.provider,
+                "model": st.model,
+                "served_model": turn.served_model,
+                "request": st.request,
+                "reasoning": turn.reasoning,
+                "content": turn.content,
+                "tool_calls": turn.tool_calls,
+                "state": turn.state,
+                "usage": turn.usage,
+                "error": turn.error,
+                "stats": r,
+                "events": st.events.iter().map(|e| crate::session::store::SavedEvent {
+                    ms: e.at.as_millis() as u64,
+                    event: e.event.clone(),
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let reports: Vec<TurnReport> = s.turns.iter().map(|t| t.report(catalog)).collect();
+    let t = totals(&reports);
+    let v = json!({
+        "header": s.header,
+        "messages": s.messages,
+        "turns": turns,
+        "totals": {
+            "turns": s.turns.len(),
+            "tokens": t.tokens,
+            "cost_usd": t.cost.map(|c| c as f64 / 1e10),
+            "savings_usd": t.savings as f64 / 1e10,
+        },
+    });
+    let mut out = serde_json::to_string_pretty(&v).expect("serializable");
+    out.push('\n');
+    out
+}

@@ -1,0 +1,688 @@
+//! Saved sessions: one append-only JSONL file per session, written as the conversation
+//! happens. Lines, each a JSON object with a `type`:
+//!
+//! - `header`: id, name, creation time, provider, model, conversation id, settings. Never a key.
+//! - `history`: the conversation's messages from index `base` on (what changed since the last
+//!   `history` line: normally appended messages; `base` below the previous length means the
+//!   tail was replaced, e.g. an unanswered question taken back).
+//! - `request`: a turn starts: provider, model, and how many history messages it sent.
+//! - `events`: a batch of stream events of a turn, each with its offset `ms` from the request.
+//! - `end`: the turn ended: state, usage, cost, error.
+//!
+//! A file cut short by a crash loads with everything before the broken line.
+
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::hash::{Hash, Hasher};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::api::{ApiError, ChatParams, Message, Role, StreamEvent, TimedEvent, Usage};
+use crate::session::{Conversation, Cost, Turn, TurnState};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub version: u32,
+    pub id: String,
+    /// Set for sessions named with `ask --session NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// RFC 3339, UTC.
+    pub created: String,
+    pub provider: String,
+    pub model: String,
+    pub conv_id: String,
+    #[serde(default)]
+    pub settings: Settings,
+    /// `chat`, `demo`, or `import` (a raw SSE capture).
+    #[serde(default = "chat")]
+    pub kind: String,
+}
+
+fn chat() -> String {
+    "chat".into()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub params: ChatParams,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedEvent {
+    pub ms: u64,
+    #[serde(flatten)]
+    pub event: StreamEvent,
+}
+
+impl SavedEvent {
+    pub fn timed(&self) -> TimedEvent {
+        TimedEvent {
+            at: Duration::from_millis(self.ms),
+            event: self.event.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Header(Header),
+    History {
+        base: usize,
+        messages: Vec<Message>,
+    },
+    Request {
+        turn: usize,
+        /// RFC 3339, UTC.
+        at: String,
+        provider: String,
+        model: String,
+        /// History messages sent (the first `messages` of the history at that point).
+        messages: usize,
+    },
+    Events {
+        turn: usize,
+        events: Vec<SavedEvent>,
+    },
+    End {
+        turn: usize,
+        state: TurnState,
+        ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        usage: Option<Usage>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost: Option<Cost>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<ApiError>,
+    },
+}
+
+/// One turn as loaded from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedTurn {
+    pub turn: usize,
+    pub at: String,
+    pub provider: String,
+    pub model: String,
+    /// The messages the request sent.
+    pub request: Vec<Message>,
+    pub events: Vec<TimedEvent>,
+    pub end: Option<End>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct End {
+    pub state: TurnState,
+    pub at: Duration,
+    pub usage: Option<Usage>,
+    pub cost: Option<Cost>,
+}
+
+impl SavedTurn {
+    /// The user's message that started the turn.
+    pub fn prompt(&self) -> &str {
+        self.request
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.content.as_str())
+            .unwrap_or("")
+    }
+
+    /// The turn's figures; the cost is the one saved with it when there is one (it was
+    /// computed with the provider's settings of the time).
+    pub fn report(&self, catalog: &crate::session::Catalog) -> crate::session::TurnReport {
+        let turn = self.to_turn();
+        let now = turn.timing.end.unwrap_or_default();
+        let mut r =
+            crate::session::TurnReport::new(&turn, now, &self.provider, catalog, false, false);
+        if let Some(c) = self.end.as_ref().and_then(|e| e.cost.clone()) {
+            r.cost = Some(c);
+        }
+        r
+    }
+
+    /// The turn rebuilt from its events. A turn whose file ends mid-stream (a crash) is
+    /// treated as cancelled at its last event.
+    pub fn to_turn(&self) -> Turn {
+        let mut t = Turn::new(&self.model);
+        for ev in &self.events {
+            t.apply(ev);
+        }
+        if !t.is_finished() {
+            let at = match &self.end {
+                Some(e) => e.at,
+                None => self.events.last().map(|e| e.at).unwrap_or_default(),
+            };
+            t.cancel(at);
+        }
+        t
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub path: PathBuf,
+    pub header: Header,
+    /// The conversation's history at the end of the file.
+    pub messages: Vec<Message>,
+    pub turns: Vec<SavedTurn>,
+    /// Lines that could not be read (a line cut short by a crash).
+    pub skipped: usize,
+}
+
+impl Session {
+    pub fn id(&self) -> &str {
+        &self.header.id
+    }
+
+    /// The conversation to continue: same id, same history.
+    pub fn conversation(&self) -> Conversation {
+        Conversation::from_messages(self.header.conv_id.clone(), self.messages.clone())
+    }
+
+    pub fn first_prompt(&self) -> &str {
+        self.turns.first().map(|t| t.prompt()).unwrap_or("")
+    }
+}
+
+#[derive(Debug)]
+pub enum LoadError {
+    Io(PathBuf, io::Error),
+    NoHeader(PathBuf),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            LoadError::NoHeader(p) => write!(
+                f,
+                "{}: not a grokpair session (no header line)",
+                p.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Reads a session file. Unreadable lines (a crash mid-write) are skipped and counted.
+pub fn load(path: &Path) -> Result<Session, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+    parse(&bytes, path)
+}
+
+/// Reads a session from its text; `path` is where it came from (for messages).
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
+    let mut header = None;
+    let mut messages: Vec<Message> = Vec::new();
+    let mut turns: Vec<SavedTurn> = Vec::new();
+    let mut skipped = 0;
+    for line in bytes.split(|b| *b == b'\n') {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let Ok(rec) = serde_json::from_slice::<Record>(line) else {
+            skipped += 1;
+            continue;
+        };
+        match rec {
+            Record::Header(h) => {
+                if header.is_none() {
+                    header = Some(h);
+                }
+            }
+            Record::History { base, messages: m } => {
+                messages.truncate(base);
+                messages.extend(m);
+            }
+            Record::Request {
+                turn,
+                at,
+                provider,
+                model,
+                messages: n,
+            } => turns.push(SavedTurn {
+                turn,
+                at,
+                provider,
+                model,
+                request: messages[..n.min(messages.len())].to_vec(),
+                events: Vec::new(),
+                end: None,
+            }),
+            Record::Events { turn, events } => {
+                if let Some(t) = turns.iter_mut().rev().find(|t| t.turn == turn) {
+                    t.events.extend(events.iter().map(SavedEvent::timed));
+                }
+            }
+            Record::End {
+                turn,
+                state,
+                ms,
+                usage,
+                cost,
+                ..
+            } => {
+                if let Some(t) = turns.iter_mut().rev().find(|t| t.turn == turn) {
+                    t.end = Some(End {
+                        state,
+                        at: Duration::from_millis(ms),
+                        usage,
+                        cost,
+                    });
+                }
+            }
+        }
+    }
+    let header = header.ok_or_else(|| LoadError::NoHeader(path.to_path_buf()))?;
+    Ok(Session {
+        path: path.to_path_buf(),
+        header,
+        messages,
+        turns,
+        skipped,
+    })
+}
+
+/// Every session file in `dir`, newest first (by file name, which starts with the time).
+pub fn list(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<(SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .map(|p| {
+            let m = std::fs::metadata(&p)
+                .and_then(|m| m.modified())
+                .unwrap_or(UNIX_EPOCH);
+            (m, p)
+        })
+        .collect();
+    v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    v.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Finds a session by file path, id, name, or a unique id prefix.
+pub fn find(dir: &Path, what: &str) -> Result<PathBuf, String> {
+    let p = Path::new(what);
+    if p.is_file() {
+        return Ok(p.to_path_buf());
+    }
+    let exact = dir.join(format!("{what}.jsonl"));
+    if exact.is_file() {
+        return Ok(exact);
+    }
+    let all = list(dir);
+    let hits: Vec<&PathBuf> = all
+        .iter()
+        .filter(|p| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .is_some_and(|s| s.starts_with(what))
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!(
+            "no session `{what}` in {} (`grokpair sessions` lists them)",
+            dir.display()
+        )),
+        many => Err(format!(
+            "`{what}` matches {} sessions; give more of the id",
+            many.len()
+        )),
+    }
+}
+
+/// A session file name must be a plain name: letters, digits, `-`, `_`, `.`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Now, as RFC 3339 UTC with seconds.
+pub fn now_rfc3339() -> String {
+    rfc3339(SystemTime::now())
+}
+
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's method).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// A new session id: the creation time (sortable) and a random suffix.
+pub fn new_session_id() -> String {
+    let t = now_rfc3339();
+    let stamp: String = t
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect::<String>()
+        .replace('T', "-");
+    format!("{stamp}-{:04x}", fastrand::u16(..))
+}
+
+fn hash_message(m: &Message) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(m).unwrap_or_default().hash(&mut h);
+    h.finish()
+}
+
+/// Writes a session as it happens. Created lazily on the first request, so opening the TUI
+/// and leaving writes nothing. I/O errors never interrupt a conversation: the first one is
+/// kept for the caller to show, and recording stops.
+pub struct Recorder {
+    dir: PathBuf,
+    enabled: bool,
+    name: Option<String>,
+    kind: String,
+    path: Option<PathBuf>,
+    file: Option<File>,
+    /// Hashes of the history as last written, to write only what changed.
+    written: Vec<u64>,
+    pending: Option<(usize, Vec<SavedEvent>)>,
+    error: Option<String>,
+    error_taken: bool,
+}
+
+impl Recorder {
+    /// Records into a new file in `dir` (none at all when `enabled` is false).
+    pub fn new(dir: &Path, enabled: bool) -> Self {
+        Recorder {
+            dir: dir.to_path_buf(),
+            enabled,
+            name: None,
+            kind: "chat".into(),
+            path: None,
+            file: None,
+            written: Vec::new(),
+            pending: None,
+            error: None,
+            error_taken: false,
+        }
+    }
+
+    /// Records into `<dir>/<name>.jsonl` (created on first use; `continue_session` for more).
+    pub fn named(dir: &Path, name: &str, enabled: bool) -> Self {
+        let mut r = Recorder::new(dir, enabled);
+        r.name = Some(name.to_string());
+        r
+    }
+
+    /// Continues a loaded session in its own file.
+    pub fn continue_session(s: &Session, enabled: bool) -> Self {
+        let dir = s.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let mut r = Recorder::new(&dir, enabled);
+        r.name = s.header.name.clone();
+        r.path = Some(s.path.clone());
+        r.written = s.messages.iter().map(hash_message).collect();
+        r
+    }
+
+    pub fn set_kind(&mut self, kind: &str) {
+        self.kind = kind.to_string();
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The first I/O error, once.
+    pub fn take_error(&mut self) -> Option<String> {
+        if self.error_taken {
+            return None;
+        }
+        let e = self.error.clone();
+        if e.is_some() {
+            self.error_taken = true;
+        }
+        e
+    }
+
+    fn fail(&mut self, what: &str, e: io::Error) {
+        if self.error.is_none() {
+            let p = self
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| self.dir.display().to_string());
+            self.error = Some(format!(
+                "session not saved ({what} {p}: {e}); the conversation goes on"
+            ));
+        }
+        self.enabled = false;
+        self.file = None;
+    }
+
+    fn write(&mut self, rec: &Record) {
+        if !self.enabled {
+            return;
+        }
+        let Some(f) = self.file.as_mut() else { return };
+        let mut line = serde_json::to_vec(rec).expect("records serialize");
+        line.push(b'\n');
+        // One write per line, flushed at once: a crash loses at most the line being written.
+        if let Err(e) = f.write_all(&line).and_then(|_| f.flush()) {
+            self.fail("writing", e);
+        }
+    }
+
+    fn open(&mut self, header: impl FnOnce(&str, Option<&str>) -> Header) {
+        if !self.enabled || self.file.is_some() {
+            return;
+        }
+        if let Err(e) = std::fs::create_dir_all(&self.dir) {
+            self.fail("creating", e);
+            return;
+        }
+        if let Some(p) = self.path.clone() {
+            // Continuing: append after whatever is there. A last line cut short by a crash is
+            // closed off first, so that the next record starts on a line of its own.
+            match OpenOptions::new().read(true).append(true).open(&p) {
+                Ok(mut f) => {
+                    let mut last = [0u8; 1];
+                    let cut = f.metadata().map(|m| m.len() > 0).unwrap_or(false)
+                        && f.seek(SeekFrom::End(-1)).is_ok()
+                        && io::Read::read_exact(&mut f, &mut last).is_ok()
+                        && last[0] != b'\n';
+                    if cut {
+                        let _ = f.write_all(b"\n");
+                    }
+                    self.file = Some(f);
+                }
+                Err(e) => self.fail("opening", e),
+            }
+            return;
+        }
+        let id = match &self.name {
+            Some(n) => n.clone(),
+            None => new_session_id(),
+        };
+        let path = self.dir.join(format!("{id}.jsonl"));
+        let existing = path.is_file();
+        self.path = Some(path.clone());
+        match OpenOptions::new().create(true).append(true).open(&path) {
+            Ok(f) => self.file = Some(f),
+            Err(e) => return self.fail("creating", e),
+        }
+        if !existing {
+            let h = header(&id, self.name.as_deref());
+            self.write(&Record::Header(Header {
+                kind: self.kind.clone(),
+                ..h
+            }));
+        }
+    }
+
+    /// Writes what changed in the history since the last call.
+    fn sync(&mut self, conv: &Conversation) {
+        let msgs = conv.messages();
+        let hashes: Vec<u64> = msgs.iter().map(hash_message).collect();
+        let base = self
+            .written
+            .iter()
+            .zip(&hashes)
+            .take_while(|(a, b)| a == b)
+            .count();
+        if base == self.written.len() && base == hashes.len() {
+            return;
+        }
+        self.write(&Record::History {
+            base,
+            messages: msgs[base..].to_vec(),
+        });
+        self.written = hashes;
+    }
+
+    /// A turn starts: the header (first time), the history, the request.
+    pub fn begin(
+        &mut self,
+        turn: usize,
+        conv: &Conversation,
+        provider: &str,
+        model: &str,
+        settings: &Settings,
+    ) {
+        self.open(|id, name| Header {
+            version: FORMAT_VERSION,
+            id: id.to_string(),
+            name: name.map(str::to_string),
+            created: now_rfc3339(),
+            provider: provider.to_string(),
+            model: model.to_string(),
+            conv_id: conv.id.clone(),
+            settings: settings.clone(),
+            kind: "chat".into(),
+        });
+        self.sync(conv);
+        self.write(&Record::Request {
+            turn,
+            at: now_rfc3339(),
+            provider: provider.to_string(),
+            model: model.to_string(),
+            messages: conv.messages().len(),
+        });
+    }
+
+    /// Buffers an event; `flush` writes the batch.
+    pub fn event(&mut self, turn: usize, ev: &TimedEvent) {
+        if !self.enabled {
+            return;
+        }
+        if self.pending.as_ref().is_some_and(|(t, _)| *t != turn) {
+            self.flush();
+        }
+        let p = self.pending.get_or_insert_with(|| (turn, Vec::new()));
+        p.1.push(SavedEvent {
+            ms: ev.at.as_millis() as u64,
+            event: ev.event.clone(),
+        });
+    }
+
+    pub fn flush(&mut self) {
+        if let Some((turn, events)) = self.pending.take() {
+            if !events.is_empty() {
+                self.write(&Record::Events { turn, events });
+            }
+        }
+    }
+
+    /// The turn ended (finished, failed or cancelled); `conv` is the history after it.
+    pub fn end(&mut self, turn: usize, t: &Turn, cost: Option<Cost>, conv: &Conversation) {
+        self.flush();
+        if self.file.is_none() {
+            return;
+        }
+        self.write(&Record::End {
+            turn,
+            state: t.state,
+            ms: t.timing.end.unwrap_or_default().as_millis() as u64,
+            usage: t.usage.clone(),
+            cost,
+            error: t.error.clone(),
+        });
+        self.sync(conv);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_civil() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        assert_eq!(rfc3339(t), "2026-11-18T11:06:40Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn names() {
+        assert!(valid_name("refactor-2"));
+        assert!(!valid_name("../x"));
+        assert!(!valid_name(".hidden"));
+        assert!(!valid_name("a b"));
+    }
+
+    #[test]
+    fn events_round_trip_as_json() {
+        let evs = vec![
+            StreamEvent::Started {
+                model: Some("m".into()),
+                id: None,
+            },
+            StreamEvent::Reasoning("r".into()),
+            StreamEvent::Content("c".into()),
+            StreamEvent::Retrying {
+                attempt: 1,
+                delay: Duration::from_millis(500),
+                error: ApiError::new(crate::api::ErrorKind::RateLimited, "slow down"),
+            },
+            StreamEvent::Finished {
+                reason: Some("stop".into()),
+            },
+        ];
+        for e in evs {
+            let s = SavedEvent { ms: 7, event: e };
+            let j = serde_json::to_string(&s).unwrap();
+            assert!(j.starts_with("{\"ms\":7,"), "{j}");
+            assert_eq!(serde_json::from_str::<SavedEvent>(&j).unwrap(), s);
+        }
+    }
+}
