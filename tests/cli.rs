@@ -3,7 +3,9 @@
 mod common;
 
 use common::fixtures_dir;
-use grokpair::testing::{FakeServer, Part, Reply};
+use grokpair::session::store;
+use grokpair::session::TurnState;
+use grokpair::testing::{synth_sse, FakeServer, Part, Reply, SynthUsage};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -285,6 +287,18 @@ async fn sigint_mid_stream_exits_130_keeping_partial() {
         "{err}"
     );
     assert!(err.contains("cancelled"), "{err}");
+    // The saved session keeps the partial answer, marked cancelled.
+    let files = store::list(&dir.path().join("sessions"));
+    assert_eq!(files.len(), 1);
+    let saved = store::load(&files[0]).unwrap();
+    let t = saved.turns[0].to_turn();
+    assert_eq!(t.content, "Olá");
+    assert_eq!(t.state, TurnState::Cancelled);
+    assert!(!t.reasoning.is_empty());
+    assert_eq!(
+        saved.turns[0].end.as_ref().unwrap().state,
+        TurnState::Cancelled
+    );
 }
 
 #[tokio::test]
@@ -347,4 +361,182 @@ async fn models_lists_server_and_catalog() {
     );
     let paths: Vec<String> = s.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, vec!["/v1/models", "/v1/language-models"]);
+}
+
+fn turn_reply(n: u64) -> Reply {
+    Reply::sse(synth_sse(
+        "grok-code-fast-1",
+        &format!("Thinking about question {n}."),
+        &format!("Answer {n}.\n\n```rust\nfn f{n}() {{}}\n```\n"),
+        SynthUsage {
+            prompt: 100 * n,
+            cached: 100 * (n - 1),
+            completion: 12,
+            reasoning: 5,
+            ticks: Some(1_000 * n as i64),
+        },
+    ))
+}
+
+#[tokio::test]
+async fn named_session_continues_with_prefix_extending_requests() {
+    let s = FakeServer::start().await;
+    for n in 1..=3 {
+        s.push(turn_reply(n));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let o = run(cmd_with(
+        &cfg,
+        &["ask", "--session", "work", "first question"],
+    ))
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "Answer 1.\n\n```rust\nfn f1() {}\n```\n");
+    let o = run(cmd_with(
+        &cfg,
+        &["ask", "--session", "work", "second question"],
+    ))
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // --continue picks the most recent session: the same one.
+    let o = run(cmd_with(
+        &cfg,
+        &["ask", "--continue", "--json", "third question"],
+    ))
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let summary: serde_json::Value =
+        serde_json::from_str(o.stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["session"], "work");
+
+    let reqs = s.requests();
+    assert_eq!(reqs.len(), 3);
+    let conv = reqs[0].header("x-grok-conv-id").unwrap();
+    for r in &reqs {
+        assert_eq!(r.header("x-grok-conv-id"), Some(conv));
+    }
+    // Each body is the previous one with messages appended: a byte-prefix extension (up to
+    // the closing `]}`), which is what lets the provider's prompt cache hit.
+    for w in reqs.windows(2) {
+        let (a, b) = (&w[0].body, &w[1].body);
+        assert!(a.ends_with(b"]}"), "{}", String::from_utf8_lossy(a));
+        assert!(
+            b.starts_with(&a[..a.len() - 2]),
+            "not a prefix extension:\n{}\n{}",
+            String::from_utf8_lossy(a),
+            String::from_utf8_lossy(b)
+        );
+    }
+    // grok-code-fast-1 wants its earlier reasoning back.
+    let m = &reqs[2].json()["messages"];
+    assert_eq!(m[1]["role"], "assistant");
+    assert_eq!(m[1]["reasoning_content"], "Thinking about question 1.");
+    assert_eq!(m[4]["content"], "third question");
+
+    let saved = store::load(&dir.path().join("sessions/work.jsonl")).unwrap();
+    assert_eq!(saved.header.name.as_deref(), Some("work"));
+    assert_eq!(saved.header.conv_id, conv);
+    assert_eq!(saved.turns.len(), 3);
+    assert_eq!(saved.messages.len(), 6);
+    assert_eq!(saved.turns[2].request.len(), 5);
+    assert_eq!(
+        saved.turns[1].to_turn().content,
+        "Answer 2.\n\n```rust\nfn f2() {}\n```\n"
+    );
+    assert_eq!(
+        saved.turns[2]
+            .end
+            .as_ref()
+            .unwrap()
+            .cost
+            .as_ref()
+            .unwrap()
+            .total_ticks,
+        Some(3_000)
+    );
+
+    // The listing shows it.
+    let o = run(cmd_with(&cfg, &["sessions"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let row = o.stdout.lines().nth(1).unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[0], "work");
+    assert_eq!(cols[3], "grok-code-fast-1");
+    assert_eq!(cols[4], "3");
+    // prompt 100+200+300, completion 3×12, reasoning 3×5
+    assert_eq!(cols[5], "651");
+    assert_eq!(cols[6], "$0.0000006");
+    assert!(row.ends_with("first question"), "{row}");
+}
+
+#[tokio::test]
+async fn no_key_appears_in_sessions_exports_or_output() {
+    const MARKER: &str = "gp-MARKER-7f3e9a1c5d2b8e40";
+    let s = FakeServer::start().await;
+    s.push(turn_reply(1));
+    // A provider error that quotes the key back (some do).
+    s.push(Reply::json(
+        401,
+        &format!(r#"{{"error":{{"message":"Incorrect API key provided: {MARKER}","type":"invalid_request_error"}}}}"#),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "api_key_env = \"GP_CLI_KEY\"",
+        &format!("api_key = \"{MARKER}\""),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let mut outputs = String::new();
+    for args in [
+        vec!["ask", "--session", "k", "hello"],
+        vec!["ask", "--session", "k", "again"],
+    ] {
+        let o = run(cmd_with(&cfg, &args)).await;
+        outputs.push_str(&o.stdout);
+        outputs.push_str(&o.stderr);
+    }
+    assert_eq!(
+        s.requests()[0].header("authorization"),
+        Some(&*format!("Bearer {MARKER}"))
+    );
+    for (fmt, file) in [("md", "k.md"), ("html", "k.html"), ("json", "k.json")] {
+        let out = dir.path().join(file);
+        let o = run(cmd_with(
+            &cfg,
+            &["export", "k", "--format", fmt, "-o", out.to_str().unwrap()],
+        ))
+        .await;
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        outputs.push_str(&o.stdout);
+        outputs.push_str(&o.stderr);
+    }
+    let o = run(cmd_with(&cfg, &["sessions", "--json"])).await;
+    outputs.push_str(&o.stdout);
+    assert!(!outputs.contains(MARKER), "{outputs}");
+    // Every file written during the run, except the config that holds the key.
+    let mut checked = 0;
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p != cfg {
+                let bytes = std::fs::read(&p).unwrap();
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(MARKER),
+                    "key in {}",
+                    p.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4, "the session and three exports");
+    // The failed turn is in the session, with the provider's (masked) message.
+    let saved = store::load(&dir.path().join("sessions/k.jsonl")).unwrap();
+    let failed = saved.turns[1].to_turn();
+    assert_eq!(failed.state, TurnState::Failed);
+    assert!(failed.error.unwrap().message.contains("Incorrect API key"));
 }

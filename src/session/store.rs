@@ -283,6 +283,20 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
             }
         }
     }
+    // A crash between a turn's end and the history line after it: the reply is rebuilt from
+    // the turn's events, exactly as the conversation would have appended it.
+    if let Some(last) = turns.last() {
+        if messages.len() == last.request.len() && messages == last.request {
+            let t = last.to_turn();
+            let mut c = Conversation::from_messages(String::new(), std::mem::take(&mut messages));
+            if !t.content.is_empty() || !t.tool_calls.is_empty() {
+                c.push_turn(&t);
+            } else if t.state != TurnState::Done {
+                c.pop_unanswered();
+            }
+            messages = c.messages().to_vec();
+        }
+    }
     let header = header.ok_or_else(|| LoadError::NoHeader(path.to_path_buf()))?;
     Ok(Session {
         path: path.to_path_buf(),

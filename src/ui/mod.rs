@@ -28,8 +28,8 @@ pub struct Areas {
 
 pub fn layout(area: Rect, app: &App) -> Areas {
     let input_lines = match &app.replay {
-        Some(r) if r.demo => 3,
-        Some(_) => 2,
+        Some(r) if r.demo => 2,
+        Some(_) => 1,
         None => app.input.lines().len().clamp(1, 6) as u16,
     };
     let rows = Layout::default()
@@ -389,20 +389,6 @@ fn draw_replay_bar(f: &mut Frame, app: &App, area: Rect) {
     use crate::app::replay::clock_label;
     let th = &app.theme;
     let Some(r) = &app.replay else { return };
-    let title = if r.demo {
-        " DEMO · a recorded session, replayed: no API calls ".to_string()
-    } else {
-        " Replay · no API calls ".to_string()
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(th.fg(th.accent).add_modifier(Modifier::BOLD))
-        .title(Span::styled(
-            title,
-            th.fg(th.accent).add_modifier(Modifier::BOLD),
-        ));
-    let inner = block.inner(area);
-    f.render_widget(block, area);
     let state = if r.finished() {
         "■ end"
     } else if r.paused {
@@ -410,29 +396,49 @@ fn draw_replay_bar(f: &mut Frame, app: &App, area: Rect) {
     } else {
         "▶ playing"
     };
-    let mut lines =
-        vec![
-            Line::from(vec![
-                Span::styled(state, th.fg(th.accent).add_modifier(Modifier::BOLD)),
-                Span::raw(format!(
-                    " · {} / {} · turn {}/{} · {} · ",
-                    clock_label(r.clock),
-                    clock_label(r.total),
-                    (r.current_turn() + 1).min(r.turn_starts.len().max(1)),
-                    r.turn_starts.len(),
-                    r.speed_label()
-                )),
-                Span::styled(r.title.clone(), th.fg(th.text).add_modifier(Modifier::BOLD)),
-            ]),
-            Line::from(Span::styled(
-                format!(
-                "Space {} · n/p next/previous turn · ←/→ seek 5 s · +/- speed · Tab panes · q {}",
-                if r.finished() { "replays" } else { "pauses" },
-                if r.quit_on_exit { "quits" } else { "leaves the demo" }
+    let accent = th.fg(th.accent).add_modifier(Modifier::BOLD);
+    // Same height as the message box, so the panes above are laid out exactly as live.
+    let title = vec![
+        Span::styled(
+            if r.demo {
+                " DEMO · a recorded session, replayed: no API calls · "
+            } else {
+                " Replay · no API calls · "
+            },
+            accent,
+        ),
+        Span::styled(format!("{state} "), accent),
+        Span::styled(
+            format!(
+                "{} / {} · turn {}/{} · {} · {} ",
+                clock_label(r.clock),
+                clock_label(r.total),
+                (r.current_turn() + 1).min(r.turn_starts.len().max(1)),
+                r.turn_starts.len(),
+                r.speed_label(),
+                r.title
             ),
-                th.muted(),
-            )),
-        ];
+            th.fg(th.text),
+        ),
+    ];
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(accent)
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "Space {} · n/p next/previous turn · ←/→ seek 5 s · +/- speed · Tab panes · q {}",
+            if r.finished() { "replays" } else { "pauses" },
+            if r.quit_on_exit {
+                "quits"
+            } else {
+                "leaves the demo"
+            }
+        ),
+        th.muted(),
+    ))];
     if r.demo {
         lines.push(Line::from(Span::styled(
             if app.has_key {

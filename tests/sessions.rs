@@ -1,0 +1,477 @@
+//! Saved sessions: stream → file → load round trips, crash-truncated files, partial turns,
+//! export golden files, and replay determinism against the live screen.
+
+mod common;
+
+use common::{config_for, engine};
+use grokpair::api::chunk::decode_body;
+use grokpair::api::{ChatParams, Message, StreamEvent, TimedEvent};
+use grokpair::app::{App, AppInit};
+use grokpair::session::store::{self, End, Header, Recorder, SavedTurn, Session, Settings};
+use grokpair::session::{Catalog, Conversation, Turn, TurnState};
+use grokpair::testing::{demo_sse, synth_sse, FakeServer, Part, Reply, SynthUsage};
+use grokpair::ui::theme::Theme;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::path::Path;
+use std::time::Duration;
+
+/// Streams one turn through the real engine into `rec`, as the TUI does; `cancel_after`
+/// cancels after that many content events.
+async fn record_turn(
+    cfg: &grokpair::config::Config,
+    rec: &mut Recorder,
+    conv: &mut Conversation,
+    k: usize,
+    prompt: &str,
+    cancel_after: Option<usize>,
+) -> (Turn, Vec<TimedEvent>) {
+    conv.push_user(prompt);
+    let settings = Settings::default();
+    rec.begin(k, conv, "fake", "grok-code-fast-1", &settings);
+    let eng = engine(cfg);
+    let mut started = eng.start(cfg, "grok-code-fast-1", conv, &ChatParams::default());
+    let mut turn = Turn::new("grok-code-fast-1");
+    let mut events = Vec::new();
+    let mut contents = 0;
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), started.stream.next())
+            .await
+            .expect("the turn ends");
+        let Some(ev) = ev else { break };
+        turn.apply(&ev);
+        rec.event(k, &ev);
+        if events.len() % 5 == 0 {
+            rec.flush();
+        }
+        let end = ev.event.is_terminal();
+        contents += matches!(ev.event, StreamEvent::Content(_)) as usize;
+        events.push(ev);
+        if end {
+            break;
+        }
+        if cancel_after == Some(contents) {
+            started.stream.cancel();
+            let at = events.last().unwrap().at;
+            turn.cancel(at);
+            break;
+        }
+    }
+    if !turn.content.is_empty() {
+        conv.push_turn(&turn);
+    } else if turn.state != TurnState::Done {
+        conv.pop_unanswered();
+    }
+    rec.end(k, &turn, None, conv);
+    (turn, events)
+}
+
+fn ms(events: &[TimedEvent]) -> Vec<TimedEvent> {
+    events
+        .iter()
+        .map(|e| TimedEvent {
+            at: Duration::from_millis(e.at.as_millis() as u64),
+            event: e.event.clone(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn stream_to_file_to_session_round_trips() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse_paced(demo_sse(), Duration::from_millis(1)));
+    let body = synth_sse(
+        "grok-code-fast-1",
+        "Second thoughts.",
+        "Second answer.",
+        SynthUsage {
+            prompt: 1500,
+            cached: 1400,
+            completion: 3,
+            reasoning: 3,
+            ticks: Some(99),
+        },
+    );
+    s.push(Reply::sse(body));
+    let cfg = config_for(&s.base_url(), "xai", "");
+    let dir = tempfile::tempdir().unwrap();
+    let mut rec = Recorder::new(dir.path(), true);
+    let mut conv = Conversation::new(Some("be brief"));
+    let (t1, e1) = record_turn(&cfg, &mut rec, &mut conv, 0, "How do I read a file?", None).await;
+    let (t2, e2) = record_turn(&cfg, &mut rec, &mut conv, 1, "And a test?", None).await;
+    let path = rec.path().unwrap().to_path_buf();
+    assert!(rec.take_error().is_none());
+
+    let saved = store::load(&path).unwrap();
+    assert_eq!(saved.skipped, 0);
+    assert_eq!(saved.header.conv_id, conv.id);
+    assert_eq!(saved.header.settings, Settings::default());
+    assert_eq!(saved.messages, conv.messages());
+    assert_eq!(saved.conversation().messages(), conv.messages());
+    assert_eq!(saved.turns.len(), 2);
+    for (st, (t, evs)) in saved.turns.iter().zip([(&t1, &e1), (&t2, &e2)]) {
+        assert_eq!(
+            st.events,
+            ms(evs),
+            "every event, in order, at ms resolution"
+        );
+        let back = st.to_turn();
+        assert_eq!(back.content, t.content);
+        assert_eq!(back.reasoning, t.reasoning);
+        assert_eq!(back.usage, t.usage);
+        assert_eq!(back.state, TurnState::Done);
+        assert_eq!(back.served_model, t.served_model);
+        assert_eq!(st.end.as_ref().unwrap().state, TurnState::Done);
+    }
+    // The second request sent the system prompt, the first exchange and the new question.
+    assert_eq!(saved.turns[1].request.len(), 4);
+    assert_eq!(saved.turns[1].request[..3], conv.messages()[..3]);
+    // No key in the file.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("gp-test-key"), "{text}");
+}
+
+#[tokio::test]
+async fn truncated_file_loads_and_continues_on_a_new_line() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(demo_sse()));
+    s.push(Reply::sse(demo_sse()));
+    let cfg = config_for(&s.base_url(), "xai", "");
+    let dir = tempfile::tempdir().unwrap();
+    let mut rec = Recorder::named(dir.path(), "cut", true);
+    let mut conv = Conversation::new(None);
+    record_turn(&cfg, &mut rec, &mut conv, 0, "first", None).await;
+    let path = dir.path().join("cut.jsonl");
+    // A crash in the middle of writing the last line.
+    let full = std::fs::read(&path).unwrap();
+    let last_start = full[..full.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap()
+        + 1;
+    let cut = last_start + (full.len() - last_start) / 2;
+    std::fs::write(&path, &full[..cut]).unwrap();
+    let saved = store::load(&path).unwrap();
+    assert_eq!(saved.skipped, 1);
+    assert_eq!(saved.turns.len(), 1);
+    let c = saved.turns[0].to_turn().content;
+    assert!(c.starts_with("Here is a **small"), "{c:?}");
+    // The reply whose history line was cut is rebuilt from the events.
+    assert_eq!(saved.messages.len(), 2);
+    assert_eq!(saved.messages[1].content, c);
+
+    // Continuing appends after the broken line, which stays isolated.
+    let mut rec = Recorder::continue_session(&saved, true);
+    let mut conv = saved.conversation();
+    record_turn(&cfg, &mut rec, &mut conv, 1, "second", None).await;
+    let again = store::load(&path).unwrap();
+    assert_eq!(again.skipped, 1);
+    assert_eq!(again.turns.len(), 2);
+    assert_eq!(again.turns[1].prompt(), "second");
+    assert_eq!(again.header.conv_id, saved.header.conv_id);
+}
+
+#[tokio::test]
+async fn cancelled_and_failed_turns_keep_their_partial_content() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse_paced(demo_sse(), Duration::from_millis(2)));
+    // Reset after the reasoning and a few answer tokens.
+    let body = demo_sse();
+    let cut = body.find("\"content\"").unwrap();
+    let cut = cut + body[cut..].find("\n\n").unwrap() + 2;
+    s.push(Reply::sse(&body[..cut]).part(Part::Reset));
+    let cfg = config_for(&s.base_url(), "xai", "");
+    let dir = tempfile::tempdir().unwrap();
+    let mut rec = Recorder::new(dir.path(), true);
+    let mut conv = Conversation::new(None);
+    let (t1, _) = record_turn(&cfg, &mut rec, &mut conv, 0, "one", Some(5)).await;
+    let (t2, _) = record_turn(&cfg, &mut rec, &mut conv, 1, "two", None).await;
+    assert_eq!(t1.state, TurnState::Cancelled);
+    assert_eq!(t2.state, TurnState::Failed);
+    let saved = store::load(rec.path().unwrap()).unwrap();
+    let (a, b) = (saved.turns[0].to_turn(), saved.turns[1].to_turn());
+    assert_eq!(a.state, TurnState::Cancelled);
+    assert_eq!(a.content, t1.content);
+    assert!(!a.content.is_empty() && !a.reasoning.is_empty());
+    assert_eq!(b.state, TurnState::Failed);
+    assert_eq!(b.content, t2.content);
+    assert!(!b.content.is_empty());
+    assert!(b.error.is_some());
+    assert_eq!(saved.messages, conv.messages());
+}
+
+// ---- a fixed session for goldens and replays ---------------------------------------------
+
+fn events_of(sse: &str, first_ms: u64, gap_ms: u64) -> Vec<TimedEvent> {
+    let (mut evs, d) = decode_body(sse.as_bytes());
+    evs.push(StreamEvent::Finished {
+        reason: d.finish_reason.clone(),
+    });
+    evs.into_iter()
+        .enumerate()
+        .map(|(i, event)| TimedEvent {
+            at: Duration::from_millis(first_ms + gap_ms * i as u64),
+            event,
+        })
+        .collect()
+}
+
+fn fixed_session() -> Session {
+    let q1 = "How do I read a file in Rust?";
+    let q2 = "Shorter, please.";
+    let e1 = events_of(&demo_sse(), 300, 10);
+    let a2 = synth_sse(
+        "grok-code-fast-1",
+        "They want it short. One line with read_to_string.",
+        "Use `std::fs::read_to_string(path)?` and you are done.\n\n```rust\nlet text = std::fs::read_to_string(\"app.toml\")?;\n```\n",
+        SynthUsage {
+            prompt: 1560,
+            cached: 1472,
+            completion: 24,
+            reasoning: 12,
+            ticks: Some(1_066_400),
+        },
+    );
+    let e2 = events_of(&a2, 250, 12);
+    let mut t1 = Turn::new("grok-code-fast-1");
+    e1.iter().for_each(|e| t1.apply(e));
+    let mut conv = Conversation::with_id("11111111-2222-4333-8444-555555555555".into(), None);
+    conv.push_user(q1);
+    let req1 = conv.messages().to_vec();
+    conv.push_turn(&t1);
+    conv.push_user(q2);
+    let req2 = conv.messages().to_vec();
+    let mut t2 = Turn::new("grok-code-fast-1");
+    e2.iter().for_each(|e| t2.apply(e));
+    conv.push_turn(&t2);
+    let turn = |k: usize, request: Vec<Message>, events: Vec<TimedEvent>, t: &Turn| SavedTurn {
+        turn: k,
+        at: format!("2026-11-22T10:0{k}:00Z"),
+        provider: "xai".into(),
+        model: "grok-code-fast-1".into(),
+        request,
+        end: Some(End {
+            state: TurnState::Done,
+            at: events.last().unwrap().at,
+            usage: t.usage.clone(),
+            cost: None,
+        }),
+        events,
+    };
+    Session {
+        path: "fixed.jsonl".into(),
+        header: Header {
+            version: 1,
+            id: "20261122-100000-abcd".into(),
+            name: None,
+            created: "2026-11-22T10:00:00Z".into(),
+            provider: "xai".into(),
+            model: "grok-code-fast-1".into(),
+            conv_id: conv.id.clone(),
+            settings: Settings::default(),
+            kind: "chat".into(),
+        },
+        messages: conv.messages().to_vec(),
+        turns: vec![turn(0, req1, e1, &t1), turn(1, req2, e2, &t2)],
+        skipped: 0,
+    }
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("GOLDEN_UPDATE").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing: run with GOLDEN_UPDATE=1", path.display()));
+    assert!(
+        expected == actual,
+        "{name} differs from the golden file (GOLDEN_UPDATE=1 rewrites it)"
+    );
+}
+
+#[test]
+fn exports_match_golden_files() {
+    let s = fixed_session();
+    let cat = Catalog::default();
+    let md = grokpair::export::markdown(&s, &cat);
+    let html = grokpair::export::html(&s, &cat);
+    let json = grokpair::export::json(&s, &cat);
+    golden("export.md", &md);
+    golden("export.html", &html);
+    golden("export.json", &json);
+    // What the goldens must contain, independently of their exact bytes.
+    assert!(
+        md.contains("<details>\n<summary>Reasoning · 61 tokens"),
+        "{md}"
+    );
+    assert!(md.contains("cache saved"), "{md}");
+    assert!(
+        html.contains("<span style=\"color:"),
+        "syntect colours code"
+    );
+    assert!(!html.contains("<script"), "self-contained, no scripts");
+    assert!(
+        html.contains("time to first token</td><td>0.31 s"),
+        "{html}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["turns"].as_array().unwrap().len(), 2);
+    assert_eq!(v["turns"][1]["usage"]["cached_tokens"], 1472);
+    assert_eq!(v["turns"][0]["events"][0]["ms"], 300);
+    // Round trip: the JSONL written for this session loads back equal.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fixed.jsonl");
+    let mut lines = vec![serde_json::to_string(&store::Record::Header(s.header.clone())).unwrap()];
+    for t in &s.turns {
+        lines.push(
+            serde_json::to_string(&store::Record::History {
+                base: 0,
+                messages: t.request.clone(),
+            })
+            .unwrap(),
+        );
+        lines.push(
+            serde_json::to_string(&store::Record::Request {
+                turn: t.turn,
+                at: t.at.clone(),
+                provider: t.provider.clone(),
+                model: t.model.clone(),
+                messages: t.request.len(),
+            })
+            .unwrap(),
+        );
+        lines.push(
+            serde_json::to_string(&store::Record::Events {
+                turn: t.turn,
+                events: t
+                    .events
+                    .iter()
+                    .map(|e| store::SavedEvent {
+                        ms: e.at.as_millis() as u64,
+                        event: e.event.clone(),
+                    })
+                    .collect(),
+            })
+            .unwrap(),
+        );
+        let end = t.end.as_ref().unwrap();
+        lines.push(
+            serde_json::to_string(&store::Record::End {
+                turn: t.turn,
+                state: end.state,
+                ms: end.at.as_millis() as u64,
+                usage: end.usage.clone(),
+                cost: None,
+                error: None,
+            })
+            .unwrap(),
+        );
+    }
+    lines.push(
+        serde_json::to_string(&store::Record::History {
+            base: 0,
+            messages: s.messages.clone(),
+        })
+        .unwrap(),
+    );
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let back = store::load(&path).unwrap();
+    assert_eq!(back.turns, s.turns);
+    assert_eq!(back.messages, s.messages);
+    assert_eq!(grokpair::export::markdown(&back, &cat), md);
+}
+
+// ---- replay ---------------------------------------------------------------------------------
+
+fn app() -> App {
+    App::new(AppInit {
+        theme: Theme::load("dark", false).unwrap(),
+        catalog: Catalog::default(),
+        provider: "xai".into(),
+        providers: vec!["xai".into()],
+        provider_free: false,
+        includes_reasoning: false,
+        has_key: true,
+        key_help: String::new(),
+        model: "grok-code-fast-1".into(),
+        system: None,
+    })
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| grokpair::ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+/// The live run: the same turns sent and streamed, stopped after event `upto` of turn `k`.
+fn live(s: &Session, k: usize, upto: usize) -> App {
+    let mut a = app();
+    for (i, t) in s.turns.iter().enumerate().take(k + 1) {
+        a.send(t.prompt().to_string());
+        let n = if i == k { upto + 1 } else { t.events.len() };
+        for ev in &t.events[..n] {
+            a.on_stream(i, ev.clone());
+        }
+    }
+    a
+}
+
+/// All but the 3 rows of the message box / replay bar above the status line.
+fn panes_and_status(screen: &str) -> Vec<String> {
+    let rows: Vec<&str> = screen.lines().collect();
+    let n = rows.len();
+    rows[..n - 4]
+        .iter()
+        .chain(&rows[n - 1..])
+        .map(|r| r.to_string())
+        .collect()
+}
+
+#[test]
+fn replay_at_a_seek_point_is_deterministic_and_equals_the_live_screen() {
+    let s = fixed_session();
+    let (w, h) = (120u16, 40u16);
+    // Points: mid-reasoning and mid-answer of turn 1, mid-answer of turn 2.
+    let reasoning_end = s.turns[0]
+        .events
+        .iter()
+        .position(|e| matches!(e.event, StreamEvent::Content(_)))
+        .unwrap();
+    let points = [
+        (0usize, reasoning_end / 2),
+        (0, reasoning_end + 40),
+        (1, 20),
+    ];
+    for (k, i) in points {
+        let mut r = app();
+        r.start_replay(&s, Some(1.0), false, true);
+        let starts = r.replay.as_ref().unwrap().turn_starts.clone();
+        let at = starts[k] + s.turns[k].events[i].at;
+        // Reach the point by playing forward in uneven steps...
+        while r.replay.as_ref().unwrap().clock < at {
+            let left = at - r.replay.as_ref().unwrap().clock;
+            r.replay_advance(left.min(Duration::from_millis(37)));
+        }
+        let played = screen(&mut r, w, h);
+        // ...and by seeking there, from the end (a rebuild from the start).
+        let mut r2 = app();
+        r2.start_replay(&s, Some(1.0), false, true);
+        r2.replay_seek(Duration::from_secs(600));
+        r2.replay_seek(at);
+        let sought = screen(&mut r2, w, h);
+        assert_eq!(played, sought, "turn {k} event {i}");
+        insta::assert_snapshot!(format!("replay_turn{}_event{i}", k + 1), sought);
+        let mut l = live(&s, k, i);
+        let live_screen = screen(&mut l, w, h);
+        assert_eq!(
+            panes_and_status(&sought),
+            panes_and_status(&live_screen),
+            "replay differs from the live run at turn {k} event {i}"
+        );
+    }
+}
