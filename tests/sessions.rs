@@ -475,3 +475,84 @@ fn replay_at_a_seek_point_is_deterministic_and_equals_the_live_screen() {
         );
     }
 }
+
+#[test]
+fn search_spans_answers_and_reasoning_and_turn_jumps_follow() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use grokpair::app::search::Hit;
+    let s = fixed_session();
+    let mut a = app();
+    a.load_session(&s);
+    assert_eq!(
+        a.conv.id, s.header.conv_id,
+        "resumed with the same conversation id"
+    );
+    assert_eq!(a.conv.messages(), &s.messages[..]);
+    let (w, h) = (120u16, 40u16);
+    screen(&mut a, w, h);
+    let key = |a: &mut App, c: KeyCode| {
+        a.on_key(KeyEvent::from(c));
+    };
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Char('/'));
+    for c in "read_to_string".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    let hits = a.search.as_ref().unwrap().hits.clone();
+    // Both turns' reasoning and answers mention it.
+    assert!(hits
+        .iter()
+        .any(|h| matches!(h, Hit::Reasoning { turn: 0, .. })));
+    assert!(hits
+        .iter()
+        .any(|h| matches!(h, Hit::Conversation { turn: Some(0), .. })));
+    assert!(hits
+        .iter()
+        .any(|h| matches!(h, Hit::Reasoning { turn: 1, .. })));
+    assert!(hits
+        .iter()
+        .any(|h| matches!(h, Hit::Conversation { turn: Some(1), .. })));
+    let order: Vec<usize> = hits
+        .iter()
+        .map(|h| match h {
+            Hit::Conversation { turn, .. } => turn.unwrap(),
+            Hit::Reasoning { turn, .. } => *turn,
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "by turn: {order:?}");
+    // Step to the reasoning hit: the reasoning pane shows turn 2 with the match.
+    let ri = hits
+        .iter()
+        .position(|h| matches!(h, Hit::Reasoning { turn: 1, .. }))
+        .unwrap();
+    for _ in 0..ri {
+        key(&mut a, KeyCode::Char('n'));
+    }
+    assert_eq!(a.reasoning_turn, Some(1));
+    let scr = screen(&mut a, w, h);
+    assert!(scr.contains("Reasoning · turn 2/2"), "{scr}");
+    assert!(scr.contains("One line with"), "{scr}");
+    assert!(a
+        .flash
+        .as_deref()
+        .unwrap()
+        .contains(&format!("match {}/", ri + 1)));
+    // N wraps backwards; Esc clears.
+    key(&mut a, KeyCode::Esc);
+    assert!(a.search.is_none());
+    // Turn jumps: to the top, then `}` goes to turn 2's question and its reasoning.
+    key(&mut a, KeyCode::Tab);
+    while a.focus != grokpair::app::Pane::Conversation {
+        key(&mut a, KeyCode::Tab);
+    }
+    key(&mut a, KeyCode::Home);
+    screen(&mut a, w, h);
+    key(&mut a, KeyCode::Char('}'));
+    assert_eq!(a.reasoning_turn, Some(1));
+    let scr = screen(&mut a, w, h);
+    assert!(scr.contains("Shorter, please."), "{scr}");
+    assert!(scr.contains("Reasoning · turn 2/2"), "{scr}");
+    key(&mut a, KeyCode::Char('{'));
+    assert_eq!(a.reasoning_turn, Some(0));
+}

@@ -16,6 +16,7 @@ use crate::ui::theme::Theme;
 
 pub mod commands;
 pub mod replay;
+pub mod search;
 
 pub use replay::Replay;
 
@@ -165,6 +166,7 @@ pub struct App {
     pub replay: Option<Box<Replay>>,
     /// One line on how to set a key (the demo banner shows it).
     pub key_hint: String,
+    pub search: Option<search::Search>,
 }
 
 /// Pastes longer than this many lines show as a placeholder in the input.
@@ -239,6 +241,7 @@ impl App {
             should_quit: false,
             replay: None,
             key_hint: String::new(),
+            search: None,
         };
         if !app.has_key {
             let help = app.key_help.clone();
@@ -385,6 +388,45 @@ impl App {
         if self.save.is_some() {
             return self.save_prompt_key(k);
         }
+        if self.search.as_ref().is_some_and(|s| s.editing) {
+            self.search_prompt_key(k);
+            return vec![];
+        }
+        if ctrl && k.code == KeyCode::Char('f') {
+            self.open_search();
+            return vec![];
+        }
+        if self.focus != Pane::Input && self.focus != Pane::Code {
+            let searching = self.search.as_ref().is_some_and(|s| !s.hits.is_empty());
+            match k.code {
+                KeyCode::Char('n') if searching => {
+                    self.step_search(1);
+                    return vec![];
+                }
+                KeyCode::Char('N') if searching => {
+                    self.step_search(-1);
+                    return vec![];
+                }
+                KeyCode::Char('/') => {
+                    self.open_search();
+                    return vec![];
+                }
+                KeyCode::Esc if self.search.is_some() && self.active.is_none() => {
+                    self.search = None;
+                    self.flash = None;
+                    return vec![];
+                }
+                KeyCode::Char('{') => {
+                    self.jump_turn(-1);
+                    return vec![];
+                }
+                KeyCode::Char('}') => {
+                    self.jump_turn(1);
+                    return vec![];
+                }
+                _ => {}
+            }
+        }
         if self.replay.is_some() && k.code != KeyCode::F(1) {
             if let Some(fx) = self.replay_key(k) {
                 return fx;
@@ -493,6 +535,10 @@ impl App {
     fn escape(&mut self) -> Vec<Effect> {
         if self.active.is_some() {
             return self.cancel_active();
+        }
+        if self.search.take().is_some() {
+            self.flash = None;
+            return vec![];
         }
         if self.zoom {
             self.zoom = false;
@@ -891,6 +937,7 @@ impl App {
     pub fn conversation_runs(&mut self, width: u16, sink: &mut Sink) {
         let th = self.theme.clone();
         for i in 0..self.entries.len() {
+            sink.mark();
             let kind = self.entries[i].kind;
             let header = self.entry_header(i, width, &th);
             sink.lines(&header);
@@ -1017,6 +1064,11 @@ impl App {
                 format!("tool call {}({})", c.function.name, c.function.arguments),
                 th.fg(th.accent),
             );
+        }
+        if tv.turn.is_finished() {
+            // Per-turn stats: timing, tokens, cost, cache savings.
+            let line = self.report(tv).summary_line();
+            add("· ", line, th.muted());
         }
         if !out.is_empty() {
             out.push(Line::default());

@@ -102,6 +102,9 @@ pub struct Sink {
     /// Blocks overlapping these lines keep their rendered lines.
     keep: std::ops::Range<usize>,
     pub out: Vec<Line<'static>>,
+    /// Line positions recorded by `mark()` (where each conversation entry starts).
+    pub marks: Vec<usize>,
+    track: bool,
 }
 
 impl Sink {
@@ -112,6 +115,8 @@ impl Sink {
             want: None,
             keep: 0..0,
             out: Vec::new(),
+            marks: Vec::new(),
+            track: false,
         }
     }
 
@@ -122,6 +127,8 @@ impl Sink {
             want: Some(0..usize::MAX),
             keep: 0..usize::MAX,
             out: Vec::new(),
+            marks: Vec::new(),
+            track: true,
         }
     }
 
@@ -132,6 +139,19 @@ impl Sink {
             keep: want.start.saturating_sub(margin)..want.end.saturating_add(margin),
             out: Vec::with_capacity(want.len()),
             want: Some(want),
+            marks: Vec::new(),
+            track: false,
+        }
+    }
+
+    /// Records entry starts from now on.
+    pub fn track_marks(&mut self) {
+        self.track = true;
+    }
+
+    pub fn mark(&mut self) {
+        if self.track {
+            self.marks.push(self.pos);
         }
     }
 

@@ -167,6 +167,7 @@ fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect) {
     let mut sink = Sink::window(start..start + h, 2 * h);
     app.conversation_runs(width, &mut sink);
     let mut lines = sink.out;
+    mark_matches(app, &mut lines);
     if total == 0 {
         lines.push(Line::from(Span::styled(
             "Type a message below and press Enter. F1 lists every key.",
@@ -285,6 +286,8 @@ fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect) {
         .take(h)
         .cloned()
         .collect();
+    let mut lines = lines;
+    mark_matches(app, &mut lines);
     app.reasoning_scroll = scroll;
     f.render_widget(
         Paragraph::new(lines),
@@ -454,8 +457,80 @@ fn draw_replay_bar(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+/// Shows the search query's matches (ASCII case-insensitive) in reverse video.
+fn mark_matches(app: &App, lines: &mut [Line<'static>]) {
+    let Some(q) = app
+        .search
+        .as_ref()
+        .filter(|s| !s.editing)
+        .map(|s| s.query.trim().to_ascii_lowercase())
+        .filter(|q| !q.is_empty())
+    else {
+        return;
+    };
+    let hit = Style::default()
+        .add_modifier(Modifier::REVERSED)
+        .add_modifier(Modifier::BOLD);
+    for line in lines.iter_mut() {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let lower = text.to_ascii_lowercase();
+        let ranges: Vec<(usize, usize)> = lower
+            .match_indices(&q)
+            .map(|(i, m)| (i, i + m.len()))
+            .collect();
+        if ranges.is_empty() {
+            continue;
+        }
+        let mut out = Vec::new();
+        let mut at = 0;
+        for span in &line.spans {
+            let c = span.content.as_ref();
+            let end = at + c.len();
+            // Cut points inside this span: match boundaries.
+            let mut cuts = vec![at, end];
+            for &(a, b) in &ranges {
+                for x in [a, b] {
+                    if x > at && x < end && text.is_char_boundary(x) {
+                        cuts.push(x);
+                    }
+                }
+            }
+            cuts.sort_unstable();
+            cuts.dedup();
+            for w in cuts.windows(2) {
+                let piece = &text[w[0]..w[1]];
+                if piece.is_empty() {
+                    continue;
+                }
+                let inside = ranges.iter().any(|&(a, b)| w[0] >= a && w[1] <= b);
+                let style = if inside {
+                    span.style.patch(hit)
+                } else {
+                    span.style
+                };
+                out.push(Span::styled(piece.to_string(), style));
+            }
+            at = end;
+        }
+        line.spans = out;
+    }
+}
+
 fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
     let th = app.theme.clone();
+    if let Some(s) = app.search.as_ref().filter(|s| s.editing) {
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(th.fg(th.accent).add_modifier(Modifier::BOLD))
+            .title(Span::styled(
+                " Search answers and reasoning — Enter finds, Esc cancels ",
+                th.fg(th.accent),
+            ));
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        f.render_widget(Paragraph::new(format!("/{}▏", s.query)), inner);
+        return;
+    }
     if app.replay.is_some() {
         draw_replay_bar(f, app, area);
         return;
@@ -689,6 +764,16 @@ pub const KEYS: &[(&str, &str)] = &[
         "copy the block (OSC 52 + system clipboard)",
     ),
     ("s  (code pane)", "save the block to a file"),
+    (
+        "/ or Ctrl+F  (outside the message)",
+        "search answers and reasoning of the session",
+    ),
+    ("n / N", "next / previous search match"),
+    ("{ / }", "previous / next turn (its reasoning beside it)"),
+    (
+        "Replay: Space, n/p, Left/Right, +/-, q",
+        "pause, turn, seek 5 s, speed, quit",
+    ),
     (
         "Esc",
         "cancel the streaming reply (partial kept) / close / unzoom",
