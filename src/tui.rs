@@ -422,6 +422,58 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         execute!(out, DisableMouseCapture)
                     };
                 }
+                Effect::ListSessions => {
+                    let items = crate::session::store::list(&sessions_dir)
+                        .into_iter()
+                        .take(200)
+                        .filter_map(|p| {
+                            let s = crate::session::store::load(&p).ok()?;
+                            if s.turns.is_empty() || s.header.kind != "chat" {
+                                return None;
+                            }
+                            let model = s.turns.last().map(|t| t.model.clone()).unwrap_or_default();
+                            let prompt: String = s
+                                .first_prompt()
+                                .split_whitespace()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                                .chars()
+                                .take(60)
+                                .collect();
+                            let label = format!(
+                                "{}  {:<22} {:>3} turns  {}",
+                                s.header.created.get(..16).unwrap_or("").replace('T', " "),
+                                model,
+                                s.turns.len(),
+                                prompt
+                            );
+                            Some((p, label))
+                        })
+                        .collect();
+                    app.picker = Some(crate::app::Picker { items, selected: 0 });
+                }
+                Effect::OpenSession(path) => match crate::session::store::load(&path) {
+                    Ok(s) => {
+                        rec.flush();
+                        app.replay = None;
+                        let (cur_provider, cur_model) = (app.provider.clone(), app.model.clone());
+                        app.load_session(&s);
+                        if app.provider != cur_provider {
+                            // The requests go to the current provider; say so.
+                            app.notice(&format!(
+                                "this session used provider `{}`; continuing with `{cur_provider}` ({cur_model}). `/provider {}` switches.",
+                                app.provider, app.provider
+                            ));
+                            app.provider = cur_provider;
+                            app.model = cur_model;
+                        }
+                        rec = Recorder::continue_session(&s, true);
+                        rec_conv = app.conv.id.clone();
+                        app.flash =
+                            Some(format!("continuing {} ({} turns)", s.id(), s.turns.len()));
+                    }
+                    Err(e) => app.error(&e.to_string()),
+                },
                 Effect::Quit => {}
             }
         }

@@ -556,3 +556,29 @@ fn search_spans_answers_and_reasoning_and_turn_jumps_follow() {
     key(&mut a, KeyCode::Char('{'));
     assert_eq!(a.reasoning_turn, Some(0));
 }
+
+#[test]
+fn sessions_picker_opens_the_chosen_session() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    use grokpair::app::{Effect, Picker};
+    let mut a = app();
+    a.input.insert_str("/sessions");
+    let fx = a.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(fx, vec![Effect::ListSessions]);
+    a.picker = Some(Picker {
+        items: vec![
+            ("a.jsonl".into(), "first".into()),
+            ("b.jsonl".into(), "second".into()),
+        ],
+        selected: 0,
+    });
+    let scr = screen(&mut a, 100, 30);
+    assert!(
+        scr.contains("Saved sessions") && scr.contains("second"),
+        "{scr}"
+    );
+    a.on_key(KeyEvent::from(KeyCode::Down));
+    let fx = a.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(fx, vec![Effect::OpenSession("b.jsonl".into())]);
+    assert!(a.picker.is_none());
+}

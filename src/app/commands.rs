@@ -17,6 +17,8 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "set the system prompt (applies to a new conversation)",
     ),
     ("/new", "", "start a new conversation"),
+    ("/sessions", "", "pick a saved session to continue"),
+    ("/search", "TEXT", "search answers and reasoning (n/N step)"),
     (
         "/file",
         "PATH",
@@ -264,6 +266,21 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
         "/quit" => {
             app.should_quit = true;
             vec![Effect::Quit]
+        }
+        "/sessions" => {
+            if app.active.is_some() {
+                app.flash = Some("a reply is streaming: Esc cancels it first".into());
+                return vec![];
+            }
+            vec![Effect::ListSessions]
+        }
+        "/search" => {
+            app.search = Some(crate::app::search::Search {
+                query: arg.to_string(),
+                ..Default::default()
+            });
+            app.run_search();
+            vec![]
         }
         _ => vec![],
     }

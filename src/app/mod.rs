@@ -91,13 +91,28 @@ pub struct TurnView {
 /// Side effects for the runtime to carry out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Start { turn: usize },
+    Start {
+        turn: usize,
+    },
     Cancel,
     Copy(String),
-    Save { path: PathBuf, text: String },
+    Save {
+        path: PathBuf,
+        text: String,
+    },
     SwitchProvider(String),
     SetMouse(bool),
+    /// Read the saved sessions for the picker.
+    ListSessions,
+    /// Load a saved session and continue it.
+    OpenSession(PathBuf),
     Quit,
+}
+
+/// The `/sessions` picker: one line per saved session, newest first.
+pub struct Picker {
+    pub items: Vec<(PathBuf, String)>,
+    pub selected: usize,
 }
 
 /// Where each pane was drawn last, for mouse hit-testing.
@@ -167,6 +182,7 @@ pub struct App {
     /// One line on how to set a key (the demo banner shows it).
     pub key_hint: String,
     pub search: Option<search::Search>,
+    pub picker: Option<Picker>,
 }
 
 /// Pastes longer than this many lines show as a placeholder in the input.
@@ -242,6 +258,7 @@ impl App {
             replay: None,
             key_hint: String::new(),
             search: None,
+            picker: None,
         };
         if !app.has_key {
             let help = app.key_help.clone();
@@ -387,6 +404,24 @@ impl App {
         }
         if self.save.is_some() {
             return self.save_prompt_key(k);
+        }
+        if let Some(p) = self.picker.as_mut() {
+            match k.code {
+                KeyCode::Up | KeyCode::Char('k') => p.selected = p.selected.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1))
+                }
+                KeyCode::Enter => {
+                    let path = p.items.get(p.selected).map(|i| i.0.clone());
+                    self.picker = None;
+                    if let Some(path) = path {
+                        return vec![Effect::OpenSession(path)];
+                    }
+                }
+                KeyCode::Esc | KeyCode::Char('q') => self.picker = None,
+                _ => {}
+            }
+            return vec![];
         }
         if self.search.as_ref().is_some_and(|s| s.editing) {
             self.search_prompt_key(k);

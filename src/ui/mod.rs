@@ -123,6 +123,57 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     if app.help {
         draw_help(f, app);
     }
+    if app.picker.is_some() {
+        draw_picker(f, app);
+    }
+}
+
+fn draw_picker(f: &mut Frame, app: &App) {
+    let th = &app.theme;
+    let Some(p) = &app.picker else { return };
+    let area = f.area();
+    let w = area.width.min(110);
+    let h = area.height.min(p.items.len().max(1) as u16 + 4).max(5);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(th.fg(th.border_focus).add_modifier(Modifier::BOLD))
+        .title(Span::styled(
+            " Saved sessions — Enter continues, Esc closes ",
+            th.fg(th.accent).add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let rows = inner.height as usize;
+    let first = p.selected.saturating_sub(rows.saturating_sub(1));
+    let lines: Vec<Line<'static>> = if p.items.is_empty() {
+        vec![Line::from(Span::styled(
+            "No saved sessions yet.",
+            th.muted(),
+        ))]
+    } else {
+        p.items
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(rows)
+            .map(|(i, (_, label))| {
+                let style = if i == p.selected {
+                    th.selected()
+                } else {
+                    Style::default()
+                };
+                Line::from(Span::styled(label.clone(), style))
+            })
+            .collect()
+    };
+    f.render_widget(Paragraph::new(lines), inner);
 }
 
 /// Picks the visible window of `runs` lines: `scroll` lines up from the bottom.
