@@ -311,6 +311,10 @@ mod tests {
         assert_eq!(complete("/mo").as_deref(), Some("/model "));
         assert_eq!(complete("/ne").as_deref(), Some("/new"));
         assert_eq!(complete("/s"), None);
-        assert_eq!(candidates("/s"), vec!["/system", "/save"]);
+        assert_eq!(
+            candidates("/s"),
+            vec!["/system", "/sessions", "/search", "/save"]
+        );
+        assert_eq!(complete("/ses").as_deref(), Some("/sessions"));
     }
 }
