@@ -32,17 +32,6 @@ fn totals(reports: &[TurnReport]) -> Totals {
     t
 }
 
-fn title(s: &Session) -> String {
-    s.header.name.clone().unwrap_or_else(|| {
-        let p = s.first_prompt().lines().next().unwrap_or("").trim();
-        if p.chars().count() > 70 {
-            format!("{}…", p.chars().take(69).collect::<String>())
-        } else {
-            p.to_string()
-        }
-    })
-}
-
 fn totals_line(s: &Session, t: &Totals) -> String {
     let cost = t
         .cost
@@ -80,7 +69,7 @@ fn reasoning_label(r: &TurnReport, text: &str) -> Option<String> {
 pub fn markdown(s: &Session, catalog: &Catalog) -> String {
     let reports: Vec<TurnReport> = s.turns.iter().map(|t| t.report(catalog)).collect();
     let t = totals(&reports);
-    let mut out = format!("# {}\n\n", title(s));
+    let mut out = format!("# {}\n\n", s.title(70));
     out.push_str(&format!(
         "- Session `{}` · created {} · provider {} · conversation `{}`\n- {}\n",
         s.id(),
@@ -206,8 +195,8 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n",
-        esc(&title(s)),
-        esc(&title(s))
+        esc(&s.title(70)),
+        esc(&s.title(70))
     ));
     out.push_str(&format!(
         "<p>Session <code>{}</code> · created {} · provider {} · conversation <code>{}</code></p>\n<p>{}</p>\n",

@@ -20,7 +20,7 @@ use crate::api::TimedEvent;
 use crate::app::{App, AppInit, Effect};
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::session::store::{Recorder, Session, Settings};
+use crate::session::store::{self, Recorder, Session, Settings};
 use crate::ui::theme::{color_enabled, Theme};
 
 /// At most ~60 frames a second.
@@ -284,16 +284,9 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 dirty = true;
             }
             Some(msg) = rx.recv() => {
-                match msg {
-                    Msg::Stream { turn, ev } => stream_event(&mut app, &mut rec, turn, ev),
-                    Msg::Closed { turn } => {
-                        app.on_stream_closed(turn);
-                        active = None;
-                    }
-                    Msg::Flash(s) => app.flash = Some(s),
-                }
-                // Drain whatever else is queued: one frame for a burst of tokens.
-                while let Ok(msg) = rx.try_recv() {
+                // This message and whatever else is queued: one frame for a burst of tokens.
+                let mut next = Some(msg);
+                while let Some(msg) = next {
                     match msg {
                         Msg::Stream { turn, ev } => stream_event(&mut app, &mut rec, turn, ev),
                         Msg::Closed { turn } => {
@@ -302,6 +295,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         }
                         Msg::Flash(s) => app.flash = Some(s),
                     }
+                    next = rx.try_recv().ok();
                 }
                 // One batch of events, one write.
                 rec.flush();
@@ -423,36 +417,28 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     };
                 }
                 Effect::ListSessions => {
-                    let items = crate::session::store::list(&sessions_dir)
+                    let items = store::list(&sessions_dir)
                         .into_iter()
                         .take(200)
                         .filter_map(|p| {
-                            let s = crate::session::store::load(&p).ok()?;
+                            let s = store::load(&p).ok()?;
                             if s.turns.is_empty() || s.header.kind != "chat" {
                                 return None;
                             }
                             let model = s.turns.last().map(|t| t.model.clone()).unwrap_or_default();
-                            let prompt: String = s
-                                .first_prompt()
-                                .split_whitespace()
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                                .chars()
-                                .take(60)
-                                .collect();
                             let label = format!(
                                 "{}  {:<22} {:>3} turns  {}",
-                                s.header.created.get(..16).unwrap_or("").replace('T', " "),
+                                store::short_date(&s.header.created),
                                 model,
                                 s.turns.len(),
-                                prompt
+                                store::one_line(s.first_prompt(), 60)
                             );
                             Some((p, label))
                         })
                         .collect();
                     app.picker = Some(crate::app::Picker { items, selected: 0 });
                 }
-                Effect::OpenSession(path) => match crate::session::store::load(&path) {
+                Effect::OpenSession(path) => match store::load(&path) {
                     Ok(s) => {
                         rec.flush();
                         app.replay = None;

@@ -61,11 +61,7 @@ impl Replay {
             t0 += end + GAP;
         }
         let total = items.last().map(|(at, _)| *at).unwrap_or_default();
-        let title = session
-            .header
-            .name
-            .clone()
-            .unwrap_or_else(|| truncate(session.first_prompt(), 48));
+        let title = session.title(48);
         Replay {
             title,
             turns: session.turns.clone(),
@@ -112,17 +108,6 @@ impl Replay {
             Some(s) if s.fract() == 0.0 => format!("{s:.0}x"),
             Some(s) => format!("{s}x"),
         }
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    let line = s.lines().next().unwrap_or("");
-    if line.chars().count() <= n {
-        line.to_string()
-    } else {
-        let mut t: String = line.chars().take(n - 1).collect();
-        t.push('…');
-        t
     }
 }
 

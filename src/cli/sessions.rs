@@ -7,7 +7,9 @@ use std::time::Duration;
 use super::{Cli, DemoArgs, ExportArgs, ExportFormat, Failure, ResumeArgs, SessionsArgs, EXIT_OK};
 use crate::api::{Message, StreamEvent, TimedEvent};
 use crate::config::Config;
-use crate::session::store::{self, End, Header, SavedTurn, Session, Settings};
+use crate::session::store::{
+    self, one_line, short_date, End, Header, SavedTurn, Session, Settings,
+};
 use crate::session::{format_usd, TurnState};
 
 pub fn tui_options(cli: &Cli, start: crate::tui::Start) -> crate::tui::TuiOptions {
@@ -48,22 +50,6 @@ pub fn summarize(s: &Session) -> Summary {
         }
     }
     sum
-}
-
-fn one_line(s: &str, n: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= n {
-        flat
-    } else {
-        let mut t: String = flat.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
-
-fn date(created: &str) -> String {
-    // 2026-11-22T09:30:00Z → 2026-11-22 09:30
-    created.get(..16).unwrap_or(created).replace('T', " ")
 }
 
 pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
@@ -132,7 +118,7 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
             out,
             "{:<24} {:<16} {:<22} {:>5} {:>8} {:>10}  {}",
             one_line(s.id(), 24),
-            date(&s.header.created),
+            short_date(&s.header.created),
             one_line(model, 22),
             s.turns.len(),
             sum.tokens,
@@ -316,10 +302,8 @@ pub fn demo(a: &DemoArgs) -> Result<Option<Session>, Failure> {
 }
 
 pub fn export(cfg: &Config, a: &ExportArgs) -> Result<i32, Failure> {
-    let s = match Path::new(&a.id).is_file() {
-        true => resolve_for_replay(cfg, &a.id)?,
-        false => load_session(cfg, &a.id)?,
-    };
+    // A session id, name or file; a raw SSE capture exports like an imported session.
+    let s = resolve_for_replay(cfg, &a.id)?;
     let text = match a.format {
         ExportFormat::Md => crate::export::markdown(&s, &cfg.catalog),
         ExportFormat::Html => crate::export::html(&s, &cfg.catalog),

@@ -191,6 +191,33 @@ impl Session {
     pub fn first_prompt(&self) -> &str {
         self.turns.first().map(|t| t.prompt()).unwrap_or("")
     }
+
+    /// What to call it: its name, else the first line of its first question (at most `max`
+    /// characters).
+    pub fn title(&self, max: usize) -> String {
+        self.header
+            .name
+            .clone()
+            .unwrap_or_else(|| one_line(self.first_prompt().lines().next().unwrap_or(""), max))
+    }
+}
+
+/// `s` on one line (runs of whitespace, newlines included, become one space), cut to `n`
+/// characters with an ellipsis.
+pub fn one_line(s: &str, n: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        let mut t: String = flat.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// A header's `created` for listings: `2026-11-22T09:30:00Z` → `2026-11-22 09:30`.
+pub fn short_date(created: &str) -> String {
+    created.get(..16).unwrap_or(created).replace('T', " ")
 }
 
 #[derive(Debug)]
