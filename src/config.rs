@@ -82,6 +82,7 @@ struct ProviderFile {
     completion_includes_reasoning: Option<bool>,
     echo_reasoning: Option<bool>,
     free: Option<bool>,
+    max_concurrent: Option<usize>,
 }
 
 /// A provider after presets and the config file are merged.
@@ -103,6 +104,8 @@ pub struct Provider {
     pub echo_reasoning: Option<bool>,
     /// A local server: no cost.
     pub free: bool,
+    /// Most requests sent to this provider at once (a comparison's columns wait their turn).
+    pub max_concurrent: usize,
 }
 
 /// Where a provider's key comes from.
@@ -166,6 +169,9 @@ fn preset(name: &str) -> Option<Provider> {
             completion_includes_reasoning: includes,
             echo_reasoning: None,
             free,
+            // A local server usually runs one model on one device: one request at a time
+            // keeps each column's timing its own.
+            max_concurrent: if free { 1 } else { 4 },
         };
     Some(match name {
         "xai" => p(
@@ -404,6 +410,7 @@ impl Config {
                     completion_includes_reasoning: true,
                     echo_reasoning: None,
                     free: false,
+                    max_concurrent: 4,
                 },
                 (None, None) => {
                     return Err(err(
@@ -464,6 +471,16 @@ impl Config {
             }
             if let Some(f) = pf.free {
                 p.free = f;
+            }
+            if let Some(n) = pf.max_concurrent {
+                if !(1..=64).contains(&n) {
+                    return Err(err(
+                        at(&table, "max_concurrent"),
+                        Some(format!("providers.{name}.max_concurrent")),
+                        format!("must be 1 to 64, got {n}"),
+                    ));
+                }
+                p.max_concurrent = n;
             }
             cfg.providers.insert(name, p);
         }
@@ -595,6 +612,7 @@ impl Config {
             if p.free {
                 s.push_str("free = true\n");
             }
+            s.push_str(&format!("max_concurrent = {}\n", p.max_concurrent));
             for (k, v) in &p.headers {
                 // Header values can be credentials too.
                 s.push_str(&format!("headers.{} = {}\n", q(k), q(&mask_secret(v))));

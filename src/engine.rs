@@ -94,3 +94,70 @@ impl Engine {
         }
     }
 }
+
+/// What one column of a comparison reports to its consumer.
+#[derive(Debug)]
+pub enum ColumnMsg {
+    /// The request went out (after waiting for a free slot at its provider); event times
+    /// count from here.
+    Sent,
+    /// Parameters were dropped because the model rejects them.
+    Notice(String),
+    Event(crate::api::TimedEvent),
+    /// The column's stream ended (always the last message).
+    Closed,
+}
+
+/// One column to run: a provider's engine and the model to ask.
+#[derive(Clone)]
+pub struct ColumnPlan {
+    pub engine: Engine,
+    pub model: String,
+}
+
+/// Sends the same conversation to every column at once, each in its own task, so that one
+/// failing or stalling never holds up another. Requests to one provider respect its
+/// `max_concurrent`: the rest wait for a slot before they are sent. Messages arrive on `tx` as
+/// `(column, message)`; aborting a column's handle cancels just that column.
+pub fn spawn_compare(
+    cfg: &Config,
+    conv: &Conversation,
+    params: &ChatParams,
+    plans: Vec<ColumnPlan>,
+    tx: tokio::sync::mpsc::UnboundedSender<(usize, ColumnMsg)>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use tokio::sync::Semaphore;
+    let cfg = Arc::new(cfg.clone());
+    let conv = Arc::new(conv.clone());
+    let params = Arc::new(params.clone());
+    let mut slots: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    plans
+        .into_iter()
+        .enumerate()
+        .map(|(col, plan)| {
+            let sem = slots
+                .entry(plan.engine.provider.name.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(plan.engine.provider.max_concurrent)))
+                .clone();
+            let (cfg, conv, params, tx) = (cfg.clone(), conv.clone(), params.clone(), tx.clone());
+            tokio::spawn(async move {
+                // Held until the stream ends (or this task is aborted).
+                let _slot = sem.acquire_owned().await;
+                let started = plan.engine.start(&cfg, &plan.model, &conv, &params);
+                let _ = tx.send((col, ColumnMsg::Sent));
+                if let Some(n) = started.notice {
+                    let _ = tx.send((col, ColumnMsg::Notice(n)));
+                }
+                let mut stream = started.stream;
+                while let Some(ev) = stream.next().await {
+                    if tx.send((col, ColumnMsg::Event(ev))).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.send((col, ColumnMsg::Closed));
+            })
+        })
+        .collect()
+}

@@ -396,3 +396,118 @@ pub fn synth_sse(model: &str, reasoning: &str, answer: &str, usage: SynthUsage) 
     s.push_str(&format!("data: {v}\n\ndata: [DONE]\n\n"));
     s
 }
+
+/// The second answer of the comparison scripts: the same task, other code.
+pub const COMPARE_ANSWER_B: &str = "Read it whole and split it:\n\n```rust\nuse std::fs;\nuse std::path::Path;\n\npub fn read_lines(path: &Path) -> std::io::Result<Vec<String>> {\n    let text = fs::read_to_string(path)?;\n    Ok(text.lines().map(str::to_string).collect())\n}\n```\n\nNo trimming: lines come back exactly as written.\n";
+
+/// Scripted replies per model name, for comparisons (tests, the tmux tests, the example
+/// server): each model answers at its own speed, one with hidden reasoning, one that breaks.
+///
+/// - `grok-code-fast-1`: the standard demo answer (reasoning, Rust and Python), fast.
+/// - `grok-3-mini`: longer reasoning, another Rust answer, slower, cheaper prompt.
+/// - `grok-4-fast-reasoning`: thinks in silence (hidden reasoning), then a short answer.
+/// - a name containing `broken`: starts answering, then the connection is reset.
+/// - a name containing `stall`: starts answering, then goes silent.
+/// - anything else: a one-line answer naming the model.
+///
+/// `gap` is the pause between events of the fastest model; the others scale from it.
+pub fn compare_reply(model: &str, gap: Duration) -> Reply {
+    let paced = |body: String, gap: Duration| Reply::sse_paced(body, gap);
+    match model {
+        "grok-code-fast-1" => paced(demo_sse(), gap),
+        "grok-3-mini" => paced(
+            synth_sse(
+                "grok-3-mini",
+                "Two options: trim each line or keep them raw. The user asked for a config reader, \
+                 so keeping lines exact is safer; trimming can hide mistakes in values.\nI will \
+                 keep it minimal and mention the trade-off.\n",
+                COMPARE_ANSWER_B,
+                SynthUsage {
+                    prompt: 1200,
+                    cached: 0,
+                    completion: 60,
+                    reasoning: 41,
+                    ticks: None,
+                },
+            ),
+            gap * 3,
+        ),
+        "grok-4-fast-reasoning" => {
+            let mut r = paced(
+                synth_sse(
+                    "grok-4-fast-reasoning",
+                    "",
+                    "Use `std::fs::read_to_string` and `lines()`; propagate errors with `?`.\n",
+                    SynthUsage {
+                        prompt: 1200,
+                        cached: 1100,
+                        completion: 20,
+                        reasoning: 350,
+                        ticks: None,
+                    },
+                ),
+                gap,
+            );
+            r.delay_headers = Some(gap * 40);
+            r
+        }
+        m if m.contains("broken") || m.contains("stall") => {
+            let body = synth_sse(
+                m,
+                "Starting.\n",
+                "This answer will not finish: the connection drops here",
+                SynthUsage {
+                    prompt: 10,
+                    cached: 0,
+                    completion: 10,
+                    reasoning: 0,
+                    ticks: None,
+                },
+            );
+            // Everything up to the first content chunk after a few words, then the fault.
+            let events: Vec<&str> = body.split_inclusive("\n\n").collect();
+            let mut r = Reply::new(200, "text/event-stream");
+            for ev in events.iter().take(6) {
+                r.parts.push(Part::Bytes(ev.as_bytes().to_vec()));
+                r.parts.push(Part::Sleep(gap * 2));
+            }
+            r.parts.push(if m.contains("stall") {
+                Part::Stall
+            } else {
+                Part::Reset
+            });
+            r
+        }
+        m => paced(
+            synth_sse(
+                m,
+                "",
+                &format!("This is {m}.\n"),
+                SynthUsage {
+                    prompt: 10,
+                    cached: 0,
+                    completion: 4,
+                    reasoning: 0,
+                    ticks: None,
+                },
+            ),
+            gap,
+        ),
+    }
+}
+
+/// The router for `compare_reply`: `/models` lists the scripted models, chat requests are
+/// answered per their `model`.
+pub fn compare_router(gap: Duration) -> impl Fn(&Recorded) -> Option<Reply> + Send + Sync {
+    move |req| {
+        Some(if req.path.ends_with("/models") {
+            Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"grok-code-fast-1"},{"id":"grok-3-mini"},{"id":"grok-4-fast-reasoning"}]}"#,
+            )
+        } else {
+            let model = req.json()["model"].as_str().unwrap_or("").to_string();
+            compare_reply(&model, gap)
+        })
+    }
+}

@@ -35,7 +35,7 @@ impl Style {
     }
 }
 
-fn read_prompt(args: &AskArgs) -> Result<String, Failure> {
+pub(super) fn read_prompt(args: &AskArgs) -> Result<String, Failure> {
     let mut prompt = args.prompt.join(" ");
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
@@ -60,7 +60,7 @@ fn read_prompt(args: &AskArgs) -> Result<String, Failure> {
     Ok(prompt)
 }
 
-fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
+pub(super) fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
     let response_format = match &args.json_schema {
         None => None,
         Some(path) => {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::config::{Config, ConfigError, Provider};
 
 mod ask;
+pub mod compare;
 mod config_cmd;
 mod models;
 pub mod output;
@@ -32,9 +33,10 @@ pub struct Cli {
     /// Provider: xai, aimlapi, openrouter, local, or one defined in the config.
     #[arg(long, short = 'p', global = true, value_name = "NAME")]
     pub provider: Option<String>,
-    /// Model id (default: the config's `model`, else the provider's).
-    #[arg(long, short = 'm', global = true, value_name = "ID")]
-    pub model: Option<String>,
+    /// Model id (default: the config's `model`, else the provider's). `compare` takes it 2-4
+    /// times, each `MODEL` or `PROVIDER:MODEL`.
+    #[arg(long, short = 'm', global = true, value_name = "ID", action = clap::ArgAction::Append)]
+    pub model: Vec<String>,
     /// TUI theme: dark, light, or a file in ~/.config/grokpair/themes/ (config key `theme`).
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
@@ -49,6 +51,9 @@ pub struct Cli {
 pub enum Command {
     /// Ask one question; the answer streams to stdout.
     Ask(Box<AskArgs>),
+    /// Ask 2-4 models the same question at once (-m A -m B …): a table of their figures, the
+    /// winners and each answer.
+    Compare(Box<CompareArgs>),
     /// List the provider's models beside the built-in catalog (context, prices, reasoning).
     Models(ModelsArgs),
     /// Create or inspect the config file.
@@ -186,6 +191,36 @@ pub struct AskArgs {
     pub continue_last: bool,
 }
 
+#[derive(Args, Debug, Default)]
+pub struct CompareArgs {
+    /// The prompt. Without it, the prompt is read from stdin; with both, stdin is appended.
+    pub prompt: Vec<String>,
+    /// System prompt (default: the config's `system`).
+    #[arg(long, short = 's')]
+    pub system: Option<String>,
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    #[arg(long)]
+    pub top_p: Option<f64>,
+    /// Cap on answer tokens for every model.
+    #[arg(long)]
+    pub max_tokens: Option<u64>,
+    #[arg(long)]
+    pub seed: Option<i64>,
+    /// low | medium | high, sent to the models that accept it.
+    #[arg(long, value_name = "LEVEL")]
+    pub reasoning_effort: Option<String>,
+    /// Include each model's reasoning (in <details>) in the Markdown.
+    #[arg(long, short = 'r')]
+    pub show_reasoning: bool,
+    /// NDJSON: every event with its `column`, then one summary object.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress lines on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct ModelsArgs {
     /// Print JSON instead of a table.
@@ -304,7 +339,21 @@ pub fn main() -> i32 {
     }
 }
 
+/// The one `--model` of every command but `compare`.
+pub fn single_model(cli: &Cli) -> Result<Option<String>, Failure> {
+    match cli.model.as_slice() {
+        [] => Ok(None),
+        [m] => Ok(Some(m.clone())),
+        _ => Err(Failure::Usage(
+            "--model given more than once: only `grokpair compare` asks several models".into(),
+        )),
+    }
+}
+
 async fn run(cli: Cli) -> Result<i32, Failure> {
+    if !matches!(cli.command, Some(Command::Compare(_))) {
+        single_model(&cli)?;
+    }
     match cli.command {
         None => {
             let cfg = Config::load(cli.config.as_deref())?;
@@ -312,7 +361,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
                 cfg,
                 crate::tui::TuiOptions {
                     provider: cli.provider,
-                    model: cli.model,
+                    model: cli.model.first().cloned(),
                     theme: cli.theme,
                     no_save: cli.no_save,
                     start: crate::tui::Start::Chat,
@@ -364,12 +413,16 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             let cfg = Config::load(cli.config.as_deref())?;
             models::run(&cfg, cli.provider.as_deref(), &m).await
         }
+        Some(Command::Compare(a)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            compare::run(&cfg, cli.provider.as_deref(), &cli.model, cli.no_save, *a).await
+        }
         Some(Command::Ask(a)) => {
             let cfg = Config::load(cli.config.as_deref())?;
             ask::run(
                 &cfg,
                 cli.provider.as_deref(),
-                cli.model.as_deref(),
+                cli.model.first().map(String::as_str),
                 cli.no_save,
                 *a,
             )

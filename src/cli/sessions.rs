@@ -15,7 +15,7 @@ use crate::session::{format_usd, TurnState};
 pub fn tui_options(cli: &Cli, start: crate::tui::Start) -> crate::tui::TuiOptions {
     crate::tui::TuiOptions {
         provider: cli.provider.clone(),
-        model: cli.model.clone(),
+        model: cli.model.first().cloned(),
         theme: cli.theme.clone(),
         no_save: cli.no_save,
         start,
@@ -274,6 +274,7 @@ pub fn import_sse(path: &Path, bytes: &[u8]) -> Result<Session, Failure> {
                 usage: None,
                 cost: None,
             }),
+            compare: None,
         }],
         skipped: 0,
     })

@@ -1,6 +1,7 @@
 //! Conversation model, model catalog, pricing and per-turn accounting. No terminal here.
 
 pub mod catalog;
+pub mod compare;
 pub mod conversation;
 pub mod pricing;
 pub mod store;

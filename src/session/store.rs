@@ -86,6 +86,9 @@ pub enum Record {
         model: String,
         /// History messages sent (the first `messages` of the history at that point).
         messages: usize,
+        /// Set when the turn is one column of a comparison.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        compare: Option<CompareTag>,
     },
     Events {
         turn: usize,
@@ -104,6 +107,18 @@ pub enum Record {
     },
 }
 
+/// Marks a turn as one column of a side-by-side comparison. The columns of one comparison
+/// share `group` (the turn number of its first column) and ran at the same time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompareTag {
+    pub group: usize,
+    pub column: usize,
+    pub of: usize,
+    /// When this column's request went out, after the comparison started (a column waits for
+    /// a free slot at its provider); its events count from here.
+    pub start_ms: u64,
+}
+
 /// One turn as loaded from a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedTurn {
@@ -115,6 +130,7 @@ pub struct SavedTurn {
     pub request: Vec<Message>,
     pub events: Vec<TimedEvent>,
     pub end: Option<End>,
+    pub compare: Option<CompareTag>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -277,6 +293,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 provider,
                 model,
                 messages: n,
+                compare,
             } => turns.push(SavedTurn {
                 turn,
                 at,
@@ -285,6 +302,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 request: messages[..n.min(messages.len())].to_vec(),
                 events: Vec::new(),
                 end: None,
+                compare,
             }),
             Record::Events { turn, events } => {
                 if let Some(t) = turns.iter_mut().rev().find(|t| t.turn == turn) {
@@ -312,7 +330,8 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
     }
     // A crash between a turn's end and the history line after it: the reply is rebuilt from
     // the turn's events, exactly as the conversation would have appended it.
-    if let Some(last) = turns.last() {
+    // (Not for a comparison: its answers join the history only when one is adopted.)
+    if let Some(last) = turns.last().filter(|t| t.compare.is_none()) {
         if messages.len() == last.request.len() && messages == last.request {
             let t = last.to_turn();
             let mut c = Conversation::from_messages(String::new(), std::mem::take(&mut messages));
@@ -618,6 +637,19 @@ impl Recorder {
         model: &str,
         settings: &Settings,
     ) {
+        self.begin_tagged(turn, conv, provider, model, settings, None);
+    }
+
+    /// Like `begin`, for one column of a comparison (`conv` is what the column sends).
+    pub fn begin_tagged(
+        &mut self,
+        turn: usize,
+        conv: &Conversation,
+        provider: &str,
+        model: &str,
+        settings: &Settings,
+        compare: Option<CompareTag>,
+    ) {
         self.open(|id, name| Header {
             version: FORMAT_VERSION,
             id: id.to_string(),
@@ -636,7 +668,15 @@ impl Recorder {
             provider: provider.to_string(),
             model: model.to_string(),
             messages: conv.messages().len(),
+            compare,
         });
+    }
+
+    /// Writes the history if it changed (an adopted comparison answer), once the file exists.
+    pub fn history(&mut self, conv: &Conversation) {
+        if self.file.is_some() {
+            self.sync(conv);
+        }
     }
 
     /// Buffers an event; `flush` writes the batch.

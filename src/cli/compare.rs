@@ -1,0 +1,484 @@
+//! `grokpair compare`: one prompt to 2–4 models at once; a Markdown table of their figures and
+//! each answer on stdout (or NDJSON events and a summary object with `--json`).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::output::event_json;
+use super::{pick_provider, require_key, AskArgs, CompareArgs, Failure};
+use super::{EXIT_INTERRUPTED, EXIT_OK, EXIT_PROVIDER};
+use crate::api::{ApiError, ErrorKind, StreamEvent, TimedEvent};
+use crate::config::Config;
+use crate::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
+use crate::session::compare::{self, Column, ColumnReport, Winners};
+use crate::session::store::{CompareTag, Recorder, Settings};
+use crate::session::{format_usd, Conversation, CostSource, TurnState};
+
+/// The column's name in headings and the table: its letter and the model that answered.
+fn column_name(i: usize, c: &ColumnReport) -> String {
+    format!("{} · {}", compare::letter(i), c.report.model_label())
+}
+
+fn ms_secs(ms: Option<u64>) -> String {
+    ms.map(|m| format!("{:.2}s", m as f64 / 1000.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn state_word(s: TurnState) -> &'static str {
+    match s {
+        TurnState::Done => "done",
+        TurnState::Failed => "failed",
+        TurnState::Cancelled => "cancelled",
+        TurnState::Connecting => "connecting",
+        TurnState::Thinking => "thinking",
+        TurnState::Answering => "answering",
+    }
+}
+
+fn cost_cell(c: &ColumnReport) -> (String, String) {
+    match &c.report.cost {
+        Some(cost) if cost.source == CostSource::Free => ("free".into(), "—".into()),
+        Some(cost) => {
+            let total = cost
+                .total_ticks
+                .map(format_usd)
+                .unwrap_or_else(|| "unknown".into());
+            let saved = match (cost.savings_ticks, cost.savings_pct()) {
+                (Some(s), Some(p)) if s > 0 => format!("{} ({p:.0}%)", format_usd(s)),
+                _ => "—".into(),
+            };
+            (total, saved)
+        }
+        None => ("—".into(), "—".into()),
+    }
+}
+
+/// The Markdown report: the figures table, the winners, then each answer.
+pub fn markdown(
+    prompt: &str,
+    cols: &[Column],
+    reports: &[ColumnReport],
+    winners: &Winners,
+    reasoning: bool,
+) -> String {
+    let mut s = String::from("# Comparison\n\n");
+    for line in prompt.trim().lines().take(6) {
+        s.push_str(&format!("> {line}\n"));
+    }
+    s.push('\n');
+    s.push_str(
+        "| | model | status | ttft | tok/s | time | prompt (cached) | output | reasoning | cost | cache saved |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for c in reports {
+        let r = &c.report;
+        let approx = if r.tokens_estimated { "~" } else { "" };
+        let prompt = match (r.prompt_tokens, r.cached_tokens) {
+            (Some(p), Some(k)) => format!("{p} ({k})"),
+            (Some(p), None) => p.to_string(),
+            _ => "—".into(),
+        };
+        let (cost, saved) = cost_cell(c);
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {approx}{} | {approx}{} | {} | {} |\n",
+            c.label,
+            r.model_label().replace('|', "\\|"),
+            state_word(r.state),
+            ms_secs(r.ttft_ms),
+            r.tokens_per_sec
+                .map(|t| format!("{t:.0}"))
+                .unwrap_or_else(|| "—".into()),
+            ms_secs(c.duration_ms),
+            prompt,
+            r.output_tokens.saturating_sub(r.reasoning_tokens),
+            r.reasoning_tokens,
+            cost,
+            saved,
+        ));
+    }
+    let items = winners.items();
+    if !items.is_empty() {
+        s.push('\n');
+        let parts: Vec<String> = items
+            .iter()
+            .map(|(what, col, fig)| {
+                let mut w = what.to_string();
+                w[..1].make_ascii_uppercase();
+                format!(
+                    "**{w}:** {} ({fig})",
+                    column_name(*col, &reports[*col])
+                )
+            })
+            .collect();
+        s.push_str(&parts.join(" · "));
+        s.push('\n');
+    }
+    for (i, (c, r)) in cols.iter().zip(reports).enumerate() {
+        s.push_str(&format!("\n## {}\n\n", column_name(i, r)));
+        if reasoning && !c.turn.reasoning.trim().is_empty() {
+            s.push_str(&format!(
+                "<details><summary>reasoning ({} tokens)</summary>\n\n{}\n\n</details>\n\n",
+                r.report.reasoning_tokens,
+                c.turn.reasoning.trim()
+            ));
+        }
+        if c.turn.content.trim().is_empty() {
+            if c.turn.error.is_none() && c.turn.state == TurnState::Done {
+                s.push_str("_(no answer text)_\n");
+            }
+        } else {
+            s.push_str(c.turn.content.trim_end());
+            s.push('\n');
+        }
+        for tc in &c.turn.tool_calls {
+            s.push_str(&format!(
+                "\n_tool call:_ `{}({})`\n",
+                tc.function.name, tc.function.arguments
+            ));
+        }
+        if let Some(e) = &c.turn.error {
+            let kept = if c.turn.content.is_empty() {
+                ""
+            } else {
+                " (partial answer above)"
+            };
+            s.push_str(&format!("\n> **error** ({}): {e}{kept}\n", c.provider));
+        } else if c.turn.state == TurnState::Cancelled {
+            s.push_str("\n> **cancelled** (partial answer above)\n");
+        }
+    }
+    s
+}
+
+/// The final `--json` object.
+pub fn summary_json(
+    prompt: &str,
+    conv_id: &str,
+    session: Option<String>,
+    reports: &[ColumnReport],
+    winners: &Winners,
+) -> Value {
+    let columns: Vec<Value> = reports
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or_default();
+            if let (Value::Object(o), Some(cost)) = (&mut v, &c.report.cost) {
+                let usd = |t: Option<i64>| t.map(|t| t as f64 / 1e10);
+                o.insert("cost_usd".into(), usd(cost.total_ticks).into());
+                o.insert("savings_usd".into(), usd(cost.savings_ticks).into());
+            }
+            v
+        })
+        .collect();
+    let win = |w: Option<(usize, Value)>| match w {
+        Some((col, value)) => json!({
+            "column": col,
+            "label": compare::letter(col).to_string(),
+            "model": reports[col].report.model_label(),
+            "value": value,
+        }),
+        None => Value::Null,
+    };
+    json!({
+        "type": "summary",
+        "prompt": prompt,
+        "conversation_id": conv_id,
+        "session": session,
+        "columns": columns,
+        "winners": {
+            "first_token_ms": win(winners.first_token.map(|w| (w.column, w.value.into()))),
+            "fastest_ms": win(winners.fastest.map(|w| (w.column, w.value.into()))),
+            "cheapest_ticks": win(winners.cheapest.map(|w| (w.column, w.value.into()))),
+            "most_reasoning_tokens": win(winners.most_reasoning.map(|w| (w.column, w.value.into()))),
+        },
+    })
+}
+
+pub async fn run(
+    cfg: &Config,
+    provider_flag: Option<&str>,
+    models: &[String],
+    no_save: bool,
+    args: CompareArgs,
+) -> Result<i32, Failure> {
+    let ask = AskArgs {
+        prompt: args.prompt.clone(),
+        system: args.system.clone(),
+        temperature: args.temperature,
+        top_p: args.top_p,
+        max_tokens: args.max_tokens,
+        seed: args.seed,
+        reasoning_effort: args.reasoning_effort.clone(),
+        ..Default::default()
+    };
+    let params = super::ask::params(&ask)?;
+    let default_provider = pick_provider(cfg, provider_flag)?.name.clone();
+    let names: Vec<String> = cfg.providers.keys().cloned().collect();
+    let targets = compare::parse_targets(models, &names, &default_provider)
+        .map_err(|e| Failure::Usage(format!("{e} (give each with -m: compare -m A -m B)")))?;
+    let prompt = super::ask::read_prompt(&ask)?;
+    let mut plans = Vec::new();
+    let mut cols = Vec::new();
+    for t in &targets {
+        let p = pick_provider(cfg, Some(&t.provider))?;
+        require_key(p, cfg)?;
+        let engine = Engine::new(cfg, p).map_err(|e| Failure::Provider(e.to_string()))?;
+        let model = engine
+            .resolve_model(cfg, t.model.as_deref())
+            .await
+            .map_err(|e| Failure::Provider(format!("{}: {e}", p.name)))?;
+        cols.push(Column::new(
+            &p.name,
+            &model,
+            p.completion_includes_reasoning,
+            p.free,
+        ));
+        plans.push(ColumnPlan { engine, model });
+    }
+    let system = args.system.as_deref().or(cfg.system.as_deref());
+    let base = Conversation::new(system);
+    let mut asked = base.clone();
+    asked.push_user(prompt.clone());
+    let settings = Settings {
+        system: system.map(str::to_string),
+        params: params.clone(),
+    };
+    let mut rec = Recorder::new(&cfg.sessions_dir(), cfg.autosave && !no_save);
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handles = spawn_compare(cfg, &asked, &params, plans, tx);
+    let t0 = Instant::now();
+    let n = cols.len();
+    let mut open = n;
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr();
+    let label = |cols: &[Column], i: usize| format!("{} {}", compare::letter(i), cols[i].turn.model());
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(ctrl_c);
+    let mut last_flush = Instant::now();
+    let mut interrupted = false;
+    while open > 0 {
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            _ = &mut ctrl_c => { interrupted = true; break; }
+        };
+        let Some((i, msg)) = msg else { break };
+        match msg {
+            ColumnMsg::Sent => {
+                let at = t0.elapsed();
+                cols[i].sent_at = Some(at);
+                let tag = CompareTag {
+                    group: 0,
+                    column: i,
+                    of: n,
+                    start_ms: at.as_millis() as u64,
+                };
+                rec.begin_tagged(
+                    i,
+                    &asked,
+                    &cols[i].provider,
+                    &cols[i].turn.asked_model,
+                    &settings,
+                    Some(tag),
+                );
+                if args.json {
+                    let _ = writeln!(
+                        out,
+                        "{}",
+                        json!({"type": "sent", "column": i, "model": cols[i].turn.asked_model,
+                               "provider": cols[i].provider, "t_ms": at.as_millis() as u64})
+                    );
+                }
+            }
+            ColumnMsg::Notice(m) => {
+                let ev = TimedEvent {
+                    at: Duration::ZERO,
+                    event: StreamEvent::Notice(m),
+                };
+                rec.event(i, &ev);
+                emit(&mut out, &mut err, &args, &cols, i, &ev, &label(&cols, i));
+                cols[i].turn.apply(&ev);
+            }
+            ColumnMsg::Event(ev) => {
+                if cols[i].turn.is_finished() {
+                    continue;
+                }
+                let first = cols[i].turn.timing.first_output.is_none() && ev.event.is_output();
+                cols[i].turn.apply(&ev);
+                rec.event(i, &ev);
+                if first && !args.json && !args.quiet {
+                    let _ = writeln!(
+                        err,
+                        "{}: first token {:.2}s",
+                        label(&cols, i),
+                        ev.at.as_secs_f64()
+                    );
+                }
+                emit(&mut out, &mut err, &args, &cols, i, &ev, &label(&cols, i));
+                if ev.event.is_terminal() {
+                    open -= 1;
+                    finish(&mut rec, &mut err, &args, &cols, i, t0.elapsed(), cfg, &base);
+                }
+            }
+            ColumnMsg::Closed => {
+                if !cols[i].turn.is_finished() {
+                    // The task ended without a terminal event.
+                    let at = cols[i].local(t0.elapsed());
+                    cols[i].turn.apply(&TimedEvent {
+                        at,
+                        event: StreamEvent::Error(ApiError::new(
+                            ErrorKind::Protocol,
+                            "the request task ended unexpectedly",
+                        )),
+                    });
+                    open -= 1;
+                    finish(&mut rec, &mut err, &args, &cols, i, t0.elapsed(), cfg, &base);
+                }
+            }
+        }
+        if last_flush.elapsed() >= Duration::from_millis(50) {
+            rec.flush();
+            last_flush = Instant::now();
+        }
+    }
+    for h in &handles {
+        h.abort();
+    }
+    if interrupted {
+        let now = t0.elapsed();
+        for i in 0..n {
+            if !cols[i].turn.is_finished() {
+                if cols[i].sent_at.is_none() {
+                    // Never sent: on record as a request that was cancelled at once.
+                    cols[i].sent_at = Some(now);
+                    let tag = CompareTag {
+                        group: 0,
+                        column: i,
+                        of: n,
+                        start_ms: now.as_millis() as u64,
+                    };
+                    rec.begin_tagged(
+                        i,
+                        &asked,
+                        &cols[i].provider,
+                        &cols[i].turn.asked_model,
+                        &settings,
+                        Some(tag),
+                    );
+                }
+                let local = cols[i].local(now);
+                cols[i].turn.cancel(local);
+                finish(&mut rec, &mut err, &args, &cols, i, now, cfg, &base);
+            }
+        }
+    }
+    rec.flush();
+    let now = t0.elapsed();
+    let reports: Vec<ColumnReport> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.report(i, now, &cfg.catalog))
+        .collect();
+    let winners = compare::winners(&reports);
+    let session = rec
+        .path()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned());
+    if let Some(e) = rec.take_error() {
+        let _ = writeln!(err, "note: {e}");
+    }
+    if args.json {
+        let v = summary_json(&prompt, &base.id, session, &reports, &winners);
+        let _ = writeln!(out, "{v}");
+    } else {
+        let md = markdown(&prompt, &cols, &reports, &winners, args.show_reasoning);
+        let _ = write!(out, "{md}");
+        if !args.quiet {
+            if let Some(s) = session {
+                let _ = writeln!(err, "saved as session {s}");
+            }
+        }
+    }
+    let _ = out.flush();
+    Ok(if interrupted {
+        EXIT_INTERRUPTED
+    } else if cols.iter().all(|c| c.turn.state == TurnState::Done) {
+        EXIT_OK
+    } else {
+        EXIT_PROVIDER
+    })
+}
+
+fn emit(
+    out: &mut impl Write,
+    err: &mut impl Write,
+    args: &CompareArgs,
+    cols: &[Column],
+    i: usize,
+    ev: &TimedEvent,
+    label: &str,
+) {
+    if args.json {
+        let mut v = event_json(ev);
+        if let Value::Object(o) = &mut v {
+            o.insert("column".into(), i.into());
+            o.insert("model".into(), cols[i].turn.asked_model.clone().into());
+        }
+        let _ = writeln!(out, "{v}");
+        let _ = out.flush();
+        return;
+    }
+    match &ev.event {
+        StreamEvent::Notice(n) => {
+            let _ = writeln!(err, "{label}: note: {n}");
+        }
+        StreamEvent::Retrying {
+            attempt,
+            delay,
+            error,
+        } if !args.quiet => {
+            let _ = writeln!(
+                err,
+                "{label}: retrying in {:.1}s (attempt {}): {error}",
+                delay.as_secs_f64(),
+                attempt + 1
+            );
+        }
+        _ => {}
+    }
+}
+
+/// A column ended: its end record, and a progress line on stderr.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    rec: &mut Recorder,
+    err: &mut impl Write,
+    args: &CompareArgs,
+    cols: &[Column],
+    i: usize,
+    now: Duration,
+    cfg: &Config,
+    base: &Conversation,
+) {
+    let c = &cols[i];
+    let r = c.report(i, now, &cfg.catalog);
+    // The history stays as it was: a comparison's answers join it only when adopted (TUI).
+    rec.end(i, &c.turn, r.report.cost.clone(), base);
+    if args.json || args.quiet {
+        return;
+    }
+    let name = format!("{} {}", compare::letter(i), c.turn.model());
+    let line = match (&c.turn.error, c.turn.state) {
+        (Some(e), _) => format!("{name}: failed after {}: {e}", ms_secs(r.duration_ms)),
+        (None, TurnState::Cancelled) => format!("{name}: cancelled"),
+        _ => format!("{}: {}", compare::letter(i), r.report.summary_line()),
+    };
+    let _ = writeln!(err, "{line}");
+}

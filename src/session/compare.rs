@@ -1,0 +1,418 @@
+//! Side-by-side comparison of models on one prompt: who the columns are, their figures, the
+//! winners, and a diff of their code. No terminal and no network here.
+
+use serde::Serialize;
+use std::time::Duration;
+
+use super::pricing::{format_usd, CostSource};
+use super::turn::{Turn, TurnState};
+use super::{Catalog, TurnReport};
+
+/// At least this many models take part in a comparison, at most `MAX_COLUMNS`.
+pub const MIN_COLUMNS: usize = 2;
+pub const MAX_COLUMNS: usize = 4;
+
+/// One model to ask: `provider:model`, or a model of the default provider. `model` None means
+/// the provider's default (`provider:` alone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub provider: String,
+    pub model: Option<String>,
+}
+
+/// Reads `specs` as comparison targets. A prefix before the first `:` is a provider only when
+/// one of that name exists, so model ids that contain a colon (`llama3:8b`) stay whole.
+pub fn parse_targets(
+    specs: &[String],
+    providers: &[String],
+    default_provider: &str,
+) -> Result<Vec<Target>, String> {
+    if specs.len() < MIN_COLUMNS || specs.len() > MAX_COLUMNS {
+        return Err(format!(
+            "compare takes {MIN_COLUMNS} to {MAX_COLUMNS} models, got {}",
+            specs.len()
+        ));
+    }
+    specs
+        .iter()
+        .map(|s| {
+            let s = s.trim();
+            if s.is_empty() {
+                return Err("an empty model name".to_string());
+            }
+            match s.split_once(':') {
+                Some((p, m)) if providers.iter().any(|x| x == p) => Ok(Target {
+                    provider: p.to_string(),
+                    model: Some(m.to_string()).filter(|m| !m.is_empty()),
+                }),
+                _ => Ok(Target {
+                    provider: default_provider.to_string(),
+                    model: Some(s.to_string()),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Column letters: A, B, C, D.
+pub fn letter(i: usize) -> char {
+    (b'A' + (i as u8 % 26)) as char
+}
+
+/// One model's answer in a comparison. Its turn's times count from when its own request went
+/// out; `sent_at` places that on the comparison's clock.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub provider: String,
+    pub turn: Turn,
+    pub includes_reasoning: bool,
+    pub free: bool,
+    /// When the request went out, from the comparison's start; None while it waits for a slot.
+    pub sent_at: Option<Duration>,
+}
+
+impl Column {
+    pub fn new(provider: &str, model: &str, includes_reasoning: bool, free: bool) -> Self {
+        Column {
+            provider: provider.to_string(),
+            turn: Turn::new(model),
+            includes_reasoning,
+            free,
+            sent_at: None,
+        }
+    }
+
+    /// Waiting for a free slot at its provider.
+    pub fn queued(&self) -> bool {
+        self.sent_at.is_none() && !self.turn.is_finished()
+    }
+
+    /// The column's own clock at comparison time `now`.
+    pub fn local(&self, now: Duration) -> Duration {
+        now.saturating_sub(self.sent_at.unwrap_or(now))
+    }
+
+    /// Its figures at comparison time `now` (final once the turn has ended).
+    pub fn report(&self, column: usize, now: Duration, catalog: &Catalog) -> ColumnReport {
+        let local = match self.turn.timing.end {
+            Some(end) if self.turn.is_finished() => end,
+            _ => self.local(now),
+        };
+        let report = TurnReport::new(
+            &self.turn,
+            local,
+            &self.provider,
+            catalog,
+            self.includes_reasoning,
+            self.free,
+        );
+        ColumnReport {
+            column,
+            label: letter(column).to_string(),
+            duration_ms: (self.sent_at.is_some() || self.turn.is_finished())
+                .then_some(local.as_millis() as u64),
+            report,
+        }
+    }
+}
+
+/// One column's figures, as the headless summary and the TUI show them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnReport {
+    pub column: usize,
+    pub label: String,
+    /// From sending the request to its end (or to now, while it runs).
+    pub duration_ms: Option<u64>,
+    #[serde(flatten)]
+    pub report: TurnReport,
+}
+
+/// The winner of one category: which column, and the figure that won.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Win<T> {
+    pub column: usize,
+    pub value: T,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Winners {
+    /// Lowest time to first token.
+    pub first_token: Option<Win<u64>>,
+    /// Shortest time from request to the end of a complete answer.
+    pub fastest: Option<Win<u64>>,
+    /// Lowest known cost among complete answers (only when the costs differ).
+    pub cheapest: Option<Win<i64>>,
+    /// Most reasoning tokens.
+    pub most_reasoning: Option<Win<u64>>,
+}
+
+/// The first of the candidates with the smallest value (ties go to the leftmost column).
+fn min_by<T: PartialOrd + Copy>(it: impl Iterator<Item = (usize, T)>) -> Option<Win<T>> {
+    let mut best: Option<Win<T>> = None;
+    for (column, value) in it {
+        if best.is_none_or(|b| value < b.value) {
+            best = Some(Win { column, value });
+        }
+    }
+    best
+}
+
+/// Winners over the columns. Only complete answers take part: a failed or cancelled one is
+/// neither fast nor cheap, however soon it stopped.
+pub fn winners(cols: &[ColumnReport]) -> Winners {
+    let done = |c: &&ColumnReport| c.report.state == TurnState::Done;
+    let first_token = min_by(
+        cols.iter()
+            .filter(done)
+            .filter_map(|c| c.report.ttft_ms.map(|t| (c.column, t))),
+    );
+    let fastest = min_by(
+        cols.iter()
+            .filter(done)
+            .filter_map(|c| c.duration_ms.map(|d| (c.column, d))),
+    );
+    let costs: Vec<(usize, i64)> = cols
+        .iter()
+        .filter(done)
+        .filter_map(|c| {
+            let cost = c.report.cost.as_ref()?;
+            match cost.source {
+                CostSource::Free => Some((c.column, 0)),
+                _ => cost.total_ticks.map(|t| (c.column, t)),
+            }
+        })
+        .collect();
+    let all_equal = costs.windows(2).all(|w| w[0].1 == w[1].1);
+    let cheapest = if costs.len() >= 2 && !all_equal {
+        min_by(costs.into_iter())
+    } else {
+        None
+    };
+    let mut most_reasoning: Option<Win<u64>> = None;
+    for c in cols.iter().filter(done) {
+        let r = c.report.reasoning_tokens;
+        if r > 0 && most_reasoning.is_none_or(|b| r > b.value) {
+            most_reasoning = Some(Win {
+                column: c.column,
+                value: r,
+            });
+        }
+    }
+    Winners {
+        first_token,
+        fastest,
+        cheapest,
+        most_reasoning,
+    }
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:.2}s", ms as f64 / 1000.0)
+}
+
+impl Winners {
+    /// `(category, column, figure)` for each category that has a winner, in display order.
+    pub fn items(&self) -> Vec<(&'static str, usize, String)> {
+        let mut v = Vec::new();
+        if let Some(w) = self.first_token {
+            v.push(("first token", w.column, secs(w.value)));
+        }
+        if let Some(w) = self.fastest {
+            v.push(("fastest", w.column, secs(w.value)));
+        }
+        if let Some(w) = self.cheapest {
+            v.push(("cheapest", w.column, format_usd(w.value)));
+        }
+        if let Some(w) = self.most_reasoning {
+            v.push(("most reasoning", w.column, format!("{} tok", w.value)));
+        }
+        v
+    }
+}
+
+/// The fenced code blocks of a Markdown answer: `(language, code)`. An unclosed fence at the
+/// end (a cut-off answer) counts with what it has.
+pub fn code_blocks(markdown: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut open: Option<(char, usize, String, String)> = None;
+    for line in markdown.lines() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let t = line.trim_start_matches(' ');
+        let fence = (indent <= 3)
+            .then(|| t.chars().next())
+            .flatten()
+            .filter(|c| *c == '`' || *c == '~')
+            .map(|c| (c, t.chars().take_while(|&x| x == c).count()))
+            .filter(|(_, n)| *n >= 3);
+        match (&mut open, fence) {
+            (Some((c, n, _, _)), Some((fc, fnum)))
+                if fc == *c && fnum >= *n && t.trim_end().chars().all(|x| x == fc) =>
+            {
+                let (_, _, lang, code) = open.take().expect("open fence");
+                out.push((lang, code));
+            }
+            (Some((_, _, _, code)), _) => {
+                code.push_str(line);
+                code.push('\n');
+            }
+            (None, Some((c, n))) => {
+                let lang = t[n..].split_whitespace().next().unwrap_or("").to_string();
+                open = Some((c, n, lang, String::new()));
+            }
+            (None, None) => {}
+        }
+    }
+    if let Some((_, _, lang, code)) = open {
+        out.push((lang, code));
+    }
+    out
+}
+
+/// The code of an answer as one text for diffing: each block under a one-line header.
+pub fn code_text(markdown: &str) -> String {
+    let blocks = code_blocks(markdown);
+    let mut s = String::new();
+    for (i, (lang, code)) in blocks.iter().enumerate() {
+        let lang = if lang.is_empty() { "text" } else { lang };
+        s.push_str(&format!("### block {} ({lang})\n", i + 1));
+        s.push_str(code);
+        if !code.ends_with('\n') && !code.is_empty() {
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// A unified diff of the code blocks of two answers (`---`/`+++` name the two columns). Empty
+/// when their code is the same.
+pub fn code_diff(a_name: &str, a: &str, b_name: &str, b: &str) -> String {
+    let (ta, tb) = (code_text(a), code_text(b));
+    if ta == tb {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(&ta, &tb)
+        .unified_diff()
+        .context_radius(3)
+        .header(a_name, b_name)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{Cost, TurnState};
+
+    fn col(
+        i: usize,
+        state: TurnState,
+        ttft: Option<u64>,
+        dur: Option<u64>,
+        ticks: Option<i64>,
+        reasoning: u64,
+    ) -> ColumnReport {
+        ColumnReport {
+            column: i,
+            label: format!("{}", letter(i)),
+            duration_ms: dur,
+            report: TurnReport {
+                provider: "p".into(),
+                asked_model: format!("m{i}"),
+                served_model: None,
+                state,
+                finish_reason: None,
+                ttft_ms: ttft,
+                reasoning_ms: None,
+                answer_ms: None,
+                tokens_per_sec: None,
+                prompt_tokens: None,
+                cached_tokens: None,
+                completion_tokens: None,
+                reasoning_tokens: reasoning,
+                output_tokens: reasoning,
+                tokens_estimated: false,
+                cost: ticks.map(|t| Cost {
+                    total_ticks: Some(t),
+                    source: CostSource::Reported,
+                    computed_ticks: None,
+                    savings_ticks: None,
+                }),
+                context_window: 1000,
+                context_used_pct: None,
+                retries: 0,
+                error: None,
+            },
+        }
+    }
+
+    #[test]
+    fn targets_split_only_on_known_providers() {
+        let provs = vec!["xai".to_string(), "local".to_string()];
+        let t = parse_targets(
+            &[
+                "grok-3-mini".into(),
+                "local:llama3:8b".into(),
+                "ollama:qwen".into(),
+                "local:".into(),
+            ],
+            &provs,
+            "xai",
+        )
+        .unwrap();
+        assert_eq!(t[0].provider, "xai");
+        assert_eq!(t[0].model.as_deref(), Some("grok-3-mini"));
+        assert_eq!(t[1].provider, "local");
+        assert_eq!(t[1].model.as_deref(), Some("llama3:8b"));
+        // Not a provider: the whole thing is a model id of the default provider.
+        assert_eq!(t[2].provider, "xai");
+        assert_eq!(t[2].model.as_deref(), Some("ollama:qwen"));
+        assert_eq!(t[3].model, None);
+        assert!(parse_targets(&["a".into()], &provs, "xai").is_err());
+        let five: Vec<String> = (0..5).map(|i| format!("m{i}")).collect();
+        assert!(parse_targets(&five, &provs, "xai")
+            .unwrap_err()
+            .contains("2 to 4"));
+    }
+
+    #[test]
+    fn winners_skip_failed_columns_and_equal_costs() {
+        let cols = vec![
+            col(0, TurnState::Done, Some(300), Some(2000), Some(50), 10),
+            col(1, TurnState::Done, Some(100), Some(3000), Some(40), 500),
+            // Failed fast, cheap and after much thought: wins nothing.
+            col(2, TurnState::Failed, Some(50), Some(200), Some(1), 900),
+        ];
+        let w = winners(&cols);
+        assert_eq!(w.first_token.unwrap().column, 1);
+        assert_eq!(w.fastest.unwrap().column, 0);
+        assert_eq!(w.cheapest.unwrap().column, 1);
+        assert_eq!(w.most_reasoning.unwrap().column, 1);
+        let same = vec![
+            col(0, TurnState::Done, Some(300), Some(2000), Some(40), 0),
+            col(1, TurnState::Done, Some(300), Some(2000), Some(40), 0),
+        ];
+        let w = winners(&same);
+        assert_eq!(w.cheapest, None, "equal costs have no cheapest");
+        assert_eq!(w.most_reasoning, None);
+        assert_eq!(w.first_token.unwrap().column, 0, "ties go left");
+        let items = winners(&cols).items();
+        assert_eq!(items[0], ("first token", 1, "0.10s".to_string()));
+        assert_eq!(items[2], ("cheapest", 1, "$0.000000004".to_string()));
+    }
+
+    #[test]
+    fn code_blocks_and_diff() {
+        let a = "Use this:\n```rust\nfn f() -> u8 {\n    1\n}\n```\nand\n~~~\nplain\n~~~\n";
+        let b = "```rust\nfn f() -> u8 {\n    2\n}\n```\n```python\nprint(1)";
+        let ba = code_blocks(a);
+        assert_eq!(ba.len(), 2);
+        assert_eq!(ba[0], ("rust".into(), "fn f() -> u8 {\n    1\n}\n".into()));
+        assert_eq!(ba[1], ("".into(), "plain\n".into()));
+        let bb = code_blocks(b);
+        assert_eq!(bb[1], ("python".into(), "print(1)\n".into()), "unclosed fence");
+        let d = code_diff("A grok", a, "B mini", b);
+        assert!(d.starts_with("--- A grok\n+++ B mini\n"), "{d}");
+        assert!(d.contains("-    1\n+    2\n"), "{d}");
+        assert!(d.contains("-### block 2 (text)\n-plain\n+### block 2 (python)\n+print(1)\n"));
+        assert_eq!(code_diff("a", a, "b", a), "");
+    }
+}
