@@ -123,9 +123,9 @@ pub fn spawn_compare(
     cfg: &Config,
     conv: &Conversation,
     params: &ChatParams,
-    plans: Vec<ColumnPlan>,
+    plans: Vec<(usize, ColumnPlan)>,
     tx: tokio::sync::mpsc::UnboundedSender<(usize, ColumnMsg)>,
-) -> Vec<tokio::task::JoinHandle<()>> {
+) -> Vec<(usize, tokio::task::JoinHandle<()>)> {
     use std::collections::HashMap;
     use std::sync::Arc;
     use tokio::sync::Semaphore;
@@ -135,14 +135,13 @@ pub fn spawn_compare(
     let mut slots: HashMap<String, Arc<Semaphore>> = HashMap::new();
     plans
         .into_iter()
-        .enumerate()
         .map(|(col, plan)| {
             let sem = slots
                 .entry(plan.engine.provider.name.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(plan.engine.provider.max_concurrent)))
                 .clone();
             let (cfg, conv, params, tx) = (cfg.clone(), conv.clone(), params.clone(), tx.clone());
-            tokio::spawn(async move {
+            let task = tokio::spawn(async move {
                 // Held until the stream ends (or this task is aborted).
                 let _slot = sem.acquire_owned().await;
                 let started = plan.engine.start(&cfg, &plan.model, &conv, &params);
@@ -157,7 +156,8 @@ pub fn spawn_compare(
                     }
                 }
                 let _ = tx.send((col, ColumnMsg::Closed));
-            })
+            });
+            (col, task)
         })
         .collect()
 }

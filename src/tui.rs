@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::api::TimedEvent;
+use crate::app::compare::ProviderInfo;
 use crate::app::{App, AppInit, Effect};
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
 use crate::session::store::{self, Recorder, Session, Settings};
 use crate::ui::theme::{color_enabled, Theme};
 
@@ -166,6 +167,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         key_help: key_help(&cfg, &provider),
         model,
         system: cfg.system.clone(),
+        provider_info: ProviderInfo::from_config(&cfg),
     });
     if let Some(n) = startup_notice {
         app.notice(&n);
@@ -244,6 +246,10 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let mut prewarmed = false;
     let mut exit_code = 0;
     let mut replay_last = Instant::now();
+    // The comparison streaming now: its columns' messages, tasks and start.
+    let mut cmp_rx: Option<mpsc::UnboundedReceiver<(usize, ColumnMsg)>> = None;
+    let mut cmp_tasks: Vec<(usize, tokio::task::JoinHandle<()>)> = Vec::new();
+    let mut cmp_run: Option<(usize, Instant)> = None;
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
@@ -301,6 +307,22 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 rec.flush();
                 dirty = true;
             }
+            Some(first) = async {
+                match cmp_rx.as_mut() {
+                    Some(r) => r.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let (Some((cmp, t0)), Some(r)) = (cmp_run, cmp_rx.as_mut()) {
+                    let mut next = Some(first);
+                    while let Some((col, msg)) = next {
+                        compare_msg(&mut app, &mut rec, cmp, col, msg, t0.elapsed());
+                        next = r.try_recv().ok();
+                    }
+                    rec.flush();
+                    dirty = true;
+                }
+            }
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
             // Anchored to the last advance, so other wake-ups never push it back.
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(
@@ -310,8 +332,15 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 replay_last = now;
                 dirty = true;
             }
-            _ = clock.tick(), if app.active.is_some() => {
-                app.now = app.now.max(started_at.elapsed());
+            _ = clock.tick(), if app.active.is_some() || cmp_run.is_some() => {
+                if app.active.is_some() {
+                    app.now = app.now.max(started_at.elapsed());
+                }
+                if let Some((c, t0)) = cmp_run {
+                    if let Some(cv) = app.comparisons.get_mut(c) {
+                        cv.now = cv.now.max(t0.elapsed());
+                    }
+                }
                 dirty = true;
             }
             _ = term.recv() => { exit_code = 143; break; }
@@ -331,12 +360,13 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         system: app.system.clone(),
                         params: app.params.clone(),
                     };
-                    rec.begin(turn, &app.conv, &app.provider, &app.model, &settings);
+                    let rec_id = app.turns[turn].rec;
+                    rec.begin(rec_id, &app.conv, &app.provider, &app.model, &settings);
                     rec_turn = Some(turn);
                     let started = engine.start(&cfg, &app.model, &app.conv, &app.params);
                     if let Some(n) = started.notice {
                         rec.event(
-                            turn,
+                            rec_id,
                             &TimedEvent {
                                 at: Duration::ZERO,
                                 event: crate::api::StreamEvent::Notice(n.clone()),
@@ -361,6 +391,60 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         t.abort();
                     }
                 }
+                Effect::StartCompare { cmp } => {
+                    if app.conv.id != rec_conv {
+                        rec = Recorder::new(&sessions_dir, save);
+                        rec_conv = app.conv.id.clone();
+                    }
+                    let asked = app.compare_request(cmp);
+                    let mut plans = Vec::new();
+                    let n = app.comparisons[cmp].cols.len();
+                    for col in 0..n {
+                        let c = &app.comparisons[cmp].cols[col].col;
+                        let (pname, model) = (c.provider.clone(), c.turn.asked_model.clone());
+                        let engine = cfg
+                            .provider(&pname)
+                            .map_err(|e| e.message)
+                            .and_then(|p| Engine::new(&cfg, p).map_err(|e| e.to_string()));
+                        match engine {
+                            Ok(engine) => plans.push((col, ColumnPlan { engine, model })),
+                            Err(e) => {
+                                app.compare_sent(cmp, col, Duration::ZERO);
+                                app.on_compare_event(
+                                    cmp,
+                                    col,
+                                    TimedEvent {
+                                        at: Duration::ZERO,
+                                        event: crate::api::StreamEvent::Error(
+                                            crate::api::ApiError::new(
+                                                crate::api::ErrorKind::Network,
+                                                e,
+                                            ),
+                                        ),
+                                    },
+                                );
+                            }
+                        }
+                    }
+                    let (ctx, crx) = mpsc::unbounded_channel();
+                    cmp_tasks = spawn_compare(&cfg, &asked, &app.params, plans, ctx);
+                    cmp_rx = Some(crx);
+                    cmp_run = Some((cmp, Instant::now()));
+                }
+                Effect::CancelColumn { cmp, col } => {
+                    if cmp_run.is_some_and(|(c, _)| c == cmp) {
+                        for (_, h) in cmp_tasks.iter().filter(|(c, _)| *c == col) {
+                            h.abort();
+                        }
+                    }
+                }
+                Effect::Adopted { provider, model } => {
+                    if provider != app.provider {
+                        switch_provider(&cfg, &mut engine, &mut app, &provider);
+                    }
+                    app.model = model;
+                    rec.history(&app.conv);
+                }
                 Effect::Copy(text) => {
                     let n = text.lines().count();
                     copy_osc52(&text);
@@ -382,32 +466,9 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         Err(e) => format!("could not save {}: {e}", path.display()),
                     });
                 }
-                Effect::SwitchProvider(name) => match cfg.provider(&name) {
-                    Ok(p) => {
-                        let p = p.clone();
-                        match Engine::new(&cfg, &p) {
-                            Ok(e) => {
-                                engine = e;
-                                app.provider = p.name.clone();
-                                app.provider_free = p.free;
-                                app.includes_reasoning = p.completion_includes_reasoning;
-                                app.has_key = !p.needs_key() || p.api_key().is_some();
-                                app.key_help = key_help(&cfg, &p);
-                                if let Some(m) = &p.model {
-                                    app.model = m.clone();
-                                }
-                                app.flash =
-                                    Some(format!("provider: {} · model: {}", p.name, app.model));
-                                if !app.has_key {
-                                    let h = app.key_help.clone();
-                                    app.error(&h);
-                                }
-                            }
-                            Err(e) => app.error(&e.to_string()),
-                        }
-                    }
-                    Err(e) => app.error(&e.message),
-                },
+                Effect::SwitchProvider(name) => {
+                    switch_provider(&cfg, &mut engine, &mut app, &name);
+                }
                 Effect::SetMouse(on) => {
                     let mut out = std::io::stdout();
                     let _ = if on {
@@ -463,12 +524,24 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 Effect::Quit => {}
             }
         }
+        // Columns that ended get their end records; a finished comparison lets go of its tasks.
+        if let Some((c, _)) = cmp_run {
+            record_compare(&mut app, &mut rec, c);
+            if !app.comparisons[c].running() {
+                cmp_run = None;
+                cmp_rx = None;
+                cmp_tasks.clear();
+                if let Some(e) = rec.take_error() {
+                    app.error(&e);
+                }
+            }
+        }
         // A turn that ended (finished, failed, cancelled) gets its end record.
         if let Some(t) = rec_turn {
             if app.turns.get(t).is_none_or(|tv| tv.turn.is_finished()) {
                 if let Some(tv) = app.turns.get(t) {
                     let cost = app.report(tv).cost;
-                    rec.end(t, &tv.turn, cost, &app.conv);
+                    rec.end(tv.rec, &tv.turn, cost, &app.conv);
                 }
                 rec_turn = None;
                 if let Some(e) = rec.take_error() {
@@ -491,17 +564,141 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         }
         if let Some(tv) = app.turns.get(t) {
             let cost = app.report(tv).cost;
-            rec.end(t, &tv.turn, cost, &app.conv);
+            rec.end(tv.rec, &tv.turn, cost, &app.conv);
         }
+    }
+    // And a comparison still running: its columns end cancelled, with what they had.
+    if let Some(c) = app.running_compare() {
+        for (_, h) in cmp_tasks.drain(..) {
+            h.abort();
+        }
+        let _ = app.cancel_compare(c);
+        record_compare(&mut app, &mut rec, c);
     }
     drop(terminal);
     Ok(exit_code)
 }
 
+/// Switches the provider for the next requests (`/provider`, or an adopted answer's).
+fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str) {
+    let p = match cfg.provider(name) {
+        Ok(p) => p.clone(),
+        Err(e) => return app.error(&e.message),
+    };
+    match Engine::new(cfg, &p) {
+        Ok(e) => {
+            *engine = e;
+            app.provider = p.name.clone();
+            app.provider_free = p.free;
+            app.includes_reasoning = p.completion_includes_reasoning;
+            app.has_key = !p.needs_key() || p.api_key().is_some();
+            app.key_help = key_help(cfg, &p);
+            if let Some(m) = &p.model {
+                app.model = m.clone();
+            }
+            app.flash = Some(format!("provider: {} · model: {}", p.name, app.model));
+            if !app.has_key {
+                let h = app.key_help.clone();
+                app.error(&h);
+            }
+        }
+        Err(e) => app.error(&e.to_string()),
+    }
+}
+
+/// One message of a comparison column: recorded and applied. `at` is the comparison's clock.
+fn compare_msg(
+    app: &mut App,
+    rec: &mut Recorder,
+    cmp: usize,
+    col: usize,
+    msg: ColumnMsg,
+    at: Duration,
+) {
+    let Some(c) = app.comparisons.get(cmp).and_then(|cv| cv.cols.get(col)) else {
+        return;
+    };
+    let (rec_id, finished) = (c.rec, c.col.turn.is_finished());
+    match msg {
+        ColumnMsg::Sent => {
+            app.compare_sent(cmp, col, at);
+            begin_column(app, rec, cmp, col);
+        }
+        ColumnMsg::Notice(n) => {
+            rec.event(
+                rec_id,
+                &TimedEvent {
+                    at: Duration::ZERO,
+                    event: crate::api::StreamEvent::Notice(n.clone()),
+                },
+            );
+            app.compare_notice(cmp, col, n);
+        }
+        ColumnMsg::Event(ev) => {
+            if !finished {
+                rec.event(rec_id, &ev);
+            }
+            app.on_compare_event(cmp, col, ev);
+        }
+        ColumnMsg::Closed => app.on_compare_closed(cmp, col),
+    }
+}
+
+/// The request record of a comparison column (once).
+fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize) {
+    let asked = app.compare_request(cmp);
+    let settings = Settings {
+        system: app.system.clone(),
+        params: app.params.clone(),
+    };
+    let n = app.comparisons[cmp].cols.len();
+    let group = app.comparisons[cmp].cols[0].rec;
+    let c = &mut app.comparisons[cmp].cols[col];
+    if c.recorded {
+        return;
+    }
+    c.recorded = true;
+    let tag = store::CompareTag {
+        group,
+        column: col,
+        of: n,
+        start_ms: c.col.sent_at.unwrap_or_default().as_millis() as u64,
+    };
+    rec.begin_tagged(
+        c.rec,
+        &asked,
+        &c.col.provider,
+        &c.col.turn.asked_model,
+        &settings,
+        Some(tag),
+    );
+}
+
+/// End records for the columns of `cmp` that ended since the last call. A column cancelled
+/// before its request went out is recorded as sent and cancelled at once.
+fn record_compare(app: &mut App, rec: &mut Recorder, cmp: usize) {
+    for col in 0..app.comparisons[cmp].cols.len() {
+        let c = &app.comparisons[cmp].cols[col];
+        if c.ended || !c.col.turn.is_finished() {
+            continue;
+        }
+        if !c.recorded {
+            let now = app.comparisons[cmp].now;
+            app.compare_sent(cmp, col, now);
+            begin_column(app, rec, cmp, col);
+        }
+        let now = app.comparisons[cmp].now;
+        let c = &mut app.comparisons[cmp].cols[col];
+        c.ended = true;
+        let cost = c.col.report(col, now, &app.catalog).report.cost;
+        rec.end(c.rec, &c.col.turn, cost, &app.conv);
+    }
+}
+
 /// A stream event: recorded (unless its turn already ended, e.g. cancelled) and applied.
 fn stream_event(app: &mut App, rec: &mut Recorder, turn: usize, ev: TimedEvent) {
-    if app.turns.get(turn).is_some_and(|t| !t.turn.is_finished()) {
-        rec.event(turn, &ev);
+    if let Some(t) = app.turns.get(turn).filter(|t| !t.turn.is_finished()) {
+        rec.event(t.rec, &ev);
     }
     app.on_stream(turn, ev);
 }

@@ -17,6 +17,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "set the system prompt (applies to a new conversation)",
     ),
     ("/new", "", "start a new conversation"),
+    (
+        "/compare",
+        "A B [C D]",
+        "send the next message to 2-4 models at once (MODEL or PROVIDER:MODEL); alone: show the last comparison",
+    ),
     ("/sessions", "", "pick a saved session to continue"),
     ("/search", "TEXT", "search answers and reasoning (n/N step)"),
     (
@@ -179,11 +184,18 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             }
             vec![]
         }
-        "/new" => {
-            if app.active.is_some() {
-                app.flash = Some("a reply is streaming: Esc cancels it first".into());
+        "/compare" => {
+            if !arg.is_empty() && app.busy() {
                 return vec![];
             }
+            app.compare_command(arg)
+        }
+        "/new" => {
+            if app.busy() {
+                return vec![];
+            }
+            app.compare_shown = None;
+            app.compare_armed = None;
             app.new_conversation();
             app.flash = Some("new conversation".into());
             vec![]

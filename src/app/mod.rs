@@ -15,6 +15,7 @@ use crate::ui::markdown::{wrap, CodeBlock, Segmenter, Sink};
 use crate::ui::theme::Theme;
 
 pub mod commands;
+pub mod compare;
 pub mod replay;
 pub mod search;
 
@@ -26,6 +27,8 @@ pub enum Pane {
     Conversation,
     Reasoning,
     Code,
+    /// The columns of a comparison (while one is on screen).
+    Compare,
 }
 
 impl Pane {
@@ -35,6 +38,7 @@ impl Pane {
             Pane::Conversation => Pane::Reasoning,
             Pane::Reasoning => Pane::Code,
             Pane::Code => Pane::Input,
+            Pane::Compare => Pane::Input,
         }
     }
     pub fn prev(self) -> Pane {
@@ -43,6 +47,7 @@ impl Pane {
             Pane::Conversation => Pane::Input,
             Pane::Reasoning => Pane::Conversation,
             Pane::Code => Pane::Reasoning,
+            Pane::Compare => Pane::Input,
         }
     }
 }
@@ -54,6 +59,8 @@ pub enum EntryKind {
     Assistant(usize),
     Notice,
     Error,
+    /// A comparison's summary: index into `comparisons`.
+    Compare(usize),
 }
 
 pub struct Entry {
@@ -86,6 +93,8 @@ pub struct TurnView {
     pub includes_reasoning: bool,
     pub reasoning_mode: ReasoningMode,
     pub counted: bool,
+    /// Record number in the session file.
+    pub rec: usize,
 }
 
 /// Side effects for the runtime to carry out.
@@ -95,6 +104,19 @@ pub enum Effect {
         turn: usize,
     },
     Cancel,
+    /// Send comparison `cmp`'s question to each of its columns.
+    StartCompare {
+        cmp: usize,
+    },
+    CancelColumn {
+        cmp: usize,
+        col: usize,
+    },
+    /// A comparison's answer joined the conversation: continue with its provider and model.
+    Adopted {
+        provider: String,
+        model: String,
+    },
     Copy(String),
     Save {
         path: PathBuf,
@@ -116,12 +138,14 @@ pub struct Picker {
 }
 
 /// Where each pane was drawn last, for mouse hit-testing.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Areas {
     pub conversation: Rect,
     pub reasoning: Rect,
     pub code: Rect,
     pub input: Rect,
+    /// A comparison's columns.
+    pub columns: Vec<Rect>,
 }
 
 pub struct SavePrompt {
@@ -183,6 +207,14 @@ pub struct App {
     pub key_hint: String,
     pub search: Option<search::Search>,
     pub picker: Option<Picker>,
+    pub comparisons: Vec<compare::CompareView>,
+    /// The comparison on screen in place of the panes.
+    pub compare_shown: Option<usize>,
+    /// `/compare A B`: the next message goes to these models.
+    pub compare_armed: Option<Vec<crate::session::compare::Target>>,
+    pub provider_info: std::collections::BTreeMap<String, compare::ProviderInfo>,
+    /// The next record number in the session file (turns and comparison columns).
+    pub next_rec: usize,
 }
 
 /// Pastes longer than this many lines show as a placeholder in the input.
@@ -199,6 +231,7 @@ pub struct AppInit {
     pub key_help: String,
     pub model: String,
     pub system: Option<String>,
+    pub provider_info: std::collections::BTreeMap<String, compare::ProviderInfo>,
 }
 
 pub fn new_input(theme: &Theme) -> TextArea<'static> {
@@ -259,6 +292,11 @@ impl App {
             key_hint: String::new(),
             search: None,
             picker: None,
+            comparisons: Vec::new(),
+            compare_shown: None,
+            compare_armed: None,
+            provider_info: init.provider_info,
+            next_rec: 0,
         };
         if !app.has_key {
             let help = app.key_help.clone();
@@ -431,7 +469,7 @@ impl App {
             self.open_search();
             return vec![];
         }
-        if self.focus != Pane::Input && self.focus != Pane::Code {
+        if !matches!(self.focus, Pane::Input | Pane::Code | Pane::Compare) {
             let searching = self.search.as_ref().is_some_and(|s| !s.hits.is_empty());
             match k.code {
                 KeyCode::Char('n') if searching => {
@@ -500,7 +538,10 @@ impl App {
             KeyCode::Char('m') if alt => return self.toggle_mouse(),
             KeyCode::Esc => return self.escape(),
             KeyCode::BackTab => {
-                self.focus = self.focus.prev();
+                self.focus = match self.focus {
+                    Pane::Input if self.compare_shown.is_some() => Pane::Compare,
+                    f => f.prev(),
+                };
                 return vec![];
             }
             KeyCode::PageUp => {
@@ -531,12 +572,15 @@ impl App {
         }
         match self.focus {
             Pane::Input => self.input_key(k),
+            Pane::Compare => self.compare_key(k),
             pane => self.pane_key(pane, k),
         }
     }
 
     fn scroll_target(&self) -> Pane {
-        if self.focus == Pane::Input {
+        if self.focus == Pane::Input && self.compare_shown.is_some() {
+            Pane::Compare
+        } else if self.focus == Pane::Input {
             Pane::Conversation
         } else {
             self.focus
@@ -563,6 +607,9 @@ impl App {
         if self.active.is_some() {
             fx.extend(self.cancel_active());
         }
+        if let Some(c) = self.running_compare() {
+            fx.extend(self.cancel_compare(c));
+        }
         self.flash = Some("press Ctrl+C again to quit".into());
         fx
     }
@@ -570,6 +617,17 @@ impl App {
     fn escape(&mut self) -> Vec<Effect> {
         if self.active.is_some() {
             return self.cancel_active();
+        }
+        if let Some(c) = self.running_compare() {
+            return self.cancel_compare(c);
+        }
+        if self.compare_armed.is_some() && self.focus == Pane::Input {
+            self.compare_armed = None;
+            self.flash = Some("compare off: messages go to the current model".into());
+            return vec![];
+        }
+        if let Some(fx) = self.compare_escape() {
+            return fx;
         }
         if self.search.take().is_some() {
             self.flash = None;
@@ -614,6 +672,8 @@ impl App {
                     } else {
                         self.flash = Some(commands::candidates(&text).join("  "));
                     }
+                } else if self.compare_shown.is_some() {
+                    self.focus = Pane::Compare;
                 } else {
                     self.focus = self.focus.next();
                 }
@@ -789,11 +849,24 @@ impl App {
             }
             Pane::Reasoning => self.reasoning_scroll = apply(self.reasoning_scroll, -delta),
             Pane::Code => self.code_scroll = apply(self.code_scroll, delta),
+            Pane::Compare => self.compare_scroll(delta),
         }
     }
 
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let pos = Position::new(m.column, m.row);
+        if let Some(col) = self.areas.columns.iter().position(|r| r.contains(pos)) {
+            if let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get_mut(i)) {
+                cv.focus = col.min(cv.cols.len().saturating_sub(1));
+                self.focus = Pane::Compare;
+                match m.kind {
+                    MouseEventKind::ScrollUp => self.compare_scroll(-3),
+                    MouseEventKind::ScrollDown => self.compare_scroll(3),
+                    _ => {}
+                }
+                return vec![];
+            }
+        }
         let pane = if self.areas.conversation.contains(pos) {
             Pane::Conversation
         } else if self.areas.reasoning.contains(pos) {
@@ -827,11 +900,10 @@ impl App {
             self.history_pos = None;
             return commands::run(self, raw.trim());
         }
-        if self.active.is_some() {
-            self.flash = Some("a reply is still streaming: Esc cancels it".into());
+        if self.busy() {
             return vec![];
         }
-        if !self.has_key {
+        if !self.has_key && self.compare_armed.is_none() {
             let help = self.key_help.clone();
             self.error(&help);
             return vec![];
@@ -841,6 +913,25 @@ impl App {
         self.history_pos = None;
         self.pastes.clear();
         self.set_input("");
+        self.submit_text(text)
+    }
+
+    /// True (with a note) while a reply or a comparison streams.
+    pub(crate) fn busy(&mut self) -> bool {
+        if self.active.is_some() {
+            self.flash = Some("a reply is still streaming: Esc cancels it".into());
+            return true;
+        }
+        if self.running_compare().is_some() {
+            self.flash = Some("a comparison is still streaming: Esc cancels it".into());
+            return true;
+        }
+        false
+    }
+
+    /// Sends a prompt (with any attached files) to the current model, or to the armed
+    /// comparison's models.
+    fn submit_text(&mut self, text: String) -> Vec<Effect> {
         let mut prompt = String::new();
         for (path, content) in self.attachments.drain(..) {
             let lang = commands::extension_to_lang(&path);
@@ -851,6 +942,9 @@ impl App {
             prompt.push_str("```\n\n");
         }
         prompt.push_str(&text);
+        if let Some(targets) = self.compare_armed.take() {
+            return self.start_compare(prompt, targets);
+        }
         self.send(prompt)
     }
 
@@ -871,7 +965,13 @@ impl App {
             includes_reasoning: self.includes_reasoning,
             reasoning_mode: info.reasoning,
             counted: false,
+            rec: self.next_rec,
         });
+        self.next_rec += 1;
+        self.compare_shown = None;
+        if self.focus == Pane::Compare {
+            self.focus = Pane::Input;
+        }
         self.active = Some(turn_idx);
         self.reasoning_turn = None;
         self.reasoning_scroll = 0;
@@ -985,7 +1085,7 @@ impl App {
                     let e = &mut self.entries[i];
                     e.seg.render(width, &th, &mut self.code, sink);
                 }
-                EntryKind::Notice | EntryKind::Error => {}
+                EntryKind::Notice | EntryKind::Error | EntryKind::Compare(_) => {}
             }
             if let EntryKind::Assistant(t) = kind {
                 let footer = self.turn_footer(t, width, &th);
@@ -999,6 +1099,7 @@ impl App {
         use ratatui::text::Span;
         let e = &self.entries[i];
         match e.kind {
+            EntryKind::Compare(c) => self.compare_entry_lines(c, width),
             EntryKind::User => vec![Line::from(Span::styled(
                 "▌ You",
                 th.fg(th.user).add_modifier(Modifier::BOLD),
@@ -1124,43 +1225,12 @@ impl App {
             }
         }
         let th = &self.theme;
-        let tv = &mut self.turns[t];
-        let rc = &mut tv.reasoning;
-        let text = &tv.turn.reasoning;
         let style = th
             .fg(th.reasoning)
             .add_modifier(ratatui::style::Modifier::ITALIC);
-        if rc.width != width {
-            *rc = ReasoningCache {
-                width,
-                ..Default::default()
-            };
-        }
-        if let Some(last_nl) = text[rc.done..].rfind('\n') {
-            let end = rc.done + last_nl;
-            for line in text[rc.done..end].split('\n') {
-                wrap(
-                    vec![],
-                    vec![],
-                    vec![ratatui::text::Span::styled(line.to_string(), style)],
-                    width as usize,
-                    &mut rc.lines,
-                );
-            }
-            rc.done = end + 1;
-        }
-        rc.tail.clear();
-        let rest = &text[rc.done..];
-        if !rest.is_empty() {
-            wrap(
-                vec![],
-                vec![],
-                vec![ratatui::text::Span::styled(rest.to_string(), style)],
-                width as usize,
-                &mut rc.tail,
-            );
-        }
-        (&rc.lines, &rc.tail)
+        let tv = &mut self.turns[t];
+        wrap_reasoning(&mut tv.reasoning, &tv.turn.reasoning, width, style);
+        (&tv.reasoning.lines, &tv.reasoning.tail)
     }
 
     /// Re-creates every render cache (after a theme change).
@@ -1222,10 +1292,51 @@ impl App {
         self.session_cost = 0;
         self.session_savings = 0;
         self.session_cost_known = true;
+        self.comparisons.clear();
+        self.compare_shown = None;
+        self.compare_armed = None;
+        self.next_rec = 0;
+        if self.focus == Pane::Compare {
+            self.focus = Pane::Input;
+        }
     }
 }
 
-fn add_rate(rate: &mut Vec<u32>, bucket: usize, text: &str) {
+/// Wraps reasoning `text` into `rc` for `width`: complete lines once, the last line anew.
+pub fn wrap_reasoning(rc: &mut ReasoningCache, text: &str, width: u16, style: ratatui::style::Style) {
+    if rc.width != width {
+        *rc = ReasoningCache {
+            width,
+            ..Default::default()
+        };
+    }
+    if let Some(last_nl) = text[rc.done..].rfind('\n') {
+        let end = rc.done + last_nl;
+        for line in text[rc.done..end].split('\n') {
+            wrap(
+                vec![],
+                vec![],
+                vec![ratatui::text::Span::styled(line.to_string(), style)],
+                width as usize,
+                &mut rc.lines,
+            );
+        }
+        rc.done = end + 1;
+    }
+    rc.tail.clear();
+    let rest = &text[rc.done..];
+    if !rest.is_empty() {
+        wrap(
+            vec![],
+            vec![],
+            vec![ratatui::text::Span::styled(rest.to_string(), style)],
+            width as usize,
+            &mut rc.tail,
+        );
+    }
+}
+
+pub(crate) fn add_rate(rate: &mut Vec<u32>, bucket: usize, text: &str) {
     if rate.len() <= bucket {
         rate.resize(bucket + 1, 0);
     }

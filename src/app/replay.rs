@@ -47,7 +47,32 @@ impl Replay {
         let mut items = Vec::new();
         let mut turn_starts = Vec::new();
         let mut t0 = Duration::ZERO;
-        for (k, t) in session.turns.iter().enumerate() {
+        for unit in units(&session.turns) {
+            if unit.len() > 1 || session.turns[unit.start].compare.is_some() {
+                // A comparison: its columns ran at the same time, each from its own start.
+                turn_starts.push(t0);
+                items.push((t0, Item::Send(unit.start)));
+                let mut group = Vec::new();
+                let mut span = Duration::ZERO;
+                for k in unit {
+                    let t = &session.turns[k];
+                    let start =
+                        Duration::from_millis(t.compare.map(|c| c.start_ms).unwrap_or_default());
+                    let mut last = Duration::ZERO;
+                    for (i, ev) in t.events.iter().enumerate() {
+                        last = last.max(ev.at);
+                        group.push((t0 + start + last, Item::Event(k, i)));
+                    }
+                    let end = t.end.as_ref().map(|e| e.at).unwrap_or(last).max(last);
+                    group.push((t0 + start + end, Item::End(k)));
+                    span = span.max(start + end);
+                }
+                group.sort_by_key(|(at, _)| *at);
+                items.extend(group);
+                t0 += span + GAP;
+                continue;
+            }
+            let (k, t) = (unit.start, &session.turns[unit.start]);
             turn_starts.push(t0);
             items.push((t0, Item::Send(k)));
             let mut last = Duration::ZERO;
@@ -111,6 +136,23 @@ impl Replay {
     }
 }
 
+/// The saved turns in runs: a single turn, or all the columns of one comparison.
+pub fn units(turns: &[SavedTurn]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < turns.len() {
+        let mut j = k + 1;
+        if let Some(g) = turns[k].compare.map(|c| c.group) {
+            while j < turns.len() && turns[j].compare.is_some_and(|c| c.group == g) {
+                j += 1;
+            }
+        }
+        out.push(k..j);
+        k = j;
+    }
+    out
+}
+
 /// `m:ss`
 pub fn clock_label(d: Duration) -> String {
     let s = d.as_secs();
@@ -122,15 +164,21 @@ impl App {
     pub fn load_session(&mut self, s: &Session) {
         self.clear_transcript();
         self.conv = s.conversation();
-        for k in 0..s.turns.len() {
-            self.apply_saved(&s.turns, Item::Send(k));
-            for i in 0..s.turns[k].events.len() {
-                self.apply_saved(&s.turns, Item::Event(k, i));
+        for unit in units(&s.turns) {
+            self.apply_saved(&s.turns, Item::Send(unit.start));
+            for k in unit {
+                for i in 0..s.turns[k].events.len() {
+                    self.apply_saved(&s.turns, Item::Event(k, i));
+                }
+                self.apply_saved(&s.turns, Item::End(k));
             }
-            self.apply_saved(&s.turns, Item::End(k));
         }
         // The saved history is the truth (it is what the provider has cached).
         self.conv = s.conversation();
+        self.next_rec = s.turns.iter().map(|t| t.turn + 1).max().unwrap_or(0);
+        self.mark_adopted(&s.messages);
+        self.compare_shown = None;
+        self.focus = super::Pane::Input;
         if let Some(t) = s.turns.last() {
             self.model = t.model.clone();
         }
@@ -143,7 +191,39 @@ impl App {
         }
     }
 
+    /// Which answer of each loaded comparison the history took up; the last comparison, if
+    /// none was and nothing followed it, can still be adopted.
+    fn mark_adopted(&mut self, history: &[crate::api::Message]) {
+        use crate::api::Role;
+        for cv in &mut self.comparisons {
+            let pos = history.windows(2).position(|w| {
+                w[0].role == Role::User
+                    && w[0].content == cv.prompt
+                    && w[1].role == Role::Assistant
+                    && cv.cols.iter().any(|c| c.col.turn.content == w[1].content)
+            });
+            if let Some(p) = pos {
+                let answer = &history[p + 1].content;
+                cv.adopted = cv.cols.iter().position(|c| c.col.turn.content == *answer);
+            }
+        }
+        let last_is_compare = matches!(
+            self.entries.last().map(|e| e.kind),
+            Some(super::EntryKind::Compare(_))
+        );
+        let len = self.conv.messages().len();
+        if let Some(cv) = self.comparisons.last_mut().filter(|_| last_is_compare) {
+            if cv.adopted.is_none() {
+                cv.base_len = len;
+            }
+        }
+    }
+
     fn apply_saved(&mut self, turns: &[SavedTurn], item: Item) {
+        let (Item::Send(k) | Item::Event(k, _) | Item::End(k)) = item;
+        if let Some(tag) = turns[k].compare {
+            return self.apply_saved_column(turns, item, tag);
+        }
         match item {
             Item::Send(k) => {
                 let t = &turns[k];
@@ -170,6 +250,62 @@ impl App {
                     let now = self.now;
                     self.turns[idx].turn.cancel(now);
                     self.finish_turn(idx);
+                }
+            }
+        }
+    }
+
+    /// A comparison's items: the question opens all its columns; events go to their column.
+    fn apply_saved_column(
+        &mut self,
+        turns: &[SavedTurn],
+        item: Item,
+        tag: crate::session::store::CompareTag,
+    ) {
+        match item {
+            Item::Send(k) => {
+                let unit = units(turns)
+                    .into_iter()
+                    .find(|u| u.start == k)
+                    .unwrap_or(k..k + 1);
+                let targets: Vec<crate::session::compare::Target> = turns[unit.clone()]
+                    .iter()
+                    .map(|t| crate::session::compare::Target {
+                        provider: t.provider.clone(),
+                        model: Some(t.model.clone()),
+                    })
+                    .collect();
+                let prompt = turns[k].prompt().to_string();
+                let cmp = self.open_compare(prompt, &targets);
+                for (col, t) in turns[unit].iter().enumerate() {
+                    let start = t.compare.map(|c| c.start_ms).unwrap_or_default();
+                    self.compare_sent(cmp, col, Duration::from_millis(start));
+                }
+            }
+            Item::Event(k, i) => {
+                let cmp = self.comparisons.len().saturating_sub(1);
+                self.on_compare_event(cmp, tag.column, turns[k].events[i].clone());
+            }
+            Item::End(k) => {
+                let cmp = self.comparisons.len().saturating_sub(1);
+                let Some(cv) = self.comparisons.get_mut(cmp) else {
+                    return;
+                };
+                let t = &turns[k];
+                let at = t
+                    .end
+                    .as_ref()
+                    .map(|e| e.at)
+                    .or(t.events.last().map(|e| e.at))
+                    .unwrap_or_default();
+                cv.now = cv.now.max(Duration::from_millis(tag.start_ms) + at);
+                if let Some(c) = cv.cols.get_mut(tag.column) {
+                    c.ended = true;
+                    c.recorded = true;
+                    if !c.col.turn.is_finished() {
+                        c.col.turn.cancel(at);
+                        self.finish_column(cmp, tag.column);
+                    }
                 }
             }
         }
@@ -217,6 +353,12 @@ impl App {
         if self.active.is_some() {
             let k = r.current_turn();
             self.now = self.now.max(r.clock.saturating_sub(r.turn_starts[k]));
+        }
+        if let Some(c) = self.running_compare() {
+            let k = r.current_turn();
+            let t = r.clock.saturating_sub(r.turn_starts[k]);
+            let cv = &mut self.comparisons[c];
+            cv.now = cv.now.max(t);
         }
         self.replay = Some(r);
     }

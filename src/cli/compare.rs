@@ -236,7 +236,7 @@ pub async fn run(
             p.completion_includes_reasoning,
             p.free,
         ));
-        plans.push(ColumnPlan { engine, model });
+        plans.push((plans.len(), ColumnPlan { engine, model }));
     }
     let system = args.system.as_deref().or(cfg.system.as_deref());
     let base = Conversation::new(system);
@@ -348,7 +348,7 @@ pub async fn run(
             last_flush = Instant::now();
         }
     }
-    for h in &handles {
+    for (_, h) in &handles {
         h.abort();
     }
     if interrupted {

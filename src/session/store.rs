@@ -330,7 +330,13 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
     }
     // A crash between a turn's end and the history line after it: the reply is rebuilt from
     // the turn's events, exactly as the conversation would have appended it.
-    // (Not for a comparison: its answers join the history only when one is adopted.)
+    // (Not for a comparison: its answers join the history only when one is adopted, so a
+    // question left hanging by a crash mid-comparison is taken back.)
+    if let Some(last) = turns.last().filter(|t| t.compare.is_some()) {
+        if messages == last.request && messages.last().is_some_and(|m| m.role == Role::User) {
+            messages.pop();
+        }
+    }
     if let Some(last) = turns.last().filter(|t| t.compare.is_none()) {
         if messages.len() == last.request.len() && messages == last.request {
             let t = last.to_turn();

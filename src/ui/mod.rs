@@ -1,5 +1,6 @@
 //! Rendering of the app state. No I/O here: everything drawn comes from `App`.
 
+pub mod compare;
 pub mod highlight;
 pub mod markdown;
 pub mod theme;
@@ -19,6 +20,8 @@ use markdown::Sink;
 pub const WIDE: u16 = 110;
 
 pub struct Areas {
+    /// Everything above the message box (the panes, or a comparison's columns).
+    pub main: Rect,
     pub conversation: Rect,
     pub reasoning: Rect,
     pub code: Rect,
@@ -44,6 +47,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     let none = Rect::default();
     if app.zoom && app.focus != Pane::Input {
         let mut a = Areas {
+            main,
             conversation: none,
             reasoning: none,
             code: none,
@@ -79,6 +83,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         ])
         .split(halves[1]);
     Areas {
+        main,
         conversation: halves[0],
         reasoning: side[0],
         code: side[1],
@@ -103,11 +108,25 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
 
 pub fn draw(f: &mut Frame, app: &mut App) {
     let areas = layout(f.area(), app);
+    if app.compare_shown.is_some() {
+        app.areas = crate::app::Areas {
+            input: areas.input,
+            ..Default::default()
+        };
+        compare::draw_compare(f, app, areas.main);
+        draw_input(f, app, areas.input);
+        draw_status(f, app, areas.status);
+        if app.help {
+            draw_help(f, app);
+        }
+        return;
+    }
     app.areas = crate::app::Areas {
         conversation: areas.conversation,
         reasoning: areas.reasoning,
         code: areas.code,
         input: areas.input,
+        columns: Vec::new(),
     };
     if areas.conversation.height > 0 {
         draw_conversation(f, app, areas.conversation);
@@ -177,7 +196,7 @@ fn draw_picker(f: &mut Frame, app: &App) {
 }
 
 /// Picks the visible window of `runs` lines: `scroll` lines up from the bottom.
-fn window(total: usize, height: usize, scroll: &mut usize) -> usize {
+pub(crate) fn window(total: usize, height: usize, scroll: &mut usize) -> usize {
     let max = total.saturating_sub(height);
     if *scroll > max {
         *scroll = max;
@@ -605,7 +624,23 @@ fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
         return;
     }
     let mut hint = String::from(" Message · Enter send · Alt+Enter newline · F1 help ");
-    if !app.attachments.is_empty() {
+    if let Some(t) = &app.compare_armed {
+        let names: Vec<String> = t
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                format!(
+                    "{} {}",
+                    crate::session::compare::letter(i),
+                    t.model.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        hint = format!(
+            " Compare: Enter sends to {} · Esc: just the current model ",
+            names.join(" · ")
+        );
+    } else if !app.attachments.is_empty() {
         hint = format!(
             " Message · {} file(s) attached · Enter send ",
             app.attachments.len()
@@ -622,7 +657,7 @@ fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
     f.render_widget(&app.input, area);
 }
 
-fn sparkline(rate: &[u32], n: usize) -> String {
+pub(crate) fn sparkline(rate: &[u32], n: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let tail = &rate[rate.len().saturating_sub(n)..];
     let max = tail.iter().copied().max().unwrap_or(0).max(1);
@@ -633,6 +668,9 @@ fn sparkline(rate: &[u32], n: usize) -> String {
 
 /// The status bar: segments in priority order; the lowest-priority ones are dropped to fit.
 pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
+    if let Some(c) = app.compare_shown {
+        return compare::compare_status(app, c);
+    }
     let th = &app.theme;
     let mut segs: Vec<(u8, Span<'static>)> = Vec::new();
     if let Some(flash) = &app.flash {

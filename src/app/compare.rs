@@ -1,0 +1,796 @@
+//! Side-by-side comparison in the TUI: `/compare A B [C D]` arms it, the next message goes to
+//! every model at once, each into its own column. Columns are independent: a failure, a stall
+//! or a cancel stays in its column. "Adopt" makes one answer the conversation's next turn.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::text::Line;
+use std::time::Duration;
+
+use crate::api::{StreamEvent, TimedEvent};
+use crate::session::catalog::ReasoningMode;
+use crate::session::compare::{self, Column, ColumnReport, Target};
+use crate::session::{Conversation, TurnState};
+use crate::ui::markdown::{CodeBlock, Segmenter, Sink};
+
+use super::{add_rate, wrap_reasoning, App, Effect, EntryKind, Pane, ReasoningCache, TurnView};
+
+/// What the app knows of each configured provider (for `provider:model` targets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderInfo {
+    pub model: Option<String>,
+    pub has_key: bool,
+    pub free: bool,
+    pub includes_reasoning: bool,
+    pub max_concurrent: usize,
+}
+
+impl ProviderInfo {
+    pub fn from_config(
+        cfg: &crate::config::Config,
+    ) -> std::collections::BTreeMap<String, ProviderInfo> {
+        cfg.providers
+            .iter()
+            .map(|(name, p)| {
+                (
+                    name.clone(),
+                    ProviderInfo {
+                        model: p.model.clone(),
+                        has_key: !p.needs_key() || p.api_key().is_some(),
+                        free: p.free,
+                        includes_reasoning: p.completion_includes_reasoning,
+                        max_concurrent: p.max_concurrent,
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// One column: the model's turn and what it takes to draw it.
+pub struct ColView {
+    pub col: Column,
+    pub reasoning_mode: ReasoningMode,
+    /// Estimated output tokens per 250 ms bucket, for the sparkline.
+    pub rate: Vec<u32>,
+    pub seg: Segmenter,
+    pub code: Vec<CodeBlock>,
+    pub reasoning: ReasoningCache,
+    /// Lines scrolled up from the bottom (0: follow the tail).
+    pub scroll: usize,
+    /// Record number in the session file.
+    pub rec: usize,
+    /// Whether the session file has this column's request and end records.
+    pub recorded: bool,
+    pub ended: bool,
+}
+
+/// A unified diff of two columns' code blocks, shown over the columns.
+pub struct DiffView {
+    pub a: usize,
+    pub b: usize,
+    pub text: String,
+    pub scroll: usize,
+}
+
+pub struct CompareView {
+    pub prompt: String,
+    pub cols: Vec<ColView>,
+    /// The focused column.
+    pub focus: usize,
+    /// Scroll all columns together.
+    pub sync: bool,
+    pub show_reasoning: bool,
+    /// Time since the comparison started (set by the runtime's clock, or by a replay).
+    pub now: Duration,
+    pub adopted: Option<usize>,
+    pub diff: Option<DiffView>,
+    /// The transcript entry that sums it up.
+    pub entry: usize,
+    /// History length when it was asked: an answer can be adopted only onto that history.
+    pub base_len: usize,
+}
+
+impl CompareView {
+    pub fn running(&self) -> bool {
+        self.cols.iter().any(|c| !c.col.turn.is_finished())
+    }
+
+    pub fn reports(&self, catalog: &crate::session::Catalog) -> Vec<ColumnReport> {
+        self.cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.col.report(i, self.now, catalog))
+            .collect()
+    }
+}
+
+impl App {
+    /// The comparison whose columns are on screen.
+    pub fn shown_compare(&self) -> Option<&CompareView> {
+        self.compare_shown.and_then(|i| self.comparisons.get(i))
+    }
+
+    /// The comparison still streaming, if any.
+    pub fn running_compare(&self) -> Option<usize> {
+        self.comparisons.iter().rposition(CompareView::running)
+    }
+
+    /// `/compare …`: with models, arms the next message for them (or sends the text after
+    /// the first line right away); alone, shows the last comparison again.
+    pub fn compare_command(&mut self, arg: &str) -> Vec<Effect> {
+        let (first, rest) = match arg.split_once('\n') {
+            Some((f, r)) => (f.trim(), r.trim()),
+            None => (arg.trim(), ""),
+        };
+        if first.is_empty() {
+            if self.compare_armed.take().is_some() {
+                self.flash = Some("compare off: messages go to the current model".into());
+                return vec![];
+            }
+            match self.comparisons.len().checked_sub(1) {
+                Some(i) => {
+                    self.compare_shown = Some(i);
+                    self.focus = Pane::Compare;
+                }
+                None => self.error(
+                    "/compare MODEL_A MODEL_B [MODEL_C MODEL_D] (each MODEL or PROVIDER:MODEL): \
+                     your next message goes to all of them at once",
+                ),
+            }
+            return vec![];
+        }
+        let specs: Vec<String> = first.split_whitespace().map(str::to_string).collect();
+        let names: Vec<String> = self.provider_info.keys().cloned().collect();
+        let targets = match compare::parse_targets(&specs, &names, &self.provider) {
+            Ok(t) => t,
+            Err(e) => {
+                self.error(&format!("/compare: {e}"));
+                return vec![];
+            }
+        };
+        let mut resolved = Vec::new();
+        for t in targets {
+            let Some(info) = self.provider_info.get(&t.provider) else {
+                self.error(&format!("/compare: no provider `{}`", t.provider));
+                return vec![];
+            };
+            if !info.has_key {
+                self.error(&format!(
+                    "/compare: provider `{}` has no API key (set it, or pick another provider)",
+                    t.provider
+                ));
+                return vec![];
+            }
+            let model = match (t.model, &info.model) {
+                (Some(m), _) => m,
+                (None, _) if t.provider == self.provider => self.model.clone(),
+                (None, Some(m)) => m.clone(),
+                (None, None) => {
+                    self.error(&format!(
+                        "/compare: `{}:` has no default model; name one, e.g. {}:MODEL",
+                        t.provider, t.provider
+                    ));
+                    return vec![];
+                }
+            };
+            resolved.push(Target {
+                provider: t.provider,
+                model: Some(model),
+            });
+        }
+        if !rest.is_empty() {
+            self.compare_armed = Some(resolved);
+            let prompt = self.expand_pastes(rest);
+            return self.submit_text(prompt);
+        }
+        let names: Vec<String> = resolved
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                format!(
+                    "{} {}",
+                    compare::letter(i),
+                    t.model.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        self.flash = Some(format!(
+            "compare: your next message goes to {} (/compare alone turns it off)",
+            names.join(" · ")
+        ));
+        self.compare_armed = Some(resolved);
+        vec![]
+    }
+
+    /// Sends `prompt` to every armed model: a user entry, a comparison entry, the columns.
+    pub fn start_compare(&mut self, prompt: String, targets: Vec<Target>) -> Vec<Effect> {
+        let cmp = self.open_compare(prompt, &targets);
+        vec![Effect::StartCompare { cmp }]
+    }
+
+    /// Creates the comparison's entries and columns (live, resumed or replayed alike).
+    pub(super) fn open_compare(&mut self, prompt: String, targets: &[Target]) -> usize {
+        self.push_entry(EntryKind::User, &prompt);
+        let cmp = self.comparisons.len();
+        let entry = self.push_entry(EntryKind::Compare(cmp), "");
+        let cols = targets
+            .iter()
+            .map(|t| {
+                let model = t.model.clone().unwrap_or_default();
+                let info = self.provider_info.get(&t.provider);
+                let rec = self.next_rec;
+                self.next_rec += 1;
+                ColView {
+                    col: Column::new(
+                        &t.provider,
+                        &model,
+                        info.map(|i| i.includes_reasoning).unwrap_or(true),
+                        info.map(|i| i.free).unwrap_or(false),
+                    ),
+                    reasoning_mode: self.catalog.lookup(&model).reasoning,
+                    rate: Vec::new(),
+                    seg: Segmenter::new(),
+                    code: Vec::new(),
+                    reasoning: ReasoningCache::default(),
+                    scroll: 0,
+                    rec,
+                    recorded: false,
+                    ended: false,
+                }
+            })
+            .collect();
+        self.comparisons.push(CompareView {
+            prompt,
+            cols,
+            focus: 0,
+            sync: true,
+            show_reasoning: true,
+            now: Duration::ZERO,
+            adopted: None,
+            diff: None,
+            entry,
+            base_len: self.conv.messages().len(),
+        });
+        self.compare_shown = Some(cmp);
+        self.focus = Pane::Compare;
+        self.conv_scroll = 0;
+        cmp
+    }
+
+    /// What each column of comparison `cmp` sends: the history and its question.
+    pub fn compare_request(&self, cmp: usize) -> Conversation {
+        let mut c = self.conv.clone();
+        c.push_user(self.comparisons[cmp].prompt.clone());
+        c
+    }
+
+    /// Column `col`'s request went out at comparison time `at`.
+    pub fn compare_sent(&mut self, cmp: usize, col: usize, at: Duration) {
+        if let Some(c) = self.col_mut(cmp, col) {
+            c.col.sent_at.get_or_insert(at);
+        }
+    }
+
+    fn col_mut(&mut self, cmp: usize, col: usize) -> Option<&mut ColView> {
+        self.comparisons.get_mut(cmp)?.cols.get_mut(col)
+    }
+
+    pub fn compare_notice(&mut self, cmp: usize, col: usize, notice: String) {
+        if let Some(c) = self.col_mut(cmp, col) {
+            c.col.turn.notices.push(notice);
+        }
+    }
+
+    pub fn on_compare_event(&mut self, cmp: usize, col: usize, ev: TimedEvent) {
+        let th = self.theme.clone();
+        let Some(cv) = self.comparisons.get_mut(cmp) else {
+            return;
+        };
+        let Some(c) = cv.cols.get_mut(col) else {
+            return;
+        };
+        if c.col.turn.is_finished() {
+            return;
+        }
+        if let Some(s) = c.col.sent_at {
+            cv.now = cv.now.max(s + ev.at);
+        }
+        c.col.turn.apply(&ev);
+        let bucket = (ev.at.as_millis() / 250) as usize;
+        match &ev.event {
+            StreamEvent::Content(t) => {
+                add_rate(&mut c.rate, bucket, t);
+                c.seg.push(t, &mut c.code, &th, usize::MAX);
+            }
+            StreamEvent::Reasoning(r) => add_rate(&mut c.rate, bucket, r),
+            StreamEvent::ToolCall(d) => add_rate(&mut c.rate, bucket, &d.arguments),
+            _ => {}
+        }
+        if ev.event.is_terminal() {
+            self.finish_column(cmp, col);
+        }
+    }
+
+    /// The column's task ended: without a terminal event it died, and is marked cancelled.
+    pub fn on_compare_closed(&mut self, cmp: usize, col: usize) {
+        let Some(cv) = self.comparisons.get_mut(cmp) else {
+            return;
+        };
+        let now = cv.now;
+        if let Some(c) = cv.cols.get_mut(col) {
+            if !c.col.turn.is_finished() {
+                let local = c.col.local(now);
+                c.col.turn.cancel(local);
+                self.finish_column(cmp, col);
+            }
+        }
+    }
+
+    pub(super) fn finish_column(&mut self, cmp: usize, col: usize) {
+        let th = self.theme.clone();
+        let cv = &mut self.comparisons[cmp];
+        let now = cv.now;
+        let c = &mut cv.cols[col];
+        c.seg.finish(&mut c.code, &th, usize::MAX);
+        let r = c.col.report(col, now, &self.catalog);
+        // Every column was billed, adopted or not.
+        match r.report.cost.as_ref() {
+            Some(cost) => {
+                match cost.total_ticks {
+                    Some(t) => self.session_cost += t,
+                    None => self.session_cost_known = false,
+                }
+                self.session_savings += cost.savings_ticks.unwrap_or(0);
+            }
+            None if !c.col.free && c.col.turn.usage.is_none() && c.col.sent_at.is_some() => {
+                self.session_cost_known = false
+            }
+            None => {}
+        }
+        let entry = cv.entry;
+        if let Some(e) = self.entries.get_mut(entry) {
+            e.cache = None;
+        }
+        if !self.comparisons[cmp].running() {
+            self.flash = Some(
+                "comparison done: a adopts the focused answer · d diffs code · ←/→ columns".into(),
+            );
+        }
+    }
+
+    /// Cancels one column; the others go on.
+    pub fn cancel_column(&mut self, cmp: usize, col: usize) -> Vec<Effect> {
+        let Some(cv) = self.comparisons.get_mut(cmp) else {
+            return vec![];
+        };
+        let now = cv.now;
+        let Some(c) = cv.cols.get_mut(col) else {
+            return vec![];
+        };
+        if c.col.turn.is_finished() {
+            return vec![];
+        }
+        let local = c.col.local(now);
+        c.col.turn.cancel(local);
+        self.finish_column(cmp, col);
+        self.flash = Some(format!(
+            "cancelled column {}; partial answer kept",
+            compare::letter(col)
+        ));
+        vec![Effect::CancelColumn { cmp, col }]
+    }
+
+    /// Cancels every running column.
+    pub fn cancel_compare(&mut self, cmp: usize) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for col in 0..self.comparisons[cmp].cols.len() {
+            fx.extend(self.cancel_column(cmp, col));
+        }
+        self.flash = Some("comparison cancelled; partial answers kept".into());
+        fx
+    }
+
+    /// Makes column `col`'s answer the conversation's next turn and its model the current one.
+    pub fn adopt(&mut self, cmp: usize, col: usize) -> Vec<Effect> {
+        let cv = &self.comparisons[cmp];
+        let c = &cv.cols[col];
+        let name = format!("{} {}", compare::letter(col), c.col.turn.model());
+        if cv.adopted.is_some() {
+            self.flash = Some("an answer of this comparison was adopted already".into());
+            return vec![];
+        }
+        if !c.col.turn.is_finished() {
+            self.flash = Some(format!("{name} is still answering"));
+            return vec![];
+        }
+        if c.col.turn.content.is_empty() && c.col.turn.tool_calls.is_empty() {
+            self.flash = Some(format!("{name} has no answer to adopt"));
+            return vec![];
+        }
+        if self.active.is_some() || self.conv.messages().len() != cv.base_len {
+            self.flash = Some(
+                "the conversation moved on since this comparison: it can no longer be adopted"
+                    .into(),
+            );
+            return vec![];
+        }
+        let turn = c.col.turn.clone();
+        let provider = c.col.provider.clone();
+        let (free, includes, mode) = (c.col.free, c.col.includes_reasoning, c.reasoning_mode);
+        let prompt = cv.prompt.clone();
+        self.conv.push_user(prompt);
+        self.conv.push_turn(&turn);
+        self.comparisons[cmp].adopted = Some(col);
+        // The answer joins the transcript as a turn of its own (code pane, reasoning browser).
+        let turn_idx = self.turns.len();
+        let entry = self.push_entry(EntryKind::Assistant(turn_idx), "");
+        let th = self.theme.clone();
+        self.entries[entry]
+            .seg
+            .push(&turn.content, &mut self.code, &th, entry);
+        self.entries[entry].seg.finish(&mut self.code, &th, entry);
+        let model = turn.asked_model.clone();
+        let rec = self.comparisons[cmp].cols[col].rec;
+        self.turns.push(TurnView {
+            turn,
+            provider: provider.clone(),
+            entry,
+            reasoning: ReasoningCache::default(),
+            rate: self.comparisons[cmp].cols[col].rate.clone(),
+            free,
+            includes_reasoning: includes,
+            reasoning_mode: mode,
+            counted: true,
+            rec,
+        });
+        if let Some(e) = self.entries.get_mut(self.comparisons[cmp].entry) {
+            e.cache = None;
+        }
+        self.model = model.clone();
+        self.compare_shown = None;
+        self.focus = Pane::Input;
+        self.flash = Some(format!("adopted {name}: it is now the conversation's model"));
+        vec![Effect::Adopted { provider, model }]
+    }
+
+    /// Scrolls the focused column, or all of them when they scroll together.
+    pub fn compare_scroll(&mut self, delta: i64) {
+        let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get_mut(i)) else {
+            return;
+        };
+        let apply = |v: usize| -> usize {
+            if delta < 0 {
+                v.saturating_add((-delta) as usize)
+            } else {
+                v.saturating_sub(delta as usize)
+            }
+        };
+        if let Some(d) = cv.diff.as_mut() {
+            d.scroll = if delta < 0 {
+                d.scroll.saturating_sub((-delta) as usize)
+            } else {
+                d.scroll.saturating_add(delta as usize)
+            };
+            return;
+        }
+        let focus = cv.focus;
+        for (i, c) in cv.cols.iter_mut().enumerate() {
+            if cv.sync || i == focus {
+                c.scroll = apply(c.scroll);
+            }
+        }
+    }
+
+    /// Diffs the focused column's code against column `b` (the next one when None).
+    pub fn open_diff(&mut self, b: Option<usize>) {
+        let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get_mut(i)) else {
+            return;
+        };
+        let n = cv.cols.len();
+        let a = cv.focus;
+        let b = b.unwrap_or((a + 1) % n);
+        if a == b {
+            return;
+        }
+        let name = |i: usize| format!("{} {}", compare::letter(i), cv.cols[i].col.turn.model());
+        let text = compare::code_diff(
+            &name(a),
+            &cv.cols[a].col.turn.content,
+            &name(b),
+            &cv.cols[b].col.turn.content,
+        );
+        let text = if text.is_empty() {
+            let none = |i: usize| compare::code_blocks(&cv.cols[i].col.turn.content).is_empty();
+            if none(a) && none(b) {
+                format!("Neither {} nor {} has a code block.", name(a), name(b))
+            } else {
+                format!("{} and {} have the same code.", name(a), name(b))
+            }
+        } else {
+            text
+        };
+        cv.diff = Some(DiffView {
+            a,
+            b,
+            text,
+            scroll: 0,
+        });
+    }
+
+    /// Keys while the comparison has the focus.
+    pub(super) fn compare_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+        let Some(cmp) = self.compare_shown else {
+            self.focus = Pane::Input;
+            return vec![];
+        };
+        let n = self.comparisons[cmp].cols.len();
+        if self.comparisons[cmp].diff.is_some() {
+            let cv = &mut self.comparisons[cmp];
+            let d = cv.diff.as_ref().expect("diff open");
+            let (a, b) = (d.a, d.b);
+            match k.code {
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('d') => cv.diff = None,
+                KeyCode::Right | KeyCode::Char('l') => {
+                    let mut nb = (b + 1) % n;
+                    if nb == a {
+                        nb = (nb + 1) % n;
+                    }
+                    self.open_diff(Some(nb));
+                }
+                KeyCode::Left | KeyCode::Char('h') => {
+                    let mut nb = (b + n - 1) % n;
+                    if nb == a {
+                        nb = (nb + n - 1) % n;
+                    }
+                    self.open_diff(Some(nb));
+                }
+                KeyCode::Up | KeyCode::Char('k') => self.compare_scroll(-1),
+                KeyCode::Down | KeyCode::Char('j') => self.compare_scroll(1),
+                KeyCode::PageUp => self.compare_scroll(-10),
+                KeyCode::PageDown => self.compare_scroll(10),
+                KeyCode::Home | KeyCode::Char('g') => {
+                    if let Some(d) = self.comparisons[cmp].diff.as_mut() {
+                        d.scroll = 0;
+                    }
+                }
+                _ => {}
+            }
+            return vec![];
+        }
+        let cv = &mut self.comparisons[cmp];
+        match k.code {
+            KeyCode::Left | KeyCode::Char('h') => cv.focus = (cv.focus + n - 1) % n,
+            KeyCode::Right | KeyCode::Char('l') => cv.focus = (cv.focus + 1) % n,
+            KeyCode::Char(c @ '1'..='4') => {
+                let i = c as usize - '1' as usize;
+                if i < n {
+                    cv.focus = i;
+                }
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.compare_scroll(-1),
+            KeyCode::Down | KeyCode::Char('j') => self.compare_scroll(1),
+            KeyCode::Home | KeyCode::Char('g') => self.compare_scroll(-1_000_000),
+            KeyCode::End | KeyCode::Char('G') => self.compare_scroll(1_000_000),
+            KeyCode::Char('s') => {
+                cv.sync = !cv.sync;
+                self.flash = Some(if cv.sync {
+                    "columns scroll together".into()
+                } else {
+                    "columns scroll one at a time".into()
+                });
+            }
+            KeyCode::Char('r') => cv.show_reasoning = !cv.show_reasoning,
+            KeyCode::Char('x') => {
+                let col = cv.focus;
+                return self.cancel_column(cmp, col);
+            }
+            KeyCode::Char('d') => self.open_diff(None),
+            KeyCode::Char('a') | KeyCode::Enter => {
+                let col = cv.focus;
+                return self.adopt(cmp, col);
+            }
+            KeyCode::Char('?') => self.help = true,
+            KeyCode::Tab | KeyCode::BackTab => self.focus = Pane::Input,
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                // Typing goes to the message box.
+                self.focus = Pane::Input;
+                self.input.insert_char(c);
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Esc while a comparison is on screen: cancel what runs, else close the diff, else
+    /// go back to the conversation.
+    pub(super) fn compare_escape(&mut self) -> Option<Vec<Effect>> {
+        let cmp = self.compare_shown?;
+        if self.comparisons[cmp].running() {
+            return Some(self.cancel_compare(cmp));
+        }
+        if self.comparisons[cmp].diff.take().is_some() {
+            return Some(vec![]);
+        }
+        self.compare_shown = None;
+        self.focus = Pane::Input;
+        self.flash = Some("/compare shows the comparison again".into());
+        Some(vec![])
+    }
+
+    /// The lines of one column, in order, to `sink`: reasoning (or a line about it), the
+    /// answer, then notices, errors and tool calls.
+    pub fn column_lines(&mut self, cmp: usize, col: usize, width: u16, sink: &mut Sink) {
+        use ratatui::style::Modifier;
+        use ratatui::text::Span;
+        let th = self.theme.clone();
+        let cv = &mut self.comparisons[cmp];
+        let show = cv.show_reasoning;
+        let now = cv.now;
+        let c = &mut cv.cols[col];
+        let r = c.col.report(col, now, &self.catalog);
+        let muted = th.muted();
+        let rstyle = th.fg(th.reasoning).add_modifier(Modifier::ITALIC);
+        let mut head: Vec<Line<'static>> = Vec::new();
+        let t = &c.col.turn;
+        let approx = if r.report.tokens_estimated { "~" } else { "" };
+        if c.col.queued() {
+            head.push(Line::from(Span::styled(
+                format!(
+                    "queued: waiting for a free slot at {} (max_concurrent {})",
+                    c.col.provider,
+                    self.provider_info
+                        .get(&c.col.provider)
+                        .map(|i| i.max_concurrent)
+                        .unwrap_or(1)
+                ),
+                th.warning(),
+            )));
+        } else if !t.reasoning.is_empty() {
+            let mark = if show { "▾" } else { "▸" };
+            let secs = r
+                .report
+                .reasoning_ms
+                .map(|m| format!(" · {:.1}s", m as f64 / 1000.0))
+                .unwrap_or_default();
+            head.push(Line::from(Span::styled(
+                format!(
+                    "{mark} reasoning · {approx}{} tok{secs}{}",
+                    r.report.reasoning_tokens,
+                    if show { "" } else { " (r shows)" }
+                ),
+                th.fg(th.reasoning).add_modifier(Modifier::BOLD),
+            )));
+        } else if r.report.reasoning_tokens > 0 && t.usage.is_some() {
+            head.push(Line::from(Span::styled(
+                format!(
+                    "▸ hidden reasoning · {} tok billed, not sent",
+                    r.report.reasoning_tokens
+                ),
+                rstyle,
+            )));
+        } else if !t.is_finished() && t.content.is_empty() {
+            let what = match (t.state, c.reasoning_mode) {
+                (TurnState::Connecting, _) => "connecting…",
+                (_, ReasoningMode::Hidden) => "thinking (it does not stream its reasoning)…",
+                _ => "waiting for the first token…",
+            };
+            head.push(Line::from(Span::styled(what, muted)));
+        }
+        sink.lines(&head);
+        if show && !t.reasoning.is_empty() {
+            wrap_reasoning(&mut c.reasoning, &c.col.turn.reasoning, width, rstyle);
+            sink.lines(&c.reasoning.lines);
+            sink.lines(&c.reasoning.tail);
+            sink.lines(&[Line::default()]);
+        } else if !head.is_empty() && !t.content.is_empty() {
+            sink.lines(&[Line::default()]);
+        }
+        c.seg.render(width, &th, &mut c.code, sink);
+        let mut foot: Vec<Line<'static>> = Vec::new();
+        let t = &c.col.turn;
+        let mut add = |mark: &str, text: String, style| {
+            crate::ui::markdown::wrap(
+                vec![Span::styled(mark.to_string(), style)],
+                vec![Span::raw("  ")],
+                vec![Span::styled(text, style)],
+                width as usize,
+                &mut foot,
+            );
+        };
+        for n in &t.notices {
+            add("ℹ ", n.clone(), th.warning());
+        }
+        for tc in &t.tool_calls {
+            add(
+                "⚙ ",
+                format!("tool call {}({})", tc.function.name, tc.function.arguments),
+                th.fg(th.accent),
+            );
+        }
+        if let Some(e) = &t.error {
+            add("✗ ", format!("{}: {e}", c.col.provider), th.error());
+            if !t.content.is_empty() || !t.reasoning.is_empty() {
+                add("  ", "partial answer kept".into(), muted);
+            }
+        }
+        if t.state == TurnState::Cancelled {
+            add("■ ", "cancelled — partial answer kept".into(), th.warning());
+        }
+        if t.state == TurnState::Done && t.content.is_empty() && t.tool_calls.is_empty() {
+            let reason = t.finish_reason.clone().unwrap_or_else(|| "none".into());
+            add(
+                "ℹ ",
+                format!("no answer text (finish reason: {reason})"),
+                th.warning(),
+            );
+        }
+        if !foot.is_empty() {
+            sink.lines(&[Line::default()]);
+            sink.lines(&foot);
+        }
+    }
+
+    /// The transcript's summary of comparison `cmp`.
+    pub(super) fn compare_entry_lines(&self, cmp: usize, width: u16) -> Vec<Line<'static>> {
+        use ratatui::style::Modifier;
+        use ratatui::text::Span;
+        let th = &self.theme;
+        let cv = &self.comparisons[cmp];
+        let reports = cv.reports(&self.catalog);
+        let mut out = vec![Line::from(vec![
+            Span::styled(
+                "▌ Comparison",
+                th.fg(th.assistant).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(
+                    " · {} models{}",
+                    cv.cols.len(),
+                    if cv.running() { " · running" } else { "" }
+                ),
+                th.muted(),
+            ),
+        ])];
+        let mut add = |first: Vec<Span<'static>>, text: String, style| {
+            crate::ui::markdown::wrap(
+                first,
+                vec![Span::raw("    ")],
+                vec![Span::styled(text, style)],
+                width as usize,
+                &mut out,
+            );
+        };
+        for (i, r) in reports.iter().enumerate() {
+            let adopted = cv.adopted == Some(i);
+            let mark = if adopted { "✓ " } else { "  " };
+            let style = if adopted {
+                th.fg(th.accent).add_modifier(Modifier::BOLD)
+            } else {
+                ratatui::style::Style::default()
+            };
+            add(
+                vec![Span::styled(format!("{mark}{} ", compare::letter(i)), style)],
+                r.report.summary_line(),
+                if adopted { style } else { th.muted() },
+            );
+        }
+        let items = compare::winners(&reports).items();
+        if !cv.running() && !items.is_empty() {
+            let text = items
+                .iter()
+                .map(|(what, col, fig)| format!("{what}: {} ({fig})", compare::letter(*col)))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            add(vec![Span::raw("  ")], text, th.fg(th.user));
+        }
+        if cv.adopted.is_none() && !cv.running() {
+            add(
+                vec![Span::raw("  ")],
+                "not adopted: /compare shows it, a adopts an answer".into(),
+                th.muted(),
+            );
+        }
+        out.push(Line::default());
+        out
+    }
+}

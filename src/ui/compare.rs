@@ -1,0 +1,382 @@
+//! The comparison view: one column per model (its figures, reasoning and answer), a summary
+//! row with the winners, and the code diff over it. Pure rendering of `App`.
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::markdown::Sink;
+use super::{sparkline, window};
+use crate::app::{App, Pane};
+use crate::session::compare::{self, ColumnReport};
+use crate::session::{format_usd, CostSource, TurnState};
+
+/// Narrower than this, 3 or 4 columns go in two rows.
+const MIN_COLUMN_WIDTH: u16 = 30;
+
+/// Where each column goes in `area`: side by side, or two rows of two when too narrow.
+pub fn column_rects(area: Rect, n: usize) -> Vec<Rect> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let side_by_side = n <= 2 || area.width / n as u16 >= MIN_COLUMN_WIDTH;
+    let split = |r: Rect, k: usize| -> Vec<Rect> {
+        Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints(vec![Constraint::Ratio(1, k as u32); k])
+            .split(r)
+            .to_vec()
+    };
+    if side_by_side {
+        return split(area, n);
+    }
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)])
+        .split(area);
+    let top = n.div_ceil(2);
+    let mut v = split(rows[0], top);
+    v.extend(split(rows[1], n - top));
+    v
+}
+
+fn state_label(c: &crate::session::compare::Column) -> (&'static str, fn(&App) -> Style) {
+    if c.queued() {
+        return ("queued", |a| a.theme.muted());
+    }
+    match c.turn.state {
+        TurnState::Connecting if c.turn.retries > 0 => ("retrying", |a| a.theme.warning()),
+        TurnState::Connecting => ("connecting", |a| a.theme.warning()),
+        TurnState::Thinking => ("thinking", |a| a.theme.fg(a.theme.reasoning)),
+        TurnState::Answering => ("answering", |a| a.theme.fg(a.theme.accent)),
+        TurnState::Done => ("done", |a| a.theme.fg(a.theme.user)),
+        TurnState::Failed => ("failed", |a| a.theme.error()),
+        TurnState::Cancelled => ("cancelled", |a| a.theme.warning()),
+    }
+}
+
+fn secs(ms: Option<u64>) -> String {
+    ms.map(|m| format!("{:.2}s", m as f64 / 1000.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// A column's two figure lines: timing, then tokens and money.
+fn figure_lines(app: &App, r: &ColumnReport, rate: &[u32]) -> Vec<Line<'static>> {
+    let th = &app.theme;
+    let rep = &r.report;
+    let mut l1 = vec![Span::raw(format!(
+        "ttft {} · {} · {}",
+        secs(rep.ttft_ms),
+        rep.tokens_per_sec
+            .map(|t| format!("{t:.0} tok/s"))
+            .unwrap_or_else(|| "— tok/s".into()),
+        secs(r.duration_ms)
+    ))];
+    if !rate.is_empty() {
+        l1.push(Span::raw(" "));
+        l1.push(Span::styled(sparkline(rate, 10), th.fg(th.accent)));
+    }
+    let approx = if rep.tokens_estimated { "~" } else { "" };
+    let mut l2 = Vec::new();
+    match (rep.prompt_tokens, rep.cached_tokens) {
+        (Some(p), Some(c)) if c > 0 => l2.push(format!("in {p} ({c} cached)")),
+        (Some(p), _) => l2.push(format!("in {p}")),
+        _ => {}
+    }
+    l2.push(format!(
+        "out {approx}{} + {approx}{} r",
+        rep.output_tokens.saturating_sub(rep.reasoning_tokens),
+        rep.reasoning_tokens
+    ));
+    let mut spans = vec![Span::styled(l2.join(" · "), th.muted())];
+    let cost = match &rep.cost {
+        Some(c) if c.source == CostSource::Free => Some("free".to_string()),
+        Some(c) => Some(
+            c.total_ticks
+                .map(format_usd)
+                .unwrap_or_else(|| "cost ?".into()),
+        ),
+        None => None,
+    };
+    if let Some(c) = cost {
+        spans.push(Span::styled(" · ", th.muted()));
+        spans.push(Span::styled(
+            c,
+            th.fg(th.accent).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if let Some(c) = &rep.cost {
+        if let (Some(s), Some(pct)) = (c.savings_ticks, c.savings_pct()) {
+            if s > 0 {
+                spans.push(Span::styled(
+                    format!(" · saved {} ({pct:.0}%)", format_usd(s)),
+                    th.fg(th.user),
+                ));
+            }
+        }
+    }
+    vec![Line::from(l1), Line::from(spans)]
+}
+
+pub fn draw_compare(f: &mut Frame, app: &mut App, area: Rect) {
+    let Some(cmp) = app.compare_shown else {
+        return;
+    };
+    let th = app.theme.clone();
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(4), Constraint::Length(2)])
+        .split(area);
+    let n = app.comparisons[cmp].cols.len();
+    let rects = column_rects(rows[0], n);
+    app.areas.columns = rects.clone();
+    let reports = app.comparisons[cmp].reports(&app.catalog);
+    let winners = compare::winners(&reports);
+    let running = app.comparisons[cmp].running();
+    for (i, rect) in rects.iter().enumerate() {
+        let cv = &app.comparisons[cmp];
+        let c = &cv.cols[i];
+        let focused = app.focus == Pane::Compare && cv.focus == i;
+        let border = if focused {
+            th.fg(th.border_focus).add_modifier(Modifier::BOLD)
+        } else {
+            th.fg(th.border)
+        };
+        let (state, style) = state_label(&c.col);
+        let mut title = vec![Span::styled(
+            format!(" {} {} ", compare::letter(i), c.col.turn.model()),
+            th.fg(th.assistant).add_modifier(Modifier::BOLD),
+        )];
+        if c.col.turn.model_differs() {
+            title.push(Span::styled(
+                format!("(asked {}) ", c.col.turn.asked_model),
+                th.warning(),
+            ));
+        }
+        title.push(Span::styled(
+            format!("{state} "),
+            style(app).add_modifier(Modifier::BOLD),
+        ));
+        if cv.adopted == Some(i) {
+            title.push(Span::styled("✓ adopted ", th.fg(th.accent)));
+        }
+        let mut block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(border)
+            .title(Line::from(title));
+        if !running && !winners.items().is_empty() {
+            let won: Vec<&str> = winners
+                .items()
+                .iter()
+                .filter(|w| w.1 == i)
+                .map(|w| w.0)
+                .collect();
+            if !won.is_empty() {
+                block = block.title_bottom(Line::from(Span::styled(
+                    format!(" ★ {} ", won.join(" · ")),
+                    th.fg(th.user).add_modifier(Modifier::BOLD),
+                )));
+            }
+        }
+        let inner = block.inner(*rect);
+        f.render_widget(block, *rect);
+        if inner.width < 4 || inner.height < 3 {
+            continue;
+        }
+        let figures = figure_lines(app, &reports[i], &c.rate);
+        let fig_h = (figures.len() as u16).min(inner.height);
+        f.render_widget(
+            Paragraph::new(figures),
+            Rect {
+                height: fig_h,
+                ..inner
+            },
+        );
+        let body = Rect {
+            y: inner.y + fig_h,
+            height: inner.height - fig_h,
+            x: inner.x + 1,
+            width: inner.width - 1,
+        };
+        let width = body.width.saturating_sub(1).max(1);
+        let mut count = Sink::count();
+        app.column_lines(cmp, i, width, &mut count);
+        let total = count.pos;
+        let h = body.height as usize;
+        let mut scroll = app.comparisons[cmp].cols[i].scroll;
+        let start = window(total, h, &mut scroll);
+        app.comparisons[cmp].cols[i].scroll = scroll;
+        let mut sink = Sink::window(start..start + h, 2 * h);
+        app.column_lines(cmp, i, width, &mut sink);
+        let mut lines = sink.out;
+        if scroll > 0 && !lines.is_empty() && running {
+            lines.pop();
+            lines.push(Line::from(Span::styled(
+                "↓ more below (End)",
+                th.warning().add_modifier(Modifier::BOLD),
+            )));
+        }
+        f.render_widget(Paragraph::new(lines), body);
+    }
+    draw_summary(f, app, cmp, &reports, rows[1]);
+    if app.comparisons[cmp].diff.is_some() {
+        draw_diff(f, app, cmp, area);
+    }
+}
+
+fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], area: Rect) {
+    let th = &app.theme;
+    let cv = &app.comparisons[cmp];
+    let running = cv.running();
+    let mut first: Vec<Span<'static>> = vec![Span::raw(" ")];
+    if running {
+        let live = cv.cols.iter().filter(|c| !c.col.turn.is_finished()).count();
+        let queued = cv.cols.iter().filter(|c| c.col.queued()).count();
+        let mut s = format!("comparing {} models · {live} running", cv.cols.len());
+        if queued > 0 {
+            s.push_str(&format!(" ({queued} queued)"));
+        }
+        first.push(Span::styled(s, th.warning().add_modifier(Modifier::BOLD)));
+    } else {
+        let items = compare::winners(reports).items();
+        if items.is_empty() {
+            first.push(Span::styled(
+                "no complete answer to rank",
+                th.warning().add_modifier(Modifier::BOLD),
+            ));
+        }
+        for (k, (what, col, fig)) in items.iter().enumerate() {
+            if k > 0 {
+                first.push(Span::styled(" │ ", th.muted()));
+            }
+            first.push(Span::styled(format!("{what} "), th.muted()));
+            first.push(Span::styled(
+                format!(
+                    "{} {}",
+                    compare::letter(*col),
+                    reports[*col].report.served_model.as_deref().unwrap_or(
+                        &reports[*col].report.asked_model
+                    )
+                ),
+                th.fg(th.accent).add_modifier(Modifier::BOLD),
+            ));
+            first.push(Span::raw(format!(" {fig}")));
+        }
+    }
+    let total: i64 = reports
+        .iter()
+        .filter_map(|r| r.report.cost.as_ref().and_then(|c| c.total_ticks))
+        .sum();
+    if total > 0 {
+        first.push(Span::styled(" │ ", th.muted()));
+        first.push(Span::styled(
+            format!("all {}", format_usd(total)),
+            th.fg(th.accent),
+        ));
+    }
+    let hints = if running {
+        "←/→ column · ↑/↓ scroll · x cancel column · Esc cancel all · r reasoning · s sync scroll"
+            .to_string()
+    } else {
+        format!(
+            "a adopt · d diff code · ←/→ column · ↑/↓ scroll{} · r reasoning · s sync · Esc back",
+            if cv.sync { " (together)" } else { " (one)" }
+        )
+    };
+    let lines = vec![
+        Line::from(first),
+        Line::from(Span::styled(format!(" {hints}"), th.muted())),
+    ];
+    f.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_diff(f: &mut Frame, app: &mut App, cmp: usize, area: Rect) {
+    let th = app.theme.clone();
+    let cv = &mut app.comparisons[cmp];
+    let Some(d) = cv.diff.as_mut() else { return };
+    let w = (area.width.saturating_mul(9) / 10).max(20).min(area.width);
+    let h = (area.height.saturating_mul(9) / 10).max(5).min(area.height);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    let name = |i: usize| format!("{} {}", compare::letter(i), cv.cols[i].col.turn.model());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(th.fg(th.border_focus).add_modifier(Modifier::BOLD))
+        .title(Span::styled(
+            format!(
+                " Code diff {} → {} · ←/→ other column · ↑/↓ scroll · Esc closes ",
+                name(d.a),
+                name(d.b)
+            ),
+            th.fg(th.accent).add_modifier(Modifier::BOLD),
+        ));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    let total = d.text.lines().count();
+    let rows = inner.height as usize;
+    d.scroll = d.scroll.min(total.saturating_sub(rows));
+    let lines: Vec<Line<'static>> = d
+        .text
+        .lines()
+        .skip(d.scroll)
+        .take(rows)
+        .map(|l| {
+            let style = if l.starts_with("+++") || l.starts_with("---") {
+                th.fg(th.heading).add_modifier(Modifier::BOLD)
+            } else if l.starts_with('+') {
+                th.fg(th.user)
+            } else if l.starts_with('-') {
+                th.error()
+            } else if l.starts_with("@@") {
+                th.fg(th.accent)
+            } else {
+                Style::default()
+            };
+            Line::from(Span::styled(l.replace('\t', "    "), style))
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The status bar while a comparison is on screen: how many run, what they cost together.
+pub fn compare_status(app: &App, cmp: usize) -> Vec<(u8, Span<'static>)> {
+    let th = &app.theme;
+    let cv = &app.comparisons[cmp];
+    let reports = cv.reports(&app.catalog);
+    let mut segs: Vec<(u8, Span<'static>)> = Vec::new();
+    if let Some(flash) = &app.flash {
+        segs.push((
+            0,
+            Span::styled(flash.clone(), th.warning().add_modifier(Modifier::BOLD)),
+        ));
+    }
+    let models: Vec<String> = reports
+        .iter()
+        .map(|r| format!("{} {}", r.label, r.report.model_label()))
+        .collect();
+    segs.push((1, Span::raw(format!("compare · {}", models.join(" · ")))));
+    let live = cv.cols.iter().filter(|c| !c.col.turn.is_finished()).count();
+    let (state, style) = if live > 0 {
+        (format!("{live} running"), th.fg(th.accent))
+    } else {
+        ("done".to_string(), th.muted())
+    };
+    segs.push((1, Span::styled(state, style.add_modifier(Modifier::BOLD))));
+    let session = if app.session_cost_known {
+        format_usd(app.session_cost)
+    } else {
+        format!("≥{}", format_usd(app.session_cost))
+    };
+    segs.push((
+        2,
+        Span::styled(format!("session {session}"), th.fg(th.accent)),
+    ));
+    segs
+}
