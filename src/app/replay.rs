@@ -47,7 +47,7 @@ impl Replay {
         let mut items = Vec::new();
         let mut turn_starts = Vec::new();
         let mut t0 = Duration::ZERO;
-        for unit in units(&session.turns) {
+        for unit in crate::session::store::runs(&session.turns) {
             if unit.len() > 1 || session.turns[unit.start].compare.is_some() {
                 // A comparison: its columns ran at the same time, each from its own start.
                 turn_starts.push(t0);
@@ -136,23 +136,6 @@ impl Replay {
     }
 }
 
-/// The saved turns in runs: a single turn, or all the columns of one comparison.
-pub fn units(turns: &[SavedTurn]) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut k = 0;
-    while k < turns.len() {
-        let mut j = k + 1;
-        if let Some(g) = turns[k].compare.map(|c| c.group) {
-            while j < turns.len() && turns[j].compare.is_some_and(|c| c.group == g) {
-                j += 1;
-            }
-        }
-        out.push(k..j);
-        k = j;
-    }
-    out
-}
-
 /// `m:ss`
 pub fn clock_label(d: Duration) -> String {
     let s = d.as_secs();
@@ -164,7 +147,7 @@ impl App {
     pub fn load_session(&mut self, s: &Session) {
         self.clear_transcript();
         self.conv = s.conversation();
-        for unit in units(&s.turns) {
+        for unit in crate::session::store::runs(&s.turns) {
             self.apply_saved(&s.turns, Item::Send(unit.start));
             for k in unit {
                 for i in 0..s.turns[k].events.len() {
@@ -264,7 +247,7 @@ impl App {
     ) {
         match item {
             Item::Send(k) => {
-                let unit = units(turns)
+                let unit = crate::session::store::runs(turns)
                     .into_iter()
                     .find(|u| u.start == k)
                     .unwrap_or(k..k + 1);

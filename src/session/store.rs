@@ -328,6 +328,11 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
             }
         }
     }
+    // A comparison's columns are recorded as their requests went out; they load in column
+    // order.
+    for run in runs(&turns) {
+        turns[run].sort_by_key(|t| t.compare.map(|c| c.column));
+    }
     // A crash between a turn's end and the history line after it: the reply is rebuilt from
     // the turn's events, exactly as the conversation would have appended it.
     // (Not for a comparison: its answers join the history only when one is adopted, so a
@@ -357,6 +362,23 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
         turns,
         skipped,
     })
+}
+
+/// The saved turns in runs: a single turn, or all the columns of one comparison.
+pub fn runs(turns: &[SavedTurn]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < turns.len() {
+        let mut j = k + 1;
+        if let Some(g) = turns[k].compare.map(|c| c.group) {
+            while j < turns.len() && turns[j].compare.is_some_and(|c| c.group == g) {
+                j += 1;
+            }
+        }
+        out.push(k..j);
+        k = j;
+    }
+    out
 }
 
 /// Every session file in `dir`, newest first (by file name, which starts with the time).
