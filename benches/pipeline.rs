@@ -27,6 +27,7 @@ fn app() -> App {
         key_help: String::new(),
         model: "grok-code-fast-1".into(),
         system: None,
+        provider_info: Default::default(),
     })
 }
 

@@ -257,6 +257,7 @@ fn fixed_session() -> Session {
             cost: None,
         }),
         events,
+        compare: None,
     };
     Session {
         path: "fixed.jsonl".into(),
@@ -341,6 +342,7 @@ fn exports_match_golden_files() {
                 provider: t.provider.clone(),
                 model: t.model.clone(),
                 messages: t.request.len(),
+                compare: t.compare,
             })
             .unwrap(),
         );
@@ -399,6 +401,7 @@ fn app() -> App {
         key_help: String::new(),
         model: "grok-code-fast-1".into(),
         system: None,
+        provider_info: Default::default(),
     })
 }
 

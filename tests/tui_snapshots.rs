@@ -23,6 +23,7 @@ fn app(has_key: bool) -> App {
         key_help: "No API key for provider `xai`. Quit (Ctrl+C twice), then `export XAI_API_KEY=…` and start again.".into(),
         model: "grok-code-fast-1".into(),
         system: None,
+        provider_info: Default::default(),
     })
 }
 
@@ -95,7 +96,7 @@ fn help_overlay() {
         ));
         insta::assert_snapshot!(format!("help_{w}x{h}"), screen(&mut a, w, h));
         if h < 40 {
-            for _ in 0..30 {
+            for _ in 0..120 {
                 a.on_key(crossterm::event::KeyEvent::from(
                     crossterm::event::KeyCode::Down,
                 ));

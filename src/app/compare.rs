@@ -205,6 +205,7 @@ impl App {
     /// Sends `prompt` to every armed model: a user entry, a comparison entry, the columns.
     pub fn start_compare(&mut self, prompt: String, targets: Vec<Target>) -> Vec<Effect> {
         let cmp = self.open_compare(prompt, &targets);
+        self.flash = None;
         vec![Effect::StartCompare { cmp }]
     }
 
@@ -352,6 +353,13 @@ impl App {
             e.cache = None;
         }
         if !self.comparisons[cmp].running() {
+            // All in: columns that followed their tails go back to the top, to be read side
+            // by side from the start.
+            for c in &mut self.comparisons[cmp].cols {
+                if c.scroll == 0 {
+                    c.scroll = usize::MAX / 2;
+                }
+            }
             self.flash = Some(
                 "comparison done: a adopts the focused answer · d diffs code · ←/→ columns".into(),
             );
@@ -403,6 +411,12 @@ impl App {
             self.flash = Some(format!("{name} is still answering"));
             return vec![];
         }
+        if c.col.turn.state != TurnState::Done {
+            self.flash = Some(format!(
+                "{name} did not finish: only a complete answer can be adopted"
+            ));
+            return vec![];
+        }
         if c.col.turn.content.is_empty() && c.col.turn.tool_calls.is_empty() {
             self.flash = Some(format!("{name} has no answer to adopt"));
             return vec![];
@@ -449,7 +463,9 @@ impl App {
         self.model = model.clone();
         self.compare_shown = None;
         self.focus = Pane::Input;
-        self.flash = Some(format!("adopted {name}: it is now the conversation's model"));
+        self.flash = Some(format!(
+            "adopted {name}: it is now the conversation's model"
+        ));
         vec![Effect::Adopted { provider, model }]
     }
 
@@ -769,7 +785,10 @@ impl App {
                 ratatui::style::Style::default()
             };
             add(
-                vec![Span::styled(format!("{mark}{} ", compare::letter(i)), style)],
+                vec![Span::styled(
+                    format!("{mark}{} ", compare::letter(i)),
+                    style,
+                )],
                 r.report.summary_line(),
                 if adopted { style } else { th.muted() },
             );

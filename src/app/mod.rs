@@ -1303,7 +1303,12 @@ impl App {
 }
 
 /// Wraps reasoning `text` into `rc` for `width`: complete lines once, the last line anew.
-pub fn wrap_reasoning(rc: &mut ReasoningCache, text: &str, width: u16, style: ratatui::style::Style) {
+pub fn wrap_reasoning(
+    rc: &mut ReasoningCache,
+    text: &str,
+    width: u16,
+    style: ratatui::style::Style,
+) {
     if rc.width != width {
         *rc = ReasoningCache {
             width,

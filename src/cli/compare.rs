@@ -107,10 +107,7 @@ pub fn markdown(
             .map(|(what, col, fig)| {
                 let mut w = what.to_string();
                 w[..1].make_ascii_uppercase();
-                format!(
-                    "**{w}:** {} ({fig})",
-                    column_name(*col, &reports[*col])
-                )
+                format!("**{w}:** {} ({fig})", column_name(*col, &reports[*col]))
             })
             .collect();
         s.push_str(&parts.join(" · "));
@@ -255,7 +252,8 @@ pub async fn run(
     let mut open = n;
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();
-    let label = |cols: &[Column], i: usize| format!("{} {}", compare::letter(i), cols[i].turn.model());
+    let label =
+        |cols: &[Column], i: usize| format!("{} {}", compare::letter(i), cols[i].turn.model());
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -324,7 +322,16 @@ pub async fn run(
                 emit(&mut out, &mut err, &args, &cols, i, &ev, &label(&cols, i));
                 if ev.event.is_terminal() {
                     open -= 1;
-                    finish(&mut rec, &mut err, &args, &cols, i, t0.elapsed(), cfg, &base);
+                    finish(
+                        &mut rec,
+                        &mut err,
+                        &args,
+                        &cols,
+                        i,
+                        t0.elapsed(),
+                        cfg,
+                        &base,
+                    );
                 }
             }
             ColumnMsg::Closed => {
@@ -339,7 +346,16 @@ pub async fn run(
                         )),
                     });
                     open -= 1;
-                    finish(&mut rec, &mut err, &args, &cols, i, t0.elapsed(), cfg, &base);
+                    finish(
+                        &mut rec,
+                        &mut err,
+                        &args,
+                        &cols,
+                        i,
+                        t0.elapsed(),
+                        cfg,
+                        &base,
+                    );
                 }
             }
         }

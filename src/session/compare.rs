@@ -408,7 +408,11 @@ mod tests {
         assert_eq!(ba[0], ("rust".into(), "fn f() -> u8 {\n    1\n}\n".into()));
         assert_eq!(ba[1], ("".into(), "plain\n".into()));
         let bb = code_blocks(b);
-        assert_eq!(bb[1], ("python".into(), "print(1)\n".into()), "unclosed fence");
+        assert_eq!(
+            bb[1],
+            ("python".into(), "print(1)\n".into()),
+            "unclosed fence"
+        );
         let d = code_diff("A grok", a, "B mini", b);
         assert!(d.starts_with("--- A grok\n+++ B mini\n"), "{d}");
         assert!(d.contains("-    1\n+    2\n"), "{d}");

@@ -252,14 +252,9 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
                 first.push(Span::styled(" │ ", th.muted()));
             }
             first.push(Span::styled(format!("{what} "), th.muted()));
+            // The letter names the column; its title names the model.
             first.push(Span::styled(
-                format!(
-                    "{} {}",
-                    compare::letter(*col),
-                    reports[*col].report.served_model.as_deref().unwrap_or(
-                        &reports[*col].report.asked_model
-                    )
-                ),
+                compare::letter(*col).to_string(),
                 th.fg(th.accent).add_modifier(Modifier::BOLD),
             ));
             first.push(Span::raw(format!(" {fig}")));

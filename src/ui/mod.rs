@@ -873,6 +873,27 @@ pub const KEYS: &[(&str, &str)] = &[
         "toggle mouse capture (off: terminal selection works)",
     ),
     ("F1 or ?", "this help"),
+    (
+        "Comparison: ←/→ h/l, 1-4",
+        "focus a column (Tab: the message box and back)",
+    ),
+    (
+        "Comparison: ↑/↓ j/k, PgUp/PgDn, g/G",
+        "scroll the columns (s: together / one at a time)",
+    ),
+    (
+        "Comparison: a or Enter",
+        "adopt the focused answer: the conversation's next turn, its model the current one",
+    ),
+    (
+        "Comparison: d",
+        "unified diff of the code blocks of the focused column and another (←/→ picks it)",
+    ),
+    (
+        "Comparison: x / Esc",
+        "cancel the focused column / all of them (Esc when done: back to the panes)",
+    ),
+    ("Comparison: r", "show or collapse the reasoning"),
 ];
 
 fn draw_help(f: &mut Frame, app: &App) {

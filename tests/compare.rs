@@ -1,0 +1,604 @@
+//! Side-by-side comparison: the columns against the fake server (isolation, the concurrency
+//! cap, cancelling one column), the summary's winners, the compare layout as snapshots, the
+//! headless `grokpair compare` output, and saving and replaying a comparison.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use grokpair::api::chunk::decode_body;
+use grokpair::api::{ApiError, ErrorKind, StreamEvent, TimedEvent};
+use grokpair::app::compare::ProviderInfo;
+use grokpair::app::{App, AppInit, Effect, Pane};
+use grokpair::config::Config;
+use grokpair::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
+use grokpair::session::compare::{self, ColumnReport};
+use grokpair::session::{Catalog, Conversation, TurnState};
+use grokpair::testing::{
+    compare_router, demo_sse, synth_sse, FakeServer, SynthUsage, COMPARE_ANSWER_B,
+};
+use grokpair::ui::theme::Theme;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use tokio::sync::mpsc;
+
+const ANSWER_A: &str = include_str!("data/answer.md");
+
+fn info(max_concurrent: usize) -> BTreeMap<String, ProviderInfo> {
+    let mut m = BTreeMap::new();
+    for name in ["xai", "local"] {
+        m.insert(
+            name.to_string(),
+            ProviderInfo {
+                model: (name == "xai").then(|| "grok-code-fast-1".to_string()),
+                has_key: true,
+                free: name == "local",
+                includes_reasoning: name == "local",
+                max_concurrent,
+            },
+        );
+    }
+    m
+}
+
+fn app() -> App {
+    App::new(AppInit {
+        theme: Theme::load("dark", false).unwrap(),
+        catalog: Catalog::default(),
+        provider: "xai".into(),
+        providers: vec!["xai".into(), "local".into()],
+        provider_free: false,
+        includes_reasoning: false,
+        has_key: true,
+        key_help: String::new(),
+        model: "grok-code-fast-1".into(),
+        system: None,
+        provider_info: info(4),
+    })
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::from(c)
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| grokpair::ui::draw(f, app)).unwrap();
+    t.backend().to_string()
+}
+
+/// A synthesized stream as timed events: the first after `first` ms, then one per `gap` ms.
+fn timed(sse: &str, first: u64, gap: u64) -> Vec<TimedEvent> {
+    let (mut evs, d) = decode_body(sse.as_bytes());
+    evs.push(StreamEvent::Finished {
+        reason: d.finish_reason.clone(),
+    });
+    evs.into_iter()
+        .enumerate()
+        .map(|(i, event)| TimedEvent {
+            at: Duration::from_millis(first + gap * i as u64),
+            event,
+        })
+        .collect()
+}
+
+/// The three scripted columns of the layout tests: a fast answer with streamed reasoning, a
+/// slower one with other code, and one that breaks mid-answer.
+fn scripted() -> Vec<Vec<TimedEvent>> {
+    let a = timed(&demo_sse(), 300, 10);
+    let b = timed(
+        &synth_sse(
+            "grok-3-mini",
+            "Keep lines exact: trimming can hide mistakes in values.\n",
+            COMPARE_ANSWER_B,
+            SynthUsage {
+                prompt: 1200,
+                cached: 0,
+                completion: 60,
+                reasoning: 41,
+                ticks: None,
+            },
+        ),
+        500,
+        45,
+    );
+    let mut c: Vec<TimedEvent> = timed(
+        &synth_sse(
+            "broken-model",
+            "Starting.\n",
+            "This answer will not finish",
+            SynthUsage {
+                prompt: 10,
+                cached: 0,
+                completion: 10,
+                reasoning: 0,
+                ticks: None,
+            },
+        ),
+        200,
+        20,
+    )
+    .into_iter()
+    .take(5)
+    .collect();
+    c.push(TimedEvent {
+        at: Duration::from_millis(300),
+        event: StreamEvent::Error(ApiError::new(
+            ErrorKind::Network,
+            "connection lost mid-stream: Connection reset by peer",
+        )),
+    });
+    vec![a, b, c]
+}
+
+/// Starts `/compare grok-code-fast-1 grok-3-mini broken-model` with a question, all three
+/// sent at once.
+fn start(app: &mut App) -> usize {
+    app.input
+        .insert_str("/compare grok-code-fast-1 grok-3-mini broken-model");
+    assert!(
+        app.on_key(key(KeyCode::Enter)).is_empty(),
+        "arming sends nothing"
+    );
+    assert!(app.compare_armed.is_some());
+    app.input.insert_str("How do I read a config file in Rust?");
+    let cmp = match app.on_key(key(KeyCode::Enter)).as_slice() {
+        [Effect::StartCompare { cmp }] => *cmp,
+        other => panic!("expected a comparison, got {other:?}"),
+    };
+    for col in 0..3 {
+        app.compare_sent(cmp, col, Duration::ZERO);
+    }
+    cmp
+}
+
+/// Applies every scripted event due by `until` (ms), in time order across the columns.
+fn play(app: &mut App, cmp: usize, cols: &[Vec<TimedEvent>], from: u64, until: u64) {
+    let mut all: Vec<(usize, &TimedEvent)> = cols
+        .iter()
+        .enumerate()
+        .flat_map(|(i, evs)| evs.iter().map(move |e| (i, e)))
+        .filter(|(_, e)| {
+            let ms = e.at.as_millis() as u64;
+            ms > from && ms <= until || (from == 0 && ms == 0)
+        })
+        .collect();
+    all.sort_by_key(|(_, e)| e.at);
+    for (col, ev) in all {
+        app.on_compare_event(cmp, col, ev.clone());
+    }
+    app.comparisons[cmp].now = app.comparisons[cmp].now.max(Duration::from_millis(until));
+}
+
+#[test]
+fn compare_layout_mid_stream_and_finished() {
+    for (w, h) in [(120u16, 40u16), (200, 50)] {
+        let mut a = app();
+        let cmp = start(&mut a);
+        let cols = scripted();
+        play(&mut a, cmp, &cols, 0, 900);
+        let mid = screen(&mut a, w, h);
+        assert!(mid.contains("comparing 3 models · 2 running"), "{mid}");
+        assert!(mid.contains("C broken-model failed"), "{mid}");
+        insta::assert_snapshot!(format!("compare_mid_stream_{w}x{h}"), mid);
+        play(&mut a, cmp, &cols, 900, 10_000);
+        let done = screen(&mut a, w, h);
+        assert!(!a.comparisons[cmp].running());
+        insta::assert_snapshot!(format!("compare_finished_{w}x{h}"), done);
+    }
+}
+
+#[test]
+fn columns_keep_their_own_content_metrics_and_failure() {
+    let mut a = app();
+    let cmp = start(&mut a);
+    let cols = scripted();
+    play(&mut a, cmp, &cols, 0, 10_000);
+    let cv = &a.comparisons[cmp];
+    assert_eq!(cv.cols[0].col.turn.content, ANSWER_A);
+    assert_eq!(cv.cols[0].col.turn.state, TurnState::Done);
+    assert_eq!(cv.cols[1].col.turn.content, COMPARE_ANSWER_B);
+    assert_eq!(cv.cols[1].col.turn.state, TurnState::Done);
+    // The failure stays in its column, with what it had.
+    let c = &cv.cols[2].col.turn;
+    assert_eq!(c.state, TurnState::Failed);
+    assert_eq!(c.content, "This answer");
+    assert_eq!(c.reasoning, "Starting.\n");
+    assert_eq!(c.error.as_ref().unwrap().kind, ErrorKind::Network);
+    let r: Vec<ColumnReport> = cv.reports(&a.catalog);
+    let first = |i: usize| {
+        cols[i]
+            .iter()
+            .find(|e| e.event.is_output())
+            .map(|e| e.at.as_millis() as u64)
+    };
+    assert_eq!(r[0].report.ttft_ms, first(0));
+    assert_eq!(r[1].report.ttft_ms, first(1));
+    assert_eq!(r[0].report.reasoning_tokens, 61);
+    assert_eq!(
+        r[0].report.cost.as_ref().unwrap().total_ticks,
+        Some(4_921_800)
+    );
+    // grok-3-mini at catalog prices: 1200 × $0.30 + (60 + 41) × $0.50 per 1M tokens.
+    assert_eq!(
+        r[1].report.cost.as_ref().unwrap().total_ticks,
+        Some(4_105_000)
+    );
+    let n_a = cols[0].len() as u64;
+    assert_eq!(r[0].duration_ms, Some(300 + 10 * (n_a - 1)));
+    let w = compare::winners(&r);
+    assert_eq!(w.first_token.unwrap().column, 0);
+    assert_eq!(w.fastest.unwrap().column, 0);
+    assert_eq!(w.cheapest.unwrap().column, 1);
+    assert_eq!(w.most_reasoning.unwrap().column, 0);
+    // Every column was billed: the session cost counts both complete answers.
+    assert_eq!(a.session_cost, 4_921_800 + 4_105_000);
+    // The transcript sums it up; nothing joined the history yet.
+    assert!(a.conv.messages().is_empty());
+    let shown = screen(&mut a, 120, 40);
+    assert!(
+        shown.contains("first token A 0.31s │ fastest A 2.45s │ cheapest B $0.000411"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn keys_diff_adopt_and_go_back() {
+    let mut a = app();
+    let cmp = start(&mut a);
+    play(&mut a, cmp, &scripted(), 0, 10_000);
+    assert_eq!(a.focus, Pane::Compare);
+    // Adopting the failed column is refused; the focus moves with ←/→.
+    a.on_key(key(KeyCode::Left));
+    assert_eq!(a.comparisons[cmp].focus, 2);
+    a.on_key(key(KeyCode::Char('a')));
+    assert!(a.flash.as_deref().unwrap().contains("did not finish"));
+    assert!(a.conv.messages().is_empty());
+    a.on_key(key(KeyCode::Char('1')));
+    a.on_key(key(KeyCode::Char('d')));
+    let d = a.comparisons[cmp].diff.as_ref().expect("diff open");
+    assert_eq!((d.a, d.b), (0, 1));
+    assert!(d
+        .text
+        .starts_with("--- A grok-code-fast-1\n+++ B grok-3-mini\n"));
+    assert!(d
+        .text
+        .contains("-    Ok(text.lines().map(|l| l.trim().to_string()).collect())\n+    Ok(text.lines().map(str::to_string).collect())\n"));
+    insta::assert_snapshot!("compare_diff_120x40", screen(&mut a, 120, 40));
+    // → picks the other column: C has no code.
+    a.on_key(key(KeyCode::Right));
+    let d = a.comparisons[cmp].diff.as_ref().unwrap();
+    assert_eq!(d.b, 2);
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.comparisons[cmp].diff.is_none());
+    // Adopt B: the question and B's answer join the history, B's model becomes current.
+    a.on_key(key(KeyCode::Char('2')));
+    let fx = a.on_key(key(KeyCode::Char('a')));
+    assert_eq!(
+        fx,
+        vec![Effect::Adopted {
+            provider: "xai".into(),
+            model: "grok-3-mini".into()
+        }]
+    );
+    let m = a.conv.messages();
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].content, "How do I read a config file in Rust?");
+    assert_eq!(m[1].content, COMPARE_ANSWER_B);
+    assert_eq!(
+        m[1].reasoning_content.as_deref(),
+        Some("Keep lines exact: trimming can hide mistakes in values.\n")
+    );
+    assert_eq!(a.model, "grok-3-mini");
+    assert_eq!(a.comparisons[cmp].adopted, Some(1));
+    assert!(a.compare_shown.is_none(), "back to the panes");
+    assert_eq!(
+        a.code.len(),
+        1,
+        "the adopted answer's code is in the code pane"
+    );
+    // Adopting twice is refused; /compare shows the comparison again.
+    a.input.insert_str("/compare");
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(a.compare_shown, Some(cmp));
+    assert!(a.on_key(key(KeyCode::Char('a'))).is_empty());
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.compare_shown.is_none());
+    insta::assert_snapshot!("compare_adopted_120x40", screen(&mut a, 120, 40));
+}
+
+#[test]
+fn cancel_one_column_or_all() {
+    let mut a = app();
+    let cmp = start(&mut a);
+    play(&mut a, cmp, &scripted(), 0, 400);
+    // x cancels the focused column only.
+    a.on_key(key(KeyCode::Char('2')));
+    let fx = a.on_key(key(KeyCode::Char('x')));
+    assert_eq!(fx, vec![Effect::CancelColumn { cmp, col: 1 }]);
+    let cv = &a.comparisons[cmp];
+    assert_eq!(cv.cols[1].col.turn.state, TurnState::Cancelled);
+    assert!(!cv.cols[0].col.turn.is_finished());
+    // Esc cancels what still runs; partial answers stay.
+    let fx = a.on_key(key(KeyCode::Esc));
+    assert_eq!(fx, vec![Effect::CancelColumn { cmp, col: 0 }]);
+    let cv = &a.comparisons[cmp];
+    assert_eq!(cv.cols[0].col.turn.state, TurnState::Cancelled);
+    assert!(!cv.cols[0].col.turn.reasoning.is_empty());
+    assert!(!cv.running());
+    // A late event of a cancelled column changes nothing.
+    let before = a.comparisons[cmp].cols[0].col.turn.content.clone();
+    a.on_compare_event(
+        cmp,
+        0,
+        TimedEvent {
+            at: Duration::from_millis(5000),
+            event: StreamEvent::Content("late".into()),
+        },
+    );
+    assert_eq!(a.comparisons[cmp].cols[0].col.turn.content, before);
+}
+
+#[test]
+fn compare_command_errors_name_the_problem() {
+    let mut a = app();
+    a.input.insert_str("/compare grok-code-fast-1");
+    a.on_key(key(KeyCode::Enter));
+    assert!(a.compare_armed.is_none());
+    let last = a.entries.last().unwrap().text.clone();
+    assert!(last.contains("2 to 4 models"), "{last}");
+    a.input.insert_str("/compare local: grok-3-mini");
+    a.on_key(key(KeyCode::Enter));
+    let last = a.entries.last().unwrap().text.clone();
+    assert!(last.contains("`local:` has no default model"), "{last}");
+    // Models with a colon stay whole; provider:model picks the provider.
+    a.input.insert_str("/compare llama3:8b local:qwen2.5");
+    a.on_key(key(KeyCode::Enter));
+    let t = a.compare_armed.clone().unwrap();
+    assert_eq!(
+        (t[0].provider.as_str(), t[0].model.as_deref()),
+        ("xai", Some("llama3:8b"))
+    );
+    assert_eq!(
+        (t[1].provider.as_str(), t[1].model.as_deref()),
+        ("local", Some("qwen2.5"))
+    );
+    // Esc in the message box turns the armed comparison off.
+    a.on_key(key(KeyCode::Esc));
+    assert!(a.compare_armed.is_none());
+}
+
+// ---- against the fake server -------------------------------------------------------------
+
+fn config(base_url: &str, max_concurrent: usize) -> Config {
+    let dir = std::env::temp_dir().join(format!("gp-cmp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("c{max_concurrent}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\nmax_retries = 0\n\
+             [providers.fake]\nbase_url = \"{base_url}\"\napi_key = \"k-test\"\ndialect = \"xai\"\n\
+             completion_includes_reasoning = false\nmax_concurrent = {max_concurrent}\n"
+        ),
+    )
+    .unwrap();
+    Config::load(Some(&path)).unwrap()
+}
+
+/// Runs a comparison of `models` through `spawn_compare` into an App, as the TUI does, until
+/// every column ended. Returns the app and the order of the messages seen.
+async fn run_compare(
+    server: &FakeServer,
+    models: &[&str],
+    max_concurrent: usize,
+    mut on_msg: impl FnMut(&mut App, usize, &ColumnMsg) -> Option<usize>,
+) -> (App, Vec<(usize, &'static str)>) {
+    let cfg = config(&server.base_url(), max_concurrent);
+    let mut a = app();
+    a.provider = "fake".into();
+    a.provider_info = ProviderInfo::from_config(&cfg);
+    a.input.insert_str(format!("/compare {}", models.join(" ")));
+    a.on_key(key(KeyCode::Enter));
+    a.input.insert_str("Read a config file");
+    let cmp = match a.on_key(key(KeyCode::Enter)).as_slice() {
+        [Effect::StartCompare { cmp }] => *cmp,
+        other => panic!("{other:?}"),
+    };
+    let engine = Engine::new(&cfg, cfg.provider("fake").unwrap()).unwrap();
+    let plans: Vec<(usize, ColumnPlan)> = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            (
+                i,
+                ColumnPlan {
+                    engine: engine.clone(),
+                    model: m.to_string(),
+                },
+            )
+        })
+        .collect();
+    let asked = a.compare_request(cmp);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let tasks = spawn_compare(&cfg, &asked, &a.params, plans, tx);
+    let t0 = std::time::Instant::now();
+    let mut order = Vec::new();
+    while a.comparisons[cmp].running() {
+        let (col, msg) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .expect("a column message in time")
+            .expect("channel open");
+        a.comparisons[cmp].now = t0.elapsed();
+        if let Some(cancel) = on_msg(&mut a, col, &msg) {
+            for fx in a.cancel_column(cmp, cancel) {
+                if let Effect::CancelColumn { col, .. } = fx {
+                    tasks
+                        .iter()
+                        .filter(|(c, _)| *c == col)
+                        .for_each(|(_, h)| h.abort());
+                }
+            }
+        }
+        match msg {
+            ColumnMsg::Sent => {
+                order.push((col, "sent"));
+                a.compare_sent(cmp, col, t0.elapsed());
+            }
+            ColumnMsg::Notice(n) => a.compare_notice(cmp, col, n),
+            ColumnMsg::Event(ev) => a.on_compare_event(cmp, col, ev),
+            ColumnMsg::Closed => {
+                order.push((col, "closed"));
+                a.on_compare_closed(cmp, col);
+            }
+        }
+    }
+    (a, order)
+}
+
+#[tokio::test]
+async fn four_models_at_once_one_failing_one_hidden() {
+    let server = FakeServer::start().await;
+    server.route(compare_router(Duration::from_millis(10)));
+    let models = [
+        "grok-code-fast-1",
+        "grok-3-mini",
+        "broken-model",
+        "grok-4-fast-reasoning",
+    ];
+    let (a, order) = run_compare(&server, &models, 4, |_, _, _| None).await;
+    // All four went out at once, before any finished.
+    assert!(
+        order[..4].iter().all(|(_, what)| *what == "sent"),
+        "{order:?}"
+    );
+    let cv = &a.comparisons[0];
+    assert_eq!(cv.cols[0].col.turn.content, ANSWER_A);
+    assert_eq!(cv.cols[1].col.turn.content, COMPARE_ANSWER_B);
+    let broken = &cv.cols[2].col.turn;
+    assert_eq!(broken.state, TurnState::Failed);
+    assert!(!broken.content.is_empty());
+    assert!(
+        "This answer will not finish: the connection drops here".starts_with(&broken.content),
+        "{:?}",
+        broken.content
+    );
+    assert_eq!(broken.error.as_ref().unwrap().kind, ErrorKind::Network);
+    let hidden = &cv.cols[3].col.turn;
+    assert_eq!(hidden.state, TurnState::Done);
+    assert!(hidden.reasoning.is_empty());
+    for i in [0, 1, 3] {
+        assert_eq!(cv.cols[i].col.turn.state, TurnState::Done, "column {i}");
+    }
+    let r = cv.reports(&a.catalog);
+    // The hidden reasoner was silent for 40 gaps before its first token.
+    assert!(
+        r[3].report.ttft_ms.unwrap() >= 400,
+        "{:?}",
+        r[3].report.ttft_ms
+    );
+    assert!(r[0].report.ttft_ms.unwrap() < r[3].report.ttft_ms.unwrap());
+    assert_eq!(r[3].report.reasoning_tokens, 350);
+    // Costs: reported ticks for A; catalog prices for B and D (cached prompt at its price).
+    let ticks = |i: usize| r[i].report.cost.as_ref().unwrap().total_ticks.unwrap();
+    assert_eq!(ticks(0), 4_921_800);
+    assert_eq!(ticks(1), 4_105_000);
+    assert_eq!(ticks(3), 2_600_000);
+    let w = compare::winners(&r);
+    assert_ne!(
+        w.first_token.unwrap().column,
+        2,
+        "a failed column wins nothing"
+    );
+    assert_eq!(w.fastest.unwrap().column, 3);
+    assert_eq!(w.cheapest.unwrap().column, 3);
+    assert_eq!(w.most_reasoning.unwrap().column, 3);
+    // Every column sent the same conversation (only the model differs), under one conv id.
+    let reqs: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert_eq!(reqs.len(), 4);
+    let conv = reqs[0].header("x-grok-conv-id").unwrap().to_string();
+    for q in &reqs {
+        assert_eq!(q.header("x-grok-conv-id"), Some(conv.as_str()));
+        let mut v = q.json();
+        assert_eq!(v["messages"][0]["content"], "Read a config file");
+        v["model"] = "-".into();
+        let mut w0 = reqs[0].json();
+        w0["model"] = "-".into();
+        assert_eq!(v, w0);
+    }
+}
+
+#[tokio::test]
+async fn concurrency_cap_queues_columns_of_one_provider() {
+    let server = FakeServer::start().await;
+    server.route(compare_router(Duration::from_millis(2)));
+    let (a, order) = run_compare(
+        &server,
+        &["grok-4-fast-reasoning", "grok-3-mini"],
+        1,
+        |a, col, m| {
+            if col == 1 && matches!(m, ColumnMsg::Sent) {
+                assert!(a.comparisons[0].cols[0].col.turn.is_finished());
+            }
+            None
+        },
+    )
+    .await;
+    // The second request went out only once the first had ended.
+    assert_eq!(order[..3], [(0, "sent"), (0, "closed"), (1, "sent")]);
+    let cv = &a.comparisons[0];
+    assert!(cv.cols.iter().all(|c| c.col.turn.state == TurnState::Done));
+    // The queued column's time counts from when it was sent, not from the start.
+    let r = cv.reports(&a.catalog);
+    let started_b = cv.cols[1].col.sent_at.unwrap();
+    assert!(started_b >= Duration::from_millis(80), "{started_b:?}");
+    assert!(r[1].duration_ms.unwrap() < cv.now.as_millis() as u64);
+}
+
+#[tokio::test]
+async fn cancelling_a_stalled_column_leaves_the_others_running() {
+    let server = FakeServer::start().await;
+    server.route(compare_router(Duration::from_millis(5)));
+    let mut cancelled = false;
+    let (a, _) = run_compare(
+        &server,
+        &["stall-model", "grok-code-fast-1"],
+        4,
+        |a, col, m| {
+            // Once the stalled column has shown some answer, cancel it (x on that column).
+            let stalled = &a.comparisons[0].cols[0].col.turn;
+            if !cancelled
+                && col == 1
+                && matches!(m, ColumnMsg::Event(_))
+                && !stalled.content.is_empty()
+            {
+                cancelled = true;
+                return Some(0);
+            }
+            None
+        },
+    )
+    .await;
+    assert!(cancelled);
+    let cv = &a.comparisons[0];
+    assert_eq!(cv.cols[0].col.turn.state, TurnState::Cancelled);
+    let partial = &cv.cols[0].col.turn.content;
+    assert!(!partial.is_empty());
+    assert!("This answer will not finish: the connection drops here".starts_with(partial.as_str()));
+    assert_eq!(cv.cols[1].col.turn.state, TurnState::Done);
+    assert_eq!(cv.cols[1].col.turn.content, ANSWER_A);
+}
+
+#[test]
+fn conversation_is_sent_with_the_question_appended() {
+    let mut a = app();
+    let cmp = start(&mut a);
+    let asked = a.compare_request(cmp);
+    assert_eq!(asked.id, a.conv.id);
+    assert_eq!(asked.messages().len(), 1);
+    let _: &Conversation = &asked;
+}
