@@ -66,6 +66,25 @@ fn reasoning_label(r: &TurnReport, text: &str) -> Option<String> {
     })
 }
 
+/// Numbers each saved turn for display: a comparison's columns share one number (and only the
+/// first of them shows the question); each column gets its letter.
+fn numbering(s: &Session) -> Vec<(usize, bool, Option<char>)> {
+    let mut out = vec![(0, true, None); s.turns.len()];
+    for (n, run) in crate::session::store::runs(&s.turns)
+        .into_iter()
+        .enumerate()
+    {
+        let start = run.start;
+        for k in run {
+            let letter = s.turns[k]
+                .compare
+                .map(|c| crate::session::compare::letter(c.column));
+            out[k] = (n + 1, k == start, letter);
+        }
+    }
+    out
+}
+
 pub fn markdown(s: &Session, catalog: &Catalog) -> String {
     let reports: Vec<TurnReport> = s.turns.iter().map(|t| t.report(catalog)).collect();
     let t = totals(&reports);
@@ -81,11 +100,22 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
     if let Some(sys) = &s.header.settings.system {
         out.push_str(&format!("- System prompt: {}\n", sys.replace('\n', " ")));
     }
+    let nums = numbering(s);
     for (i, (st, r)) in s.turns.iter().zip(&reports).enumerate() {
         let turn = st.to_turn();
-        out.push_str(&format!("\n---\n\n## {} · You\n\n", i + 1));
-        out.push_str(st.prompt().trim_end());
-        out.push_str(&format!("\n\n## {} · {}\n\n", i + 1, r.model_label()));
+        let (n, first, letter) = nums[i];
+        if first {
+            out.push_str(&format!("\n---\n\n## {n} · You\n\n"));
+            out.push_str(st.prompt().trim_end());
+            out.push_str("\n\n");
+            if let Some(c) = st.compare {
+                out.push_str(&format!("## {n} · Comparison of {} models\n\n", c.of));
+            }
+        }
+        match letter {
+            Some(l) => out.push_str(&format!("### {n}{l} · {}\n\n", r.model_label())),
+            None => out.push_str(&format!("## {n} · {}\n\n", r.model_label())),
+        }
         if let Some(label) = reasoning_label(r, &turn.reasoning) {
             if turn.reasoning.is_empty() {
                 out.push_str(&format!("*{label}.*\n\n"));
@@ -210,14 +240,26 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
         out.push_str(&format!("<p>System prompt: {}</p>\n", esc(sys)));
     }
     out.push_str("</header>\n");
+    let nums = numbering(s);
     for (i, (st, r)) in s.turns.iter().zip(&reports).enumerate() {
         let turn = st.to_turn();
+        let (n, first, letter) = nums[i];
+        let id = format!("{n}{}", letter.map(|l| l.to_string()).unwrap_or_default());
+        out.push_str(&format!("<section class=\"turn\" id=\"turn-{id}\">\n"));
+        if first {
+            out.push_str(&format!(
+                "<div class=\"who you\">{n} · You</div>\n<div class=\"prompt\">{}</div>\n",
+                md_html(st.prompt(), theme)
+            ));
+            if let Some(c) = st.compare {
+                out.push_str(&format!(
+                    "<div class=\"who model\">{n} · Comparison of {} models</div>\n",
+                    c.of
+                ));
+            }
+        }
         out.push_str(&format!(
-            "<section class=\"turn\" id=\"turn-{}\">\n<div class=\"who you\">{} · You</div>\n<div class=\"prompt\">{}</div>\n<div class=\"who model\">{} · {}</div>\n",
-            i + 1,
-            i + 1,
-            md_html(st.prompt(), theme),
-            i + 1,
+            "<div class=\"who model\">{id} · {}</div>\n",
             esc(&r.model_label())
         ));
         if let Some(label) = reasoning_label(r, &turn.reasoning) {
@@ -296,6 +338,7 @@ pub fn json(s: &Session, catalog: &Catalog) -> String {
             let turn = st.to_turn();
             json!({
                 "turn": st.turn,
+                "compare": st.compare,
                 "at": st.at,
                 "provider": st.provider,
                 "model": st.model,

@@ -602,3 +602,339 @@ fn conversation_is_sent_with_the_question_appended() {
     assert_eq!(asked.messages().len(), 1);
     let _: &Conversation = &asked;
 }
+
+// ---- headless `grokpair compare` ----------------------------------------------------------
+
+struct Cli {
+    _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    sessions: std::path::PathBuf,
+}
+
+fn cli_config(base_url: &str) -> Cli {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("sessions");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "provider = \"fake\"\n[sessions]\ndir = \"{}\"\n[network]\nidle_timeout_secs = 5\n\
+             max_retries = 0\n[providers.fake]\nbase_url = \"{base_url}\"\n\
+             api_key_env = \"GP_CMP_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n\
+             completion_includes_reasoning = false\n",
+            sessions.display()
+        ),
+    )
+    .unwrap();
+    Cli {
+        _dir: dir,
+        config,
+        sessions,
+    }
+}
+
+async fn grokpair(cli: &Cli, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_grokpair"))
+        .arg("--config")
+        .arg(&cli.config)
+        .args(args)
+        .env("GP_CMP_KEY", "k-cmp-test")
+        .env("NO_COLOR", "1")
+        .env_remove("GROKPAIR_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let o = tokio::time::timeout(Duration::from_secs(30), out)
+        .await
+        .expect("finished in time")
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Timings vary run to run: `1.23s` becomes `T`, and the table's ttft, tok/s and time cells.
+fn mask_times(md: &str) -> String {
+    let mut out = String::new();
+    for line in md.lines() {
+        let line =
+            if line.starts_with("| A ") || line.starts_with("| B ") || line.starts_with("| C ") {
+                let mut cells: Vec<String> = line.split('|').map(str::to_string).collect();
+                for i in [4, 5, 6] {
+                    cells[i] = " T ".into();
+                }
+                cells.join("|")
+            } else {
+                line.to_string()
+            };
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let time = i > start
+                && chars.get(i) == Some(&'.')
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                && chars.get(i + 2).is_some_and(char::is_ascii_digit)
+                && chars.get(i + 3) == Some(&'s');
+            if time {
+                out.push('T');
+                i += 4;
+            } else if i > start {
+                out.extend(&chars[start..i]);
+            } else {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+const MODELS: [&str; 6] = [
+    "-m",
+    "grok-code-fast-1",
+    "-m",
+    "grok-4-fast-reasoning",
+    "-m",
+    "broken-model",
+];
+
+#[tokio::test]
+async fn headless_markdown_report_exactly() {
+    let server = FakeServer::start().await;
+    server.route(compare_router(Duration::from_millis(5)));
+    let cli = cli_config(&server.base_url());
+    let mut args = vec!["--no-save", "compare", "-r"];
+    args.extend(MODELS);
+    args.push("Read a config file");
+    let (code, out, err) = grokpair(&cli, &args).await;
+    assert_eq!(code, 1, "a failed column makes the exit code 1\n{err}");
+    let base = server.base_url();
+    let expected = format!(
+        "# Comparison
+
+> Read a config file
+
+| | model | status | ttft | tok/s | time | prompt (cached) | output | reasoning | cost | cache saved |
+|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|
+| A | grok-code-fast-1 | done | T | T | T | 1200 (1024) | 230 | 61 | $0.000492 | $0.000184 (27%) |
+| B | grok-4-fast-reasoning | done | T | T | T | 1200 (1100) | 20 | 350 | $0.00026 | $0.000165 (39%) |
+| C | broken-model | failed | T | T | T | — | ~5 | ~3 | — | — |
+
+**First token:** A · grok-code-fast-1 (T) · **Fastest:** B · grok-4-fast-reasoning (T) · **Cheapest:** B · grok-4-fast-reasoning ($0.00026) · **Most reasoning:** B · grok-4-fast-reasoning (350 tok)
+
+## A · grok-code-fast-1
+
+<details><summary>reasoning (61 tokens)</summary>
+
+{}
+
+</details>
+
+{}
+
+## B · grok-4-fast-reasoning
+
+Use `std::fs::read_to_string` and `lines()`; propagate errors with `?`.
+
+## C · broken-model
+
+<details><summary>reasoning (3 tokens)</summary>
+
+Starting.
+
+</details>
+
+This answer will not
+
+> **error** (fake): network error: connection lost mid-stream: Connection reset by peer (os error 104) — is {base} reachable? (partial answer above)
+",
+        include_str!("data/reasoning.txt").trim(),
+        ANSWER_A.trim_end(),
+    );
+    assert_eq!(mask_times(&out), expected, "stderr:\n{err}");
+    // Progress on stderr: each column's first token and end, the failure named.
+    assert!(err.contains("A grok-code-fast-1: first token "), "{err}");
+    assert!(err.contains("C broken-model: failed after "), "{err}");
+    assert!(err.contains("B: grok-4-fast-reasoning · ttft "), "{err}");
+    assert!(!cli.sessions.exists(), "--no-save writes nothing");
+}
+
+#[tokio::test]
+async fn headless_json_events_and_summary_exactly() {
+    let server = FakeServer::start().await;
+    server.route(compare_router(Duration::from_millis(5)));
+    let cli = cli_config(&server.base_url());
+    let mut args = vec!["compare", "--json"];
+    args.extend(MODELS);
+    args.push("Read a config file");
+    let (code, out, err) = grokpair(&cli, &args).await;
+    assert_eq!(code, 1, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON"))
+        .collect();
+    // Each column's events, in order, with runs of deltas counted.
+    for (col, want) in [
+        (0, "sent started reasoning*42 content*171 usage finished"),
+        (1, "sent started content*9 usage finished"),
+        (2, "sent started reasoning*2 content*4 error"),
+    ] {
+        let mut seq: Vec<(String, usize)> = Vec::new();
+        for v in lines.iter().filter(|v| v["column"] == col) {
+            let t = v["type"].as_str().unwrap().to_string();
+            assert_eq!(v["model"], MODELS[col * 2 + 1]);
+            match seq.last_mut() {
+                Some((last, n)) if *last == t => *n += 1,
+                _ => seq.push((t, 1)),
+            }
+        }
+        let got: Vec<String> = seq
+            .iter()
+            .map(|(t, n)| {
+                if t == "reasoning" || t == "content" {
+                    format!("{t}*{n}")
+                } else {
+                    t.clone()
+                }
+            })
+            .collect();
+        assert_eq!(got.join(" "), want, "column {col}");
+    }
+    let mut sum = lines.last().unwrap().clone();
+    assert_eq!(sum["type"], "summary");
+    let session = sum["session"].as_str().unwrap().to_string();
+    for c in sum["columns"].as_array_mut().unwrap() {
+        for k in [
+            "ttft_ms",
+            "reasoning_ms",
+            "answer_ms",
+            "tokens_per_sec",
+            "duration_ms",
+        ] {
+            assert!(c[k].is_number(), "{k} in {c}");
+            c[k] = "T".into();
+        }
+    }
+    for k in ["first_token_ms", "fastest_ms"] {
+        sum["winners"][k]["value"] = "T".into();
+    }
+    sum["conversation_id"] = "ID".into();
+    sum["session"] = "S".into();
+    let base = server.base_url();
+    let expected = serde_json::json!({
+        "type": "summary", "prompt": "Read a config file", "conversation_id": "ID", "session": "S",
+        "columns": [
+            {"column": 0, "label": "A", "duration_ms": "T", "provider": "fake",
+             "asked_model": "grok-code-fast-1", "served_model": "grok-code-fast-1", "state": "done",
+             "finish_reason": "stop", "ttft_ms": "T", "reasoning_ms": "T", "answer_ms": "T",
+             "tokens_per_sec": "T", "prompt_tokens": 1200, "cached_tokens": 1024,
+             "completion_tokens": 230, "reasoning_tokens": 61, "output_tokens": 291,
+             "tokens_estimated": false,
+             "cost": {"total_ticks": 4921800, "source": "reported", "computed_ticks": 4921800,
+                      "savings_ticks": 1843200},
+             "cost_usd": 0.00049218, "savings_usd": 0.00018432,
+             "context_window": 256000, "context_used_pct": 0.582421875, "retries": 0,
+             "error": null},
+            {"column": 1, "label": "B", "duration_ms": "T", "provider": "fake",
+             "asked_model": "grok-4-fast-reasoning", "served_model": "grok-4-fast-reasoning",
+             "state": "done", "finish_reason": "stop", "ttft_ms": "T", "reasoning_ms": "T",
+             "answer_ms": "T", "tokens_per_sec": "T", "prompt_tokens": 1200,
+             "cached_tokens": 1100, "completion_tokens": 20, "reasoning_tokens": 350,
+             "output_tokens": 370, "tokens_estimated": false,
+             "cost": {"total_ticks": 2600000, "source": "catalog", "computed_ticks": 2600000,
+                      "savings_ticks": 1650000},
+             "cost_usd": 0.00026, "savings_usd": 0.000165,
+             "context_window": 2000000, "context_used_pct": 0.0785, "retries": 0,
+             "error": null},
+            {"column": 2, "label": "C", "duration_ms": "T", "provider": "fake",
+             "asked_model": "broken-model", "served_model": "broken-model", "state": "failed",
+             "finish_reason": null, "ttft_ms": "T", "reasoning_ms": "T", "answer_ms": "T",
+             "tokens_per_sec": "T", "prompt_tokens": null, "cached_tokens": null,
+             "completion_tokens": null, "reasoning_tokens": 3, "output_tokens": 8,
+             "tokens_estimated": true, "cost": null,
+             "context_window": 128000, "context_used_pct": null, "retries": 0,
+             "error": format!("network error: connection lost mid-stream: Connection reset by peer (os error 104) — is {base} reachable?")},
+        ],
+        "winners": {
+            "first_token_ms": {"column": 0, "label": "A", "model": "grok-code-fast-1", "value": "T"},
+            "fastest_ms": {"column": 1, "label": "B", "model": "grok-4-fast-reasoning", "value": "T"},
+            "cheapest_ticks": {"column": 1, "label": "B", "model": "grok-4-fast-reasoning", "value": 2600000},
+            "most_reasoning_tokens": {"column": 1, "label": "B", "model": "grok-4-fast-reasoning", "value": 350},
+        },
+    });
+    assert_eq!(sum, expected);
+
+    // Saved: one session with the three columns as one comparison, in column order.
+    let path = cli.sessions.join(format!("{session}.jsonl"));
+    let s = grokpair::session::store::load(&path).unwrap();
+    assert_eq!(s.turns.len(), 3);
+    for (i, t) in s.turns.iter().enumerate() {
+        let tag = t.compare.expect("a comparison column");
+        assert_eq!((tag.group, tag.column, tag.of), (0, i, 3));
+        assert_eq!(t.prompt(), "Read a config file");
+        assert_eq!(t.model, MODELS[i * 2 + 1]);
+    }
+    assert!(
+        s.messages.is_empty(),
+        "nothing adopted: the history is as before"
+    );
+    assert_eq!(s.turns[0].to_turn().content, ANSWER_A);
+    assert_eq!(s.turns[2].to_turn().state, TurnState::Failed);
+    // It replays like any other turn: one comparison of three columns, same answers.
+    let mut a = app();
+    a.start_replay(&s, None, false, false);
+    a.replay_advance(Duration::from_secs(3600));
+    assert!(a.replay.as_ref().unwrap().finished());
+    assert_eq!(a.comparisons.len(), 1);
+    let cv = &a.comparisons[0];
+    assert_eq!(cv.cols[0].col.turn.content, ANSWER_A);
+    assert_eq!(cv.cols[1].col.turn.state, TurnState::Done);
+    assert_eq!(cv.cols[2].col.turn.state, TurnState::Failed);
+    let live: Vec<u64> = sum["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["output_tokens"].as_u64().unwrap())
+        .collect();
+    let replayed: Vec<u64> = cv
+        .reports(&a.catalog)
+        .iter()
+        .map(|r| r.report.output_tokens)
+        .collect();
+    assert_eq!(live, replayed);
+    let shown = screen(&mut a, 120, 40);
+    assert!(shown.contains("C broken-model failed"), "{shown}");
+    assert!(shown.contains("fastest B"), "{shown}");
+    // The listing and the Markdown export know it.
+    let (code, list, _) = grokpair(&cli, &["sessions"]).await;
+    assert_eq!(code, 0);
+    assert!(list.contains("Read a config file"), "{list}");
+    let (code, md, _) = grokpair(&cli, &["export", &session, "--format", "md"]).await;
+    assert_eq!(code, 0);
+    assert!(md.contains("## 1 · Comparison of 3 models"), "{md}");
+    assert!(md.contains("### 1A · grok-code-fast-1"), "{md}");
+    assert!(md.contains("### 1C · broken-model"), "{md}");
+    assert_eq!(md.matches("## 1 · You").count(), 1, "{md}");
+}
+
+#[tokio::test]
+async fn headless_usage_errors() {
+    let server = FakeServer::start().await;
+    let cli = cli_config(&server.base_url());
+    let (code, _, err) = grokpair(&cli, &["compare", "-m", "only-one", "hi"]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("compare takes 2 to 4 models, got 1"), "{err}");
+    let (code, _, err) = grokpair(&cli, &["-m", "a", "-m", "b", "ask", "hi"]).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("only `grokpair compare` asks several models"),
+        "{err}"
+    );
+}
