@@ -43,6 +43,7 @@ struct ConfigFile {
     model: Option<String>,
     system: Option<String>,
     theme: Option<String>,
+    max_tokens: Option<u64>,
     network: Option<NetworkFile>,
     sessions: Option<SessionsFile>,
     #[serde(default)]
@@ -226,6 +227,8 @@ pub struct Config {
     pub model: Option<String>,
     pub system: Option<String>,
     pub theme: Option<String>,
+    /// Cap on answer tokens for the TUI's requests (and `ask`/`compare` without --max-tokens).
+    pub max_tokens: Option<u64>,
     pub net: NetPolicy,
     /// Where sessions are saved; `None`: the platform data dir (see `sessions_dir()`).
     pub sessions_dir: Option<PathBuf>,
@@ -268,6 +271,7 @@ impl Default for Config {
             model: None,
             system: None,
             theme: None,
+            max_tokens: None,
             net: NetPolicy::default(),
             sessions_dir: None,
             autosave: true,
@@ -519,6 +523,7 @@ impl Config {
         cfg.model = file.model;
         cfg.system = file.system;
         cfg.theme = file.theme;
+        cfg.max_tokens = file.max_tokens;
         Ok(cfg)
     }
 
@@ -558,6 +563,9 @@ impl Config {
         }
         if let Some(t) = &self.theme {
             s.push_str(&format!("theme = {}\n", q(t)));
+        }
+        if let Some(m) = self.max_tokens {
+            s.push_str(&format!("max_tokens = {m}\n"));
         }
         let n = &self.net;
         s.push_str(&format!(

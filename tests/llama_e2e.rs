@@ -5,6 +5,9 @@
 //! `chatml-think.jinja` template and `--reasoning-format deepseek`. Without them these tests say
 //! so and pass, unless GROKPAIR_REQUIRE_LLAMA=1 (as in CI), where a missing server fails.
 
+mod common;
+
+use common::tmux::Tmux;
 use std::process::{Command, Stdio};
 
 fn url(var: &str) -> Option<String> {
@@ -148,5 +151,134 @@ fn thinking_template_streams_reasoning_content() {
     assert_eq!(
         sum["tokens_estimated"], true,
         "llama.cpp does not count reasoning tokens"
+    );
+}
+
+/// Two "models" on two real servers: the plain one answers, the thinking one reasons.
+fn two_servers() -> Option<String> {
+    let plain = url("GROKPAIR_LLAMA_URL")?;
+    let think = url("GROKPAIR_LLAMA_THINK_URL")?;
+    Some(format!(
+        "provider = \"plain\"\nmax_tokens = 24\n[providers.plain]\nbase_url = \"{plain}\"\nfree = true\n\
+         [providers.think]\nbase_url = \"{think}\"\nfree = true\n"
+    ))
+}
+
+#[test]
+fn compare_two_real_servers_headless() {
+    let Some(config) = two_servers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, &config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_grokpair"))
+        .arg("--config")
+        .arg(&cfg)
+        .args([
+            "--no-save",
+            "compare",
+            "--json",
+            "--temperature",
+            "0",
+            "--seed",
+            "7",
+            "--max-tokens",
+            "24",
+            "-m",
+            "plain:SmolLM2-135M-Instruct",
+            "-m",
+            "think:SmolLM2-135M-Instruct",
+            "Name three colours.",
+        ])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let ev: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON"))
+        .collect();
+    let of = |col: u64, t: &str| {
+        ev.iter()
+            .filter(|e| e["column"] == col && e["type"] == t)
+            .count()
+    };
+    assert!(of(0, "content") > 1, "the plain server answers in pieces");
+    assert_eq!(of(0, "reasoning"), 0);
+    assert!(
+        of(1, "reasoning") > 3,
+        "the thinking server streams reasoning"
+    );
+    for col in 0..2 {
+        assert_eq!(of(col, "sent"), 1);
+        assert_eq!(of(col, "finished"), 1, "column {col}");
+        assert_eq!(of(col, "error"), 0, "column {col}");
+    }
+    let sum = ev.last().unwrap();
+    assert_eq!(sum["type"], "summary");
+    let cols = sum["columns"].as_array().unwrap();
+    for (i, provider) in ["plain", "think"].iter().enumerate() {
+        assert_eq!(cols[i]["provider"], *provider);
+        assert_eq!(cols[i]["served_model"], "SmolLM2-135M-Instruct");
+        assert_eq!(cols[i]["state"], "done");
+        assert_eq!(cols[i]["cost"]["source"], "free");
+        assert!(cols[i]["prompt_tokens"].as_u64().unwrap() > 5);
+        assert!(cols[i]["ttft_ms"].as_u64().is_some());
+    }
+    assert!(cols[1]["reasoning_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(sum["winners"]["most_reasoning_tokens"]["column"], 1);
+    assert!(
+        sum["winners"]["cheapest_ticks"].is_null(),
+        "both free: no cheapest"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_two_real_servers_in_tmux() {
+    let Some(config) = two_servers() else {
+        return;
+    };
+    if !Tmux::available() {
+        return;
+    }
+    let t = Tmux::start_with("llama-compare", &config, 140, 40, "");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("/compare plain:SmolLM2-135M-Instruct think:SmolLM2-135M-Instruct");
+    t.send(&["Enter"]);
+    t.type_text("Name three colours.");
+    t.send(&["Enter"]);
+    let done = t
+        .wait_secs("both columns", 180, |s| {
+            s.contains(" first token ") && !s.contains("running")
+        })
+        .await;
+    assert!(done.contains("A SmolLM2-135M-Instruct done"), "{done}");
+    assert!(done.contains("B SmolLM2-135M-Instruct done"), "{done}");
+    assert!(done.contains("most reasoning B"), "{done}");
+    assert!(done.contains("▾ reasoning"), "{done}");
+    t.send(&["a"]);
+    t.wait_for("the adopted answer", |s| {
+        s.contains("adopted A SmolLM2-135M-Instruct")
+    })
+    .await;
+    t.send(&["C-c"]);
+    t.send(&["C-c"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0")).await;
+    let file = std::fs::read_dir(t.dir.path().join("sessions"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let saved = grokpair::session::store::load(&file).unwrap();
+    assert_eq!(saved.turns.len(), 2);
+    assert_eq!(saved.turns[1].provider, "think");
+    assert_eq!(
+        saved.messages.len(),
+        2,
+        "the question and the adopted answer"
     );
 }

@@ -4,124 +4,13 @@
 
 mod common;
 
-use grokpair::testing::{demo_sse, synth_sse, FakeServer, Part, Reply, SynthUsage};
+use common::tmux::Tmux;
+
+use grokpair::testing::{
+    compare_router, demo_sse, synth_sse, FakeServer, Part, Reply, SynthUsage, COMPARE_ANSWER_B,
+};
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-struct Tmux {
-    socket: String,
-    session: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Tmux {
-    fn available() -> bool {
-        let ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !ok {
-            assert!(
-                std::env::var("GROKPAIR_REQUIRE_TMUX").as_deref() != Ok("1"),
-                "tmux is required (GROKPAIR_REQUIRE_TMUX=1) but not installed"
-            );
-            eprintln!("skipping: tmux not installed");
-        }
-        ok
-    }
-
-    /// Starts grokpair against `base_url` in a w×h tmux pane. After grokpair exits, the pane
-    /// prints its exit code and the terminal's line discipline, then waits.
-    fn start(name: &str, base_url: &str, w: u16, h: u16, key: &str) -> Tmux {
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = dir.path().join("c.toml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "provider = \"fake\"\n[sessions]\ndir = \"{}\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{base_url}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n",
-                dir.path().join("sessions").display()
-            ),
-        )
-        .unwrap();
-        let socket = format!("gp-test-{}-{name}", std::process::id());
-        let session = "t".to_string();
-        let bin = env!("CARGO_BIN_EXE_grokpair");
-        let cmd = format!(
-            "env -u NO_COLOR FAKE_KEY={key} {bin} --config {}; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'; echo STTY-DONE; sleep 120",
-            cfg.display()
-        );
-        let st = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-            ])
-            .args(["-x", &w.to_string(), "-y", &h.to_string(), &cmd])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        Tmux {
-            socket,
-            session,
-            _dir: dir,
-        }
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let o = Command::new("tmux")
-            .args(["-L", &self.socket])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let mut a = vec!["send-keys", "-t", &self.session];
-        a.extend_from_slice(keys);
-        self.tmux(&a);
-    }
-
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-t", &self.session, "-l", text]);
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", &self.session])
-    }
-
-    fn screen_escapes(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-e", "-t", &self.session])
-    }
-
-    async fn wait_for(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if f(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixture_turn_fills_panes_and_status_exactly() {
@@ -308,4 +197,130 @@ async fn no_key_plays_the_demo_then_explains_at_80x24() {
     t.send(&["C-c"]);
     let screen = t.wait_for("exit", |s| s.contains("STTY-DONE")).await;
     assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_three_models_diff_adopt_and_continue() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    s.route(compare_router(Duration::from_millis(5)));
+    let t = Tmux::start("compare", &s.base_url(), 150, 42, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("/compare grok-code-fast-1 grok-3-mini broken-model");
+    t.send(&["Enter"]);
+    t.wait_for("the armed message box", |s| {
+        s.contains("Compare: Enter sends to A grok-code-fast-1 · B grok-3-mini · C broken-model")
+    })
+    .await;
+    t.type_text("Read a config file");
+    t.send(&["Enter"]);
+    let done = t
+        .wait_for("all three columns", |s| s.contains(" first token "))
+        .await;
+    for want in [
+        "A grok-code-fast-1 done",
+        "B grok-3-mini done",
+        "C broken-model failed",
+        "connection lost",
+        // (Which of A and B is faster is up to the machine; cost and reasoning are not.)
+        "cheapest B $0.000411",
+        "most reasoning A 61 tok",
+    ] {
+        assert!(done.contains(want), "lacks {want:?}:\n{done}");
+    }
+    // Three columns side by side: the failure is in the rightmost one only.
+    let failed_line = done
+        .lines()
+        .find(|l| l.contains("connection lost"))
+        .unwrap();
+    assert!(
+        failed_line.find("connection lost").unwrap() > 100,
+        "{failed_line}"
+    );
+    t.send(&["d"]);
+    let diff = t
+        .wait_for("the code diff", |s| {
+            s.contains("Code diff A grok-code-fast-1 → B grok-3-mini")
+        })
+        .await;
+    assert!(
+        diff.contains("+    Ok(text.lines().map(str::to_string).collect())"),
+        "{diff}"
+    );
+    t.send(&["Escape"]);
+    t.send(&["l"]);
+    t.send(&["a"]);
+    t.wait_for("the adopted answer", |s| {
+        s.contains("adopted B grok-3-mini") && s.contains("Conversation")
+    })
+    .await;
+    t.type_text("Now without the std::fs import");
+    t.send(&["Enter"]);
+    t.wait_for("the follow-up", |s| s.matches("▌ grok-3-mini").count() >= 2)
+        .await;
+    let reqs: Vec<_> = s
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert_eq!(reqs.len(), 4);
+    let follow = reqs[3].json();
+    assert_eq!(follow["model"], "grok-3-mini");
+    let msgs = follow["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 3, "{follow}");
+    assert_eq!(msgs[0]["content"], "Read a config file");
+    assert_eq!(msgs[1]["content"], COMPARE_ANSWER_B);
+    assert_eq!(msgs[2]["content"], "Now without the std::fs import");
+    // The same conversation id throughout, so the provider's cache keeps hitting.
+    let id = reqs[0].header("x-grok-conv-id").unwrap();
+    assert!(reqs.iter().all(|r| r.header("x-grok-conv-id") == Some(id)));
+    t.send(&["C-c"]);
+    t.send(&["C-c"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0")).await;
+    // Saved: the three columns as one comparison, then the follow-up.
+    let dir = t.dir.path().join("sessions");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let saved = grokpair::session::store::load(&file).unwrap();
+    assert_eq!(saved.turns.len(), 4);
+    assert!(saved.turns[..3].iter().all(|t| t.compare.is_some()));
+    assert_eq!(saved.turns[3].model, "grok-3-mini");
+    assert_eq!(saved.messages[1].content, COMPARE_ANSWER_B);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esc_cancels_a_stalled_column_and_keeps_the_rest() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    s.route(compare_router(Duration::from_millis(5)));
+    let t = Tmux::start("compare-esc", &s.base_url(), 120, 40, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("/compare grok-code-fast-1 stall-model");
+    t.send(&["Enter"]);
+    t.type_text("Read a config file");
+    t.send(&["Enter"]);
+    t.wait_for("A done while B hangs", |s| {
+        s.contains("A grok-code-fast-1 done") && s.contains("B stall-model answering")
+    })
+    .await;
+    t.send(&["Escape"]);
+    let s2 = t
+        .wait_for("the cancelled column", |s| {
+            s.contains("B stall-model cancelled")
+        })
+        .await;
+    assert!(s2.contains("partial answer kept"), "{s2}");
+    assert!(s2.contains("This answer"), "{s2}");
+    assert!(s2.contains("A grok-code-fast-1 done"), "{s2}");
+    t.send(&["C-c"]);
+    t.send(&["C-c"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0")).await;
 }

@@ -176,7 +176,8 @@ pub async fn run(
     no_save: bool,
     args: AskArgs,
 ) -> Result<i32, Failure> {
-    let params = params(&args)?;
+    let mut params = params(&args)?;
+    params.max_tokens = params.max_tokens.or(cfg.max_tokens);
     let system = args.system.as_deref().or(cfg.system.as_deref());
     let Target {
         mut conv,

@@ -211,7 +211,8 @@ pub async fn run(
         reasoning_effort: args.reasoning_effort.clone(),
         ..Default::default()
     };
-    let params = super::ask::params(&ask)?;
+    let mut params = super::ask::params(&ask)?;
+    params.max_tokens = params.max_tokens.or(cfg.max_tokens);
     let default_provider = pick_provider(cfg, provider_flag)?.name.clone();
     let names: Vec<String> = cfg.providers.keys().cloned().collect();
     let targets = compare::parse_targets(models, &names, &default_provider)
