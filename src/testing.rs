@@ -319,6 +319,22 @@ pub fn demo_sse() -> String {
     )
 }
 
+/// A whole SSE body as timed events ending in `Finished`: the first after `first_ms`, then
+/// one every `gap_ms` (fixed times make every figure on screen deterministic).
+pub fn timed_events(sse: &str, first_ms: u64, gap_ms: u64) -> Vec<crate::api::TimedEvent> {
+    let (mut evs, d) = crate::api::chunk::decode_body(sse.as_bytes());
+    evs.push(crate::api::StreamEvent::Finished {
+        reason: d.finish_reason.clone(),
+    });
+    evs.into_iter()
+        .enumerate()
+        .map(|(i, event)| crate::api::TimedEvent {
+            at: Duration::from_millis(first_ms + gap_ms * i as u64),
+            event,
+        })
+        .collect()
+}
+
 /// Usage figures for a synthesized stream.
 #[derive(Debug, Clone, Copy)]
 pub struct SynthUsage {

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use grokpair::api::chunk::decode_body;
 use grokpair::api::{ApiError, ErrorKind, StreamEvent, TimedEvent};
 use grokpair::app::compare::ProviderInfo;
 use grokpair::app::{App, AppInit, Effect, Pane};
@@ -15,7 +14,7 @@ use grokpair::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
 use grokpair::session::compare::{self, ColumnReport};
 use grokpair::session::{Catalog, Conversation, TurnState};
 use grokpair::testing::{
-    compare_router, demo_sse, synth_sse, FakeServer, SynthUsage, COMPARE_ANSWER_B,
+    compare_router, demo_sse, synth_sse, timed_events, FakeServer, SynthUsage, COMPARE_ANSWER_B,
 };
 use grokpair::ui::theme::Theme;
 use ratatui::backend::TestBackend;
@@ -67,26 +66,11 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
     t.backend().to_string()
 }
 
-/// A synthesized stream as timed events: the first after `first` ms, then one per `gap` ms.
-fn timed(sse: &str, first: u64, gap: u64) -> Vec<TimedEvent> {
-    let (mut evs, d) = decode_body(sse.as_bytes());
-    evs.push(StreamEvent::Finished {
-        reason: d.finish_reason.clone(),
-    });
-    evs.into_iter()
-        .enumerate()
-        .map(|(i, event)| TimedEvent {
-            at: Duration::from_millis(first + gap * i as u64),
-            event,
-        })
-        .collect()
-}
-
 /// The three scripted columns of the layout tests: a fast answer with streamed reasoning, a
 /// slower one with other code, and one that breaks mid-answer.
 fn scripted() -> Vec<Vec<TimedEvent>> {
-    let a = timed(&demo_sse(), 300, 10);
-    let b = timed(
+    let a = timed_events(&demo_sse(), 300, 10);
+    let b = timed_events(
         &synth_sse(
             "grok-3-mini",
             "Keep lines exact: trimming can hide mistakes in values.\n",
@@ -102,7 +86,7 @@ fn scripted() -> Vec<Vec<TimedEvent>> {
         500,
         45,
     );
-    let mut c: Vec<TimedEvent> = timed(
+    let mut c: Vec<TimedEvent> = timed_events(
         &synth_sse(
             "broken-model",
             "Starting.\n",

@@ -264,16 +264,8 @@ async fn compare_two_real_servers_in_tmux() {
         s.contains("adopted A SmolLM2-135M-Instruct")
     })
     .await;
-    t.send(&["C-c"]);
-    t.send(&["C-c"]);
-    t.wait_for("exit", |s| s.contains("EXIT=0")).await;
-    let file = std::fs::read_dir(t.dir.path().join("sessions"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let saved = grokpair::session::store::load(&file).unwrap();
+    t.quit().await;
+    let saved = t.saved_session();
     assert_eq!(saved.turns.len(), 2);
     assert_eq!(saved.turns[1].provider, "think");
     assert_eq!(

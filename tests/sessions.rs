@@ -4,7 +4,6 @@
 mod common;
 
 use common::{config_for, engine};
-use grokpair::api::chunk::decode_body;
 use grokpair::api::{ChatParams, Message, StreamEvent, TimedEvent};
 use grokpair::app::{App, AppInit};
 use grokpair::session::store::{self, End, Header, Recorder, SavedTurn, Session, Settings};
@@ -202,24 +201,10 @@ async fn cancelled_and_failed_turns_keep_their_partial_content() {
 
 // ---- a fixed session for goldens and replays ---------------------------------------------
 
-fn events_of(sse: &str, first_ms: u64, gap_ms: u64) -> Vec<TimedEvent> {
-    let (mut evs, d) = decode_body(sse.as_bytes());
-    evs.push(StreamEvent::Finished {
-        reason: d.finish_reason.clone(),
-    });
-    evs.into_iter()
-        .enumerate()
-        .map(|(i, event)| TimedEvent {
-            at: Duration::from_millis(first_ms + gap_ms * i as u64),
-            event,
-        })
-        .collect()
-}
-
 fn fixed_session() -> Session {
     let q1 = "How do I read a file in Rust?";
     let q2 = "Shorter, please.";
-    let e1 = events_of(&demo_sse(), 300, 10);
+    let e1 = grokpair::testing::timed_events(&demo_sse(), 300, 10);
     let a2 = synth_sse(
         "grok-code-fast-1",
         "They want it short. One line with read_to_string.",
@@ -232,7 +217,7 @@ fn fixed_session() -> Session {
             ticks: Some(1_066_400),
         },
     );
-    let e2 = events_of(&a2, 250, 12);
+    let e2 = grokpair::testing::timed_events(&a2, 250, 12);
     let mut t1 = Turn::new("grok-code-fast-1");
     e1.iter().for_each(|e| t1.apply(e));
     let mut conv = Conversation::with_id("11111111-2222-4333-8444-555555555555".into(), None);

@@ -29,17 +29,7 @@ fn app(has_key: bool) -> App {
 
 /// The synthesized answer as timed events: 10 ms apart, the first after 300 ms.
 fn events() -> Vec<TimedEvent> {
-    let (mut evs, d) = decode_body(demo_sse().as_bytes());
-    evs.push(StreamEvent::Finished {
-        reason: d.finish_reason.clone(),
-    });
-    evs.into_iter()
-        .enumerate()
-        .map(|(i, event)| TimedEvent {
-            at: Duration::from_millis(300 + 10 * i as u64),
-            event,
-        })
-        .collect()
+    grokpair::testing::timed_events(&demo_sse(), 300, 10)
 }
 
 fn send(app: &mut App, text: &str) -> usize {

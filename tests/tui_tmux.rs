@@ -276,18 +276,9 @@ async fn compare_three_models_diff_adopt_and_continue() {
     // The same conversation id throughout, so the provider's cache keeps hitting.
     let id = reqs[0].header("x-grok-conv-id").unwrap();
     assert!(reqs.iter().all(|r| r.header("x-grok-conv-id") == Some(id)));
-    t.send(&["C-c"]);
-    t.send(&["C-c"]);
-    t.wait_for("exit", |s| s.contains("EXIT=0")).await;
+    t.quit().await;
     // Saved: the three columns as one comparison, then the follow-up.
-    let dir = t.dir.path().join("sessions");
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let saved = grokpair::session::store::load(&file).unwrap();
+    let saved = t.saved_session();
     assert_eq!(saved.turns.len(), 4);
     assert!(saved.turns[..3].iter().all(|t| t.compare.is_some()));
     assert_eq!(saved.turns[3].model, "grok-3-mini");
@@ -320,7 +311,5 @@ async fn esc_cancels_a_stalled_column_and_keeps_the_rest() {
     assert!(s2.contains("partial answer kept"), "{s2}");
     assert!(s2.contains("This answer"), "{s2}");
     assert!(s2.contains("A grok-code-fast-1 done"), "{s2}");
-    t.send(&["C-c"]);
-    t.send(&["C-c"]);
-    t.wait_for("exit", |s| s.contains("EXIT=0")).await;
+    t.quit().await;
 }

@@ -183,20 +183,9 @@ impl App {
             let prompt = self.expand_pastes(rest);
             return self.submit_text(prompt);
         }
-        let names: Vec<String> = resolved
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                format!(
-                    "{} {}",
-                    compare::letter(i),
-                    t.model.clone().unwrap_or_default()
-                )
-            })
-            .collect();
         self.flash = Some(format!(
             "compare: your next message goes to {} (/compare alone turns it off)",
-            names.join(" · ")
+            compare::target_names(&resolved)
         ));
         self.compare_armed = Some(resolved);
         vec![]

@@ -222,13 +222,7 @@ impl App {
             Item::End(k) => {
                 let idx = self.turns.len() - 1;
                 if !self.turns[idx].turn.is_finished() {
-                    let t = &turns[k];
-                    let at = t
-                        .end
-                        .as_ref()
-                        .map(|e| e.at)
-                        .or(t.events.last().map(|e| e.at))
-                        .unwrap_or_default();
+                    let at = turns[k].end_at();
                     self.now = self.now.max(at);
                     let now = self.now;
                     self.turns[idx].turn.cancel(now);
@@ -274,13 +268,7 @@ impl App {
                 let Some(cv) = self.comparisons.get_mut(cmp) else {
                     return;
                 };
-                let t = &turns[k];
-                let at = t
-                    .end
-                    .as_ref()
-                    .map(|e| e.at)
-                    .or(t.events.last().map(|e| e.at))
-                    .unwrap_or_default();
+                let at = turns[k].end_at();
                 cv.now = cv.now.max(Duration::from_millis(tag.start_ms) + at);
                 if let Some(c) = cv.cols.get_mut(tag.column) {
                     c.ended = true;

@@ -36,7 +36,7 @@ impl Style {
 }
 
 pub(super) fn read_prompt(args: &AskArgs) -> Result<String, Failure> {
-    let mut prompt = args.prompt.join(" ");
+    let mut prompt = args.gen.prompt.join(" ");
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         let mut piped = String::new();
@@ -83,7 +83,7 @@ pub(super) fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
             Some(json_schema_format(&name, schema))
         }
     };
-    if let Some(e) = &args.reasoning_effort {
+    if let Some(e) = &args.gen.reasoning_effort {
         if !matches!(e.as_str(), "low" | "medium" | "high") {
             return Err(Failure::Usage(format!(
                 "--reasoning-effort must be low, medium or high, not {e:?}"
@@ -91,14 +91,14 @@ pub(super) fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
         }
     }
     Ok(ChatParams {
-        temperature: args.temperature,
-        top_p: args.top_p,
-        max_tokens: args.max_tokens,
-        seed: args.seed,
+        temperature: args.gen.temperature,
+        top_p: args.gen.top_p,
+        max_tokens: args.gen.max_tokens,
+        seed: args.gen.seed,
         stop: args.stop.clone(),
         presence_penalty: args.presence_penalty,
         frequency_penalty: args.frequency_penalty,
-        reasoning_effort: args.reasoning_effort.clone(),
+        reasoning_effort: args.gen.reasoning_effort.clone(),
         response_format,
     })
 }
@@ -178,7 +178,7 @@ pub async fn run(
 ) -> Result<i32, Failure> {
     let mut params = params(&args)?;
     params.max_tokens = params.max_tokens.or(cfg.max_tokens);
-    let system = args.system.as_deref().or(cfg.system.as_deref());
+    let system = args.gen.system.as_deref().or(cfg.system.as_deref());
     let Target {
         mut conv,
         mut rec,
@@ -199,7 +199,7 @@ pub async fn run(
         .resolve_model(cfg, model_flag)
         .await
         .map_err(|e| Failure::Provider(format!("{}: {e}", provider.name)))?;
-    if session.is_some() && args.system.is_some() {
+    if session.is_some() && args.gen.system.is_some() {
         eprintln!(
             "grokpair: note: --system ignored: a continued conversation keeps its history (changing it would break the prompt cache)"
         );

@@ -202,13 +202,7 @@ pub async fn run(
     args: CompareArgs,
 ) -> Result<i32, Failure> {
     let ask = AskArgs {
-        prompt: args.prompt.clone(),
-        system: args.system.clone(),
-        temperature: args.temperature,
-        top_p: args.top_p,
-        max_tokens: args.max_tokens,
-        seed: args.seed,
-        reasoning_effort: args.reasoning_effort.clone(),
+        gen: args.gen.clone(),
         ..Default::default()
     };
     let mut params = super::ask::params(&ask)?;
@@ -236,7 +230,7 @@ pub async fn run(
         ));
         plans.push((plans.len(), ColumnPlan { engine, model }));
     }
-    let system = args.system.as_deref().or(cfg.system.as_deref());
+    let system = args.gen.system.as_deref().or(cfg.system.as_deref());
     let base = Conversation::new(system);
     let mut asked = base.clone();
     asked.push_user(prompt.clone());
@@ -269,24 +263,12 @@ pub async fn run(
             _ = &mut ctrl_c => { interrupted = true; break; }
         };
         let Some((i, msg)) = msg else { break };
+        let was_open = !cols[i].turn.is_finished();
         match msg {
             ColumnMsg::Sent => {
                 let at = t0.elapsed();
                 cols[i].sent_at = Some(at);
-                let tag = CompareTag {
-                    group: 0,
-                    column: i,
-                    of: n,
-                    start_ms: at.as_millis() as u64,
-                };
-                rec.begin_tagged(
-                    i,
-                    &asked,
-                    &cols[i].provider,
-                    &cols[i].turn.asked_model,
-                    &settings,
-                    Some(tag),
-                );
+                begin(&mut rec, &cols, i, &asked, &settings);
                 if args.json {
                     let _ = writeln!(
                         out,
@@ -321,19 +303,6 @@ pub async fn run(
                     );
                 }
                 emit(&mut out, &mut err, &args, &cols, i, &ev, &label(&cols, i));
-                if ev.event.is_terminal() {
-                    open -= 1;
-                    finish(
-                        &mut rec,
-                        &mut err,
-                        &args,
-                        &cols,
-                        i,
-                        t0.elapsed(),
-                        cfg,
-                        &base,
-                    );
-                }
             }
             ColumnMsg::Closed => {
                 if !cols[i].turn.is_finished() {
@@ -346,19 +315,13 @@ pub async fn run(
                             "the request task ended unexpectedly",
                         )),
                     });
-                    open -= 1;
-                    finish(
-                        &mut rec,
-                        &mut err,
-                        &args,
-                        &cols,
-                        i,
-                        t0.elapsed(),
-                        cfg,
-                        &base,
-                    );
                 }
             }
+        }
+        if was_open && cols[i].turn.is_finished() {
+            open -= 1;
+            let now = t0.elapsed();
+            finish(&mut rec, &mut err, &args, &cols, i, now, cfg, &base);
         }
         if last_flush.elapsed() >= Duration::from_millis(50) {
             rec.flush();
@@ -375,20 +338,7 @@ pub async fn run(
                 if cols[i].sent_at.is_none() {
                     // Never sent: on record as a request that was cancelled at once.
                     cols[i].sent_at = Some(now);
-                    let tag = CompareTag {
-                        group: 0,
-                        column: i,
-                        of: n,
-                        start_ms: now.as_millis() as u64,
-                    };
-                    rec.begin_tagged(
-                        i,
-                        &asked,
-                        &cols[i].provider,
-                        &cols[i].turn.asked_model,
-                        &settings,
-                        Some(tag),
-                    );
+                    begin(&mut rec, &cols, i, &asked, &settings);
                 }
                 let local = cols[i].local(now);
                 cols[i].turn.cancel(local);
@@ -431,6 +381,25 @@ pub async fn run(
     } else {
         EXIT_PROVIDER
     })
+}
+
+/// Column `i`'s request record: comparison 0 of this session, its column, when it went out.
+fn begin(rec: &mut Recorder, cols: &[Column], i: usize, asked: &Conversation, settings: &Settings) {
+    let tag = CompareTag {
+        group: 0,
+        column: i,
+        of: cols.len(),
+        start_ms: cols[i].sent_at.unwrap_or_default().as_millis() as u64,
+    };
+    let c = &cols[i];
+    rec.begin_tagged(
+        i,
+        asked,
+        &c.provider,
+        &c.turn.asked_model,
+        settings,
+        Some(tag),
+    );
 }
 
 fn emit(

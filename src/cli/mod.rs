@@ -144,8 +144,9 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
     }
 }
 
-#[derive(Args, Debug, Default)]
-pub struct AskArgs {
+/// The prompt and the sampling settings `ask` and `compare` share.
+#[derive(Args, Debug, Default, Clone)]
+pub struct PromptArgs {
     /// The prompt. Without it, the prompt is read from stdin; with both, stdin is appended.
     pub prompt: Vec<String>,
     /// System prompt (default: the config's `system`).
@@ -155,11 +156,21 @@ pub struct AskArgs {
     pub temperature: Option<f64>,
     #[arg(long)]
     pub top_p: Option<f64>,
-    /// Cap on answer tokens (xAI: max_completion_tokens, which does not cap reasoning).
+    /// Cap on answer tokens (xAI: max_completion_tokens, which does not cap reasoning;
+    /// default: the config's `max_tokens`).
     #[arg(long)]
     pub max_tokens: Option<u64>,
     #[arg(long)]
     pub seed: Option<i64>,
+    /// low | medium | high, for models that accept it (grok-3-mini).
+    #[arg(long, value_name = "LEVEL")]
+    pub reasoning_effort: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct AskArgs {
+    #[command(flatten)]
+    pub gen: PromptArgs,
     /// Stop sequence (repeatable). Dropped, with a notice, for models that reject it.
     #[arg(long)]
     pub stop: Vec<String>,
@@ -167,9 +178,6 @@ pub struct AskArgs {
     pub presence_penalty: Option<f64>,
     #[arg(long)]
     pub frequency_penalty: Option<f64>,
-    /// low | medium | high, for models that accept it (grok-3-mini).
-    #[arg(long, value_name = "LEVEL")]
-    pub reasoning_effort: Option<String>,
     /// Structured output: constrain the answer to this JSON Schema file.
     #[arg(long, value_name = "FILE")]
     pub json_schema: Option<PathBuf>,
@@ -193,23 +201,8 @@ pub struct AskArgs {
 
 #[derive(Args, Debug, Default)]
 pub struct CompareArgs {
-    /// The prompt. Without it, the prompt is read from stdin; with both, stdin is appended.
-    pub prompt: Vec<String>,
-    /// System prompt (default: the config's `system`).
-    #[arg(long, short = 's')]
-    pub system: Option<String>,
-    #[arg(long)]
-    pub temperature: Option<f64>,
-    #[arg(long)]
-    pub top_p: Option<f64>,
-    /// Cap on answer tokens for every model.
-    #[arg(long)]
-    pub max_tokens: Option<u64>,
-    #[arg(long)]
-    pub seed: Option<i64>,
-    /// low | medium | high, sent to the models that accept it.
-    #[arg(long, value_name = "LEVEL")]
-    pub reasoning_effort: Option<String>,
+    #[command(flatten)]
+    pub gen: PromptArgs,
     /// Include each model's reasoning (in <details>) in the Markdown.
     #[arg(long, short = 'r')]
     pub show_reasoning: bool,

@@ -54,6 +54,16 @@ pub fn parse_targets(
         .collect()
 }
 
+/// `A model · B model …`, for saying where a message goes.
+pub fn target_names(targets: &[Target]) -> String {
+    targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{} {}", letter(i), t.model.as_deref().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// Column letters: A, B, C, D.
 pub fn letter(i: usize) -> char {
     (b'A' + (i as u8 % 26)) as char

@@ -165,6 +165,15 @@ impl SavedTurn {
         r
     }
 
+    /// When the turn ended (its end record, else its last event), from its request.
+    pub fn end_at(&self) -> Duration {
+        self.end
+            .as_ref()
+            .map(|e| e.at)
+            .or(self.events.last().map(|e| e.at))
+            .unwrap_or_default()
+    }
+
     /// The turn rebuilt from its events. A turn whose file ends mid-stream (a crash) is
     /// treated as cancelled at its last event.
     pub fn to_turn(&self) -> Turn {
@@ -173,11 +182,7 @@ impl SavedTurn {
             t.apply(ev);
         }
         if !t.is_finished() {
-            let at = match &self.end {
-                Some(e) => e.at,
-                None => self.events.last().map(|e| e.at).unwrap_or_default(),
-            };
-            t.cancel(at);
+            t.cancel(self.end_at());
         }
         t
     }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::markdown::Sink;
-use super::{sparkline, window};
+use super::{centered, sparkline, window};
 use crate::app::{App, Pane};
 use crate::session::compare::{self, ColumnReport};
 use crate::session::{format_usd, CostSource, TurnState};
@@ -293,12 +293,7 @@ fn draw_diff(f: &mut Frame, app: &mut App, cmp: usize, area: Rect) {
     let Some(d) = cv.diff.as_mut() else { return };
     let w = (area.width.saturating_mul(9) / 10).max(20).min(area.width);
     let h = (area.height.saturating_mul(9) / 10).max(5).min(area.height);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
+    let r = centered(area, w, h);
     f.render_widget(Clear, r);
     let name = |i: usize| format!("{} {}", compare::letter(i), cv.cols[i].col.turn.model());
     let block = Block::default()

@@ -153,12 +153,7 @@ fn draw_picker(f: &mut Frame, app: &App) {
     let area = f.area();
     let w = area.width.min(110);
     let h = area.height.min(p.items.len().max(1) as u16 + 4).max(5);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
+    let r = centered(area, w, h);
     f.render_widget(Clear, r);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -193,6 +188,17 @@ fn draw_picker(f: &mut Frame, app: &App) {
             .collect()
     };
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A `w`×`h` rectangle in the middle of `area` (overlays).
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let (w, h) = (w.min(area.width), h.min(area.height));
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
 }
 
 /// Picks the visible window of `runs` lines: `scroll` lines up from the bottom.
@@ -625,20 +631,9 @@ fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
     }
     let mut hint = String::from(" Message · Enter send · Alt+Enter newline · F1 help ");
     if let Some(t) = &app.compare_armed {
-        let names: Vec<String> = t
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                format!(
-                    "{} {}",
-                    crate::session::compare::letter(i),
-                    t.model.as_deref().unwrap_or("")
-                )
-            })
-            .collect();
         hint = format!(
             " Compare: Enter sends to {} · Esc: just the current model ",
-            names.join(" · ")
+            crate::session::compare::target_names(t)
         );
     } else if !app.attachments.is_empty() {
         hint = format!(
@@ -904,12 +899,7 @@ fn draw_help(f: &mut Frame, app: &App) {
         .height
         .min((KEYS.len() + crate::app::commands::COMMANDS.len() + 12) as u16)
         .max(5);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
+    let r = centered(area, w, h);
     f.render_widget(Clear, r);
     let inner_w = r.width.saturating_sub(2) as usize;
     let key_w = KEYS

@@ -111,6 +111,21 @@ impl Tmux {
         self.wait_secs(what, 20, f).await
     }
 
+    /// Ctrl+C twice, and the program's exit code (0) on the pane.
+    pub async fn quit(&self) {
+        self.send(&["C-c"]);
+        self.send(&["C-c"]);
+        self.wait_for("exit", |s| s.contains("EXIT=0")).await;
+    }
+
+    /// The one session the run saved.
+    pub fn saved_session(&self) -> grokpair::session::store::Session {
+        let dir = self.dir.path().join("sessions");
+        let files = grokpair::session::store::list(&dir);
+        assert_eq!(files.len(), 1, "one session file in {}", dir.display());
+        grokpair::session::store::load(&files[0]).unwrap()
+    }
+
     /// `wait_for` with a longer patience (a real model on a busy CPU).
     pub async fn wait_secs(&self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
