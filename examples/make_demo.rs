@@ -1,14 +1,17 @@
 //! Records the bundled demo sessions (`assets/demo/*.jsonl`) through the real engine and
 //! session recorder, against the in-process fake server streaming at realistic speeds.
 //!
-//! `cargo run --example make_demo` rewrites the files from `examples/demo_src/*.txt`: a
+//! `cargo run --example make_demo [NAME…]` rewrites the files (or the named ones) from
+//! `examples/demo_src/*.txt`: a
 //! `model:` line, then `=== prompt`, `=== reasoning`, `=== answer` sections per turn (an empty
 //! reasoning section means the model reasons without sending the text, as grok-4-fast does).
+//! A file that starts with `compare: A B C` is one comparison: `=== prompt`, then per model
+//! `=== model NAME`, `=== reasoning`, `=== answer`; it is recorded through `spawn_compare`.
 
 use grokpair::api::{ChatParams, Usage};
 use grokpair::config::Config;
-use grokpair::engine::Engine;
-use grokpair::session::store::{Recorder, Settings};
+use grokpair::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
+use grokpair::session::store::{CompareTag, Recorder, Settings};
 use grokpair::session::{cost_of, Catalog, Conversation, Turn};
 use grokpair::testing::{synth_sse, token_pieces, FakeServer, Part, Reply, SynthUsage};
 use std::path::Path;
@@ -79,6 +82,182 @@ fn paced(sse: &str, ttft: Duration) -> Reply {
     r
 }
 
+/// A usage block for a synthesized answer: prompt tokens from the text's length, reasoning
+/// from its pieces (or `hidden` tokens for a model that does not send its reasoning).
+fn usage_for(
+    prompt_chars: usize,
+    cached: u64,
+    reasoning: &str,
+    answer: &str,
+    hidden: u64,
+) -> Usage {
+    let prompt = prompt_chars as u64 / 4 + 12;
+    let reasoning = if reasoning.is_empty() {
+        hidden
+    } else {
+        token_pieces(reasoning).len() as u64
+    };
+    let completion = token_pieces(answer).len() as u64;
+    Usage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: Some(prompt + completion + reasoning),
+        cached_tokens: Some(cached),
+        reasoning_tokens: Some(reasoning),
+        reported_cost_ticks: None,
+    }
+}
+
+/// Records one comparison (a `compare:` source) as the TUI would: all columns at once.
+async fn record_compare(name: &str, text: &str, out_dir: &Path) {
+    let mut lines = text.lines();
+    let models: Vec<String> = lines
+        .next()
+        .and_then(|l| l.strip_prefix("compare: "))
+        .expect("compare: A B …")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let (mut prompt, mut cols) = (String::new(), Vec::<(String, String, String)>::new());
+    let mut section = "";
+    for l in lines {
+        if let Some(m) = l.strip_prefix("=== model ") {
+            cols.push((m.to_string(), String::new(), String::new()));
+            continue;
+        }
+        if let Some(sec) = l.strip_prefix("=== ") {
+            section = match sec {
+                "prompt" => "prompt",
+                "reasoning" => "reasoning",
+                "answer" => "answer",
+                other => panic!("unknown section {other}"),
+            };
+            continue;
+        }
+        let buf = match (section, cols.last_mut()) {
+            ("prompt", _) => &mut prompt,
+            ("reasoning", Some(c)) => &mut c.1,
+            (_, Some(c)) => &mut c.2,
+            _ => panic!("a model first"),
+        };
+        buf.push_str(l);
+        buf.push('\n');
+    }
+    let prompt = prompt.trim_end().to_string();
+    assert_eq!(models, cols.iter().map(|c| c.0.clone()).collect::<Vec<_>>());
+    let catalog = Catalog::default();
+    let server = FakeServer::start().await;
+    let mut replies = std::collections::HashMap::new();
+    let mut usages = Vec::new();
+    for (k, (model, reasoning, answer)) in cols.iter().enumerate() {
+        let reasoning = reasoning.trim_end();
+        let usage = usage_for(prompt.len(), 0, reasoning, answer, 420);
+        let sse = synth_sse(
+            model,
+            reasoning,
+            answer,
+            SynthUsage {
+                prompt: usage.prompt_tokens,
+                cached: 0,
+                completion: usage.completion_tokens,
+                reasoning: usage.reasoning_tokens.unwrap_or(0),
+                ticks: cost_of(&usage, catalog.lookup(model), false, false).total_ticks,
+            },
+        );
+        // Each model at its own pace: a silent thinker, a quick one, a slower one.
+        let ttft = if reasoning.is_empty() {
+            Duration::from_millis(1700)
+        } else {
+            Duration::from_millis(230 + 160 * k as u64)
+        };
+        let mut reply = paced(&sse, ttft);
+        if k == 1 {
+            for p in reply.parts.iter_mut() {
+                if let Part::Sleep(d) = p {
+                    *d *= 2;
+                }
+            }
+        }
+        replies.insert(model.clone(), reply);
+        usages.push(usage);
+    }
+    server.route(move |req| {
+        let model = req.json()["model"].as_str().unwrap_or("").to_string();
+        replies.get(&model).cloned()
+    });
+    let cfg = Config::parse(
+        &format!(
+            "provider = \"xai\"\n[providers.xai]\nbase_url = \"{}\"\napi_key_env = \"GROKPAIR_DEMO_KEY\"\n",
+            server.base_url()
+        ),
+        None,
+    )
+    .unwrap();
+    let engine = Engine::new(&cfg, cfg.provider("xai").unwrap()).unwrap();
+    let path = out_dir.join(format!("{name}.jsonl"));
+    let _ = std::fs::remove_file(&path);
+    let mut rec = Recorder::named(out_dir, name, true);
+    rec.set_kind("demo");
+    let conv = Conversation::new(None);
+    let mut asked = conv.clone();
+    asked.push_user(prompt.clone());
+    let settings = Settings {
+        system: None,
+        params: ChatParams::default(),
+    };
+    let plans = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            (
+                i,
+                ColumnPlan {
+                    engine: engine.clone(),
+                    model: m.clone(),
+                },
+            )
+        })
+        .collect();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _tasks = spawn_compare(&cfg, &asked, &ChatParams::default(), plans, tx);
+    let mut turns: Vec<Turn> = models.iter().map(Turn::new).collect();
+    let mut open = models.len();
+    while open > 0 {
+        let (i, msg) = rx.recv().await.expect("column messages");
+        match msg {
+            ColumnMsg::Sent => {
+                let tag = CompareTag {
+                    group: 0,
+                    column: i,
+                    of: models.len(),
+                    start_ms: 0,
+                };
+                rec.begin_tagged(i, &asked, "xai", &models[i], &settings, Some(tag));
+            }
+            ColumnMsg::Event(ev) => {
+                turns[i].apply(&ev);
+                rec.event(i, &ev);
+                rec.flush();
+                if ev.event.is_terminal() {
+                    open -= 1;
+                    let info = catalog.lookup(&models[i]);
+                    let cost = Some(cost_of(
+                        turns[i].usage.as_ref().unwrap(),
+                        info,
+                        false,
+                        false,
+                    ));
+                    rec.end(i, &turns[i], cost, &conv);
+                    println!("{name} column {i}: {:?}", turns[i].state);
+                }
+            }
+            ColumnMsg::Notice(_) | ColumnMsg::Closed => {}
+        }
+    }
+    assert!(rec.take_error().is_none());
+    println!("wrote {}", path.display());
+}
+
 #[tokio::main]
 async fn main() {
     fastrand::seed(7);
@@ -98,7 +277,13 @@ async fn main() {
     let provider = cfg.provider("xai").unwrap().clone();
     let engine = Engine::new(&cfg, &provider).unwrap();
     let catalog = Catalog::default();
+    // Names on the command line re-record just those demos.
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     for name in ["rust-config", "python-async", "sql-index"] {
+        if !wanted(name) {
+            continue;
+        }
         let text =
             std::fs::read_to_string(root.join(format!("examples/demo_src/{name}.txt"))).unwrap();
         let (model, steps) = parse(&text);
@@ -116,24 +301,12 @@ async fn main() {
                 .iter()
                 .map(|m| m.content.len() + m.reasoning_content.as_ref().map_or(0, |r| r.len()))
                 .sum();
-            let prompt = chars as u64 / 4 + 12;
             // The provider caches the previous request's prefix, in 64-token blocks.
             let cached = if k == 0 { 0 } else { prev_total / 64 * 64 };
             let hidden = s.reasoning.is_empty();
-            let reasoning = if hidden {
-                180 + 60 * k as u64
-            } else {
-                token_pieces(&s.reasoning).len() as u64
-            };
-            let completion = token_pieces(&s.answer).len() as u64;
-            let usage = Usage {
-                prompt_tokens: prompt,
-                completion_tokens: completion,
-                total_tokens: Some(prompt + completion + reasoning),
-                cached_tokens: Some(cached),
-                reasoning_tokens: Some(reasoning),
-                reported_cost_ticks: None,
-            };
+            let usage = usage_for(chars, cached, &s.reasoning, &s.answer, 180 + 60 * k as u64);
+            let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
+            let reasoning = usage.reasoning_tokens.unwrap_or(0);
             let ticks = cost_of(&usage, info, false, false).total_ticks;
             let served = if model == "grok-4-fast-reasoning" {
                 "grok-4-fast-reasoning".to_string()
@@ -186,5 +359,13 @@ async fn main() {
         }
         assert!(rec.take_error().is_none());
         println!("wrote {}", path.display());
+    }
+    for name in ["compare-dedupe"] {
+        if !wanted(name) {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(root.join(format!("examples/demo_src/{name}.txt"))).unwrap();
+        record_compare(name, &text, &out_dir).await;
     }
 }

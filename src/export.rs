@@ -39,8 +39,8 @@ fn totals_line(s: &Session, t: &Totals) -> String {
         .unwrap_or_else(|| "cost unknown".into());
     let mut line = format!(
         "{} turn{} · {} tokens · {cost}",
-        s.turns.len(),
-        if s.turns.len() == 1 { "" } else { "s" },
+        s.turn_count(),
+        if s.turn_count() == 1 { "" } else { "s" },
         t.tokens
     );
     if t.savings > 0 {

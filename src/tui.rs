@@ -115,9 +115,8 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     // A resumed session keeps its provider and model unless told otherwise.
     let resumed_last = match &opts.start {
         Start::Resume(s) => s
-            .turns
-            .last()
-            .map(|t| (t.provider.clone(), t.model.clone())),
+            .current_model()
+            .map(|(p, m)| (p.to_string(), m.to_string())),
         _ => None,
     };
     let provider_name = opts
@@ -196,7 +195,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         Start::Resume(s) => {
             app.load_session(&s);
             rec = Recorder::continue_session(&s, true);
-            app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turns.len()));
+            app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turn_count()));
         }
         Start::Replay {
             session,
@@ -487,12 +486,12 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             if s.turns.is_empty() || s.header.kind != "chat" {
                                 return None;
                             }
-                            let model = s.turns.last().map(|t| t.model.clone()).unwrap_or_default();
+                            let model = s.model_label();
                             let label = format!(
                                 "{}  {:<22} {:>3} turns  {}",
                                 store::short_date(&s.header.created),
                                 model,
-                                s.turns.len(),
+                                s.turn_count(),
                                 store::one_line(s.first_prompt(), 60)
                             );
                             Some((p, label))
@@ -518,7 +517,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         rec = Recorder::continue_session(&s, true);
                         rec_conv = app.conv.id.clone();
                         app.flash =
-                            Some(format!("continuing {} ({} turns)", s.id(), s.turns.len()));
+                            Some(format!("continuing {} ({} turns)", s.id(), s.turn_count()));
                     }
                     Err(e) => app.error(&e.to_string()),
                 },

@@ -896,6 +896,33 @@ async fn headless_json_events_and_summary_exactly() {
     let shown = screen(&mut a, 120, 40);
     assert!(shown.contains("C broken-model failed"), "{shown}");
     assert!(shown.contains("fastest B"), "{shown}");
+    // Resumed: the comparison is in the transcript, not on screen, and can still be adopted.
+    let mut r = app();
+    r.load_session(&s);
+    assert_eq!(r.comparisons.len(), 1);
+    assert!(r.compare_shown.is_none());
+    assert!(r.conv.messages().is_empty());
+    r.input.insert_str("/compare");
+    r.on_key(key(KeyCode::Enter));
+    assert_eq!(r.compare_shown, Some(0));
+    let fx = r.on_key(key(KeyCode::Char('a')));
+    assert_eq!(
+        fx,
+        vec![Effect::Adopted {
+            provider: "fake".into(),
+            model: "grok-code-fast-1".into()
+        }]
+    );
+    assert_eq!(r.conv.messages().len(), 2);
+    assert_eq!(r.conv.messages()[1].content, ANSWER_A);
+    assert_eq!(
+        r.conv.id, s.header.conv_id,
+        "same conversation id: the cache keeps hitting"
+    );
+    assert_eq!(
+        r.next_rec, 3,
+        "the next request is recorded after the three columns"
+    );
     // The listing and the Markdown export know it.
     let (code, list, _) = grokpair(&cli, &["sessions"]).await;
     assert_eq!(code, 0);

@@ -505,9 +505,13 @@ impl App {
                 return fx;
             }
             if let KeyCode::Char(c) = k.code {
+                // Looking keys work in a replay; a comparison's also diff, fold and focus.
+                let compare_view =
+                    self.compare_shown.is_some() && matches!(c, 'd' | 'r' | '1'..='4');
                 if c != '?'
                     && !ctrl
                     && !alt
+                    && !compare_view
                     && !matches!(
                         c,
                         '[' | ']' | 'j' | 'k' | 'g' | 'G' | 'y' | 'c' | 'h' | 'l' | 's'

@@ -159,11 +159,11 @@ impl App {
         // The saved history is the truth (it is what the provider has cached).
         self.conv = s.conversation();
         self.next_rec = s.turns.iter().map(|t| t.turn + 1).max().unwrap_or(0);
-        self.mark_adopted(&s.messages);
+        self.mark_adopted(s);
         self.compare_shown = None;
         self.focus = super::Pane::Input;
-        if let Some(t) = s.turns.last() {
-            self.model = t.model.clone();
+        if let Some((_, m)) = s.current_model() {
+            self.model = m.to_string();
         }
         if s.skipped > 0 {
             self.notice(&format!(
@@ -174,21 +174,15 @@ impl App {
         }
     }
 
-    /// Which answer of each loaded comparison the history took up; the last comparison, if
-    /// none was and nothing followed it, can still be adopted.
-    fn mark_adopted(&mut self, history: &[crate::api::Message]) {
-        use crate::api::Role;
-        for cv in &mut self.comparisons {
-            let pos = history.windows(2).position(|w| {
-                w[0].role == Role::User
-                    && w[0].content == cv.prompt
-                    && w[1].role == Role::Assistant
-                    && cv.cols.iter().any(|c| c.col.turn.content == w[1].content)
-            });
-            if let Some(p) = pos {
-                let answer = &history[p + 1].content;
-                cv.adopted = cv.cols.iter().position(|c| c.col.turn.content == *answer);
-            }
+    /// Marks the adopted answer of each loaded comparison; the last comparison, if none was
+    /// adopted and nothing followed it, can still be adopted.
+    fn mark_adopted(&mut self, s: &Session) {
+        let runs: Vec<_> = crate::session::store::runs(&s.turns)
+            .into_iter()
+            .filter(|r| s.turns[r.start].compare.is_some())
+            .collect();
+        for (cv, run) in self.comparisons.iter_mut().zip(&runs) {
+            cv.adopted = s.adopted(run);
         }
         let last_is_compare = matches!(
             self.entries.last().map(|e| e.kind),

@@ -186,12 +186,10 @@ pub async fn run(
         session,
     } = target(cfg, &args, no_save, system)?;
     // A continued conversation keeps its provider and model unless told otherwise.
-    let last = session.as_ref().and_then(|s| s.turns.last());
-    let provider_flag = provider_flag.or(last.map(|t| t.provider.as_str()));
+    let last = session.as_ref().and_then(|s| s.current_model());
+    let provider_flag = provider_flag.or(last.map(|(p, _)| p));
     let provider = pick_provider(cfg, provider_flag)?;
-    let model_flag = model_flag.or(last
-        .filter(|t| t.provider == provider.name)
-        .map(|t| t.model.as_str()));
+    let model_flag = model_flag.or(last.filter(|(p, _)| *p == provider.name).map(|(_, m)| m));
     require_key(provider, cfg)?;
     let prompt = read_prompt(&args)?;
     let engine = Engine::new(cfg, provider).map_err(|e| Failure::Provider(e.to_string()))?;

@@ -77,9 +77,9 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
                     "file": s.path,
                     "created": s.header.created,
                     "provider": s.header.provider,
-                    "model": s.turns.last().map(|t| t.model.as_str()).unwrap_or(&s.header.model),
+                    "model": s.model_label(),
                     "conversation_id": s.header.conv_id,
-                    "turns": s.turns.len(),
+                    "turns": s.turn_count(),
                     "tokens": sum.tokens,
                     "cost_usd": sum.cost_known.then_some(sum.cost_ticks as f64 / 1e10),
                     "first_prompt": s.first_prompt(),
@@ -104,11 +104,7 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
     );
     for s in &rows {
         let sum = summarize(s);
-        let model = s
-            .turns
-            .last()
-            .map(|t| t.model.as_str())
-            .unwrap_or(&s.header.model);
+        let model = s.model_label();
         let cost = if sum.cost_known {
             format_usd(sum.cost_ticks)
         } else {
@@ -119,8 +115,8 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
             "{:<24} {:<16} {:<22} {:>5} {:>8} {:>10}  {}",
             one_line(s.id(), 24),
             short_date(&s.header.created),
-            one_line(model, 22),
-            s.turns.len(),
+            one_line(&model, 22),
+            s.turn_count(),
             sum.tokens,
             cost,
             one_line(s.first_prompt(), 60)
@@ -285,11 +281,12 @@ pub fn demo(a: &DemoArgs) -> Result<Option<Session>, Failure> {
     if a.list {
         for (i, s) in all.iter().enumerate() {
             println!(
-                "{}  {:<14} {:<22} {} turns  {}",
+                "{}  {:<14} {:<22} {} turn{}  {}",
                 i + 1,
                 s.id(),
-                s.header.model,
-                s.turns.len(),
+                s.model_label(),
+                s.turn_count(),
+                if s.turn_count() == 1 { " " } else { "s" },
                 one_line(s.first_prompt(), 60)
             );
         }

@@ -209,6 +209,53 @@ impl Session {
         Conversation::from_messages(self.header.conv_id.clone(), self.messages.clone())
     }
 
+    /// Turns as a person counts them: a comparison's columns are one.
+    pub fn turn_count(&self) -> usize {
+        runs(&self.turns).len()
+    }
+
+    /// Which column of the comparison at `run` the history took up (its question and that
+    /// answer follow each other in the history).
+    pub fn adopted(&self, run: &std::ops::Range<usize>) -> Option<usize> {
+        let cols = &self.turns[run.clone()];
+        let prompt = cols.first()?.prompt();
+        let answers: Vec<String> = cols.iter().map(|t| t.to_turn().content).collect();
+        self.messages.windows(2).find_map(|w| {
+            (w[0].role == Role::User && w[0].content == prompt && w[1].role == Role::Assistant)
+                .then(|| answers.iter().position(|a| *a == w[1].content))
+                .flatten()
+        })
+    }
+
+    /// The provider and model the conversation goes on with: the last plain turn's, or the
+    /// adopted answer's of a later comparison.
+    pub fn current_model(&self) -> Option<(&str, &str)> {
+        for run in runs(&self.turns).into_iter().rev() {
+            let t = match self.turns[run.start].compare {
+                None => &self.turns[run.start],
+                Some(_) => match self.adopted(&run) {
+                    Some(col) => &self.turns[run.start + col],
+                    None => continue,
+                },
+            };
+            return Some((&t.provider, &t.model));
+        }
+        None
+    }
+
+    /// The model column of listings: the current model, or `compare ×N` for a session that is
+    /// only a comparison.
+    pub fn model_label(&self) -> String {
+        match (
+            self.current_model(),
+            self.turns.last().and_then(|t| t.compare),
+        ) {
+            (Some((_, m)), _) => m.to_string(),
+            (None, Some(c)) => format!("compare ×{}", c.of),
+            (None, None) => self.header.model.clone(),
+        }
+    }
+
     pub fn first_prompt(&self) -> &str {
         self.turns.first().map(|t| t.prompt()).unwrap_or("")
     }

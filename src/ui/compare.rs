@@ -271,7 +271,10 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
             th.fg(th.accent),
         ));
     }
-    let hints = if running {
+    let hints = if app.replay.is_some() {
+        "h/l or 1-4 column · ↑/↓ scroll · d diff code · r reasoning · s sync scroll · (←/→ seek)"
+            .to_string()
+    } else if running {
         "←/→ column · ↑/↓ scroll · x cancel column · Esc cancel all · r reasoning · s sync scroll"
             .to_string()
     } else {
