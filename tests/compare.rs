@@ -949,3 +949,45 @@ async fn headless_usage_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn four_columns_fit_small_terminals_and_follow_theme_changes() {
+    let mut a = app();
+    a.input
+        .insert_str("/compare grok-code-fast-1 grok-3-mini broken-model grok-4-fast-reasoning");
+    a.on_key(key(KeyCode::Enter));
+    a.input.insert_str("How do I read a config file in Rust?");
+    let cmp = match a.on_key(key(KeyCode::Enter)).as_slice() {
+        [Effect::StartCompare { cmp }] => *cmp,
+        other => panic!("{other:?}"),
+    };
+    let mut cols = scripted();
+    cols.push(timed_events(&demo_sse(), 100, 5));
+    for col in 0..4 {
+        a.compare_sent(cmp, col, Duration::ZERO);
+    }
+    play(&mut a, cmp, &cols, 0, 10_000);
+    // Two rows of two below 120 columns; nothing panics down to a tiny terminal.
+    let s = screen(&mut a, 80, 24);
+    let top = s.lines().next().unwrap();
+    assert!(
+        top.contains("A grok-code-fast-1") && top.contains("B grok-3-mini"),
+        "{s}"
+    );
+    assert!(!top.contains("C broken-model"), "{s}");
+    insta::assert_snapshot!("compare_four_80x24", s);
+    for (w, h) in [(40u16, 12u16), (20, 8), (12, 5)] {
+        screen(&mut a, w, h);
+    }
+    // A theme change re-renders the columns (code highlighting included) from their text.
+    a.on_key(key(KeyCode::Tab));
+    assert_eq!(a.focus, Pane::Input);
+    a.input.insert_str("/theme light");
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(a.theme.name, "light");
+    let c = &a.comparisons[cmp].cols[0];
+    assert_eq!(c.code.len(), 2);
+    assert!(c.code.iter().all(|b| b.complete));
+    a.on_key(key(KeyCode::Esc));
+    screen(&mut a, 120, 40);
+}

@@ -280,8 +280,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             vec![Effect::Quit]
         }
         "/sessions" => {
-            if app.active.is_some() {
-                app.flash = Some("a reply is streaming: Esc cancels it first".into());
+            if app.busy() {
                 return vec![];
             }
             vec![Effect::ListSessions]

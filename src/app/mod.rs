@@ -1269,6 +1269,17 @@ impl App {
         for tv in &mut self.turns {
             tv.reasoning = ReasoningCache::default();
         }
+        for cv in &mut self.comparisons {
+            for c in &mut cv.cols {
+                let mut seg = Segmenter::new();
+                let mut code = Vec::new();
+                seg.push(&c.col.turn.content, &mut code, &th, usize::MAX);
+                if c.col.turn.is_finished() {
+                    seg.finish(&mut code, &th, usize::MAX);
+                }
+                (c.seg, c.code, c.reasoning) = (seg, code, ReasoningCache::default());
+            }
+        }
         let input = self.input_text();
         self.set_input(&input);
     }
