@@ -3,8 +3,9 @@
 //!
 //! `cargo bench --bench pipeline` prints: time to first frame, throughput with real frame
 //! coalescing (≤ 60 frames/s), per-token cost at 5k / 20k / 80k tokens with a frame every 64
-//! tokens, CPU time per 1k tokens, and peak RSS. No network: events are fed directly, exactly as
-//! the runtime's channel delivers them.
+//! tokens, CPU time per 1k tokens, and peak RSS; then the same per-token cost for a comparison
+//! of three columns streaming at once. No network: events are fed directly, exactly as the
+//! runtime's channel delivers them.
 
 use grokpair::api::{StreamEvent, TimedEvent};
 use grokpair::app::{App, AppInit};
@@ -133,6 +134,80 @@ fn rss_child(w: u16, h: u16) {
     }
     term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
     println!("{}", peak_rss_kib());
+}
+
+/// Per-token CPU of a three-column comparison at 200x50 (a frame every 64 tokens, round-robin
+/// across the columns), in the 3,000-token windows ending at `marks` tokens per column;
+/// interleaved and the median of three rounds, like the single-answer figures.
+fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
+    use grokpair::session::compare::Target;
+    let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let window = 3_000;
+    let feed = |a: &mut App, from: usize, to: usize| {
+        for i in from..to {
+            for col in 0..3 {
+                a.on_compare_event(
+                    0,
+                    col,
+                    TimedEvent {
+                        at: Duration::from_micros(i as u64 * 10),
+                        event: StreamEvent::Content(ps[(i + col * 7) % ps.len()].clone()),
+                    },
+                );
+            }
+        }
+    };
+    let mut rounds: Vec<Vec<f64>> = Vec::new();
+    for _ in 0..3 {
+        let mut apps: Vec<App> = marks
+            .iter()
+            .map(|m| {
+                let mut a = app();
+                let targets: Vec<Target> = ["grok-code-fast-1", "grok-3-mini", "grok-4-fast"]
+                    .iter()
+                    .map(|m| Target {
+                        provider: "xai".into(),
+                        model: Some(m.to_string()),
+                    })
+                    .collect();
+                a.start_compare("benchmark".into(), targets);
+                for col in 0..3 {
+                    a.compare_sent(0, col, Duration::ZERO);
+                }
+                for from in (0..m - window).step_by(64) {
+                    feed(&mut a, from, (from + 64).min(m - window));
+                    term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+                }
+                a
+            })
+            .collect();
+        let mut spent = [0u64; 2];
+        for slice in 0..window / 64 {
+            for (k, a) in apps.iter_mut().enumerate() {
+                let from = marks[k] - window + slice * 64;
+                let c0 = cpu_ns();
+                feed(a, from, from + 64);
+                term.draw(|f| grokpair::ui::draw(f, a)).unwrap();
+                spent[k] += cpu_ns() - c0;
+            }
+        }
+        // Per token of the comparison: three columns' tokens each slice.
+        rounds.push(
+            spent
+                .iter()
+                .map(|ns| *ns as f64 / 1e3 / (window / 64 * 64 * 3) as f64)
+                .collect(),
+        );
+    }
+    marks
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            let mut v: Vec<f64> = rounds.iter().map(|r| r[k]).collect();
+            v.sort_by(|a, b| a.total_cmp(b));
+            (*m, v[1])
+        })
+        .collect()
 }
 
 fn main() {
@@ -315,5 +390,16 @@ fn main() {
     println!(
         "  peak RSS, empty app with syntect loaded: {:>8.1} MB (separate process)",
         floor as f64 / 1024.0
+    );
+    let cmp = compare_costs(&ps, [4_000, 30_000]);
+    for (at, us) in &cmp {
+        println!(
+            "  comparison, 3 columns at {:>6} tokens each: {:>6.2} µs per token (200x50)",
+            at, us
+        );
+    }
+    println!(
+        "  comparison cost ratio 30k / 4k:           {:>6.2}x",
+        cmp[1].1 / cmp[0].1
     );
 }
