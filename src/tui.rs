@@ -409,7 +409,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         match engine {
                             Ok(engine) => plans.push((col, ColumnPlan { engine, model })),
                             Err(e) => {
-                                app.compare_sent(cmp, col, Duration::ZERO);
+                                // Never sent: fails at once, with nothing to bill.
                                 app.on_compare_event(
                                     cmp,
                                     col,
@@ -567,8 +567,10 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             rec.end(tv.rec, &tv.turn, cost, &app.conv);
         }
     }
-    // And a comparison still running: its columns end cancelled, with what they had.
-    if let Some(c) = app.running_compare() {
+    // And a live comparison still running: its columns end cancelled, with what they had.
+    if let Some((c, _)) =
+        cmp_run.filter(|(c, _)| app.comparisons.get(*c).is_some_and(|v| v.running()))
+    {
         for (_, h) in cmp_tasks.drain(..) {
             h.abort();
         }
@@ -622,16 +624,18 @@ fn compare_msg(
     match msg {
         ColumnMsg::Sent => {
             app.compare_sent(cmp, col, at);
-            begin_column(app, rec, cmp, col);
+            begin_column(app, rec, cmp, col, at);
         }
         ColumnMsg::Notice(n) => {
-            rec.event(
-                rec_id,
-                &TimedEvent {
-                    at: Duration::ZERO,
-                    event: crate::api::StreamEvent::Notice(n.clone()),
-                },
-            );
+            if !finished {
+                rec.event(
+                    rec_id,
+                    &TimedEvent {
+                        at: Duration::ZERO,
+                        event: crate::api::StreamEvent::Notice(n.clone()),
+                    },
+                );
+            }
             app.compare_notice(cmp, col, n);
         }
         ColumnMsg::Event(ev) => {
@@ -644,8 +648,8 @@ fn compare_msg(
     }
 }
 
-/// The request record of a comparison column (once).
-fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize) {
+/// The request record of a comparison column (once), sent at comparison time `at`.
+fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: Duration) {
     let asked = app.compare_request(cmp);
     let settings = Settings {
         system: app.system.clone(),
@@ -662,7 +666,7 @@ fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize) {
         group,
         column: col,
         of: n,
-        start_ms: c.col.sent_at.unwrap_or_default().as_millis() as u64,
+        start_ms: c.col.sent_at.unwrap_or(at).as_millis() as u64,
     };
     rec.begin_tagged(
         c.rec,
@@ -675,23 +679,23 @@ fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize) {
 }
 
 /// End records for the columns of `cmp` that ended since the last call. A column cancelled
-/// before its request went out is recorded as sent and cancelled at once.
+/// before its request went out is recorded with no events (never sent).
 fn record_compare(app: &mut App, rec: &mut Recorder, cmp: usize) {
     for col in 0..app.comparisons[cmp].cols.len() {
         let c = &app.comparisons[cmp].cols[col];
         if c.ended || !c.col.turn.is_finished() {
             continue;
         }
-        if !c.recorded {
-            let now = app.comparisons[cmp].now;
-            app.compare_sent(cmp, col, now);
-            begin_column(app, rec, cmp, col);
-        }
         let now = app.comparisons[cmp].now;
-        let c = &mut app.comparisons[cmp].cols[col];
+        if !c.recorded {
+            begin_column(app, rec, cmp, col, now);
+        }
+        let cv = &mut app.comparisons[cmp];
+        let c = &mut cv.cols[col];
         c.ended = true;
         let cost = c.col.report(col, now, &app.catalog).report.cost;
-        rec.end(c.rec, &c.col.turn, cost, &app.conv);
+        // The history stays as the columns sent it; only an adopted answer extends it.
+        rec.end(c.rec, &c.col.turn, cost, &cv.asked);
     }
 }
 

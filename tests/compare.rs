@@ -991,3 +991,129 @@ fn four_columns_fit_small_terminals_and_follow_theme_changes() {
     a.on_key(key(KeyCode::Esc));
     screen(&mut a, 120, 40);
 }
+
+#[test]
+fn esc_closes_the_diff_and_adopting_waits_for_every_column() {
+    let mut a = app();
+    let cmp = start(&mut a);
+    let cols = scripted();
+    play(&mut a, cmp, &cols, 0, 2_600);
+    // A is done, B still answering: the diff opens, and Esc closes it without cancelling.
+    a.on_key(key(KeyCode::Char('d')));
+    assert!(a.comparisons[cmp].diff.is_some());
+    assert!(a.on_key(key(KeyCode::Esc)).is_empty());
+    assert!(a.comparisons[cmp].diff.is_none());
+    assert!(
+        a.comparisons[cmp].running(),
+        "Esc on the diff cancels nothing"
+    );
+    // Adopting A while B runs is refused: B's request is still going out on this history.
+    assert!(a.on_key(key(KeyCode::Char('a'))).is_empty());
+    assert!(a.flash.as_deref().unwrap().contains("still answering"));
+    assert!(a.conv.messages().is_empty());
+    // `/compare … ` typed while it runs stays in the box.
+    a.on_key(key(KeyCode::Tab));
+    a.input.insert_str("/compare grok-3-mini grok-code-fast-1");
+    a.on_key(key(KeyCode::Enter));
+    assert_eq!(a.input_text(), "/compare grok-3-mini grok-code-fast-1");
+    play(&mut a, cmp, &cols, 2_600, 10_000);
+    a.on_key(key(KeyCode::BackTab));
+    assert_eq!(a.focus, Pane::Compare);
+    assert_eq!(
+        a.on_key(key(KeyCode::Char('a'))),
+        vec![Effect::Adopted {
+            provider: "xai".into(),
+            model: "grok-code-fast-1".into()
+        }]
+    );
+}
+
+#[tokio::test]
+async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
+    use grokpair::session::store::{self, Recorder};
+    let server = FakeServer::start().await;
+    server.route(compare_router(Duration::from_millis(2)));
+    let cli = cli_config(&server.base_url());
+    let args = [
+        "compare",
+        "-q",
+        "-m",
+        "grok-code-fast-1",
+        "-m",
+        "grok-3-mini",
+        "Read a config file",
+    ];
+    let (code, _, err) = grokpair(&cli, &args).await;
+    assert_eq!(code, 0, "{err}");
+    let path = store::list(&cli.sessions)[0].clone();
+    let s = store::load(&path).unwrap();
+    assert!(s.messages.is_empty());
+    assert_eq!(s.current_model(), None, "nothing adopted yet");
+    // Resume, adopt B, and save the history as the runtime does (Effect::Adopted).
+    let mut r = app();
+    r.load_session(&s);
+    r.input.insert_str("/compare");
+    r.on_key(key(KeyCode::Enter));
+    r.on_key(key(KeyCode::Char('2')));
+    assert!(matches!(
+        r.on_key(key(KeyCode::Char('a'))).as_slice(),
+        [Effect::Adopted { .. }]
+    ));
+    let mut rec = Recorder::continue_session(&s, true);
+    rec.history(&r.conv);
+    let s2 = store::load(&path).unwrap();
+    assert_eq!(s2.messages.len(), 2, "the adoption is in the file");
+    assert_eq!(s2.messages[1].content, COMPARE_ANSWER_B);
+    assert_eq!(s2.current_model(), Some(("fake", "grok-3-mini")));
+    assert_eq!(s2.turn_count(), 1);
+    // Replayed: shown as adopted, and neither Enter nor a adopts again.
+    let mut p = app();
+    p.start_replay(&s2, None, false, false);
+    p.replay_advance(Duration::from_secs(3600));
+    assert_eq!(p.comparisons[0].adopted, Some(1));
+    p.focus = Pane::Compare;
+    assert!(p.on_key(key(KeyCode::Enter)).is_empty());
+    assert!(p.on_key(key(KeyCode::Char('a'))).is_empty());
+    // Continued headless: the follow-up goes to the adopted model with the adopted history.
+    let (code, out, err) = grokpair(&cli, &["ask", "-q", "--continue", "Shorter"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Read it whole and split it"),
+        "grok-3-mini answered: {out}"
+    );
+    let last = server.requests().pop().unwrap().json();
+    assert_eq!(last["model"], "grok-3-mini");
+    assert_eq!(last["messages"][1]["content"], COMPARE_ANSWER_B);
+    assert_eq!(last["messages"][2]["content"], "Shorter");
+}
+
+#[tokio::test]
+async fn an_old_comparison_cannot_be_adopted_once_the_conversation_moved_on() {
+    let server = FakeServer::start().await;
+    server.route(compare_router(Duration::from_millis(2)));
+    let cli = cli_config(&server.base_url());
+    let args = [
+        "compare",
+        "-q",
+        "-m",
+        "grok-code-fast-1",
+        "-m",
+        "grok-3-mini",
+        "Read a config file",
+    ];
+    assert_eq!(grokpair(&cli, &args).await.0, 0);
+    let (code, _, err) = grokpair(&cli, &["ask", "-q", "--continue", "Another question"]).await;
+    assert_eq!(code, 0, "{err}");
+    let path = grokpair::session::store::list(&cli.sessions)[0].clone();
+    let s = grokpair::session::store::load(&path).unwrap();
+    assert_eq!(s.turn_count(), 2);
+    assert_eq!(s.messages.len(), 2, "only the plain turn is history");
+    assert_eq!(s.messages[0].content, "Another question");
+    let mut r = app();
+    r.load_session(&s);
+    r.input.insert_str("/compare");
+    r.on_key(key(KeyCode::Enter));
+    assert!(r.on_key(key(KeyCode::Char('a'))).is_empty());
+    assert!(r.flash.as_deref().unwrap().contains("moved on"));
+    assert_eq!(r.conv.messages().len(), 2);
+}

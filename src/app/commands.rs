@@ -186,6 +186,8 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
         }
         "/compare" => {
             if !arg.is_empty() && app.busy() {
+                // Nothing is lost: the command (and any question under it) stays in the box.
+                app.set_input(&format!("/compare {arg}"));
                 return vec![];
             }
             app.compare_command(arg)

@@ -88,6 +88,8 @@ pub struct CompareView {
     pub entry: usize,
     /// History length when it was asked: an answer can be adopted only onto that history.
     pub base_len: usize,
+    /// What every column sends: the history then, and the question.
+    pub asked: Conversation,
 }
 
 impl CompareView {
@@ -203,6 +205,8 @@ impl App {
         self.push_entry(EntryKind::User, &prompt);
         let cmp = self.comparisons.len();
         let entry = self.push_entry(EntryKind::Compare(cmp), "");
+        let mut asked = self.conv.clone();
+        asked.push_user(prompt.clone());
         let cols = targets
             .iter()
             .map(|t| {
@@ -240,6 +244,7 @@ impl App {
             diff: None,
             entry,
             base_len: self.conv.messages().len(),
+            asked,
         });
         self.compare_shown = Some(cmp);
         self.focus = Pane::Compare;
@@ -247,11 +252,10 @@ impl App {
         cmp
     }
 
-    /// What each column of comparison `cmp` sends: the history and its question.
+    /// What each column of comparison `cmp` sends: the history when it was asked, and its
+    /// question.
     pub fn compare_request(&self, cmp: usize) -> Conversation {
-        let mut c = self.conv.clone();
-        c.push_user(self.comparisons[cmp].prompt.clone());
-        c
+        self.comparisons[cmp].asked.clone()
     }
 
     /// Column `col`'s request went out at comparison time `at`.
@@ -266,7 +270,7 @@ impl App {
     }
 
     pub fn compare_notice(&mut self, cmp: usize, col: usize, notice: String) {
-        if let Some(c) = self.col_mut(cmp, col) {
+        if let Some(c) = self.col_mut(cmp, col).filter(|c| !c.col.turn.is_finished()) {
             c.col.turn.notices.push(notice);
         }
     }
@@ -392,8 +396,18 @@ impl App {
         let cv = &self.comparisons[cmp];
         let c = &cv.cols[col];
         let name = format!("{} {}", compare::letter(col), c.col.turn.model());
+        if self.replay.is_some() {
+            self.flash = Some("a replay: adopting is for live comparisons".into());
+            return vec![];
+        }
         if cv.adopted.is_some() {
             self.flash = Some("an answer of this comparison was adopted already".into());
+            return vec![];
+        }
+        if cv.running() {
+            self.flash = Some(
+                "other columns are still answering: wait for them, or cancel them (x, Esc)".into(),
+            );
             return vec![];
         }
         if !c.col.turn.is_finished() {
@@ -498,6 +512,7 @@ impl App {
             return;
         }
         let name = |i: usize| format!("{} {}", compare::letter(i), cv.cols[i].col.turn.model());
+        // Bounded: a huge, very different pair of answers never stalls the UI.
         let text = compare::code_diff(
             &name(a),
             &cv.cols[a].col.turn.content,
@@ -585,7 +600,7 @@ impl App {
                 });
             }
             KeyCode::Char('r') => cv.show_reasoning = !cv.show_reasoning,
-            KeyCode::Char('x') => {
+            KeyCode::Char('x') if self.replay.is_none() => {
                 let col = cv.focus;
                 return self.cancel_column(cmp, col);
             }

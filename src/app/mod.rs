@@ -465,6 +465,14 @@ impl App {
             self.search_prompt_key(k);
             return vec![];
         }
+        // An open code diff takes every key (Esc closes it; it never cancels anything).
+        if self
+            .compare_shown
+            .and_then(|c| self.comparisons.get(c))
+            .is_some_and(|cv| cv.diff.is_some())
+        {
+            return self.compare_key(k);
+        }
         if ctrl && k.code == KeyCode::Char('f') {
             self.open_search();
             return vec![];

@@ -160,9 +160,27 @@ impl App {
         self.conv = s.conversation();
         self.next_rec = s.turns.iter().map(|t| t.turn + 1).max().unwrap_or(0);
         self.mark_adopted(s);
+        // Only the last comparison, unadopted with nothing after it, can still be adopted:
+        // onto the history as it stands.
+        let last_open = matches!(
+            self.entries.last().map(|e| e.kind),
+            Some(super::EntryKind::Compare(_))
+        ) && self.comparisons.last().is_some_and(|c| c.adopted.is_none());
+        let n = self.comparisons.len();
+        let conv = self.conv.clone();
+        for (i, cv) in self.comparisons.iter_mut().enumerate() {
+            if last_open && i + 1 == n {
+                cv.base_len = conv.messages().len();
+                cv.asked = conv.clone();
+                cv.asked.push_user(cv.prompt.clone());
+            } else {
+                cv.base_len = usize::MAX;
+            }
+        }
         self.compare_shown = None;
         self.focus = super::Pane::Input;
-        if let Some((_, m)) = s.current_model() {
+        if let Some((p, m)) = s.current_model() {
+            self.provider = p.to_string();
             self.model = m.to_string();
         }
         if s.skipped > 0 {
@@ -174,24 +192,14 @@ impl App {
         }
     }
 
-    /// Marks the adopted answer of each loaded comparison; the last comparison, if none was
-    /// adopted and nothing followed it, can still be adopted.
+    /// Marks which answer of each ended comparison the session's history took up.
     fn mark_adopted(&mut self, s: &Session) {
-        let runs: Vec<_> = crate::session::store::runs(&s.turns)
+        let runs = crate::session::store::runs(&s.turns)
             .into_iter()
-            .filter(|r| s.turns[r.start].compare.is_some())
-            .collect();
-        for (cv, run) in self.comparisons.iter_mut().zip(&runs) {
-            cv.adopted = s.adopted(run);
-        }
-        let last_is_compare = matches!(
-            self.entries.last().map(|e| e.kind),
-            Some(super::EntryKind::Compare(_))
-        );
-        let len = self.conv.messages().len();
-        if let Some(cv) = self.comparisons.last_mut().filter(|_| last_is_compare) {
-            if cv.adopted.is_none() {
-                cv.base_len = len;
+            .filter(|r| s.turns[r.start].compare.is_some());
+        for (cv, run) in self.comparisons.iter_mut().zip(runs) {
+            if !cv.running() {
+                cv.adopted = s.adopted(&run);
             }
         }
     }
@@ -248,9 +256,12 @@ impl App {
                     .collect();
                 let prompt = turns[k].prompt().to_string();
                 let cmp = self.open_compare(prompt, &targets);
+                // A column cancelled before its request went out has no events: never sent.
                 for (col, t) in turns[unit].iter().enumerate() {
-                    let start = t.compare.map(|c| c.start_ms).unwrap_or_default();
-                    self.compare_sent(cmp, col, Duration::from_millis(start));
+                    if !t.events.is_empty() {
+                        let start = t.compare.map(|c| c.start_ms).unwrap_or_default();
+                        self.compare_sent(cmp, col, Duration::from_millis(start));
+                    }
                 }
             }
             Item::Event(k, i) => {
@@ -311,6 +322,7 @@ impl App {
             self.apply_saved(&r.turns, item);
             r.next += 1;
         }
+        self.mark_adopted(&r.session);
         if r.finished() {
             self.conv = r.session.conversation();
         }

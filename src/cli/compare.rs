@@ -268,7 +268,7 @@ pub async fn run(
             ColumnMsg::Sent => {
                 let at = t0.elapsed();
                 cols[i].sent_at = Some(at);
-                begin(&mut rec, &cols, i, &asked, &settings);
+                begin(&mut rec, &cols, i, &asked, &settings, at);
                 if args.json {
                     let _ = writeln!(
                         out,
@@ -321,7 +321,7 @@ pub async fn run(
         if was_open && cols[i].turn.is_finished() {
             open -= 1;
             let now = t0.elapsed();
-            finish(&mut rec, &mut err, &args, &cols, i, now, cfg, &base);
+            finish(&mut rec, &mut err, &args, &cols, i, now, cfg, &asked);
         }
         if last_flush.elapsed() >= Duration::from_millis(50) {
             rec.flush();
@@ -331,20 +331,29 @@ pub async fn run(
     for (_, h) in &handles {
         h.abort();
     }
-    if interrupted {
-        let now = t0.elapsed();
-        for i in 0..n {
-            if !cols[i].turn.is_finished() {
-                if cols[i].sent_at.is_none() {
-                    // Never sent: on record as a request that was cancelled at once.
-                    cols[i].sent_at = Some(now);
-                    begin(&mut rec, &cols, i, &asked, &settings);
-                }
-                let local = cols[i].local(now);
-                cols[i].turn.cancel(local);
-                finish(&mut rec, &mut err, &args, &cols, i, now, cfg, &base);
-            }
+    // Interrupted (or, should a task die, left open): what is still running ends here, with
+    // what it had; a column never sent is on record with no events.
+    let now = t0.elapsed();
+    for i in 0..n {
+        if cols[i].turn.is_finished() {
+            continue;
         }
+        if cols[i].sent_at.is_none() {
+            begin(&mut rec, &cols, i, &asked, &settings, now);
+        }
+        let local = cols[i].local(now);
+        if interrupted {
+            cols[i].turn.cancel(local);
+        } else {
+            cols[i].turn.apply(&TimedEvent {
+                at: local,
+                event: StreamEvent::Error(ApiError::new(
+                    ErrorKind::Protocol,
+                    "the request task ended unexpectedly",
+                )),
+            });
+        }
+        finish(&mut rec, &mut err, &args, &cols, i, now, cfg, &asked);
     }
     rec.flush();
     let now = t0.elapsed();
@@ -383,13 +392,21 @@ pub async fn run(
     })
 }
 
-/// Column `i`'s request record: comparison 0 of this session, its column, when it went out.
-fn begin(rec: &mut Recorder, cols: &[Column], i: usize, asked: &Conversation, settings: &Settings) {
+/// Column `i`'s request record: comparison 0 of this session, its column, when it went out
+/// (`at`, for one that never did).
+fn begin(
+    rec: &mut Recorder,
+    cols: &[Column],
+    i: usize,
+    asked: &Conversation,
+    settings: &Settings,
+    at: Duration,
+) {
     let tag = CompareTag {
         group: 0,
         column: i,
         of: cols.len(),
-        start_ms: cols[i].sent_at.unwrap_or_default().as_millis() as u64,
+        start_ms: cols[i].sent_at.unwrap_or(at).as_millis() as u64,
     };
     let c = &cols[i];
     rec.begin_tagged(
@@ -451,12 +468,12 @@ fn finish(
     i: usize,
     now: Duration,
     cfg: &Config,
-    base: &Conversation,
+    asked: &Conversation,
 ) {
     let c = &cols[i];
     let r = c.report(i, now, &cfg.catalog);
-    // The history stays as it was: a comparison's answers join it only when adopted (TUI).
-    rec.end(i, &c.turn, r.report.cost.clone(), base);
+    // The history stays as the columns sent it: answers join it only when adopted (TUI).
+    rec.end(i, &c.turn, r.report.cost.clone(), asked);
     if args.json || args.quiet {
         return;
     }

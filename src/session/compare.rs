@@ -300,7 +300,10 @@ pub fn code_diff(a_name: &str, a: &str, b_name: &str, b: &str) -> String {
     if ta == tb {
         return String::new();
     }
-    similar::TextDiff::from_lines(&ta, &tb)
+    // Past the deadline the diff is coarser (still correct), never slower.
+    similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(150))
+        .diff_lines(&ta, &tb)
         .unified_diff()
         .context_radius(3)
         .header(a_name, b_name)

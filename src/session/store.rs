@@ -217,14 +217,19 @@ impl Session {
     /// Which column of the comparison at `run` the history took up (its question and that
     /// answer follow each other in the history).
     pub fn adopted(&self, run: &std::ops::Range<usize>) -> Option<usize> {
-        let cols = &self.turns[run.clone()];
-        let prompt = cols.first()?.prompt();
-        let answers: Vec<String> = cols.iter().map(|t| t.to_turn().content).collect();
-        self.messages.windows(2).find_map(|w| {
-            (w[0].role == Role::User && w[0].content == prompt && w[1].role == Role::Assistant)
-                .then(|| answers.iter().position(|a| *a == w[1].content))
-                .flatten()
-        })
+        let first = self.turns.get(run.start)?;
+        // The question is the last message the columns sent; an adopted answer follows it.
+        let n = first.request.len();
+        let (question, answer) = (self.messages.get(n.checked_sub(1)?)?, self.messages.get(n)?);
+        if question.role != Role::User
+            || question.content != first.prompt()
+            || answer.role != Role::Assistant
+        {
+            return None;
+        }
+        self.turns[run.clone()]
+            .iter()
+            .position(|t| t.to_turn().content == answer.content)
     }
 
     /// The provider and model the conversation goes on with: the last plain turn's, or the
@@ -554,7 +559,8 @@ pub struct Recorder {
     file: Option<File>,
     /// Hashes of the history as last written, to write only what changed.
     written: Vec<u64>,
-    pending: Option<(usize, Vec<SavedEvent>)>,
+    /// Events not yet written, per turn (a comparison's columns stream at once).
+    pending: Vec<(usize, Vec<SavedEvent>)>,
     error: Option<String>,
     error_taken: bool,
 }
@@ -570,7 +576,7 @@ impl Recorder {
             path: None,
             file: None,
             written: Vec::new(),
-            pending: None,
+            pending: Vec::new(),
             error: None,
             error_taken: false,
         }
@@ -752,8 +758,12 @@ impl Recorder {
         });
     }
 
-    /// Writes the history if it changed (an adopted comparison answer), once the file exists.
+    /// Writes the history if it changed (an adopted comparison answer) to a session that has
+    /// a file already (this run's, or a continued one).
     pub fn history(&mut self, conv: &Conversation) {
+        if self.file.is_none() && self.path.is_some() {
+            self.open(|_, _| unreachable!("a continued session has its header"));
+        }
         if self.file.is_some() {
             self.sync(conv);
         }
@@ -764,18 +774,22 @@ impl Recorder {
         if !self.enabled {
             return;
         }
-        if self.pending.as_ref().is_some_and(|(t, _)| *t != turn) {
-            self.flush();
-        }
-        let p = self.pending.get_or_insert_with(|| (turn, Vec::new()));
-        p.1.push(SavedEvent {
+        let i = match self.pending.iter().position(|(t, _)| *t == turn) {
+            Some(i) => i,
+            None => {
+                self.pending.push((turn, Vec::new()));
+                self.pending.len() - 1
+            }
+        };
+        self.pending[i].1.push(SavedEvent {
             ms: ev.at.as_millis() as u64,
             event: ev.event.clone(),
         });
     }
 
+    /// Writes the buffered events: one line per turn.
     pub fn flush(&mut self) {
-        if let Some((turn, events)) = self.pending.take() {
+        for (turn, events) in std::mem::take(&mut self.pending) {
             if !events.is_empty() {
                 self.write(&Record::Events { turn, events });
             }
@@ -819,6 +833,38 @@ mod tests {
         assert!(!valid_name("../x"));
         assert!(!valid_name(".hidden"));
         assert!(!valid_name("a b"));
+    }
+
+    #[test]
+    fn interleaved_columns_are_written_one_line_per_turn_per_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rec = Recorder::new(dir.path(), true);
+        let mut conv = Conversation::new(None);
+        conv.push_user("q");
+        for col in 0..2 {
+            let tag = CompareTag {
+                group: 0,
+                column: col,
+                of: 2,
+                start_ms: 0,
+            };
+            rec.begin_tagged(col, &conv, "p", "m", &Settings::default(), Some(tag));
+        }
+        for i in 0..10u64 {
+            let ev = TimedEvent {
+                at: Duration::from_millis(i),
+                event: StreamEvent::Content(format!("{i}")),
+            };
+            rec.event((i % 2) as usize, &ev);
+        }
+        rec.flush();
+        let text = std::fs::read_to_string(rec.path().unwrap()).unwrap();
+        assert_eq!(text.matches("\"type\":\"events\"").count(), 2, "{text}");
+        let s = parse(text.as_bytes(), Path::new("x")).unwrap();
+        assert_eq!(s.turns[0].to_turn().content, "02468");
+        assert_eq!(s.turns[1].to_turn().content, "13579");
+        // Nothing adopted: the question the columns sent is not left hanging in the history.
+        assert!(s.messages.is_empty());
     }
 
     #[test]
