@@ -441,6 +441,9 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 Effect::Adopted { provider, model } => {
                     if provider != app.provider {
                         switch_provider(&cfg, &mut engine, &mut app, &provider);
+                        app.flash = Some(format!(
+                            "adopted: the conversation goes on with {provider} · {model}"
+                        ));
                     }
                     app.model = model;
                     rec.history(&app.conv);

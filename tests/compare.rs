@@ -1117,3 +1117,34 @@ async fn an_old_comparison_cannot_be_adopted_once_the_conversation_moved_on() {
     assert!(r.flash.as_deref().unwrap().contains("moved on"));
     assert_eq!(r.conv.messages().len(), 2);
 }
+
+#[test]
+fn search_finds_matches_in_comparison_columns() {
+    use grokpair::app::search::Hit;
+    let mut a = app();
+    let cmp = start(&mut a);
+    play(&mut a, cmp, &scripted(), 0, 10_000);
+    screen(&mut a, 120, 40);
+    // From the columns: / opens the search, Enter runs it.
+    a.on_key(key(KeyCode::Char('/')));
+    for c in "TRIMMING".chars() {
+        a.on_key(key(KeyCode::Char(c)));
+    }
+    a.on_key(key(KeyCode::Enter));
+    let hits = a.search.as_ref().unwrap().hits.clone();
+    // B's reasoning ("trimming can hide") and B's answer ("No trimming"): nothing else.
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(hits
+        .iter()
+        .all(|h| matches!(h, Hit::Column { cmp: 0, col: 1, .. })));
+    assert_eq!(a.compare_shown, Some(cmp));
+    assert_eq!(a.focus, Pane::Compare);
+    assert_eq!(a.comparisons[cmp].focus, 1);
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("match 1/2"), "{s}");
+    // n steps to the answer's match, which is scrolled into view.
+    a.on_key(key(KeyCode::Char('n')));
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("No trimming"), "{s}");
+    assert!(a.flash.as_deref().unwrap().contains("match 2/2"));
+}

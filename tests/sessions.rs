@@ -506,6 +506,7 @@ fn search_spans_answers_and_reasoning_and_turn_jumps_follow() {
         .map(|h| match h {
             Hit::Conversation { turn, .. } => turn.unwrap(),
             Hit::Reasoning { turn, .. } => *turn,
+            Hit::Column { .. } => unreachable!("this session has no comparison"),
         })
         .collect();
     assert!(order.windows(2).all(|w| w[0] <= w[1]), "by turn: {order:?}");

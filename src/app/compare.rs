@@ -610,6 +610,13 @@ impl App {
                 return self.adopt(cmp, col);
             }
             KeyCode::Char('?') => self.help = true,
+            KeyCode::Char('/') => self.open_search(),
+            KeyCode::Char('n') if self.search.as_ref().is_some_and(|s| !s.hits.is_empty()) => {
+                self.step_search(1)
+            }
+            KeyCode::Char('N') if self.search.as_ref().is_some_and(|s| !s.hits.is_empty()) => {
+                self.step_search(-1)
+            }
             KeyCode::Tab | KeyCode::BackTab => self.focus = Pane::Input,
             KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
                 // Typing goes to the message box.

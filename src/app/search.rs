@@ -1,7 +1,8 @@
 //! Search across the whole session: the answers (as rendered in the conversation) and every
-//! turn's reasoning. Matches are ordered by turn, answer before reasoning; `n`/`N` step
-//! through them, scrolling the pane that holds the match and showing that turn's reasoning
-//! beside its answer.
+//! turn's reasoning, and every comparison column (reasoning and answer). Matches are ordered
+//! by turn, answer before reasoning, a comparison where it stands in the transcript; `n`/`N`
+//! step through them, scrolling the pane (or column) that holds the match and showing that
+//! turn's reasoning beside its answer.
 
 use ratatui::text::Line;
 
@@ -14,6 +15,8 @@ pub enum Hit {
     Conversation { line: usize, turn: Option<usize> },
     /// A line of turn `turn`'s wrapped reasoning.
     Reasoning { turn: usize, line: usize },
+    /// A line of column `col` of comparison `cmp` (its reasoning, then its answer).
+    Column { cmp: usize, col: usize, line: usize },
 }
 
 #[derive(Debug, Default)]
@@ -102,9 +105,33 @@ impl App {
                 }
             }
         }
+        // A comparison sorts after the turns before it in the transcript.
+        let turns_before: Vec<usize> = self
+            .comparisons
+            .iter()
+            .map(|cv| {
+                self.entries[..cv.entry]
+                    .iter()
+                    .filter(|e| matches!(e.kind, EntryKind::Assistant(_)))
+                    .count()
+            })
+            .collect();
+        for cmp in 0..self.comparisons.len() {
+            for col in 0..self.comparisons[cmp].cols.len() {
+                let (w, _) = self.column_size(cmp);
+                let mut sink = Sink::all();
+                self.column_lines(cmp, col, w, &mut sink);
+                for (line, text) in plain(&sink.out).iter().enumerate() {
+                    if contains_ci(text, &q) {
+                        hits.push(Hit::Column { cmp, col, line });
+                    }
+                }
+            }
+        }
         let key = |h: &Hit| match *h {
             Hit::Conversation { line, turn } => (turn.map_or(0, |t| t + 1), 0, line),
             Hit::Reasoning { turn, line } => (turn + 1, 1, line),
+            Hit::Column { cmp, col, line } => (turns_before[cmp], 2 + col, line),
         };
         hits.sort_by_key(key);
         let n = hits.len();
@@ -140,7 +167,21 @@ impl App {
         s.current = i;
         let hit = s.hits[i];
         let n = s.hits.len();
+        if !matches!(hit, Hit::Column { .. }) {
+            self.compare_shown = None;
+        }
         match hit {
+            Hit::Column { cmp, col, line } => {
+                let (w, h) = self.column_size(cmp);
+                let mut count = Sink::count();
+                self.column_lines(cmp, col, w, &mut count);
+                self.compare_shown = Some(cmp);
+                self.focus = Pane::Compare;
+                let cv = &mut self.comparisons[cmp];
+                cv.focus = col;
+                cv.diff = None;
+                cv.cols[col].scroll = count.pos.saturating_sub(line + h.max(1) / 2 + 1);
+            }
             Hit::Conversation { line, turn } => {
                 let (cw, ch) = text_size(self.areas.conversation);
                 let mut count = Sink::count();
@@ -170,6 +211,24 @@ impl App {
             "“{q}”: match {}/{n} · n next · N previous · Esc clears",
             i + 1
         ));
+    }
+
+    /// Text width and height of comparison `cmp`'s columns as last drawn (or as they would be
+    /// drawn in the conversation's place).
+    fn column_size(&self, cmp: usize) -> (u16, usize) {
+        match self.areas.columns.first() {
+            // Border, left margin, right margin; border and two figure lines.
+            Some(r) if self.compare_shown == Some(cmp) => (
+                r.width.saturating_sub(4).max(10),
+                r.height.saturating_sub(4) as usize,
+            ),
+            _ => {
+                let n = self.comparisons[cmp].cols.len().max(1) as u16;
+                let main = self.areas.conversation.union(self.areas.reasoning);
+                let w = if main.width > 0 { main.width } else { 160 };
+                ((w / n).saturating_sub(4).max(10), 20)
+            }
+        }
     }
 
     /// Scrolls the conversation to the previous (`-1`) or next (`+1`) turn's question and

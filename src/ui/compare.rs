@@ -211,6 +211,7 @@ pub fn draw_compare(f: &mut Frame, app: &mut App, area: Rect) {
         let mut sink = Sink::window(start..start + h, 2 * h);
         app.column_lines(cmp, i, width, &mut sink);
         let mut lines = sink.out;
+        super::mark_matches(app, &mut lines);
         if scroll > 0 && !lines.is_empty() && running {
             lines.pop();
             lines.push(Line::from(Span::styled(

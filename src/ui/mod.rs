@@ -534,7 +534,7 @@ fn draw_replay_bar(f: &mut Frame, app: &App, area: Rect) {
 }
 
 /// Shows the search query's matches (ASCII case-insensitive) in reverse video.
-fn mark_matches(app: &App, lines: &mut [Line<'static>]) {
+pub(crate) fn mark_matches(app: &App, lines: &mut [Line<'static>]) {
     let Some(q) = app
         .search
         .as_ref()
@@ -850,7 +850,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("s  (code pane)", "save the block to a file"),
     (
         "/ or Ctrl+F  (outside the message)",
-        "search answers and reasoning of the session",
+        "search answers and reasoning of the session (comparisons too)",
     ),
     ("n / N", "next / previous search match"),
     ("{ / }", "previous / next turn (its reasoning beside it)"),
