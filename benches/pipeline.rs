@@ -199,13 +199,18 @@ fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
                 .collect(),
         );
     }
+    medians(&marks, &rounds)
+}
+
+/// Each mark's median over the rounds (`rounds[r][k]` is mark `k` in round `r`).
+fn medians(marks: &[usize], rounds: &[Vec<f64>]) -> Vec<(usize, f64)> {
     marks
         .iter()
         .enumerate()
         .map(|(k, m)| {
             let mut v: Vec<f64> = rounds.iter().map(|r| r[k]).collect();
             v.sort_by(|a, b| a.total_cmp(b));
-            (*m, v[1])
+            (*m, v[v.len() / 2])
         })
         .collect()
 }
@@ -324,15 +329,7 @@ fn main() {
                 .collect(),
         );
     }
-    let costs: Vec<(usize, f64)> = marks
-        .iter()
-        .enumerate()
-        .map(|(k, m)| {
-            let mut v: Vec<f64> = rounds.iter().map(|r| r[k]).collect();
-            v.sort_by(|a, b| a.total_cmp(b));
-            (*m, v[1])
-        })
-        .collect();
+    let costs = medians(&marks, &rounds);
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(exe)
         .arg("--rss-child")

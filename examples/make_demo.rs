@@ -108,6 +108,19 @@ fn usage_for(
     }
 }
 
+/// The `xai` provider pointed at the fake server, with the demo's throwaway key.
+fn demo_config(server: &FakeServer) -> Config {
+    std::env::set_var("GROKPAIR_DEMO_KEY", "demo-key-not-secret-000");
+    Config::parse(
+        &format!(
+            "provider = \"xai\"\n[providers.xai]\nbase_url = \"{}\"\napi_key_env = \"GROKPAIR_DEMO_KEY\"\n",
+            server.base_url()
+        ),
+        None,
+    )
+    .unwrap()
+}
+
 /// Records one comparison (a `compare:` source) as the TUI would: all columns at once.
 async fn record_compare(name: &str, text: &str, out_dir: &Path) {
     let mut lines = text.lines();
@@ -185,14 +198,7 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
         let model = req.json()["model"].as_str().unwrap_or("").to_string();
         replies.get(&model).cloned()
     });
-    let cfg = Config::parse(
-        &format!(
-            "provider = \"xai\"\n[providers.xai]\nbase_url = \"{}\"\napi_key_env = \"GROKPAIR_DEMO_KEY\"\n",
-            server.base_url()
-        ),
-        None,
-    )
-    .unwrap();
+    let cfg = demo_config(&server);
     let engine = Engine::new(&cfg, cfg.provider("xai").unwrap()).unwrap();
     let path = out_dir.join(format!("{name}.jsonl"));
     let _ = std::fs::remove_file(&path);
@@ -265,15 +271,7 @@ async fn main() {
     let out_dir = root.join("assets/demo");
     std::fs::create_dir_all(&out_dir).unwrap();
     let server = FakeServer::start().await;
-    std::env::set_var("GROKPAIR_DEMO_KEY", "demo-key-not-secret-000");
-    let cfg = Config::parse(
-        &format!(
-            "provider = \"xai\"\n[providers.xai]\nbase_url = \"{}\"\napi_key_env = \"GROKPAIR_DEMO_KEY\"\n",
-            server.base_url()
-        ),
-        None,
-    )
-    .unwrap();
+    let cfg = demo_config(&server);
     let provider = cfg.provider("xai").unwrap().clone();
     let engine = Engine::new(&cfg, &provider).unwrap();
     let catalog = Catalog::default();

@@ -1028,9 +1028,8 @@ fn esc_closes_the_diff_and_adopting_waits_for_every_column() {
     );
 }
 
-#[tokio::test]
-async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
-    use grokpair::session::store::{self, Recorder};
+/// A headless comparison of grok-code-fast-1 and grok-3-mini, saved in `cli.sessions`.
+async fn saved_comparison() -> (FakeServer, Cli) {
     let server = FakeServer::start().await;
     server.route(compare_router(Duration::from_millis(2)));
     let cli = cli_config(&server.base_url());
@@ -1045,6 +1044,13 @@ async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
     ];
     let (code, _, err) = grokpair(&cli, &args).await;
     assert_eq!(code, 0, "{err}");
+    (server, cli)
+}
+
+#[tokio::test]
+async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
+    use grokpair::session::store::{self, Recorder};
+    let (server, cli) = saved_comparison().await;
     let path = store::list(&cli.sessions)[0].clone();
     let s = store::load(&path).unwrap();
     assert!(s.messages.is_empty());
@@ -1089,19 +1095,7 @@ async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
 
 #[tokio::test]
 async fn an_old_comparison_cannot_be_adopted_once_the_conversation_moved_on() {
-    let server = FakeServer::start().await;
-    server.route(compare_router(Duration::from_millis(2)));
-    let cli = cli_config(&server.base_url());
-    let args = [
-        "compare",
-        "-q",
-        "-m",
-        "grok-code-fast-1",
-        "-m",
-        "grok-3-mini",
-        "Read a config file",
-    ];
-    assert_eq!(grokpair(&cli, &args).await.0, 0);
+    let (_server, cli) = saved_comparison().await;
     let (code, _, err) = grokpair(&cli, &["ask", "-q", "--continue", "Another question"]).await;
     assert_eq!(code, 0, "{err}");
     let path = grokpair::session::store::list(&cli.sessions)[0].clone();
