@@ -8,28 +8,14 @@
 //! runtime's channel delivers them.
 
 use grokpair::api::{StreamEvent, TimedEvent};
-use grokpair::app::{App, AppInit};
-use grokpair::session::Catalog;
+use grokpair::app::App;
 use grokpair::testing::token_pieces;
-use grokpair::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::{Duration, Instant};
 
 fn app() -> App {
-    App::new(AppInit {
-        theme: Theme::load("dark", true).unwrap(),
-        catalog: Catalog::default(),
-        provider: "xai".into(),
-        providers: vec!["xai".into()],
-        provider_free: false,
-        includes_reasoning: false,
-        has_key: true,
-        key_help: String::new(),
-        model: "grok-code-fast-1".into(),
-        system: None,
-        provider_info: Default::default(),
-    })
+    App::new(grokpair::testing::app_init(true))
 }
 
 /// CPU time of this thread, in nanoseconds (CLOCK_THREAD_CPUTIME_ID: exact, unlike the

@@ -413,6 +413,24 @@ pub fn synth_sse(model: &str, reasoning: &str, answer: &str, usage: SynthUsage) 
     s
 }
 
+/// The app's start-up settings used by the tests and the benchmark: provider xai with a key,
+/// model grok-code-fast-1, the dark theme (`color` off for stable snapshots).
+pub fn app_init(color: bool) -> crate::app::AppInit {
+    crate::app::AppInit {
+        theme: crate::ui::theme::Theme::load("dark", color).expect("bundled theme"),
+        catalog: crate::session::Catalog::default(),
+        provider: "xai".into(),
+        providers: vec!["xai".into()],
+        provider_free: false,
+        includes_reasoning: false,
+        has_key: true,
+        key_help: String::new(),
+        model: "grok-code-fast-1".into(),
+        system: None,
+        provider_info: Default::default(),
+    }
+}
+
 /// The second answer of the comparison scripts: the same task, other code.
 pub const COMPARE_ANSWER_B: &str = "Read it whole and split it:\n\n```rust\nuse std::fs;\nuse std::path::Path;\n\npub fn read_lines(path: &Path) -> std::io::Result<Vec<String>> {\n    let text = fs::read_to_string(path)?;\n    Ok(text.lines().map(str::to_string).collect())\n}\n```\n\nNo trimming: lines come back exactly as written.\n";
 

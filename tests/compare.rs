@@ -12,11 +12,10 @@ use grokpair::app::{App, AppInit, Effect, Pane};
 use grokpair::config::Config;
 use grokpair::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
 use grokpair::session::compare::{self, ColumnReport};
-use grokpair::session::{Catalog, Conversation, TurnState};
+use grokpair::session::{Conversation, TurnState};
 use grokpair::testing::{
     compare_router, demo_sse, synth_sse, timed_events, FakeServer, SynthUsage, COMPARE_ANSWER_B,
 };
-use grokpair::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use tokio::sync::mpsc;
@@ -42,17 +41,9 @@ fn info(max_concurrent: usize) -> BTreeMap<String, ProviderInfo> {
 
 fn app() -> App {
     App::new(AppInit {
-        theme: Theme::load("dark", false).unwrap(),
-        catalog: Catalog::default(),
-        provider: "xai".into(),
         providers: vec!["xai".into(), "local".into()],
-        provider_free: false,
-        includes_reasoning: false,
-        has_key: true,
-        key_help: String::new(),
-        model: "grok-code-fast-1".into(),
-        system: None,
         provider_info: info(4),
+        ..grokpair::testing::app_init(false)
     })
 }
 

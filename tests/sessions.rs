@@ -5,11 +5,10 @@ mod common;
 
 use common::{config_for, engine};
 use grokpair::api::{ChatParams, Message, StreamEvent, TimedEvent};
-use grokpair::app::{App, AppInit};
+use grokpair::app::App;
 use grokpair::session::store::{self, End, Header, Recorder, SavedTurn, Session, Settings};
 use grokpair::session::{Catalog, Conversation, Turn, TurnState};
 use grokpair::testing::{demo_sse, synth_sse, FakeServer, Part, Reply, SynthUsage};
-use grokpair::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::path::Path;
@@ -375,19 +374,7 @@ fn exports_match_golden_files() {
 // ---- replay ---------------------------------------------------------------------------------
 
 fn app() -> App {
-    App::new(AppInit {
-        theme: Theme::load("dark", false).unwrap(),
-        catalog: Catalog::default(),
-        provider: "xai".into(),
-        providers: vec!["xai".into()],
-        provider_free: false,
-        includes_reasoning: false,
-        has_key: true,
-        key_help: String::new(),
-        model: "grok-code-fast-1".into(),
-        system: None,
-        provider_info: Default::default(),
-    })
+    App::new(grokpair::testing::app_init(false))
 }
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {

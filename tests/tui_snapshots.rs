@@ -4,26 +4,17 @@
 use grokpair::api::chunk::decode_body;
 use grokpair::api::{StreamEvent, TimedEvent};
 use grokpair::app::{App, AppInit, Effect};
-use grokpair::session::Catalog;
 use grokpair::testing::demo_sse;
-use grokpair::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::Duration;
 
 fn app(has_key: bool) -> App {
     App::new(AppInit {
-        theme: Theme::load("dark", false).unwrap(),
-        catalog: Catalog::default(),
-        provider: "xai".into(),
         providers: vec!["xai".into(), "local".into()],
-        provider_free: false,
-        includes_reasoning: false,
         has_key,
         key_help: "No API key for provider `xai`. Quit (Ctrl+C twice), then `export XAI_API_KEY=…` and start again.".into(),
-        model: "grok-code-fast-1".into(),
-        system: None,
-        provider_info: Default::default(),
+        ..grokpair::testing::app_init(false)
     })
 }
 
