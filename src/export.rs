@@ -113,7 +113,11 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
             }
         }
         match letter {
-            Some(l) => out.push_str(&format!("### {n}{l} · {}\n\n", r.model_label())),
+            Some(l) => out.push_str(&format!(
+                "{}### {n}{l} · {}\n\n",
+                if first { "" } else { "\n" },
+                r.model_label()
+            )),
             None => out.push_str(&format!("## {n} · {}\n\n", r.model_label())),
         }
         if let Some(label) = reasoning_label(r, &turn.reasoning) {
