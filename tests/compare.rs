@@ -922,7 +922,10 @@ async fn headless_json_events_and_summary_exactly() {
     assert_eq!(code, 0);
     assert!(md.contains("## 1 · Comparison of 3 models"), "{md}");
     assert!(md.contains("### 1A · grok-code-fast-1"), "{md}");
-    assert!(md.contains("*\n\n### 1B · grok-4-fast-reasoning\n\n"), "{md}");
+    assert!(
+        md.contains("*\n\n### 1B · grok-4-fast-reasoning\n\n"),
+        "{md}"
+    );
     assert!(md.contains("### 1C · broken-model"), "{md}");
     assert_eq!(md.matches("## 1 · You").count(), 1, "{md}");
 }

@@ -212,16 +212,24 @@ pub async fn run(
     let targets = compare::parse_targets(models, &names, &default_provider)
         .map_err(|e| Failure::Usage(format!("{e} (give each with -m: compare -m A -m B)")))?;
     let prompt = super::ask::read_prompt(&ask)?;
-    let mut plans = Vec::new();
-    let mut cols = Vec::new();
+    let mut engines = Vec::new();
     for t in &targets {
         let p = pick_provider(cfg, Some(&t.provider))?;
         require_key(p, cfg)?;
         let engine = Engine::new(cfg, p).map_err(|e| Failure::Provider(e.to_string()))?;
-        let model = engine
-            .resolve_model(cfg, t.model.as_deref())
+        engines.push((p, engine, t.model.as_deref()));
+    }
+    // Servers asked for their models all at once: a slow one holds up only that lookup.
+    let models = futures_util::future::join_all(engines.iter().map(|(p, e, m)| async move {
+        e.resolve_model(cfg, *m)
             .await
-            .map_err(|e| Failure::Provider(format!("{}: {e}", p.name)))?;
+            .map_err(|e| Failure::Provider(format!("{}: {e}", p.name)))
+    }))
+    .await;
+    let mut plans = Vec::new();
+    let mut cols = Vec::new();
+    for ((p, engine, _), model) in engines.into_iter().zip(models) {
+        let model = model?;
         cols.push(Column::new(
             &p.name,
             &model,
