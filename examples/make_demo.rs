@@ -226,6 +226,7 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
         .collect();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _tasks = spawn_compare(&cfg, &asked, &ChatParams::default(), plans, tx);
+    let t0 = std::time::Instant::now();
     let mut turns: Vec<Turn> = models.iter().map(Turn::new).collect();
     let mut open = models.len();
     while open > 0 {
@@ -236,7 +237,8 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
                     group: 0,
                     column: i,
                     of: models.len(),
-                    start_ms: 0,
+                    start_ms: t0.elapsed().as_millis() as u64,
+                    sent: true,
                 };
                 rec.begin_tagged(i, &asked, "xai", &models[i], &settings, Some(tag));
             }
@@ -253,7 +255,7 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
                         false,
                         false,
                     ));
-                    rec.end(i, &turns[i], cost, &conv);
+                    rec.end(i, &turns[i], cost, &asked);
                     println!("{name} column {i}: {:?}", turns[i].state);
                 }
             }

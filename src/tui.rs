@@ -438,15 +438,21 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         }
                     }
                 }
-                Effect::Adopted { provider, model } => {
-                    if provider != app.provider {
-                        switch_provider(&cfg, &mut engine, &mut app, &provider);
+                Effect::Adopted {
+                    provider,
+                    model,
+                    rec: rec_id,
+                } => {
+                    rec.adopted(rec_id, &app.conv);
+                    if provider == app.provider {
+                        app.model = model;
+                    } else if switch_provider(&cfg, &mut engine, &mut app, &provider) {
+                        app.model = model;
                         app.flash = Some(format!(
-                            "adopted: the conversation goes on with {provider} · {model}"
+                            "adopted: the conversation goes on with {provider} · {} ",
+                            app.model
                         ));
                     }
-                    app.model = model;
-                    rec.history(&app.conv);
                 }
                 Effect::Copy(text) => {
                     let n = text.lines().count();
@@ -584,11 +590,15 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     Ok(exit_code)
 }
 
-/// Switches the provider for the next requests (`/provider`, or an adopted answer's).
-fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str) {
+/// Switches the provider for the next requests (`/provider`, or an adopted answer's); false
+/// (with the error shown) when it cannot.
+fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str) -> bool {
     let p = match cfg.provider(name) {
         Ok(p) => p.clone(),
-        Err(e) => return app.error(&e.message),
+        Err(e) => {
+            app.error(&e.message);
+            return false;
+        }
     };
     match Engine::new(cfg, &p) {
         Ok(e) => {
@@ -606,8 +616,12 @@ fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str)
                 let h = app.key_help.clone();
                 app.error(&h);
             }
+            true
         }
-        Err(e) => app.error(&e.to_string()),
+        Err(e) => {
+            app.error(&e.to_string());
+            false
+        }
     }
 }
 
@@ -670,6 +684,7 @@ fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: D
         column: col,
         of: n,
         start_ms: c.col.sent_at.unwrap_or(at).as_millis() as u64,
+        sent: c.col.sent_at.is_some(),
     };
     rec.begin_tagged(
         c.rec,

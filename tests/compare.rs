@@ -253,7 +253,8 @@ fn keys_diff_adopt_and_go_back() {
         fx,
         vec![Effect::Adopted {
             provider: "xai".into(),
-            model: "grok-3-mini".into()
+            model: "grok-3-mini".into(),
+            rec: 1,
         }]
     );
     let m = a.conv.messages();
@@ -277,6 +278,7 @@ fn keys_diff_adopt_and_go_back() {
     a.on_key(key(KeyCode::Enter));
     assert_eq!(a.compare_shown, Some(cmp));
     assert!(a.on_key(key(KeyCode::Char('a'))).is_empty());
+    assert!(a.flash.as_deref().unwrap().contains("adopted already"));
     a.on_key(key(KeyCode::Esc));
     assert!(a.compare_shown.is_none());
     insta::assert_snapshot!("compare_adopted_120x40", screen(&mut a, 120, 40));
@@ -569,13 +571,26 @@ async fn cancelling_a_stalled_column_leaves_the_others_running() {
 }
 
 #[test]
-fn conversation_is_sent_with_the_question_appended() {
+fn every_column_sends_the_history_it_was_asked_on() {
     let mut a = app();
+    a.input.insert_str("/system Be brief.");
+    a.on_key(key(KeyCode::Enter));
     let cmp = start(&mut a);
     let asked = a.compare_request(cmp);
-    assert_eq!(asked.id, a.conv.id);
-    assert_eq!(asked.messages().len(), 1);
-    let _: &Conversation = &asked;
+    assert_eq!(
+        asked.id, a.conv.id,
+        "one conversation id: the cache keeps hitting"
+    );
+    let m = asked.messages();
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].content, "Be brief.");
+    assert_eq!(m[1].role, grokpair::api::Role::User);
+    assert_eq!(m[1].content, "How do I read a config file in Rust?");
+    // The conversation itself is untouched until an answer is adopted, and what a (queued)
+    // column sends later is what it was asked with, whatever happens in between.
+    assert_eq!(a.conv.messages().len(), 1);
+    a.conv = Conversation::new(Some("changed"));
+    assert_eq!(a.compare_request(cmp).messages(), m);
 }
 
 // ---- headless `grokpair compare` ----------------------------------------------------------
@@ -901,7 +916,8 @@ async fn headless_json_events_and_summary_exactly() {
         fx,
         vec![Effect::Adopted {
             provider: "fake".into(),
-            model: "grok-code-fast-1".into()
+            model: "grok-code-fast-1".into(),
+            rec: 0,
         }]
     );
     assert_eq!(r.conv.messages().len(), 2);
@@ -1018,7 +1034,8 @@ fn esc_closes_the_diff_and_adopting_waits_for_every_column() {
         a.on_key(key(KeyCode::Char('a'))),
         vec![Effect::Adopted {
             provider: "xai".into(),
-            model: "grok-code-fast-1".into()
+            model: "grok-code-fast-1".into(),
+            rec: 0,
         }]
     );
 }
@@ -1050,18 +1067,19 @@ async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
     let s = store::load(&path).unwrap();
     assert!(s.messages.is_empty());
     assert_eq!(s.current_model(), None, "nothing adopted yet");
-    // Resume, adopt B, and save the history as the runtime does (Effect::Adopted).
+    // Resume, adopt B, and record it as the runtime does on Effect::Adopted.
     let mut r = app();
     r.load_session(&s);
     r.input.insert_str("/compare");
     r.on_key(key(KeyCode::Enter));
     r.on_key(key(KeyCode::Char('2')));
-    assert!(matches!(
-        r.on_key(key(KeyCode::Char('a'))).as_slice(),
-        [Effect::Adopted { .. }]
-    ));
+    let fx = r.on_key(key(KeyCode::Char('a')));
+    let [Effect::Adopted { rec: id, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(*id, s.turns[1].turn, "the column's own record number");
     let mut rec = Recorder::continue_session(&s, true);
-    rec.history(&r.conv);
+    rec.adopted(*id, &r.conv);
     let s2 = store::load(&path).unwrap();
     assert_eq!(s2.messages.len(), 2, "the adoption is in the file");
     assert_eq!(s2.messages[1].content, COMPARE_ANSWER_B);
@@ -1074,7 +1092,12 @@ async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
     assert_eq!(p.comparisons[0].adopted, Some(1));
     p.focus = Pane::Compare;
     assert!(p.on_key(key(KeyCode::Enter)).is_empty());
-    assert!(p.on_key(key(KeyCode::Char('a'))).is_empty());
+    assert!(
+        p.flash.as_deref().unwrap().contains("a replay"),
+        "refused as a replay: {:?}",
+        p.flash
+    );
+    assert_eq!(s2.adopted_turns, vec![s2.turns[1].turn]);
     // Continued headless: the follow-up goes to the adopted model with the adopted history.
     let (code, out, err) = grokpair(&cli, &["ask", "-q", "--continue", "Shorter"]).await;
     assert_eq!(code, 0, "{err}");
@@ -1136,4 +1159,35 @@ fn search_finds_matches_in_comparison_columns() {
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("No trimming"), "{s}");
     assert!(a.flash.as_deref().unwrap().contains("match 2/2"));
+}
+
+#[test]
+fn search_results_do_not_outlive_the_transcript_and_the_picker_shows_over_columns() {
+    let mut a = app();
+    let cmp = start(&mut a);
+    play(&mut a, cmp, &scripted(), 0, 10_000);
+    screen(&mut a, 120, 40);
+    a.search = Some(Default::default());
+    a.search.as_mut().unwrap().query = "trimming".into();
+    a.run_search();
+    assert_eq!(a.search.as_ref().unwrap().hits.len(), 2);
+    // Esc back to the panes, /new, then n from a pane: the old matches are gone, no panic.
+    a.on_key(key(KeyCode::Esc));
+    a.input.insert_str("/new");
+    a.on_key(key(KeyCode::Enter));
+    assert!(a.search.is_none());
+    a.on_key(key(KeyCode::Tab));
+    a.on_key(key(KeyCode::Char('n')));
+    screen(&mut a, 120, 40);
+    // The session picker is drawn over a comparison on screen.
+    a.input = grokpair::app::new_input(&a.theme);
+    a.focus = Pane::Input;
+    let cmp = start(&mut a);
+    play(&mut a, cmp, &scripted(), 0, 10_000);
+    a.picker = Some(grokpair::app::Picker {
+        items: vec![("x.jsonl".into(), "2026-11-25 10:00  grok-3-mini".into())],
+        selected: 0,
+    });
+    let s = screen(&mut a, 120, 40);
+    assert!(s.contains("Saved sessions"), "{s}");
 }

@@ -239,6 +239,7 @@ fn fixed_session() -> Session {
             at: events.last().unwrap().at,
             usage: t.usage.clone(),
             cost: None,
+            error: None,
         }),
         events,
         compare: None,
@@ -259,6 +260,7 @@ fn fixed_session() -> Session {
         messages: conv.messages().to_vec(),
         turns: vec![turn(0, req1, e1, &t1), turn(1, req2, e2, &t2)],
         skipped: 0,
+        adopted_turns: Vec::new(),
     }
 }
 

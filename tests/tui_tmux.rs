@@ -283,6 +283,11 @@ async fn compare_three_models_diff_adopt_and_continue() {
     assert!(saved.turns[..3].iter().all(|t| t.compare.is_some()));
     assert_eq!(saved.turns[3].model, "grok-3-mini");
     assert_eq!(saved.messages[1].content, COMPARE_ANSWER_B);
+    assert_eq!(
+        saved.adopted_turns,
+        vec![saved.turns[1].turn],
+        "B's adoption is on record"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

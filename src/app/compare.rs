@@ -260,7 +260,8 @@ impl App {
 
     /// Column `col`'s request went out at comparison time `at`.
     pub fn compare_sent(&mut self, cmp: usize, col: usize, at: Duration) {
-        if let Some(c) = self.col_mut(cmp, col) {
+        // A column cancelled while queued stays unsent, whatever arrives late.
+        if let Some(c) = self.col_mut(cmp, col).filter(|c| !c.col.turn.is_finished()) {
             c.col.sent_at.get_or_insert(at);
         }
     }
@@ -469,7 +470,11 @@ impl App {
         self.flash = Some(format!(
             "adopted {name}: it is now the conversation's model"
         ));
-        vec![Effect::Adopted { provider, model }]
+        vec![Effect::Adopted {
+            provider,
+            model,
+            rec,
+        }]
     }
 
     /// Scrolls the focused column, or all of them when they scroll together.
@@ -618,6 +623,8 @@ impl App {
                 self.step_search(-1)
             }
             KeyCode::Tab | KeyCode::BackTab => self.focus = Pane::Input,
+            // A replay has no message box to type into.
+            KeyCode::Char(_) if self.replay.is_some() => {}
             KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
                 // Typing goes to the message box.
                 self.focus = Pane::Input;

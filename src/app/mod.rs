@@ -112,10 +112,12 @@ pub enum Effect {
         cmp: usize,
         col: usize,
     },
-    /// A comparison's answer joined the conversation: continue with its provider and model.
+    /// A comparison's answer joined the conversation: continue with its provider and model;
+    /// `rec` is the column's record number in the session file.
     Adopted {
         provider: String,
         model: String,
+        rec: usize,
     },
     Copy(String),
     Save {
@@ -867,6 +869,17 @@ impl App {
 
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let pos = Position::new(m.column, m.row);
+        // Over an open diff the wheel scrolls it; clicks do nothing.
+        if let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get(i)) {
+            if cv.diff.is_some() {
+                match m.kind {
+                    MouseEventKind::ScrollUp => self.compare_scroll(-3),
+                    MouseEventKind::ScrollDown => self.compare_scroll(3),
+                    _ => {}
+                }
+                return vec![];
+            }
+        }
         if let Some(col) = self.areas.columns.iter().position(|r| r.contains(pos)) {
             if let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get_mut(i)) {
                 cv.focus = col.min(cv.cols.len().saturating_sub(1));
@@ -1315,6 +1328,8 @@ impl App {
         self.session_cost = 0;
         self.session_savings = 0;
         self.session_cost_known = true;
+        // Matches point into what was on screen.
+        self.search = None;
         self.comparisons.clear();
         self.compare_shown = None;
         self.compare_armed = None;

@@ -162,10 +162,19 @@ impl App {
         self.mark_adopted(s);
         // Only the last comparison, unadopted with nothing after it, can still be adopted:
         // onto the history as it stands.
-        let last_open = matches!(
-            self.entries.last().map(|e| e.kind),
-            Some(super::EntryKind::Compare(_))
-        ) && self.comparisons.last().is_some_and(|c| c.adopted.is_none());
+        // ... and only onto the very history its columns were sent with.
+        let last_run = crate::session::store::runs(&s.turns).pop();
+        let asked_on_this = last_run.is_some_and(|r| {
+            let req = &s.turns[r.start].request;
+            s.turns[r.start].compare.is_some()
+                && req[..req.len().saturating_sub(1)] == s.messages[..]
+        });
+        let last_open = asked_on_this
+            && matches!(
+                self.entries.last().map(|e| e.kind),
+                Some(super::EntryKind::Compare(_))
+            )
+            && self.comparisons.last().is_some_and(|c| c.adopted.is_none());
         let n = self.comparisons.len();
         let conv = self.conv.clone();
         for (i, cv) in self.comparisons.iter_mut().enumerate() {
@@ -215,6 +224,9 @@ impl App {
                 self.model = t.model.clone();
                 self.provider = t.provider.clone();
                 let _ = self.send(t.prompt().to_string());
+                if let Some(tv) = self.turns.last_mut() {
+                    tv.rec = t.turn;
+                }
             }
             Item::Event(k, i) => {
                 let idx = self.turns.len() - 1;
@@ -256,9 +268,12 @@ impl App {
                     .collect();
                 let prompt = turns[k].prompt().to_string();
                 let cmp = self.open_compare(prompt, &targets);
-                // A column cancelled before its request went out has no events: never sent.
+                // Each column keeps its record number (an adoption names it).
+                for (col, t) in turns[unit.clone()].iter().enumerate() {
+                    self.comparisons[cmp].cols[col].rec = t.turn;
+                }
                 for (col, t) in turns[unit].iter().enumerate() {
-                    if !t.events.is_empty() {
+                    if t.compare.is_some_and(|c| c.sent) {
                         let start = t.compare.map(|c| c.start_ms).unwrap_or_default();
                         self.compare_sent(cmp, col, Duration::from_millis(start));
                     }

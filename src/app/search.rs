@@ -118,7 +118,7 @@ impl App {
             .collect();
         for cmp in 0..self.comparisons.len() {
             for col in 0..self.comparisons[cmp].cols.len() {
-                let (w, _) = self.column_size(cmp);
+                let (w, _) = self.column_size(cmp, col);
                 let mut sink = Sink::all();
                 self.column_lines(cmp, col, w, &mut sink);
                 for (line, text) in plain(&sink.out).iter().enumerate() {
@@ -167,12 +167,25 @@ impl App {
         s.current = i;
         let hit = s.hits[i];
         let n = s.hits.len();
+        let gone = match hit {
+            Hit::Column { cmp, col, .. } => self
+                .comparisons
+                .get(cmp)
+                .is_none_or(|cv| col >= cv.cols.len()),
+            Hit::Reasoning { turn, .. } => turn >= self.turns.len(),
+            Hit::Conversation { .. } => false,
+        };
+        if gone {
+            self.search = None;
+            self.flash = Some("the transcript changed: search again (/)".into());
+            return;
+        }
         if !matches!(hit, Hit::Column { .. }) {
             self.compare_shown = None;
         }
         match hit {
             Hit::Column { cmp, col, line } => {
-                let (w, h) = self.column_size(cmp);
+                let (w, h) = self.column_size(cmp, col);
                 let mut count = Sink::count();
                 self.column_lines(cmp, col, w, &mut count);
                 self.compare_shown = Some(cmp);
@@ -213,10 +226,10 @@ impl App {
         ));
     }
 
-    /// Text width and height of comparison `cmp`'s columns as last drawn (or as they would be
-    /// drawn in the conversation's place).
-    fn column_size(&self, cmp: usize) -> (u16, usize) {
-        match self.areas.columns.first() {
+    /// Text width and height of column `col` of comparison `cmp` as last drawn (or as it
+    /// would be drawn in the panes' place).
+    fn column_size(&self, cmp: usize, col: usize) -> (u16, usize) {
+        match self.areas.columns.get(col) {
             // Border, left margin, right margin; border and two figure lines.
             Some(r) if self.compare_shown == Some(cmp) => (
                 r.width.saturating_sub(4).max(10),

@@ -415,6 +415,7 @@ fn begin(
         column: i,
         of: cols.len(),
         start_ms: cols[i].sent_at.unwrap_or(at).as_millis() as u64,
+        sent: cols[i].sent_at.is_some(),
     };
     let c = &cols[i];
     rec.begin_tagged(

@@ -269,10 +269,12 @@ pub fn import_sse(path: &Path, bytes: &[u8]) -> Result<Session, Failure> {
                 at: end_at,
                 usage: None,
                 cost: None,
+                error: None,
             }),
             compare: None,
         }],
         skipped: 0,
+        adopted_turns: Vec::new(),
     })
 }
 

@@ -8,6 +8,8 @@
 //! - `request`: a turn starts: provider, model, and how many history messages it sent.
 //! - `events`: a batch of stream events of a turn, each with its offset `ms` from the request.
 //! - `end`: the turn ended: state, usage, cost, error.
+//! - `adopted`: a comparison column's answer became the conversation's next turn (the
+//!   `history` line before it holds the question and that answer).
 //!
 //! A file cut short by a crash loads with everything before the broken line.
 
@@ -105,6 +107,9 @@ pub enum Record {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<ApiError>,
     },
+    Adopted {
+        turn: usize,
+    },
 }
 
 /// Marks a turn as one column of a side-by-side comparison. The columns of one comparison
@@ -117,6 +122,18 @@ pub struct CompareTag {
     /// When this column's request went out, after the comparison started (a column waits for
     /// a free slot at its provider); its events count from here.
     pub start_ms: u64,
+    /// False for a column that ended before its request went out (cancelled while queued, or
+    /// its provider could not be set up): nothing was sent, nothing billed.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub sent: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// One turn as loaded from a file.
@@ -139,6 +156,7 @@ pub struct End {
     pub at: Duration,
     pub usage: Option<Usage>,
     pub cost: Option<Cost>,
+    pub error: Option<ApiError>,
 }
 
 impl SavedTurn {
@@ -182,7 +200,14 @@ impl SavedTurn {
             t.apply(ev);
         }
         if !t.is_finished() {
-            t.cancel(self.end_at());
+            // A failure recorded only at the end (a column whose request never went out).
+            match self.end.as_ref().and_then(|e| e.error.clone()) {
+                Some(e) => t.apply(&TimedEvent {
+                    at: self.end_at(),
+                    event: StreamEvent::Error(e),
+                }),
+                None => t.cancel(self.end_at()),
+            }
         }
         t
     }
@@ -197,6 +222,8 @@ pub struct Session {
     pub turns: Vec<SavedTurn>,
     /// Lines that could not be read (a line cut short by a crash).
     pub skipped: usize,
+    /// Turn numbers of the comparison columns whose answers were adopted.
+    pub adopted_turns: Vec<usize>,
 }
 
 impl Session {
@@ -217,19 +244,9 @@ impl Session {
     /// Which column of the comparison at `run` the history took up (its question and that
     /// answer follow each other in the history).
     pub fn adopted(&self, run: &std::ops::Range<usize>) -> Option<usize> {
-        let first = self.turns.get(run.start)?;
-        // The question is the last message the columns sent; an adopted answer follows it.
-        let n = first.request.len();
-        let (question, answer) = (self.messages.get(n.checked_sub(1)?)?, self.messages.get(n)?);
-        if question.role != Role::User
-            || question.content != first.prompt()
-            || answer.role != Role::Assistant
-        {
-            return None;
-        }
         self.turns[run.clone()]
             .iter()
-            .position(|t| t.to_turn().content == answer.content)
+            .position(|t| self.adopted_turns.contains(&t.turn))
     }
 
     /// The provider and model the conversation goes on with: the last plain turn's, or the
@@ -326,6 +343,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
     let mut messages: Vec<Message> = Vec::new();
     let mut turns: Vec<SavedTurn> = Vec::new();
     let mut skipped = 0;
+    let mut adopted_turns = Vec::new();
     for line in bytes.split(|b| *b == b'\n') {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
@@ -372,7 +390,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 ms,
                 usage,
                 cost,
-                ..
+                error,
             } => {
                 if let Some(t) = turns.iter_mut().rev().find(|t| t.turn == turn) {
                     t.end = Some(End {
@@ -380,9 +398,11 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                         at: Duration::from_millis(ms),
                         usage,
                         cost,
+                        error,
                     });
                 }
             }
+            Record::Adopted { turn } => adopted_turns.push(turn),
         }
     }
     // A comparison's columns are recorded as their requests went out; they load in column
@@ -418,6 +438,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
         messages,
         turns,
         skipped,
+        adopted_turns,
     })
 }
 
@@ -758,14 +779,16 @@ impl Recorder {
         });
     }
 
-    /// Writes the history if it changed (an adopted comparison answer) to a session that has
-    /// a file already (this run's, or a continued one).
-    pub fn history(&mut self, conv: &Conversation) {
+    /// Column `turn`'s answer was adopted: the history with it, then the record saying so.
+    /// Goes to a session that has a file already (this run's, or a continued one).
+    pub fn adopted(&mut self, turn: usize, conv: &Conversation) {
         if self.file.is_none() && self.path.is_some() {
             self.open(|_, _| unreachable!("a continued session has its header"));
         }
         if self.file.is_some() {
+            self.flush();
             self.sync(conv);
+            self.write(&Record::Adopted { turn });
         }
     }
 
@@ -847,6 +870,7 @@ mod tests {
                 column: col,
                 of: 2,
                 start_ms: 0,
+                sent: true,
             };
             rec.begin_tagged(col, &conv, "p", "m", &Settings::default(), Some(tag));
         }
@@ -865,6 +889,40 @@ mod tests {
         assert_eq!(s.turns[1].to_turn().content, "13579");
         // Nothing adopted: the question the columns sent is not left hanging in the history.
         assert!(s.messages.is_empty());
+    }
+
+    #[test]
+    fn a_column_that_failed_before_sending_loads_failed_and_unsent() {
+        let text = concat!(
+            r#"{"type":"header","version":1,"id":"x","created":"2026-11-25T00:00:00Z","provider":"p","model":"m","conv_id":"c"}"#,
+            "\n",
+            r#"{"type":"history","base":0,"messages":[{"role":"user","content":"q"}]}"#,
+            "\n",
+            r#"{"type":"request","turn":0,"at":"","provider":"p","model":"m","messages":1,"compare":{"group":0,"column":0,"of":2,"start_ms":0,"sent":false}}"#,
+            "\n",
+            r#"{"type":"end","turn":0,"state":"failed","ms":0,"error":{"kind":"network","status":null,"message":"no route","hint":null}}"#,
+            "\n",
+            r#"{"type":"request","turn":1,"at":"","provider":"p","model":"n","messages":1,"compare":{"group":0,"column":1,"of":2,"start_ms":3}}"#,
+            "\n",
+            r#"{"type":"end","turn":1,"state":"done","ms":9}"#,
+            "\n",
+            r#"{"type":"history","base":1,"messages":[{"role":"assistant","content":""}]}"#,
+            "\n",
+            r#"{"type":"adopted","turn":1}"#,
+            "\n",
+        );
+        let s = parse(text.as_bytes(), Path::new("x")).unwrap();
+        assert_eq!(s.skipped, 0);
+        let t = s.turns[0].to_turn();
+        assert_eq!(t.state, TurnState::Failed);
+        assert_eq!(t.error.unwrap().message, "no route");
+        assert!(!s.turns[0].compare.unwrap().sent);
+        assert!(
+            s.turns[1].compare.unwrap().sent,
+            "sent unless it says otherwise"
+        );
+        assert_eq!(s.adopted(&(0..2)), Some(1));
+        assert_eq!(s.current_model(), Some(("p", "n")));
     }
 
     #[test]

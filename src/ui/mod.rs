@@ -116,9 +116,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         compare::draw_compare(f, app, areas.main);
         draw_input(f, app, areas.input);
         draw_status(f, app, areas.status);
-        if app.help {
-            draw_help(f, app);
-        }
+        draw_overlays(f, app);
         return;
     }
     app.areas = crate::app::Areas {
@@ -139,6 +137,11 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     draw_input(f, app, areas.input);
     draw_status(f, app, areas.status);
+    draw_overlays(f, app);
+}
+
+/// Help and the session picker, over whatever is on screen.
+fn draw_overlays(f: &mut Frame, app: &mut App) {
     if app.help {
         draw_help(f, app);
     }
