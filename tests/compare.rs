@@ -1085,6 +1085,28 @@ async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
     assert_eq!(s2.messages[1].content, COMPARE_ANSWER_B);
     assert_eq!(s2.current_model(), Some(("fake", "grok-3-mini")));
     assert_eq!(s2.turn_count(), 1);
+    // Loaded again, the transcript is the one the adoption left on screen: the question, the
+    // comparison (B marked) and B's answer as a turn of its own.
+    let mut q = app();
+    q.load_session(&s2);
+    let kinds: Vec<_> = q.entries.iter().map(|e| e.kind).collect();
+    use grokpair::app::EntryKind;
+    assert_eq!(
+        kinds,
+        [
+            EntryKind::User,
+            EntryKind::Compare(0),
+            EntryKind::Assistant(0)
+        ]
+    );
+    assert_eq!(q.turns[0].turn.content, COMPARE_ANSWER_B);
+    assert_eq!(q.model, "grok-3-mini");
+    r.flash = None;
+    let panes = |s: String| s.lines().take(36).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        panes(screen(&mut q, 120, 40)),
+        panes(screen(&mut r, 120, 40))
+    );
     // Replayed: shown as adopted, and neither Enter nor a adopts again.
     let mut p = app();
     p.start_replay(&s2, None, false, false);

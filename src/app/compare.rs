@@ -432,38 +432,13 @@ impl App {
             );
             return vec![];
         }
-        let turn = c.col.turn.clone();
         let provider = c.col.provider.clone();
-        let (free, includes, mode) = (c.col.free, c.col.includes_reasoning, c.reasoning_mode);
-        let prompt = cv.prompt.clone();
-        self.conv.push_user(prompt);
-        self.conv.push_turn(&turn);
-        self.comparisons[cmp].adopted = Some(col);
-        // The answer joins the transcript as a turn of its own (code pane, reasoning browser).
-        let turn_idx = self.turns.len();
-        let entry = self.push_entry(EntryKind::Assistant(turn_idx), "");
-        let th = self.theme.clone();
-        self.entries[entry]
-            .seg
-            .push(&turn.content, &mut self.code, &th, entry);
-        self.entries[entry].seg.finish(&mut self.code, &th, entry);
-        let model = turn.asked_model.clone();
-        let rec = self.comparisons[cmp].cols[col].rec;
-        self.turns.push(TurnView {
-            turn,
-            provider: provider.clone(),
-            entry,
-            reasoning: ReasoningCache::default(),
-            rate: self.comparisons[cmp].cols[col].rate.clone(),
-            free,
-            includes_reasoning: includes,
-            reasoning_mode: mode,
-            counted: true,
-            rec,
-        });
-        if let Some(e) = self.entries.get_mut(self.comparisons[cmp].entry) {
-            e.cache = None;
-        }
+        let model = c.col.turn.asked_model.clone();
+        let rec = c.rec;
+        self.conv.push_user(cv.prompt.clone());
+        self.conv
+            .push_turn(&self.comparisons[cmp].cols[col].col.turn);
+        self.show_adopted(cmp, col);
         self.model = model.clone();
         self.compare_shown = None;
         self.focus = Pane::Input;
@@ -475,6 +450,36 @@ impl App {
             model,
             rec,
         }]
+    }
+
+    /// Marks column `col` adopted and shows its answer in the transcript as a turn of its own
+    /// (code pane, reasoning browser, search), as it joined the conversation. The history is
+    /// the caller's business.
+    pub(super) fn show_adopted(&mut self, cmp: usize, col: usize) {
+        let c = &self.comparisons[cmp].cols[col];
+        let view = TurnView {
+            turn: c.col.turn.clone(),
+            provider: c.col.provider.clone(),
+            entry: self.entries.len(),
+            reasoning: ReasoningCache::default(),
+            rate: c.rate.clone(),
+            free: c.col.free,
+            includes_reasoning: c.col.includes_reasoning,
+            reasoning_mode: c.reasoning_mode,
+            // Its cost was counted with the comparison.
+            counted: true,
+            rec: c.rec,
+        };
+        self.comparisons[cmp].adopted = Some(col);
+        let entry = self.push_entry(EntryKind::Assistant(self.turns.len()), "");
+        let th = self.theme.clone();
+        let e = &mut self.entries[entry];
+        e.seg.push(&view.turn.content, &mut self.code, &th, entry);
+        e.seg.finish(&mut self.code, &th, entry);
+        self.turns.push(view);
+        if let Some(e) = self.entries.get_mut(self.comparisons[cmp].entry) {
+            e.cache = None;
+        }
     }
 
     /// Scrolls the focused column, or all of them when they scroll together.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::session::store::{SavedTurn, Session};
+use crate::session::store::{CompareTag, Session};
 
 use super::App;
 
@@ -24,7 +24,6 @@ pub enum Item {
 
 pub struct Replay {
     pub title: String,
-    pub turns: Vec<SavedTurn>,
     /// The session's history (the conversation a replay ends with).
     session: Session,
     pub items: Vec<(Duration, Item)>,
@@ -89,7 +88,6 @@ impl Replay {
         let title = session.title(48);
         Replay {
             title,
-            turns: session.turns.clone(),
             session: session.clone(),
             items,
             turn_starts,
@@ -148,18 +146,17 @@ impl App {
         self.clear_transcript();
         self.conv = s.conversation();
         for unit in crate::session::store::runs(&s.turns) {
-            self.apply_saved(&s.turns, Item::Send(unit.start));
+            self.apply_saved(s, Item::Send(unit.start));
             for k in unit {
                 for i in 0..s.turns[k].events.len() {
-                    self.apply_saved(&s.turns, Item::Event(k, i));
+                    self.apply_saved(s, Item::Event(k, i));
                 }
-                self.apply_saved(&s.turns, Item::End(k));
+                self.apply_saved(s, Item::End(k));
             }
         }
         // The saved history is the truth (it is what the provider has cached).
         self.conv = s.conversation();
         self.next_rec = s.turns.iter().map(|t| t.turn + 1).max().unwrap_or(0);
-        self.mark_adopted(s);
         // Only the last comparison, unadopted with nothing after it, can still be adopted:
         // onto the history as it stands.
         // ... and only onto the very history its columns were sent with.
@@ -201,22 +198,11 @@ impl App {
         }
     }
 
-    /// Marks which answer of each ended comparison the session's history took up.
-    fn mark_adopted(&mut self, s: &Session) {
-        let runs = crate::session::store::runs(&s.turns)
-            .into_iter()
-            .filter(|r| s.turns[r.start].compare.is_some());
-        for (cv, run) in self.comparisons.iter_mut().zip(runs) {
-            if !cv.running() {
-                cv.adopted = s.adopted(&run);
-            }
-        }
-    }
-
-    fn apply_saved(&mut self, turns: &[SavedTurn], item: Item) {
+    fn apply_saved(&mut self, s: &Session, item: Item) {
+        let turns = &s.turns;
         let (Item::Send(k) | Item::Event(k, _) | Item::End(k)) = item;
         if let Some(tag) = turns[k].compare {
-            return self.apply_saved_column(turns, item, tag);
+            return self.apply_saved_column(s, item, tag);
         }
         match item {
             Item::Send(k) => {
@@ -247,12 +233,8 @@ impl App {
     }
 
     /// A comparison's items: the question opens all its columns; events go to their column.
-    fn apply_saved_column(
-        &mut self,
-        turns: &[SavedTurn],
-        item: Item,
-        tag: crate::session::store::CompareTag,
-    ) {
+    fn apply_saved_column(&mut self, s: &Session, item: Item, tag: CompareTag) {
+        let turns = &s.turns;
         match item {
             Item::Send(k) => {
                 let unit = crate::session::store::runs(turns)
@@ -294,8 +276,24 @@ impl App {
                     c.ended = true;
                     c.recorded = true;
                     if !c.col.turn.is_finished() {
-                        c.col.turn.cancel(at);
+                        // Ended without a terminal event: failed before sending, or cut short.
+                        match turns[k].end.as_ref().and_then(|e| e.error.clone()) {
+                            Some(e) => c.col.turn.apply(&crate::api::TimedEvent {
+                                at,
+                                event: crate::api::StreamEvent::Error(e),
+                            }),
+                            None => c.col.turn.cancel(at),
+                        }
                         self.finish_column(cmp, tag.column);
+                    }
+                }
+                // All in: the answer the conversation took up joins the transcript, as it did.
+                if !self.comparisons[cmp].running() && self.comparisons[cmp].adopted.is_none() {
+                    let run = crate::session::store::runs(turns)
+                        .into_iter()
+                        .find(|r| r.contains(&k));
+                    if let Some(col) = run.and_then(|r| s.adopted(&r)) {
+                        self.show_adopted(cmp, col);
                     }
                 }
             }
@@ -334,10 +332,9 @@ impl App {
         };
         while r.next < r.items.len() && r.items[r.next].0 <= r.clock {
             let item = r.items[r.next].1;
-            self.apply_saved(&r.turns, item);
+            self.apply_saved(&r.session, item);
             r.next += 1;
         }
-        self.mark_adopted(&r.session);
         if r.finished() {
             self.conv = r.session.conversation();
         }
