@@ -449,7 +449,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     } else if switch_provider(&cfg, &mut engine, &mut app, &provider) {
                         app.model = model;
                         app.flash = Some(format!(
-                            "adopted: the conversation goes on with {provider} · {} ",
+                            "adopted: the conversation goes on with {provider} · {}",
                             app.model
                         ));
                     }

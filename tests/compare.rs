@@ -1213,3 +1213,59 @@ fn search_results_do_not_outlive_the_transcript_and_the_picker_shows_over_column
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("Saved sessions"), "{s}");
 }
+
+#[test]
+fn adopting_another_providers_answer_leaves_the_switch_to_the_runtime() {
+    let mut a = app();
+    a.input
+        .insert_str("/compare grok-code-fast-1 local:qwen2.5");
+    a.on_key(key(KeyCode::Enter));
+    a.input.insert_str("Hi");
+    let cmp = match a.on_key(key(KeyCode::Enter)).as_slice() {
+        [Effect::StartCompare { cmp }] => *cmp,
+        other => panic!("{other:?}"),
+    };
+    let evs = |model: &str| {
+        let sse = synth_sse(
+            model,
+            "",
+            &format!("Hello from {model}.\n"),
+            SynthUsage {
+                prompt: 5,
+                cached: 0,
+                completion: 4,
+                reasoning: 0,
+                ticks: None,
+            },
+        );
+        timed_events(&sse, 100, 10)
+    };
+    for col in 0..2 {
+        a.compare_sent(cmp, col, Duration::ZERO);
+    }
+    play(
+        &mut a,
+        cmp,
+        &[evs("grok-code-fast-1"), evs("qwen2.5")],
+        0,
+        10_000,
+    );
+    assert_eq!(a.comparisons[cmp].cols[1].col.provider, "local");
+    assert!(a.comparisons[cmp].cols[1].col.free);
+    a.on_key(key(KeyCode::Char('2')));
+    let fx = a.on_key(key(KeyCode::Char('a')));
+    assert_eq!(
+        fx,
+        vec![Effect::Adopted {
+            provider: "local".into(),
+            model: "qwen2.5".into(),
+            rec: 1,
+        }]
+    );
+    // Still on xai until the runtime has switched: no xai request can ask for qwen2.5.
+    assert_eq!(
+        (a.provider.as_str(), a.model.as_str()),
+        ("xai", "grok-code-fast-1")
+    );
+    assert_eq!(a.conv.messages()[1].content, "Hello from qwen2.5.\n");
+}

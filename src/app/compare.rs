@@ -439,7 +439,10 @@ impl App {
         self.conv
             .push_turn(&self.comparisons[cmp].cols[col].col.turn);
         self.show_adopted(cmp, col);
-        self.model = model.clone();
+        // Another provider's model is set by the runtime once it has switched to it.
+        if provider == self.provider {
+            self.model = model.clone();
+        }
         self.compare_shown = None;
         self.focus = Pane::Input;
         self.flash = Some(format!(

@@ -225,7 +225,14 @@ impl App {
                     let at = turns[k].end_at();
                     self.now = self.now.max(at);
                     let now = self.now;
-                    self.turns[idx].turn.cancel(now);
+                    // Ended without a terminal event: its recorded failure, else cut short.
+                    match turns[k].end.as_ref().and_then(|e| e.error.clone()) {
+                        Some(e) => self.turns[idx].turn.apply(&crate::api::TimedEvent {
+                            at: now,
+                            event: crate::api::StreamEvent::Error(e),
+                        }),
+                        None => self.turns[idx].turn.cancel(now),
+                    }
                     self.finish_turn(idx);
                 }
             }

@@ -241,12 +241,30 @@ impl Session {
         runs(&self.turns).len()
     }
 
-    /// Which column of the comparison at `run` the history took up (its question and that
-    /// answer follow each other in the history).
+    /// Which column of the comparison at `run` was adopted: the one its `adopted` record names.
+    /// Without one (a crash between the history line and that record), the column whose
+    /// complete answer directly follows the comparison's question in the history.
     pub fn adopted(&self, run: &std::ops::Range<usize>) -> Option<usize> {
-        self.turns[run.clone()]
+        let cols = &self.turns[run.clone()];
+        if let Some(i) = cols
             .iter()
             .position(|t| self.adopted_turns.contains(&t.turn))
+        {
+            return Some(i);
+        }
+        let first = cols.first()?;
+        let n = first.request.len();
+        let (question, answer) = (self.messages.get(n.checked_sub(1)?)?, self.messages.get(n)?);
+        if question.role != Role::User
+            || question.content != first.prompt()
+            || answer.role != Role::Assistant
+        {
+            return None;
+        }
+        cols.iter().position(|t| {
+            let t = t.to_turn();
+            t.state == TurnState::Done && t.content == answer.content
+        })
     }
 
     /// The provider and model the conversation goes on with: the last plain turn's, or the
@@ -921,6 +939,35 @@ mod tests {
             s.turns[1].compare.unwrap().sent,
             "sent unless it says otherwise"
         );
+        assert_eq!(s.adopted(&(0..2)), Some(1));
+        assert_eq!(s.current_model(), Some(("p", "n")));
+    }
+
+    #[test]
+    fn an_adoption_cut_short_by_a_crash_is_found_from_the_history() {
+        // The history line with the answer made it; the `adopted` record after it did not.
+        let text = concat!(
+            r#"{"type":"header","version":1,"id":"x","created":"2026-11-25T00:00:00Z","provider":"p","model":"m","conv_id":"c"}"#,
+            "\n",
+            r#"{"type":"history","base":0,"messages":[{"role":"user","content":"q"}]}"#,
+            "\n",
+            r#"{"type":"request","turn":0,"at":"","provider":"p","model":"m","messages":1,"compare":{"group":0,"column":0,"of":2,"start_ms":0}}"#,
+            "\n",
+            r#"{"type":"request","turn":1,"at":"","provider":"p","model":"n","messages":1,"compare":{"group":0,"column":1,"of":2,"start_ms":0}}"#,
+            "\n",
+            r#"{"type":"events","turn":0,"events":[{"ms":5,"content":"a0"},{"ms":6,"finished":{"reason":"stop"}}]}"#,
+            "\n",
+            r#"{"type":"events","turn":1,"events":[{"ms":5,"content":"a1"},{"ms":6,"finished":{"reason":"stop"}}]}"#,
+            "\n",
+            r#"{"type":"end","turn":0,"state":"done","ms":6}"#,
+            "\n",
+            r#"{"type":"end","turn":1,"state":"done","ms":6}"#,
+            "\n",
+            r#"{"type":"history","base":1,"messages":[{"role":"assistant","content":"a1"}]}"#,
+            "\n",
+        );
+        let s = parse(text.as_bytes(), Path::new("x")).unwrap();
+        assert!(s.adopted_turns.is_empty());
         assert_eq!(s.adopted(&(0..2)), Some(1));
         assert_eq!(s.current_model(), Some(("p", "n")));
     }
