@@ -109,22 +109,30 @@ fn scripted() -> Vec<Vec<TimedEvent>> {
 /// Starts `/compare grok-code-fast-1 grok-3-mini broken-model` with a question, all three
 /// sent at once.
 fn start(app: &mut App) -> usize {
-    app.input
-        .insert_str("/compare grok-code-fast-1 grok-3-mini broken-model");
+    let cmp = ask_compare(
+        app,
+        "grok-code-fast-1 grok-3-mini broken-model",
+        "How do I read a config file in Rust?",
+    );
+    for col in 0..3 {
+        app.compare_sent(cmp, col, Duration::ZERO);
+    }
+    cmp
+}
+
+/// Types `/compare MODELS`, Enter, then the question, Enter: the comparison it starts.
+fn ask_compare(app: &mut App, models: &str, question: &str) -> usize {
+    app.input.insert_str(format!("/compare {models}"));
     assert!(
         app.on_key(key(KeyCode::Enter)).is_empty(),
         "arming sends nothing"
     );
     assert!(app.compare_armed.is_some());
-    app.input.insert_str("How do I read a config file in Rust?");
-    let cmp = match app.on_key(key(KeyCode::Enter)).as_slice() {
+    app.input.insert_str(question);
+    match app.on_key(key(KeyCode::Enter)).as_slice() {
         [Effect::StartCompare { cmp }] => *cmp,
         other => panic!("expected a comparison, got {other:?}"),
-    };
-    for col in 0..3 {
-        app.compare_sent(cmp, col, Duration::ZERO);
     }
-    cmp
 }
 
 /// Applies every scripted event due by `until` (ms), in time order across the columns.
@@ -375,13 +383,7 @@ async fn run_compare(
     let mut a = app();
     a.provider = "fake".into();
     a.provider_info = ProviderInfo::from_config(&cfg);
-    a.input.insert_str(format!("/compare {}", models.join(" ")));
-    a.on_key(key(KeyCode::Enter));
-    a.input.insert_str("Read a config file");
-    let cmp = match a.on_key(key(KeyCode::Enter)).as_slice() {
-        [Effect::StartCompare { cmp }] => *cmp,
-        other => panic!("{other:?}"),
-    };
+    let cmp = ask_compare(&mut a, &models.join(" "), "Read a config file");
     let engine = Engine::new(&cfg, cfg.provider("fake").unwrap()).unwrap();
     let plans: Vec<(usize, ColumnPlan)> = models
         .iter()
@@ -964,14 +966,11 @@ async fn headless_usage_errors() {
 #[test]
 fn four_columns_fit_small_terminals_and_follow_theme_changes() {
     let mut a = app();
-    a.input
-        .insert_str("/compare grok-code-fast-1 grok-3-mini broken-model grok-4-fast-reasoning");
-    a.on_key(key(KeyCode::Enter));
-    a.input.insert_str("How do I read a config file in Rust?");
-    let cmp = match a.on_key(key(KeyCode::Enter)).as_slice() {
-        [Effect::StartCompare { cmp }] => *cmp,
-        other => panic!("{other:?}"),
-    };
+    let cmp = ask_compare(
+        &mut a,
+        "grok-code-fast-1 grok-3-mini broken-model grok-4-fast-reasoning",
+        "How do I read a config file in Rust?",
+    );
     let mut cols = scripted();
     cols.push(timed_events(&demo_sse(), 100, 5));
     for col in 0..4 {
@@ -1217,14 +1216,7 @@ fn search_results_do_not_outlive_the_transcript_and_the_picker_shows_over_column
 #[test]
 fn adopting_another_providers_answer_leaves_the_switch_to_the_runtime() {
     let mut a = app();
-    a.input
-        .insert_str("/compare grok-code-fast-1 local:qwen2.5");
-    a.on_key(key(KeyCode::Enter));
-    a.input.insert_str("Hi");
-    let cmp = match a.on_key(key(KeyCode::Enter)).as_slice() {
-        [Effect::StartCompare { cmp }] => *cmp,
-        other => panic!("{other:?}"),
-    };
+    let cmp = ask_compare(&mut a, "grok-code-fast-1 local:qwen2.5", "Hi");
     let evs = |model: &str| {
         let sse = synth_sse(
             model,
