@@ -225,14 +225,7 @@ impl App {
                     let at = turns[k].end_at();
                     self.now = self.now.max(at);
                     let now = self.now;
-                    // Ended without a terminal event: its recorded failure, else cut short.
-                    match turns[k].end.as_ref().and_then(|e| e.error.clone()) {
-                        Some(e) => self.turns[idx].turn.apply(&crate::api::TimedEvent {
-                            at: now,
-                            event: crate::api::StreamEvent::Error(e),
-                        }),
-                        None => self.turns[idx].turn.cancel(now),
-                    }
+                    turns[k].close(&mut self.turns[idx].turn, now);
                     self.finish_turn(idx);
                 }
             }
@@ -283,14 +276,7 @@ impl App {
                     c.ended = true;
                     c.recorded = true;
                     if !c.col.turn.is_finished() {
-                        // Ended without a terminal event: failed before sending, or cut short.
-                        match turns[k].end.as_ref().and_then(|e| e.error.clone()) {
-                            Some(e) => c.col.turn.apply(&crate::api::TimedEvent {
-                                at,
-                                event: crate::api::StreamEvent::Error(e),
-                            }),
-                            None => c.col.turn.cancel(at),
-                        }
+                        turns[k].close(&mut c.col.turn, at);
                         self.finish_column(cmp, tag.column);
                     }
                 }

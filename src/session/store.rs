@@ -200,16 +200,22 @@ impl SavedTurn {
             t.apply(ev);
         }
         if !t.is_finished() {
-            // A failure recorded only at the end (a column whose request never went out).
-            match self.end.as_ref().and_then(|e| e.error.clone()) {
-                Some(e) => t.apply(&TimedEvent {
-                    at: self.end_at(),
-                    event: StreamEvent::Error(e),
-                }),
-                None => t.cancel(self.end_at()),
-            }
+            self.close(&mut t, self.end_at());
         }
         t
+    }
+
+    /// Ends `t`, rebuilt from this turn's events without a terminal one, at `at`: with the
+    /// failure its end record gives (a column whose request never went out), else cancelled
+    /// (cut short: the user, or a crash).
+    pub fn close(&self, t: &mut Turn, at: Duration) {
+        match self.end.as_ref().and_then(|e| e.error.clone()) {
+            Some(e) => t.apply(&TimedEvent {
+                at,
+                event: StreamEvent::Error(e),
+            }),
+            None => t.cancel(at),
+        }
     }
 }
 
@@ -909,26 +915,32 @@ mod tests {
         assert!(s.messages.is_empty());
     }
 
+    /// A session file: the header, the question the columns sent, then `lines`.
+    fn jsonl(lines: &[&str]) -> String {
+        let mut text = String::new();
+        for l in [
+            r#"{"type":"header","version":1,"id":"x","created":"2026-11-25T00:00:00Z","provider":"p","model":"m","conv_id":"c"}"#,
+            r#"{"type":"history","base":0,"messages":[{"role":"user","content":"q"}]}"#,
+        ]
+        .iter()
+        .chain(lines)
+        {
+            text.push_str(l);
+            text.push('\n');
+        }
+        text
+    }
+
     #[test]
     fn a_column_that_failed_before_sending_loads_failed_and_unsent() {
-        let text = concat!(
-            r#"{"type":"header","version":1,"id":"x","created":"2026-11-25T00:00:00Z","provider":"p","model":"m","conv_id":"c"}"#,
-            "\n",
-            r#"{"type":"history","base":0,"messages":[{"role":"user","content":"q"}]}"#,
-            "\n",
+        let text = jsonl(&[
             r#"{"type":"request","turn":0,"at":"","provider":"p","model":"m","messages":1,"compare":{"group":0,"column":0,"of":2,"start_ms":0,"sent":false}}"#,
-            "\n",
             r#"{"type":"end","turn":0,"state":"failed","ms":0,"error":{"kind":"network","status":null,"message":"no route","hint":null}}"#,
-            "\n",
             r#"{"type":"request","turn":1,"at":"","provider":"p","model":"n","messages":1,"compare":{"group":0,"column":1,"of":2,"start_ms":3}}"#,
-            "\n",
             r#"{"type":"end","turn":1,"state":"done","ms":9}"#,
-            "\n",
             r#"{"type":"history","base":1,"messages":[{"role":"assistant","content":""}]}"#,
-            "\n",
             r#"{"type":"adopted","turn":1}"#,
-            "\n",
-        );
+        ]);
         let s = parse(text.as_bytes(), Path::new("x")).unwrap();
         assert_eq!(s.skipped, 0);
         let t = s.turns[0].to_turn();
@@ -946,26 +958,15 @@ mod tests {
     #[test]
     fn an_adoption_cut_short_by_a_crash_is_found_from_the_history() {
         // The history line with the answer made it; the `adopted` record after it did not.
-        let text = concat!(
-            r#"{"type":"header","version":1,"id":"x","created":"2026-11-25T00:00:00Z","provider":"p","model":"m","conv_id":"c"}"#,
-            "\n",
-            r#"{"type":"history","base":0,"messages":[{"role":"user","content":"q"}]}"#,
-            "\n",
+        let text = jsonl(&[
             r#"{"type":"request","turn":0,"at":"","provider":"p","model":"m","messages":1,"compare":{"group":0,"column":0,"of":2,"start_ms":0}}"#,
-            "\n",
             r#"{"type":"request","turn":1,"at":"","provider":"p","model":"n","messages":1,"compare":{"group":0,"column":1,"of":2,"start_ms":0}}"#,
-            "\n",
             r#"{"type":"events","turn":0,"events":[{"ms":5,"content":"a0"},{"ms":6,"finished":{"reason":"stop"}}]}"#,
-            "\n",
             r#"{"type":"events","turn":1,"events":[{"ms":5,"content":"a1"},{"ms":6,"finished":{"reason":"stop"}}]}"#,
-            "\n",
             r#"{"type":"end","turn":0,"state":"done","ms":6}"#,
-            "\n",
             r#"{"type":"end","turn":1,"state":"done","ms":6}"#,
-            "\n",
             r#"{"type":"history","base":1,"messages":[{"role":"assistant","content":"a1"}]}"#,
-            "\n",
-        );
+        ]);
         let s = parse(text.as_bytes(), Path::new("x")).unwrap();
         assert!(s.adopted_turns.is_empty());
         assert_eq!(s.adopted(&(0..2)), Some(1));
