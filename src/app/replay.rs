@@ -46,43 +46,30 @@ impl Replay {
         let mut items = Vec::new();
         let mut turn_starts = Vec::new();
         let mut t0 = Duration::ZERO;
+        // A turn, or a comparison whose columns ran at the same time, each from its own start.
         for unit in crate::session::store::runs(&session.turns) {
-            if unit.len() > 1 || session.turns[unit.start].compare.is_some() {
-                // A comparison: its columns ran at the same time, each from its own start.
-                turn_starts.push(t0);
-                items.push((t0, Item::Send(unit.start)));
-                let mut group = Vec::new();
-                let mut span = Duration::ZERO;
-                for k in unit {
-                    let t = &session.turns[k];
-                    let start =
-                        Duration::from_millis(t.compare.map(|c| c.start_ms).unwrap_or_default());
-                    let mut last = Duration::ZERO;
-                    for (i, ev) in t.events.iter().enumerate() {
-                        last = last.max(ev.at);
-                        group.push((t0 + start + last, Item::Event(k, i)));
-                    }
-                    let end = t.end.as_ref().map(|e| e.at).unwrap_or(last).max(last);
-                    group.push((t0 + start + end, Item::End(k)));
-                    span = span.max(start + end);
-                }
-                group.sort_by_key(|(at, _)| *at);
-                items.extend(group);
-                t0 += span + GAP;
-                continue;
-            }
-            let (k, t) = (unit.start, &session.turns[unit.start]);
             turn_starts.push(t0);
-            items.push((t0, Item::Send(k)));
-            let mut last = Duration::ZERO;
-            for (i, ev) in t.events.iter().enumerate() {
-                // Offsets only grow (a file edited by hand may say otherwise).
-                last = last.max(ev.at);
-                items.push((t0 + last, Item::Event(k, i)));
+            items.push((t0, Item::Send(unit.start)));
+            let mut group = Vec::new();
+            let mut span = Duration::ZERO;
+            for k in unit {
+                let t = &session.turns[k];
+                let start =
+                    Duration::from_millis(t.compare.map(|c| c.start_ms).unwrap_or_default());
+                let mut last = Duration::ZERO;
+                for (i, ev) in t.events.iter().enumerate() {
+                    // Offsets only grow (a file edited by hand may say otherwise).
+                    last = last.max(ev.at);
+                    group.push((t0 + start + last, Item::Event(k, i)));
+                }
+                let end = t.end.as_ref().map(|e| e.at).unwrap_or(last).max(last);
+                group.push((t0 + start + end, Item::End(k)));
+                span = span.max(start + end);
             }
-            let end = t.end.as_ref().map(|e| e.at).unwrap_or(last).max(last);
-            items.push((t0 + end, Item::End(k)));
-            t0 += end + GAP;
+            // Stable: a column's own items keep their order.
+            group.sort_by_key(|(at, _)| *at);
+            items.extend(group);
+            t0 += span + GAP;
         }
         let total = items.last().map(|(at, _)| *at).unwrap_or_default();
         let title = session.title(48);
@@ -237,10 +224,7 @@ impl App {
         let turns = &s.turns;
         match item {
             Item::Send(k) => {
-                let unit = crate::session::store::runs(turns)
-                    .into_iter()
-                    .find(|u| u.start == k)
-                    .unwrap_or(k..k + 1);
+                let unit = crate::session::store::run_at(turns, k);
                 let targets: Vec<crate::session::compare::Target> = turns[unit.clone()]
                     .iter()
                     .map(|t| crate::session::compare::Target {
@@ -282,10 +266,7 @@ impl App {
                 }
                 // All in: the answer the conversation took up joins the transcript, as it did.
                 if !self.comparisons[cmp].running() && self.comparisons[cmp].adopted.is_none() {
-                    let run = crate::session::store::runs(turns)
-                        .into_iter()
-                        .find(|r| r.contains(&k));
-                    if let Some(col) = run.and_then(|r| s.adopted(&r)) {
+                    if let Some(col) = s.adopted(&crate::session::store::run_at(turns, k)) {
                         self.show_adopted(cmp, col);
                     }
                 }

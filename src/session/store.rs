@@ -483,6 +483,14 @@ pub fn runs(turns: &[SavedTurn]) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// The run (see `runs`) that turn `k` belongs to.
+pub fn run_at(turns: &[SavedTurn], k: usize) -> std::ops::Range<usize> {
+    runs(turns)
+        .into_iter()
+        .find(|r| r.contains(&k))
+        .unwrap_or(k..k + 1)
+}
+
 /// Every session file in `dir`, newest first (by file name, which starts with the time).
 pub fn list(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<(SystemTime, PathBuf)> = std::fs::read_dir(dir)
