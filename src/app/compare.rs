@@ -12,7 +12,10 @@ use crate::session::compare::{self, Column, ColumnReport, Target};
 use crate::session::{Conversation, TurnState};
 use crate::ui::markdown::{CodeBlock, Segmenter, Sink};
 
-use super::{add_rate, wrap_reasoning, App, Effect, EntryKind, Pane, ReasoningCache, TurnView};
+use super::{
+    add_rate, segmented, step, wrap_reasoning, App, Effect, EntryKind, Pane, ReasoningCache,
+    TurnView,
+};
 
 /// What the app knows of each configured provider (for `provider:model` targets).
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +113,10 @@ impl App {
     /// The comparison whose columns are on screen.
     pub fn shown_compare(&self) -> Option<&CompareView> {
         self.compare_shown.and_then(|i| self.comparisons.get(i))
+    }
+
+    pub(super) fn shown_compare_mut(&mut self) -> Option<&mut CompareView> {
+        self.compare_shown.and_then(|i| self.comparisons.get_mut(i))
     }
 
     /// The comparison still streaming, if any.
@@ -328,21 +335,10 @@ impl App {
         let c = &mut cv.cols[col];
         c.seg.finish(&mut c.code, &th, usize::MAX);
         let r = c.col.report(col, now, &self.catalog);
-        // Every column was billed, adopted or not.
-        match r.report.cost.as_ref() {
-            Some(cost) => {
-                match cost.total_ticks {
-                    Some(t) => self.session_cost += t,
-                    None => self.session_cost_known = false,
-                }
-                self.session_savings += cost.savings_ticks.unwrap_or(0);
-            }
-            None if !c.col.free && c.col.turn.usage.is_none() && c.col.sent_at.is_some() => {
-                self.session_cost_known = false
-            }
-            None => {}
-        }
+        // Every column was billed, adopted or not (one never sent, not at all).
+        let unknown = !c.col.free && c.col.turn.usage.is_none() && c.col.sent_at.is_some();
         let entry = cv.entry;
+        self.count_cost(r.report.cost.as_ref(), unknown);
         if let Some(e) = self.entries.get_mut(entry) {
             e.cache = None;
         }
@@ -476,9 +472,7 @@ impl App {
         self.comparisons[cmp].adopted = Some(col);
         let entry = self.push_entry(EntryKind::Assistant(self.turns.len()), "");
         let th = self.theme.clone();
-        let e = &mut self.entries[entry];
-        e.seg.push(&view.turn.content, &mut self.code, &th, entry);
-        e.seg.finish(&mut self.code, &th, entry);
+        self.entries[entry].seg = segmented(&view.turn.content, true, &mut self.code, &th, entry);
         self.turns.push(view);
         if let Some(e) = self.entries.get_mut(self.comparisons[cmp].entry) {
             e.cache = None;
@@ -487,35 +481,25 @@ impl App {
 
     /// Scrolls the focused column, or all of them when they scroll together.
     pub fn compare_scroll(&mut self, delta: i64) {
-        let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get_mut(i)) else {
+        let Some(cv) = self.shown_compare_mut() else {
             return;
         };
-        let apply = |v: usize| -> usize {
-            if delta < 0 {
-                v.saturating_add((-delta) as usize)
-            } else {
-                v.saturating_sub(delta as usize)
-            }
-        };
+        // The diff scrolls from the top; columns count lines up from the bottom.
         if let Some(d) = cv.diff.as_mut() {
-            d.scroll = if delta < 0 {
-                d.scroll.saturating_sub((-delta) as usize)
-            } else {
-                d.scroll.saturating_add(delta as usize)
-            };
+            d.scroll = step(d.scroll, delta);
             return;
         }
         let focus = cv.focus;
         for (i, c) in cv.cols.iter_mut().enumerate() {
             if cv.sync || i == focus {
-                c.scroll = apply(c.scroll);
+                c.scroll = step(c.scroll, -delta);
             }
         }
     }
 
     /// Diffs the focused column's code against column `b` (the next one when None).
     pub fn open_diff(&mut self, b: Option<usize>) {
-        let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get_mut(i)) else {
+        let Some(cv) = self.shown_compare_mut() else {
             return;
         };
         let n = cv.cols.len();

@@ -316,14 +316,12 @@ impl App {
     }
 
     fn push_entry(&mut self, kind: EntryKind, text: &str) -> usize {
-        let mut seg = Segmenter::new();
         let mut own_code = Vec::new();
-        if kind == EntryKind::User {
-            // User text is shown as markdown; its code blocks are not collected.
-            seg.push(text, &mut own_code, &self.theme, usize::MAX);
-            seg.push("\n", &mut own_code, &self.theme, usize::MAX);
-            seg.finish(&mut own_code, &self.theme, usize::MAX);
-        }
+        let seg = if kind == EntryKind::User {
+            user_segments(text, &mut own_code, &self.theme)
+        } else {
+            Segmenter::new()
+        };
         self.entries.push(Entry {
             kind,
             seg,
@@ -468,11 +466,7 @@ impl App {
             return vec![];
         }
         // An open code diff takes every key (Esc closes it; it never cancels anything).
-        if self
-            .compare_shown
-            .and_then(|c| self.comparisons.get(c))
-            .is_some_and(|cv| cv.diff.is_some())
-        {
+        if self.shown_compare().is_some_and(|cv| cv.diff.is_some()) {
             return self.compare_key(k);
         }
         if ctrl && k.code == KeyCode::Char('f') {
@@ -846,44 +840,31 @@ impl App {
     }
 
     pub fn scroll(&mut self, pane: Pane, delta: i64) {
-        let apply = |v: usize, up: i64| -> usize {
-            if up > 0 {
-                v.saturating_add(up as usize)
-            } else {
-                v.saturating_sub((-up) as usize)
-            }
-        };
         match pane {
             // Scroll offsets count lines up from the bottom.
             Pane::Conversation | Pane::Input => {
-                self.conv_scroll = apply(self.conv_scroll, -delta);
+                self.conv_scroll = step(self.conv_scroll, -delta);
                 if self.conv_scroll == 0 {
                     self.new_output = false;
                 }
             }
-            Pane::Reasoning => self.reasoning_scroll = apply(self.reasoning_scroll, -delta),
-            Pane::Code => self.code_scroll = apply(self.code_scroll, delta),
+            Pane::Reasoning => self.reasoning_scroll = step(self.reasoning_scroll, -delta),
+            Pane::Code => self.code_scroll = step(self.code_scroll, delta),
             Pane::Compare => self.compare_scroll(delta),
         }
     }
 
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let pos = Position::new(m.column, m.row);
-        // Over an open diff the wheel scrolls it; clicks do nothing.
-        if let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get(i)) {
-            if cv.diff.is_some() {
-                match m.kind {
-                    MouseEventKind::ScrollUp => self.compare_scroll(-3),
-                    MouseEventKind::ScrollDown => self.compare_scroll(3),
-                    _ => {}
+        // Over a comparison the wheel scrolls the column under it (or an open diff, where
+        // clicks do nothing).
+        let over = self.areas.columns.iter().position(|r| r.contains(pos));
+        if let Some(cv) = self.shown_compare_mut() {
+            if cv.diff.is_some() || over.is_some() {
+                if let (None, Some(col)) = (&cv.diff, over) {
+                    cv.focus = col.min(cv.cols.len().saturating_sub(1));
+                    self.focus = Pane::Compare;
                 }
-                return vec![];
-            }
-        }
-        if let Some(col) = self.areas.columns.iter().position(|r| r.contains(pos)) {
-            if let Some(cv) = self.compare_shown.and_then(|i| self.comparisons.get_mut(i)) {
-                cv.focus = col.min(cv.cols.len().saturating_sub(1));
-                self.focus = Pane::Compare;
                 match m.kind {
                     MouseEventKind::ScrollUp => self.compare_scroll(-3),
                     MouseEventKind::ScrollDown => self.compare_scroll(3),
@@ -1074,21 +1055,30 @@ impl App {
         }
         if !self.turns[i].counted {
             let r = self.report(&self.turns[i]);
-            if let Some(c) = &r.cost {
-                match c.total_ticks {
-                    Some(t) => self.session_cost += t,
-                    None => self.session_cost_known = false,
-                }
-                self.session_savings += c.savings_ticks.unwrap_or(0);
-            } else if self.turns[i].turn.usage.is_none() && !self.provider_free {
-                self.session_cost_known = false;
-            }
+            let unknown = self.turns[i].turn.usage.is_none() && !self.provider_free;
+            self.count_cost(r.cost.as_ref(), unknown);
             self.turns[i].counted = true;
         }
         if self.active == Some(i) {
             self.active = None;
         }
         self.entries[entry].cache = None;
+    }
+
+    /// Adds a finished request's cost to the session's. With no cost, `unknown` says whether
+    /// it may still have been billed (then the session total is a lower bound).
+    fn count_cost(&mut self, cost: Option<&crate::session::Cost>, unknown: bool) {
+        match cost {
+            Some(c) => {
+                match c.total_ticks {
+                    Some(t) => self.session_cost += t,
+                    None => self.session_cost_known = false,
+                }
+                self.session_savings += c.savings_ticks.unwrap_or(0);
+            }
+            None if unknown => self.session_cost_known = false,
+            None => {}
+        }
     }
 
     // ---- rendering support ---------------------------------------------------------------
@@ -1264,27 +1254,14 @@ impl App {
         let mut code = Vec::new();
         for (i, e) in self.entries.iter_mut().enumerate() {
             e.cache = None;
-            let text = match e.kind {
-                EntryKind::Assistant(t) => self.turns[t].turn.content.clone(),
-                EntryKind::User => e.text.clone(),
+            e.seg = match e.kind {
+                EntryKind::Assistant(t) => {
+                    let turn = &self.turns[t].turn;
+                    segmented(&turn.content, turn.is_finished(), &mut code, &th, i)
+                }
+                EntryKind::User => user_segments(&e.text, &mut e.own_code, &th),
                 _ => continue,
             };
-            let mut seg = Segmenter::new();
-            if e.kind == EntryKind::User {
-                let mut own = Vec::new();
-                seg.push(&text, &mut own, &th, usize::MAX);
-                seg.push("\n", &mut own, &th, usize::MAX);
-                seg.finish(&mut own, &th, usize::MAX);
-                e.own_code = own;
-            } else {
-                seg.push(&text, &mut code, &th, i);
-                if let EntryKind::Assistant(t) = e.kind {
-                    if self.turns[t].turn.is_finished() {
-                        seg.finish(&mut code, &th, i);
-                    }
-                }
-            }
-            e.seg = seg;
         }
         self.code = code;
         for tv in &mut self.turns {
@@ -1292,13 +1269,10 @@ impl App {
         }
         for cv in &mut self.comparisons {
             for c in &mut cv.cols {
-                let mut seg = Segmenter::new();
                 let mut code = Vec::new();
-                seg.push(&c.col.turn.content, &mut code, &th, usize::MAX);
-                if c.col.turn.is_finished() {
-                    seg.finish(&mut code, &th, usize::MAX);
-                }
-                (c.seg, c.code, c.reasoning) = (seg, code, ReasoningCache::default());
+                let t = &c.col.turn;
+                c.seg = segmented(&t.content, t.is_finished(), &mut code, &th, usize::MAX);
+                (c.code, c.reasoning) = (code, ReasoningCache::default());
             }
         }
         let input = self.input_text();
@@ -1377,6 +1351,39 @@ pub fn wrap_reasoning(
             &mut rc.tail,
         );
     }
+}
+
+/// `v` moved by `by` (either way), without wrapping.
+pub(crate) fn step(v: usize, by: i64) -> usize {
+    if by > 0 {
+        v.saturating_add(by as usize)
+    } else {
+        v.saturating_sub(by.unsigned_abs() as usize)
+    }
+}
+
+/// An answer's markdown segmented from its whole text (finished: its last block closed); its
+/// code blocks go to `code`, tagged with `message`.
+pub(crate) fn segmented(
+    text: &str,
+    finished: bool,
+    code: &mut Vec<CodeBlock>,
+    th: &Theme,
+    message: usize,
+) -> Segmenter {
+    let mut seg = Segmenter::new();
+    seg.push(text, code, th, message);
+    if finished {
+        seg.finish(code, th, message);
+    }
+    seg
+}
+
+/// A user message as markdown; its code blocks go to `own` (shown inline, not collected in the
+/// code pane).
+fn user_segments(text: &str, own: &mut Vec<CodeBlock>, th: &Theme) -> Segmenter {
+    own.clear();
+    segmented(&format!("{text}\n"), true, own, th, usize::MAX)
 }
 
 pub(crate) fn add_rate(rate: &mut Vec<u32>, bucket: usize, text: &str) {
