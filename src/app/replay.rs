@@ -160,15 +160,13 @@ impl App {
             )
             && self.comparisons.last().is_some_and(|c| c.adopted.is_none());
         let n = self.comparisons.len();
-        let conv = self.conv.clone();
+        let len = self.conv.messages().len();
         for (i, cv) in self.comparisons.iter_mut().enumerate() {
-            if last_open && i + 1 == n {
-                cv.base_len = conv.messages().len();
-                cv.asked = conv.clone();
-                cv.asked.push_user(cv.prompt.clone());
+            cv.base_len = if last_open && i + 1 == n {
+                len
             } else {
-                cv.base_len = usize::MAX;
-            }
+                usize::MAX
+            };
         }
         self.compare_shown = None;
         self.focus = super::Pane::Input;
@@ -234,9 +232,15 @@ impl App {
                     .collect();
                 let prompt = turns[k].prompt().to_string();
                 let cmp = self.open_compare(prompt, &targets);
-                // Each column keeps its record number (an adoption names it).
+                // What the columns were sent, and each column's record number (an adoption
+                // names it), as saved.
+                let cv = &mut self.comparisons[cmp];
+                cv.asked = crate::session::Conversation::from_messages(
+                    s.header.conv_id.clone(),
+                    turns[k].request.clone(),
+                );
                 for (col, t) in turns[unit.clone()].iter().enumerate() {
-                    self.comparisons[cmp].cols[col].rec = t.turn;
+                    cv.cols[col].rec = t.turn;
                 }
                 for (col, t) in turns[unit].iter().enumerate() {
                     if t.compare.is_some_and(|c| c.sent) {
