@@ -1,6 +1,7 @@
 //! `grokpair compare`: one prompt to 2–4 models at once; a Markdown table of their figures and
 //! each answer on stdout (or NDJSON events and a summary object with `--json`).
 
+use crate::session::report::seconds;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -22,11 +23,6 @@ fn column_name(i: usize, c: &ColumnReport) -> String {
     format!("{} · {}", compare::letter(i), c.report.model_label())
 }
 
-fn ms_secs(ms: Option<u64>) -> String {
-    ms.map(|m| format!("{:.2}s", m as f64 / 1000.0))
-        .unwrap_or_else(|| "—".into())
-}
-
 fn state_word(s: TurnState) -> &'static str {
     match s {
         TurnState::Done => "done",
@@ -46,10 +42,7 @@ fn cost_cell(c: &ColumnReport) -> (String, String) {
                 .total_ticks
                 .map(format_usd)
                 .unwrap_or_else(|| "unknown".into());
-            let saved = match (cost.savings_ticks, cost.savings_pct()) {
-                (Some(s), Some(p)) if s > 0 => format!("{} ({p:.0}%)", format_usd(s)),
-                _ => "—".into(),
-            };
+            let saved = cost.savings_label().unwrap_or_else(|| "—".into());
             (total, saved)
         }
         None => ("—".into(), "—".into()),
@@ -87,11 +80,11 @@ pub fn markdown(
             c.label,
             r.model_label().replace('|', "\\|"),
             state_word(r.state),
-            ms_secs(r.ttft_ms),
+            seconds(r.ttft_ms),
             r.tokens_per_sec
                 .map(|t| format!("{t:.0}"))
                 .unwrap_or_else(|| "—".into()),
-            ms_secs(c.duration_ms),
+            seconds(c.duration_ms),
             prompt,
             r.output_tokens.saturating_sub(r.reasoning_tokens),
             r.reasoning_tokens,
@@ -488,7 +481,7 @@ fn finish(
     }
     let name = format!("{} {}", compare::letter(i), c.turn.model());
     let line = match (&c.turn.error, c.turn.state) {
-        (Some(e), _) => format!("{name}: failed after {}: {e}", ms_secs(r.duration_ms)),
+        (Some(e), _) => format!("{name}: failed after {}: {e}", seconds(r.duration_ms)),
         (None, TurnState::Cancelled) => format!("{name}: cancelled"),
         _ => format!("{}: {}", compare::letter(i), r.report.summary_line()),
     };

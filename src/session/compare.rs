@@ -1,6 +1,7 @@
 //! Side-by-side comparison of models on one prompt: who the columns are, their figures, the
 //! winners, and a diff of their code. No terminal and no network here.
 
+use super::report::seconds;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -216,19 +217,15 @@ pub fn winners(cols: &[ColumnReport]) -> Winners {
     }
 }
 
-fn secs(ms: u64) -> String {
-    format!("{:.2}s", ms as f64 / 1000.0)
-}
-
 impl Winners {
     /// `(category, column, figure)` for each category that has a winner, in display order.
     pub fn items(&self) -> Vec<(&'static str, usize, String)> {
         let mut v = Vec::new();
         if let Some(w) = self.first_token {
-            v.push(("first token", w.column, secs(w.value)));
+            v.push(("first token", w.column, seconds(Some(w.value))));
         }
         if let Some(w) = self.fastest {
-            v.push(("fastest", w.column, secs(w.value)));
+            v.push(("fastest", w.column, seconds(Some(w.value))));
         }
         if let Some(w) = self.cheapest {
             v.push(("cheapest", w.column, format_usd(w.value)));

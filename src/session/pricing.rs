@@ -37,6 +37,14 @@ impl Cost {
         let without = s + t;
         (without > 0).then(|| s as f64 * 100.0 / without as f64)
     }
+
+    /// What the cache saved, `$0.000184 (27%)`, when it saved anything.
+    pub fn savings_label(&self) -> Option<String> {
+        match (self.savings_ticks, self.savings_pct()) {
+            (Some(s), Some(pct)) if s > 0 => Some(format!("{} ({pct:.0}%)", format_usd(s))),
+            _ => None,
+        }
+    }
 }
 
 /// `per_million` ticks for each of `tokens`: kept as a sum of numerators so that the division

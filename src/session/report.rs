@@ -33,6 +33,12 @@ pub struct TurnReport {
     pub error: Option<String>,
 }
 
+/// `1.23s`, or `—` for no figure.
+pub fn seconds(ms: Option<u64>) -> String {
+    ms.map(|m| format!("{:.2}s", m as f64 / 1000.0))
+        .unwrap_or_else(|| "—".into())
+}
+
 fn ms(d: Option<Duration>) -> Option<u64> {
     d.map(|d| d.as_millis() as u64)
 }
@@ -133,10 +139,8 @@ impl TurnReport {
                     (_, Some(t)) => parts.push(format_usd(t)),
                     (_, None) => parts.push("cost unknown".into()),
                 }
-                if let (Some(s), Some(pct)) = (c.savings_ticks, c.savings_pct()) {
-                    if s > 0 {
-                        parts.push(format!("cache saved {} ({pct:.0}%)", format_usd(s)));
-                    }
+                if let Some(saved) = c.savings_label() {
+                    parts.push(format!("cache saved {saved}"));
                 }
             }
             None if self.state == TurnState::Done => parts.push("no usage reported".into()),

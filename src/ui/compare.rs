@@ -1,6 +1,7 @@
 //! The comparison view: one column per model (its figures, reasoning and answer), a summary
 //! row with the winners, and the code diff over it. Pure rendering of `App`.
 
+use crate::session::report::seconds;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -8,10 +9,10 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::markdown::Sink;
-use super::{centered, sparkline, window};
+use super::{centered, cost_label, sparkline, window};
 use crate::app::{App, Pane};
 use crate::session::compare::{self, ColumnReport};
-use crate::session::{format_usd, CostSource, TurnState};
+use crate::session::{format_usd, TurnState};
 
 /// Narrower than this, 3 or 4 columns go in two rows.
 const MIN_COLUMN_WIDTH: u16 = 30;
@@ -57,22 +58,17 @@ fn state_label(c: &crate::session::compare::Column) -> (&'static str, fn(&App) -
     }
 }
 
-fn secs(ms: Option<u64>) -> String {
-    ms.map(|m| format!("{:.2}s", m as f64 / 1000.0))
-        .unwrap_or_else(|| "—".into())
-}
-
 /// A column's two figure lines: timing, then tokens and money.
 fn figure_lines(app: &App, r: &ColumnReport, rate: &[u32]) -> Vec<Line<'static>> {
     let th = &app.theme;
     let rep = &r.report;
     let mut l1 = vec![Span::raw(format!(
         "ttft {} · {} · {}",
-        secs(rep.ttft_ms),
+        seconds(rep.ttft_ms),
         rep.tokens_per_sec
             .map(|t| format!("{t:.0} tok/s"))
             .unwrap_or_else(|| "— tok/s".into()),
-        secs(r.duration_ms)
+        seconds(r.duration_ms)
     ))];
     if !rate.is_empty() {
         l1.push(Span::raw(" "));
@@ -91,31 +87,15 @@ fn figure_lines(app: &App, r: &ColumnReport, rate: &[u32]) -> Vec<Line<'static>>
         rep.reasoning_tokens
     ));
     let mut spans = vec![Span::styled(l2.join(" · "), th.muted())];
-    let cost = match &rep.cost {
-        Some(c) if c.source == CostSource::Free => Some("free".to_string()),
-        Some(c) => Some(
-            c.total_ticks
-                .map(format_usd)
-                .unwrap_or_else(|| "cost ?".into()),
-        ),
-        None => None,
-    };
-    if let Some(c) = cost {
+    if let Some(c) = rep.cost.as_ref().map(cost_label) {
         spans.push(Span::styled(" · ", th.muted()));
         spans.push(Span::styled(
             c,
             th.fg(th.accent).add_modifier(Modifier::BOLD),
         ));
     }
-    if let Some(c) = &rep.cost {
-        if let (Some(s), Some(pct)) = (c.savings_ticks, c.savings_pct()) {
-            if s > 0 {
-                spans.push(Span::styled(
-                    format!(" · saved {} ({pct:.0}%)", format_usd(s)),
-                    th.fg(th.user),
-                ));
-            }
-        }
+    if let Some(saved) = rep.cost.as_ref().and_then(|c| c.savings_label()) {
+        spans.push(Span::styled(format!(" · saved {saved}"), th.fg(th.user)));
     }
     vec![Line::from(l1), Line::from(spans)]
 }

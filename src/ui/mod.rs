@@ -5,6 +5,7 @@ pub mod highlight;
 pub mod markdown;
 pub mod theme;
 
+use crate::session::report::seconds;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -664,6 +665,15 @@ pub(crate) fn sparkline(rate: &[u32], n: usize) -> String {
         .collect()
 }
 
+/// A turn's cost for the screen: `free`, the amount, or `cost ?` when no price is known.
+pub(crate) fn cost_label(c: &crate::session::Cost) -> String {
+    match (c.source, c.total_ticks) {
+        (CostSource::Free, _) => "free".into(),
+        (_, Some(t)) => format_usd(t),
+        (_, None) => "cost ?".into(),
+    }
+}
+
 /// The status bar: segments in priority order; the lowest-priority ones are dropped to fit.
 pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
     if let Some(c) = app.compare_shown {
@@ -722,15 +732,7 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
     if !tv.rate.is_empty() {
         segs.push((5, Span::styled(sparkline(&tv.rate, 12), th.fg(th.accent))));
     }
-    segs.push((
-        3,
-        Span::raw(format!(
-            "ttft {}",
-            r.ttft_ms
-                .map(|m| format!("{:.2}s", m as f64 / 1000.0))
-                .unwrap_or_else(|| "—".into())
-        )),
-    ));
+    segs.push((3, Span::raw(format!("ttft {}", seconds(r.ttft_ms)))));
     let approx = if r.tokens_estimated { "~" } else { "" };
     let answer = r.output_tokens.saturating_sub(r.reasoning_tokens);
     match (r.prompt_tokens, r.cached_tokens) {
@@ -745,14 +747,11 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
             r.reasoning_tokens
         )),
     ));
-    let turn_cost = match &r.cost {
-        Some(c) if c.source == CostSource::Free => "free".to_string(),
-        Some(c) => c
-            .total_ticks
-            .map(format_usd)
-            .unwrap_or_else(|| "cost ?".into()),
-        None => "—".into(),
-    };
+    let turn_cost = r
+        .cost
+        .as_ref()
+        .map(cost_label)
+        .unwrap_or_else(|| "—".into());
     let session = if app.provider_free && app.session_cost == 0 {
         "free".to_string()
     } else if app.session_cost_known {
@@ -768,18 +767,11 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         4,
         Span::styled(format!("session {session}"), th.fg(th.accent)),
     ));
-    if let Some(c) = &r.cost {
-        if let (Some(s), Some(pct)) = (c.savings_ticks, c.savings_pct()) {
-            if s > 0 {
-                segs.push((
-                    3,
-                    Span::styled(
-                        format!("cache saved {} ({pct:.0}%)", format_usd(s)),
-                        th.fg(th.user),
-                    ),
-                ));
-            }
-        }
+    if let Some(saved) = r.cost.as_ref().and_then(|c| c.savings_label()) {
+        segs.push((
+            3,
+            Span::styled(format!("cache saved {saved}"), th.fg(th.user)),
+        ));
     }
     if let Some(pct) = r.context_used_pct {
         segs.push((4, Span::raw(format!("ctx {pct:.1}%"))));
