@@ -21,7 +21,7 @@ use crate::app::compare::ProviderInfo;
 use crate::app::{App, AppInit, Effect};
 use crate::config::Config;
 use crate::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
-use crate::session::store::{self, Recorder, Session, Settings};
+use crate::session::store::{self, Recorder, Session};
 use crate::ui::theme::{color_enabled, Theme};
 
 /// At most ~60 frames a second.
@@ -349,17 +349,16 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL)); dirty = true; }
         }
         for fx in effects {
+            if matches!(fx, Effect::Start { .. } | Effect::StartCompare { .. })
+                && app.conv.id != rec_conv
+            {
+                // `/new`: a new conversation is a new session file.
+                rec = Recorder::new(&sessions_dir, save);
+                rec_conv = app.conv.id.clone();
+            }
             match fx {
                 Effect::Start { turn } => {
-                    if app.conv.id != rec_conv {
-                        // `/new`: a new conversation is a new session file.
-                        rec = Recorder::new(&sessions_dir, save);
-                        rec_conv = app.conv.id.clone();
-                    }
-                    let settings = Settings {
-                        system: app.system.clone(),
-                        params: app.params.clone(),
-                    };
+                    let settings = app.settings();
                     let rec_id = app.turns[turn].rec;
                     rec.begin(rec_id, &app.conv, &app.provider, &app.model, &settings);
                     rec_turn = Some(turn);
@@ -392,10 +391,6 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     }
                 }
                 Effect::StartCompare { cmp } => {
-                    if app.conv.id != rec_conv {
-                        rec = Recorder::new(&sessions_dir, save);
-                        rec_conv = app.conv.id.clone();
-                    }
                     let asked = app.compare_request(cmp);
                     let mut plans = Vec::new();
                     let n = app.comparisons[cmp].cols.len();
@@ -668,10 +663,7 @@ fn compare_msg(
 /// The request record of a comparison column (once), sent at comparison time `at`.
 fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: Duration) {
     let asked = app.compare_request(cmp);
-    let settings = Settings {
-        system: app.system.clone(),
-        params: app.params.clone(),
-    };
+    let settings = app.settings();
     let n = app.comparisons[cmp].cols.len();
     let group = app.comparisons[cmp].cols[0].rec;
     let c = &mut app.comparisons[cmp].cols[col];

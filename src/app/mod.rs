@@ -922,6 +922,14 @@ impl App {
         self.submit_text(text)
     }
 
+    /// The settings a request is recorded with.
+    pub fn settings(&self) -> crate::session::store::Settings {
+        crate::session::store::Settings {
+            system: self.system.clone(),
+            params: self.params.clone(),
+        }
+    }
+
     /// True (with a note) while a reply or a comparison streams.
     pub(crate) fn busy(&mut self) -> bool {
         if self.active.is_some() {
