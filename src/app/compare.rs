@@ -392,7 +392,7 @@ impl App {
     pub fn adopt(&mut self, cmp: usize, col: usize) -> Vec<Effect> {
         let cv = &self.comparisons[cmp];
         let c = &cv.cols[col];
-        let name = format!("{} {}", compare::letter(col), c.col.turn.model());
+        let name = c.col.name(col);
         if self.replay.is_some() {
             self.flash = Some("a replay: adopting is for live comparisons".into());
             return vec![];
@@ -508,7 +508,7 @@ impl App {
         if a == b {
             return;
         }
-        let name = |i: usize| format!("{} {}", compare::letter(i), cv.cols[i].col.turn.model());
+        let name = |i: usize| cv.cols[i].col.name(i);
         // Bounded: a huge, very different pair of answers never stalls the UI.
         let text = compare::code_diff(
             &name(a),

@@ -248,8 +248,6 @@ pub async fn run(
     let mut open = n;
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr();
-    let label =
-        |cols: &[Column], i: usize| format!("{} {}", compare::letter(i), cols[i].turn.model());
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -285,7 +283,7 @@ pub async fn run(
                     event: StreamEvent::Notice(m),
                 };
                 rec.event(i, &ev);
-                emit(&mut out, &mut err, &args, &cols, i, &ev, &label(&cols, i));
+                emit(&mut out, &mut err, &args, &cols, i, &ev);
                 cols[i].turn.apply(&ev);
             }
             ColumnMsg::Event(ev) => {
@@ -299,11 +297,11 @@ pub async fn run(
                     let _ = writeln!(
                         err,
                         "{}: first token {:.2}s",
-                        label(&cols, i),
+                        cols[i].name(i),
                         ev.at.as_secs_f64()
                     );
                 }
-                emit(&mut out, &mut err, &args, &cols, i, &ev, &label(&cols, i));
+                emit(&mut out, &mut err, &args, &cols, i, &ev);
             }
             ColumnMsg::Closed => {
                 if !cols[i].turn.is_finished() {
@@ -428,7 +426,6 @@ fn emit(
     cols: &[Column],
     i: usize,
     ev: &TimedEvent,
-    label: &str,
 ) {
     if args.json {
         let mut v = event_json(ev);
@@ -442,7 +439,7 @@ fn emit(
     }
     match &ev.event {
         StreamEvent::Notice(n) => {
-            let _ = writeln!(err, "{label}: note: {n}");
+            let _ = writeln!(err, "{}: note: {n}", cols[i].name(i));
         }
         StreamEvent::Retrying {
             attempt,
@@ -451,7 +448,8 @@ fn emit(
         } if !args.quiet => {
             let _ = writeln!(
                 err,
-                "{label}: retrying in {:.1}s (attempt {}): {error}",
+                "{}: retrying in {:.1}s (attempt {}): {error}",
+                cols[i].name(i),
                 delay.as_secs_f64(),
                 attempt + 1
             );
@@ -479,7 +477,7 @@ fn finish(
     if args.json || args.quiet {
         return;
     }
-    let name = format!("{} {}", compare::letter(i), c.turn.model());
+    let name = c.name(i);
     let line = match (&c.turn.error, c.turn.state) {
         (Some(e), _) => format!("{name}: failed after {}: {e}", seconds(r.duration_ms)),
         (None, TurnState::Cancelled) => format!("{name}: cancelled"),

@@ -93,6 +93,11 @@ impl Column {
         }
     }
 
+    /// `A grok-3-mini`: column `i`'s letter and the model answering in it.
+    pub fn name(&self, i: usize) -> String {
+        format!("{} {}", letter(i), self.turn.model())
+    }
+
     /// Waiting for a free slot at its provider.
     pub fn queued(&self) -> bool {
         self.sent_at.is_none() && !self.turn.is_finished()

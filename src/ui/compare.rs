@@ -126,7 +126,7 @@ pub fn draw_compare(f: &mut Frame, app: &mut App, area: Rect) {
         };
         let (state, style) = state_label(&c.col);
         let mut title = vec![Span::styled(
-            format!(" {} {} ", compare::letter(i), c.col.turn.model()),
+            format!(" {} ", c.col.name(i)),
             th.fg(th.assistant).add_modifier(Modifier::BOLD),
         )];
         if c.col.turn.model_differs() {
@@ -279,7 +279,7 @@ fn draw_diff(f: &mut Frame, app: &mut App, cmp: usize, area: Rect) {
     let h = (area.height.saturating_mul(9) / 10).max(5).min(area.height);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
-    let name = |i: usize| format!("{} {}", compare::letter(i), cv.cols[i].col.turn.model());
+    let name = |i: usize| cv.cols[i].col.name(i);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(th.fg(th.border_focus).add_modifier(Modifier::BOLD))
