@@ -350,9 +350,13 @@ impl App {
                     c.scroll = usize::MAX / 2;
                 }
             }
-            self.flash = Some(
-                "comparison done: a adopts the focused answer · d diffs code · ←/→ columns".into(),
-            );
+            // (A replay shows its own keys: there is nothing to adopt, and ←/→ seek.)
+            if self.replay.is_none() {
+                self.flash = Some(
+                    "comparison done: a adopts the focused answer · d diffs code · ←/→ columns"
+                        .into(),
+                );
+            }
         }
     }
 
