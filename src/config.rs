@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::api::{error::mask_secret, Dialect, Endpoint, NetPolicy};
+use crate::api::{error::mask_secret, ChatParams, Dialect, Endpoint, NetPolicy};
 use crate::session::catalog::{Catalog, ModelOverride};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +44,10 @@ struct ConfigFile {
     system: Option<String>,
     theme: Option<String>,
     max_tokens: Option<u64>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    seed: Option<i64>,
+    reasoning_effort: Option<String>,
     network: Option<NetworkFile>,
     sessions: Option<SessionsFile>,
     #[serde(default)]
@@ -227,8 +231,9 @@ pub struct Config {
     pub model: Option<String>,
     pub system: Option<String>,
     pub theme: Option<String>,
-    /// Cap on answer tokens for the TUI's requests (and `ask`/`compare` without --max-tokens).
-    pub max_tokens: Option<u64>,
+    /// Sampling settings for the TUI's requests, and the defaults under `ask`/`compare`'s
+    /// flags: temperature, top_p, max_tokens, seed, reasoning_effort.
+    pub sampling: ChatParams,
     pub net: NetPolicy,
     /// Where sessions are saved; `None`: the platform data dir (see `sessions_dir()`).
     pub sessions_dir: Option<PathBuf>,
@@ -271,7 +276,7 @@ impl Default for Config {
             model: None,
             system: None,
             theme: None,
-            max_tokens: None,
+            sampling: ChatParams::default(),
             net: NetPolicy::default(),
             sessions_dir: None,
             autosave: true,
@@ -523,7 +528,17 @@ impl Config {
         cfg.model = file.model;
         cfg.system = file.system;
         cfg.theme = file.theme;
-        cfg.max_tokens = file.max_tokens;
+        cfg.sampling = ChatParams {
+            temperature: file.temperature,
+            top_p: file.top_p,
+            max_tokens: file.max_tokens,
+            seed: file.seed,
+            reasoning_effort: file.reasoning_effort,
+            ..ChatParams::default()
+        };
+        if let Err((key, message)) = cfg.sampling.validate() {
+            return Err(err(at(&[], key), Some(key.into()), message));
+        }
         Ok(cfg)
     }
 
@@ -564,8 +579,12 @@ impl Config {
         if let Some(t) = &self.theme {
             s.push_str(&format!("theme = {}\n", q(t)));
         }
-        if let Some(m) = self.max_tokens {
-            s.push_str(&format!("max_tokens = {m}\n"));
+        for (key, value) in self.sampling.sampling() {
+            let value = match key {
+                "reasoning_effort" => q(&value),
+                _ => value,
+            };
+            s.push_str(&format!("{key} = {value}\n"));
         }
         let n = &self.net;
         s.push_str(&format!(
@@ -755,6 +774,41 @@ mod tests {
         let text = "[providers.\"my.srv\"]\nbase_url = \"ftp://x\"\n";
         let e = Config::parse(text, None).unwrap_err();
         assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn sampling_keys_parse_validate_and_show() {
+        let text = "temperature = 0.3\nseed = 7\nmax_tokens = 256\nreasoning_effort = \"low\"\n";
+        let c = Config::parse(text, None).unwrap();
+        assert_eq!(c.sampling.temperature, Some(0.3));
+        assert_eq!(c.sampling.seed, Some(7));
+        assert_eq!(c.sampling.max_tokens, Some(256));
+        assert_eq!(c.sampling.reasoning_effort.as_deref(), Some("low"));
+        let shown = c.show();
+        assert!(
+            shown.contains(
+                "temperature = 0.3\nmax_tokens = 256\nseed = 7\nreasoning_effort = \"low\"\n"
+            ),
+            "{shown}"
+        );
+        Config::parse(&shown, None).expect("`config show` output parses back");
+        let whole = Config::parse("temperature = 0\n", None).unwrap();
+        assert_eq!(
+            whole.sampling.temperature,
+            Some(0.0),
+            "a TOML integer is a number too"
+        );
+        let text = "provider = \"xai\"\n\ntop_p = 1.5\n";
+        let e = Config::parse(text, Some(Path::new("c.toml"))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "config error in c.toml:3: key `top_p`: top_p must be above 0, at most 1, got 1.5"
+        );
+        let e = Config::parse("reasoning_effort = \"extreme\"\n", None).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(1), Some("reasoning_effort"))
+        );
     }
 
     #[test]

@@ -171,7 +171,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     if let Some(n) = startup_notice {
         app.notice(&n);
     }
-    app.params.max_tokens = cfg.max_tokens;
+    app.params = cfg.sampling.clone();
     app.key_hint = match &provider.api_key_env {
         Some(var) => format!(
             "To chat for real: quit, `export {var}=…`, run grokpair again (a local server needs no key: grokpair -p local)."

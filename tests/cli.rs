@@ -247,6 +247,61 @@ async fn missing_key_and_bad_config_exit_2() {
 }
 
 #[tokio::test]
+async fn config_sampling_is_the_default_under_flags() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(fixture("xai-grok-code-fast-1-simple_streaming")));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("temperature = 0.4\nseed = 11\nmax_tokens = 99\n{text}"),
+    )
+    .unwrap();
+    let o = run(cmd_with(
+        &cfg,
+        &["--no-save", "ask", "--seed", "5", "-q", "hi"],
+    ))
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let body = s.requests()[0].json();
+    assert_eq!(body["temperature"], 0.4);
+    assert_eq!(body["seed"], 5, "the flag wins");
+    assert_eq!(body["max_completion_tokens"], 99);
+
+    let o = run(cmd_with(&cfg, &["ask", "--temperature", "2.5", "hi"])).await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .contains("--temperature: temperature must be 0 to 2, got 2.5"),
+        "{}",
+        o.stderr
+    );
+    let o = run(cmd_with(
+        &cfg,
+        &[
+            "compare",
+            "-m",
+            "a",
+            "-m",
+            "b",
+            "--reasoning-effort",
+            "max",
+            "hi",
+        ],
+    ))
+    .await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .contains("--reasoning-effort: reasoning_effort must be low, medium or high"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(s.requests().len(), 1, "nothing sent for a usage error");
+}
+
+#[tokio::test]
 async fn sigint_mid_stream_exits_130_keeping_partial() {
     let s = FakeServer::start().await;
     s.push(stalls_after_first_answer_token());

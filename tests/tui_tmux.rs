@@ -318,3 +318,78 @@ async fn esc_cancels_a_stalled_column_and_keeps_the_rest() {
     assert!(s2.contains("A grok-code-fast-1 done"), "{s2}");
     t.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_changes_sampling_for_the_next_requests() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    for _ in 0..2 {
+        s.push(Reply::sse(demo_sse()));
+    }
+    let config = format!(
+        "provider = \"fake\"\ntemperature = 0.7\nmax_tokens = 512\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n",
+        s.base_url()
+    );
+    let t = Tmux::start_with("set", &config, 160, 40, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("/set");
+    t.send(&["Enter"]);
+    t.wait_for("the settings from the config", |s| {
+        s.contains("sampling: temperature 0.7 · max_tokens 512.")
+    })
+    .await;
+    t.type_text("/set top_p 2");
+    t.send(&["Enter"]);
+    t.wait_for("the refusal", |s| {
+        s.contains("/set: top_p must be above 0, at most 1, got 2")
+    })
+    .await;
+    t.type_text("/set temperature 0.2");
+    t.send(&["Enter"]);
+    t.wait_for("the change", |s| {
+        s.contains("temperature: 0.2 (from the next message)")
+    })
+    .await;
+    t.type_text("/set seed 7");
+    t.send(&["Enter"]);
+    t.wait_for("the seed", |s| {
+        s.contains("seed: 7 (from the next message)")
+    })
+    .await;
+    t.type_text("read a file");
+    t.send(&["Enter"]);
+    t.wait_for("the first answer", |s| {
+        s.contains("Code [2/2]") && s.contains("idle")
+    })
+    .await;
+    t.type_text("/set max_tokens off");
+    t.send(&["Enter"]);
+    t.wait_for("max_tokens cleared", |s| {
+        s.contains("max_tokens: the provider's default (from the next message)")
+    })
+    .await;
+    t.type_text("again");
+    t.send(&["Enter"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while s.requests().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "{}", t.screen());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let reqs = s.requests();
+    assert_eq!(reqs.len(), 2);
+    let (a, b) = (reqs[0].json(), reqs[1].json());
+    assert_eq!(a["temperature"], 0.2);
+    assert_eq!(a["seed"], 7);
+    assert_eq!(a["max_completion_tokens"], 512, "the config's value stays");
+    assert!(a.get("top_p").is_none(), "a refused value is not sent");
+    assert_eq!(b["temperature"], 0.2);
+    assert!(b.get("max_completion_tokens").is_none(), "{b}");
+    assert_eq!(
+        reqs[0].header("x-grok-conv-id"),
+        reqs[1].header("x-grok-conv-id"),
+        "sampling changes keep the conversation (and its cache)"
+    );
+    t.quit().await;
+}

@@ -40,6 +40,105 @@ pub struct ChatParams {
     pub response_format: Option<Value>,
 }
 
+/// The sampling settings a user sets in the config file, with `/set` in the TUI, or with
+/// `ask`/`compare` flags: (key, what it takes).
+pub const SAMPLING_KEYS: &[(&str, &str)] = &[
+    ("temperature", "0 to 2"),
+    ("top_p", "above 0, at most 1"),
+    ("max_tokens", "a whole number above 0"),
+    ("seed", "a whole number"),
+    ("reasoning_effort", "low, medium or high"),
+];
+
+impl ChatParams {
+    /// Checks the sampling settings; the error names the first bad key.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let range = |key: &'static str, v: Option<f64>, ok: fn(f64) -> bool| match v {
+            Some(v) if !(v.is_finite() && ok(v)) => Err((key, bad(key, &v.to_string()))),
+            _ => Ok(()),
+        };
+        range("temperature", self.temperature, |v| {
+            (0.0..=2.0).contains(&v)
+        })?;
+        range("top_p", self.top_p, |v| v > 0.0 && v <= 1.0)?;
+        if self.max_tokens == Some(0) {
+            return Err(("max_tokens", bad("max_tokens", "0")));
+        }
+        match self.reasoning_effort.as_deref() {
+            Some(e) if !matches!(e, "low" | "medium" | "high") => Err((
+                "reasoning_effort",
+                bad("reasoning_effort", &format!("{e:?}")),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sets one sampling key from text; `off` clears it (the provider's default applies).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let value = value.trim();
+        let off = matches!(value, "off" | "default" | "none");
+        fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
+            v.parse().map_err(|_| bad(key, &format!("{v:?}")))
+        }
+        let mut next = self.clone();
+        match key {
+            "temperature" => next.temperature = (!off).then(|| num(key, value)).transpose()?,
+            "top_p" => next.top_p = (!off).then(|| num(key, value)).transpose()?,
+            "max_tokens" => next.max_tokens = (!off).then(|| num(key, value)).transpose()?,
+            "seed" => next.seed = (!off).then(|| num(key, value)).transpose()?,
+            "reasoning_effort" => next.reasoning_effort = (!off).then(|| value.to_string()),
+            _ => {
+                return Err(format!(
+                    "unknown setting {key:?} (settings: {})",
+                    SAMPLING_KEYS
+                        .iter()
+                        .map(|k| k.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+        }
+        next.validate().map_err(|(_, m)| m)?;
+        *self = next;
+        Ok(())
+    }
+
+    /// Fills the sampling settings left unset from `defaults` (flags over the config file).
+    pub fn or_defaults(&mut self, defaults: &ChatParams) {
+        self.temperature = self.temperature.or(defaults.temperature);
+        self.top_p = self.top_p.or(defaults.top_p);
+        self.max_tokens = self.max_tokens.or(defaults.max_tokens);
+        self.seed = self.seed.or(defaults.seed);
+        if self.reasoning_effort.is_none() {
+            self.reasoning_effort.clone_from(&defaults.reasoning_effort);
+        }
+    }
+
+    /// The sampling settings that are set, as `key value` pairs in [`SAMPLING_KEYS`] order.
+    pub fn sampling(&self) -> Vec<(&'static str, String)> {
+        let f = |v: Option<f64>| v.map(|v| v.to_string());
+        let i = |v: Option<i64>| v.map(|v| v.to_string());
+        [
+            ("temperature", f(self.temperature)),
+            ("top_p", f(self.top_p)),
+            ("max_tokens", self.max_tokens.map(|v| v.to_string())),
+            ("seed", i(self.seed)),
+            ("reasoning_effort", self.reasoning_effort.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+    }
+}
+
+fn bad(key: &str, got: &str) -> String {
+    let wants = SAMPLING_KEYS
+        .iter()
+        .find(|k| k.0 == key)
+        .map_or("", |k| k.1);
+    format!("{key} must be {wants}, got {got}")
+}
+
 /// What a model accepts, from the catalog.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModelCaps {
@@ -299,5 +398,68 @@ mod tests {
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert!(v["messages"][1].get("reasoning_content").is_none());
         assert_eq!(v["max_tokens"], 5);
+    }
+
+    #[test]
+    fn sampling_settings_validate_set_and_fill() {
+        let mut p = ChatParams::default();
+        p.set("temperature", "0.2").unwrap();
+        p.set("max_tokens", "64").unwrap();
+        p.set("reasoning_effort", "high").unwrap();
+        assert_eq!(
+            p.sampling(),
+            vec![
+                ("temperature", "0.2".to_string()),
+                ("max_tokens", "64".to_string()),
+                ("reasoning_effort", "high".to_string())
+            ]
+        );
+        assert_eq!(
+            p.set("temperature", "3").unwrap_err(),
+            "temperature must be 0 to 2, got 3"
+        );
+        assert_eq!(
+            p.set("top_p", "0").unwrap_err(),
+            "top_p must be above 0, at most 1, got 0"
+        );
+        assert_eq!(
+            p.set("max_tokens", "lots").unwrap_err(),
+            "max_tokens must be a whole number above 0, got \"lots\""
+        );
+        assert_eq!(
+            p.set("reasoning_effort", "max").unwrap_err(),
+            "reasoning_effort must be low, medium or high, got \"max\""
+        );
+        assert!(p
+            .set("temp", "1")
+            .unwrap_err()
+            .starts_with("unknown setting"));
+        assert_eq!(p.temperature, Some(0.2), "a refused value changes nothing");
+        p.set("temperature", "off").unwrap();
+        assert_eq!(p.temperature, None);
+
+        let mut flags = ChatParams {
+            seed: Some(1),
+            max_tokens: Some(8),
+            ..Default::default()
+        };
+        flags.or_defaults(&ChatParams {
+            seed: Some(7),
+            temperature: Some(0.0),
+            ..Default::default()
+        });
+        assert_eq!(flags.seed, Some(1), "a flag wins over the config");
+        assert_eq!(flags.temperature, Some(0.0));
+        assert_eq!(flags.max_tokens, Some(8));
+        assert_eq!(
+            ChatParams {
+                temperature: Some(f64::NAN),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap_err()
+            .0,
+            "temperature"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Slash commands typed in the input.
 
 use super::{App, Effect};
+use crate::api::request::SAMPLING_KEYS;
 use crate::ui::theme::{bundled_names, Theme};
 
 /// (command, argument hint, what it does) — also the help overlay's command list.
@@ -17,6 +18,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "set the system prompt (applies to a new conversation)",
     ),
     ("/new", "", "start a new conversation"),
+    (
+        "/set",
+        "[KEY VALUE]",
+        "set temperature, top_p, max_tokens, seed or reasoning_effort (off: default)",
+    ),
     (
         "/compare",
         "A B [C D]",
@@ -192,6 +198,49 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             }
             app.compare_command(arg)
         }
+        "/set" => {
+            let words: Vec<&str> = arg.split_whitespace().collect();
+            let current = |app: &App, key: &str| {
+                app.params
+                    .sampling()
+                    .into_iter()
+                    .find(|(k, _)| *k == key)
+                    .map_or_else(|| "the provider's default".to_string(), |(_, v)| v)
+            };
+            match words.as_slice() {
+                [] => {
+                    let set: Vec<String> = app
+                        .params
+                        .sampling()
+                        .iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect();
+                    let keys: Vec<&str> = SAMPLING_KEYS.iter().map(|k| k.0).collect();
+                    app.notice(&format!(
+                        "sampling: {}. /set KEY VALUE changes one ({}); /set KEY off clears it",
+                        if set.is_empty() {
+                            "the provider's defaults".to_string()
+                        } else {
+                            set.join(" · ")
+                        },
+                        keys.join(", ")
+                    ));
+                }
+                [key] if SAMPLING_KEYS.iter().any(|k| k.0 == *key) => {
+                    let now = current(app, key);
+                    app.notice(&format!("{key}: {now}"));
+                }
+                [key, value] => match app.params.set(key, value) {
+                    Ok(()) => {
+                        let now = current(app, key);
+                        app.flash = Some(format!("{key}: {now} (from the next message)"));
+                    }
+                    Err(e) => app.error(&format!("/set: {e}")),
+                },
+                _ => app.error("/set KEY VALUE, e.g. /set temperature 0.2 (/set alone lists them)"),
+            }
+            vec![]
+        }
         "/new" => {
             if app.busy() {
                 return vec![];
@@ -326,7 +375,7 @@ mod tests {
         assert_eq!(complete("/s"), None);
         assert_eq!(
             candidates("/s"),
-            vec!["/system", "/sessions", "/search", "/save"]
+            vec!["/system", "/set", "/sessions", "/search", "/save"]
         );
         assert_eq!(complete("/ses").as_deref(), Some("/sessions"));
     }

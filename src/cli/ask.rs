@@ -83,14 +83,7 @@ pub(super) fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
             Some(json_schema_format(&name, schema))
         }
     };
-    if let Some(e) = &args.gen.reasoning_effort {
-        if !matches!(e.as_str(), "low" | "medium" | "high") {
-            return Err(Failure::Usage(format!(
-                "--reasoning-effort must be low, medium or high, not {e:?}"
-            )));
-        }
-    }
-    Ok(ChatParams {
+    let params = ChatParams {
         temperature: args.gen.temperature,
         top_p: args.gen.top_p,
         max_tokens: args.gen.max_tokens,
@@ -100,7 +93,11 @@ pub(super) fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
         frequency_penalty: args.frequency_penalty,
         reasoning_effort: args.gen.reasoning_effort.clone(),
         response_format,
-    })
+    };
+    params.validate().map_err(|(key, message)| {
+        Failure::Usage(format!("--{}: {message}", key.replace('_', "-")))
+    })?;
+    Ok(params)
 }
 
 /// The conversation a run continues (or starts) and where it is recorded.
@@ -177,7 +174,7 @@ pub async fn run(
     args: AskArgs,
 ) -> Result<i32, Failure> {
     let mut params = params(&args)?;
-    params.max_tokens = params.max_tokens.or(cfg.max_tokens);
+    params.or_defaults(&cfg.sampling);
     let system = args.gen.system.as_deref().or(cfg.system.as_deref());
     let Target {
         mut conv,

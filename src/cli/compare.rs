@@ -199,7 +199,7 @@ pub async fn run(
         ..Default::default()
     };
     let mut params = super::ask::params(&ask)?;
-    params.max_tokens = params.max_tokens.or(cfg.max_tokens);
+    params.or_defaults(&cfg.sampling);
     let default_provider = pick_provider(cfg, provider_flag)?.name.clone();
     let names: Vec<String> = cfg.providers.keys().cloned().collect();
     let targets = compare::parse_targets(models, &names, &default_provider)
