@@ -155,11 +155,13 @@ fn thinking_template_streams_reasoning_content() {
 }
 
 /// Two "models" on two real servers: the plain one answers, the thinking one reasons.
+/// Greedy sampling from the config: at the server's default temperature the 135M model
+/// sometimes ends its think block at once, leaving nothing to compare.
 fn two_servers() -> Option<String> {
     let plain = url("GROKPAIR_LLAMA_URL")?;
     let think = url("GROKPAIR_LLAMA_THINK_URL")?;
     Some(format!(
-        "provider = \"plain\"\nmax_tokens = 24\n[providers.plain]\nbase_url = \"{plain}\"\nfree = true\n\
+        "provider = \"plain\"\nmax_tokens = 24\ntemperature = 0\nseed = 7\n[providers.plain]\nbase_url = \"{plain}\"\nfree = true\n\
          [providers.think]\nbase_url = \"{think}\"\nfree = true\n"
     ))
 }
