@@ -154,6 +154,7 @@ fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
                     .map(|m| Target {
                         provider: "xai".into(),
                         model: Some(m.to_string()),
+                        settings: String::new(),
                     })
                     .collect();
                 a.start_compare("benchmark".into(), targets);

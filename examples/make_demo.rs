@@ -220,12 +220,13 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
                 ColumnPlan {
                     engine: engine.clone(),
                     model: m.clone(),
+                    params: ChatParams::default(),
                 },
             )
         })
         .collect();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let _tasks = spawn_compare(&cfg, &asked, &ChatParams::default(), plans, tx);
+    let _tasks = spawn_compare(&cfg, &asked, plans, tx);
     let t0 = std::time::Instant::now();
     let mut turns: Vec<Turn> = models.iter().map(Turn::new).collect();
     let mut open = models.len();
@@ -239,6 +240,7 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
                     of: models.len(),
                     start_ms: t0.elapsed().as_millis() as u64,
                     sent: true,
+                    settings: String::new(),
                 };
                 rec.begin_tagged(i, &asked, "xai", &models[i], &settings, Some(tag));
             }

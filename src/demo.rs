@@ -44,7 +44,7 @@ mod tests {
         assert!(cmp
             .turns
             .iter()
-            .all(|t| t.compare.is_some_and(|c| c.of == 3)));
+            .all(|t| t.compare.as_ref().is_some_and(|c| c.of == 3)));
         let models: Vec<&str> = cmp.turns.iter().map(|t| t.model.as_str()).collect();
         assert_eq!(
             models,

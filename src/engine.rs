@@ -108,11 +108,12 @@ pub enum ColumnMsg {
     Closed,
 }
 
-/// One column to run: a provider's engine and the model to ask.
+/// One column to run: a provider's engine, the model to ask and the settings to ask with.
 #[derive(Clone)]
 pub struct ColumnPlan {
     pub engine: Engine,
     pub model: String,
+    pub params: ChatParams,
 }
 
 /// Sends the same conversation to every column at once, each in its own task, so that one
@@ -122,7 +123,6 @@ pub struct ColumnPlan {
 pub fn spawn_compare(
     cfg: &Config,
     conv: &Conversation,
-    params: &ChatParams,
     plans: Vec<(usize, ColumnPlan)>,
     tx: tokio::sync::mpsc::UnboundedSender<(usize, ColumnMsg)>,
 ) -> Vec<(usize, tokio::task::JoinHandle<()>)> {
@@ -131,7 +131,6 @@ pub fn spawn_compare(
     use tokio::sync::Semaphore;
     let cfg = Arc::new(cfg.clone());
     let conv = Arc::new(conv.clone());
-    let params = Arc::new(params.clone());
     let mut slots: HashMap<String, Arc<Semaphore>> = HashMap::new();
     plans
         .into_iter()
@@ -140,11 +139,11 @@ pub fn spawn_compare(
                 .entry(plan.engine.provider.name.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(plan.engine.provider.max_concurrent)))
                 .clone();
-            let (cfg, conv, params, tx) = (cfg.clone(), conv.clone(), params.clone(), tx.clone());
+            let (cfg, conv, tx) = (cfg.clone(), conv.clone(), tx.clone());
             let task = tokio::spawn(async move {
                 // Held until the stream ends (or this task is aborted).
                 let _slot = sem.acquire_owned().await;
-                let started = plan.engine.start(&cfg, &plan.model, &conv, &params);
+                let started = plan.engine.start(&cfg, &plan.model, &conv, &plan.params);
                 let _ = tx.send((col, ColumnMsg::Sent));
                 if let Some(n) = started.notice {
                     let _ = tx.send((col, ColumnMsg::Notice(n)));

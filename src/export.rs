@@ -66,6 +66,14 @@ fn reasoning_label(r: &TurnReport, text: &str) -> Option<String> {
     })
 }
 
+/// ` @temperature=0` for a comparison column asked with its own settings.
+fn column_settings(st: &crate::session::store::SavedTurn) -> String {
+    st.compare
+        .as_ref()
+        .map(|c| crate::session::compare::at_settings(&c.settings))
+        .unwrap_or_default()
+}
+
 /// Numbers each saved turn for display: a comparison's columns share one number (and only the
 /// first of them shows the question); each column gets its letter.
 fn numbering(s: &Session) -> Vec<(usize, bool, Option<char>)> {
@@ -78,6 +86,7 @@ fn numbering(s: &Session) -> Vec<(usize, bool, Option<char>)> {
         for k in run {
             let letter = s.turns[k]
                 .compare
+                .as_ref()
                 .map(|c| crate::session::compare::letter(c.column));
             out[k] = (n + 1, k == start, letter);
         }
@@ -108,15 +117,16 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
             out.push_str(&format!("\n---\n\n## {n} · You\n\n"));
             out.push_str(st.prompt().trim_end());
             out.push_str("\n\n");
-            if let Some(c) = st.compare {
+            if let Some(c) = &st.compare {
                 out.push_str(&format!("## {n} · Comparison of {} models\n\n", c.of));
             }
         }
         match letter {
             Some(l) => out.push_str(&format!(
-                "{}### {n}{l} · {}\n\n",
+                "{}### {n}{l} · {}{}\n\n",
                 if first { "" } else { "\n" },
-                r.model_label()
+                r.model_label(),
+                column_settings(st)
             )),
             None => out.push_str(&format!("## {n} · {}\n\n", r.model_label())),
         }
@@ -255,7 +265,7 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
                 "<div class=\"who you\">{n} · You</div>\n<div class=\"prompt\">{}</div>\n",
                 md_html(st.prompt(), theme)
             ));
-            if let Some(c) = st.compare {
+            if let Some(c) = &st.compare {
                 out.push_str(&format!(
                     "<div class=\"who model\">{n} · Comparison of {} models</div>\n",
                     c.of
@@ -263,8 +273,9 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
             }
         }
         out.push_str(&format!(
-            "<div class=\"who model\">{id} · {}</div>\n",
-            esc(&r.model_label())
+            "<div class=\"who model\">{id} · {}{}</div>\n",
+            esc(&r.model_label()),
+            esc(&column_settings(st))
         ));
         if let Some(label) = reasoning_label(r, &turn.reasoning) {
             if turn.reasoning.is_empty() {

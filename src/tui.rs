@@ -397,12 +397,21 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     for col in 0..n {
                         let c = &app.comparisons[cmp].cols[col].col;
                         let (pname, model) = (c.provider.clone(), c.turn.asked_model.clone());
+                        let mut params = app.params.clone();
                         let engine = cfg
                             .provider(&pname)
                             .map_err(|e| e.message)
-                            .and_then(|p| Engine::new(&cfg, p).map_err(|e| e.to_string()));
+                            .and_then(|p| Engine::new(&cfg, p).map_err(|e| e.to_string()))
+                            .and_then(|engine| params.apply(&c.settings).map(|()| engine));
                         match engine {
-                            Ok(engine) => plans.push((col, ColumnPlan { engine, model })),
+                            Ok(engine) => plans.push((
+                                col,
+                                ColumnPlan {
+                                    engine,
+                                    model,
+                                    params,
+                                },
+                            )),
                             Err(e) => {
                                 // Never sent: fails at once, with nothing to bill.
                                 app.on_compare_event(
@@ -422,7 +431,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         }
                     }
                     let (ctx, crx) = mpsc::unbounded_channel();
-                    cmp_tasks = spawn_compare(&cfg, &asked, &app.params, plans, ctx);
+                    cmp_tasks = spawn_compare(&cfg, &asked, plans, ctx);
                     cmp_rx = Some(crx);
                     cmp_run = Some((cmp, Instant::now()));
                 }
@@ -677,6 +686,7 @@ fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: D
         of: n,
         start_ms: c.col.sent_at.unwrap_or(at).as_millis() as u64,
         sent: c.col.sent_at.is_some(),
+        settings: c.col.settings.clone(),
     };
     rec.begin_tagged(
         c.rec,

@@ -394,13 +394,14 @@ async fn run_compare(
                 ColumnPlan {
                     engine: engine.clone(),
                     model: m.to_string(),
+                    params: a.params.clone(),
                 },
             )
         })
         .collect();
     let asked = a.compare_request(cmp);
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let tasks = spawn_compare(&cfg, &asked, &a.params, plans, tx);
+    let tasks = spawn_compare(&cfg, &asked, plans, tx);
     let t0 = std::time::Instant::now();
     let mut order = Vec::new();
     while a.comparisons[cmp].running() {
@@ -868,7 +869,7 @@ async fn headless_json_events_and_summary_exactly() {
     let s = grokpair::session::store::load(&path).unwrap();
     assert_eq!(s.turns.len(), 3);
     for (i, t) in s.turns.iter().enumerate() {
-        let tag = t.compare.expect("a comparison column");
+        let tag = t.compare.as_ref().expect("a comparison column");
         assert_eq!((tag.group, tag.column, tag.of), (0, i, 3));
         assert_eq!(t.prompt(), "Read a config file");
         assert_eq!(t.model, MODELS[i * 2 + 1]);
@@ -946,6 +947,124 @@ async fn headless_json_events_and_summary_exactly() {
     );
     assert!(md.contains("### 1C · broken-model"), "{md}");
     assert_eq!(md.matches("## 1 · You").count(), 1, "{md}");
+}
+
+/// One model against itself at two settings: each column sends its own, shows them in its
+/// name, saves them, and an adopted column's settings carry on.
+#[tokio::test]
+async fn one_model_at_two_settings() {
+    use grokpair::session::store;
+    let server = FakeServer::start().await;
+    server.route(compare_router(Duration::from_millis(2)));
+    let cli = cli_config(&server.base_url());
+    let cols = [
+        "-m",
+        "grok-code-fast-1@temperature=0",
+        "-m",
+        "grok-code-fast-1@seed=3, temperature=1.5",
+    ];
+    let mut args = vec![
+        "compare",
+        "--json",
+        "--temperature",
+        "0.7",
+        "--max-tokens",
+        "300",
+    ];
+    args.extend(cols);
+    args.push("Read a config file");
+    let (code, out, err) = grokpair(&cli, &args).await;
+    assert_eq!(code, 0, "{err}");
+    let mut bodies: Vec<_> = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .map(|r| r.json())
+        .collect();
+    bodies.sort_by(|a, b| {
+        a["temperature"]
+            .as_f64()
+            .partial_cmp(&b["temperature"].as_f64())
+            .unwrap()
+    });
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0]["temperature"], 0.0);
+    assert!(bodies[0].get("seed").is_none());
+    assert_eq!(bodies[1]["temperature"], 1.5);
+    assert_eq!(bodies[1]["seed"], 3);
+    assert!(
+        bodies.iter().all(|b| b["max_completion_tokens"] == 300),
+        "the shared settings stay"
+    );
+    let sum: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(sum["columns"][0]["settings"], "temperature=0");
+    assert_eq!(sum["columns"][1]["settings"], "temperature=1.5,seed=3");
+
+    // Markdown: the table and the headings tell the columns apart.
+    let mut args = vec!["--no-save", "compare"];
+    args.extend(cols);
+    args.push("Read a config file");
+    let (code, md, err) = grokpair(&cli, &args).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("B grok-code-fast-1 @temperature=1.5,seed=3: first token"),
+        "{err}"
+    );
+    assert!(
+        md.contains("| A | grok-code-fast-1 @temperature=0 | done |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n## B · grok-code-fast-1 @temperature=1.5,seed=3\n"),
+        "{md}"
+    );
+
+    // Saved with each column's settings; exported and resumed with them.
+    let path = store::list(&cli.sessions)[0].clone();
+    let s = store::load(&path).unwrap();
+    let tags: Vec<_> = s
+        .turns
+        .iter()
+        .map(|t| t.compare.clone().unwrap().settings)
+        .collect();
+    assert_eq!(tags, ["temperature=0", "temperature=1.5,seed=3"]);
+    let id = s.id().to_string();
+    let (code, md, _) = grokpair(&cli, &["export", &id, "--format", "md"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        md.contains("### 1B · grok-code-fast-1 @temperature=1.5,seed=3"),
+        "{md}"
+    );
+    let mut r = app();
+    r.load_session(&s);
+    r.params.temperature = Some(0.7);
+    r.input.insert_str("/compare");
+    r.on_key(key(KeyCode::Enter));
+    let shown = screen(&mut r, 160, 40);
+    assert!(
+        shown.contains("B grok-code-fast-1 @temperature=1.5,seed=3 done"),
+        "{shown}"
+    );
+    r.on_key(key(KeyCode::Char('2')));
+    let fx = r.on_key(key(KeyCode::Char('a')));
+    assert!(matches!(fx.as_slice(), [Effect::Adopted { .. }]), "{fx:?}");
+    assert_eq!(
+        r.flash.as_deref(),
+        Some(
+            "adopted B grok-code-fast-1 @temperature=1.5,seed=3: it is now the conversation's \
+             model, with temperature=1.5,seed=3 (/set changes it)"
+        )
+    );
+    assert_eq!((r.params.temperature, r.params.seed), (Some(1.5), Some(3)));
+
+    // A bad setting is a usage error that names the column.
+    let (code, _, err) =
+        grokpair(&cli, &["compare", "-m", "a@temperature=5", "-m", "b", "hi"]).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("a@temperature=5: temperature must be 0 to 2, got 5"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -238,6 +238,48 @@ fn compare_two_real_servers_headless() {
     );
 }
 
+/// One real model at two parameter sets: each column's own settings reach llama.cpp.
+#[test]
+fn compare_one_real_model_at_two_parameter_sets() {
+    let Some(config) = two_servers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, &config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_grokpair"))
+        .arg("--config")
+        .arg(&cfg)
+        .args([
+            "--no-save",
+            "compare",
+            "--json",
+            "-m",
+            "SmolLM2-135M-Instruct@max_tokens=24",
+            "-m",
+            "SmolLM2-135M-Instruct@max_tokens=3,temperature=1.5",
+            "Name three colours.",
+        ])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let ev: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON"))
+        .collect();
+    let sum = ev.last().unwrap();
+    let cols = sum["columns"].as_array().unwrap();
+    assert_eq!(cols[0]["settings"], "max_tokens=24");
+    assert_eq!(cols[1]["settings"], "temperature=1.5,max_tokens=3");
+    let tokens = |c: &serde_json::Value| c["completion_tokens"].as_u64().unwrap();
+    assert_eq!(tokens(&cols[1]), 3, "the server capped column B: {sum}");
+    assert_eq!(cols[1]["finish_reason"], "length");
+    assert!(tokens(&cols[0]) > 3, "column A was not capped at 3: {sum}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compare_two_real_servers_in_tmux() {
     let Some(config) = two_servers() else {

@@ -328,7 +328,7 @@ fn exports_match_golden_files() {
                 provider: t.provider.clone(),
                 model: t.model.clone(),
                 messages: t.request.len(),
-                compare: t.compare,
+                compare: t.compare.clone(),
             })
             .unwrap(),
         );

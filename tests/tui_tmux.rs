@@ -393,3 +393,85 @@ async fn set_changes_sampling_for_the_next_requests() {
     );
     t.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_the_current_model_at_two_temperatures_and_adopt_one() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    s.route(compare_router(Duration::from_millis(2)));
+    let config = format!(
+        "provider = \"fake\"\nmax_tokens = 300\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n",
+        s.base_url()
+    );
+    let t = Tmux::start_with("compare-settings", &config, 160, 42, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("/compare @temperature=0 @temperature=1.2,seed=3");
+    t.send(&["Enter"]);
+    t.wait_for("the armed message box", |s| {
+        s.contains(
+            "Enter sends to A grok-code-fast-1 @temperature=0 · B grok-code-fast-1 @temperature=1.2,seed=3",
+        )
+    })
+    .await;
+    t.type_text("Read a config file");
+    t.send(&["Enter"]);
+    let done = t
+        .wait_for("both columns", |s| s.contains(" first token "))
+        .await;
+    assert!(
+        done.contains("A grok-code-fast-1 @temperature=0 done"),
+        "{done}"
+    );
+    assert!(
+        done.contains("B grok-code-fast-1 @temperature=1.2,seed=3 done"),
+        "{done}"
+    );
+    t.send(&["l"]);
+    t.send(&["a"]);
+    t.wait_for("the adopted answer", |s| {
+        s.contains("with temperature=1.2,seed=3 (/set changes it)")
+    })
+    .await;
+    t.type_text("Shorter");
+    t.send(&["Enter"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let chats = || {
+        s.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/chat/completions"))
+            .map(|r| r.json())
+            .collect::<Vec<_>>()
+    };
+    while chats().len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "{}", t.screen());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let reqs = chats();
+    let mut temps: Vec<f64> = reqs[..2]
+        .iter()
+        .map(|r| r["temperature"].as_f64().unwrap())
+        .collect();
+    temps.sort_by(f64::total_cmp);
+    assert_eq!(temps, [0.0, 1.2]);
+    assert!(reqs
+        .iter()
+        .all(|r| r["max_completion_tokens"] == 300 && r["model"] == "grok-code-fast-1"));
+    // The follow-up asks the way the adopted answer was asked.
+    assert_eq!(reqs[2]["temperature"], 1.2);
+    assert_eq!(reqs[2]["seed"], 3);
+    assert_eq!(reqs[2]["messages"][2]["content"], "Shorter");
+    // The adopted answer is turn 1 of the conversation; the follow-up, turn 2.
+    t.wait_for("the follow-up's answer", |s| {
+        s.contains("Reasoning · turn 2/2 · 61 tok")
+    })
+    .await;
+    t.quit().await;
+    let saved = t.saved_session();
+    let tags: Vec<String> = saved.turns[..2]
+        .iter()
+        .map(|t| t.compare.clone().unwrap().settings)
+        .collect();
+    assert_eq!(tags, ["temperature=0", "temperature=1.2,seed=3"]);
+}

@@ -103,6 +103,14 @@ impl ChatParams {
         Ok(())
     }
 
+    /// Applies `key=value,key=value` settings (as [`settings_spec`] checked them).
+    pub fn apply(&mut self, spec: &str) -> Result<(), String> {
+        for (key, value) in settings_pairs(spec)? {
+            self.set(key, &value)?;
+        }
+        Ok(())
+    }
+
     /// Fills the sampling settings left unset from `defaults` (flags over the config file).
     pub fn or_defaults(&mut self, defaults: &ChatParams) {
         self.temperature = self.temperature.or(defaults.temperature);
@@ -129,6 +137,40 @@ impl ChatParams {
         .filter_map(|(k, v)| Some((k, v?)))
         .collect()
     }
+}
+
+/// `key=value` pairs of a settings spec (`temperature=0.2,seed=7`), each key known and given
+/// once, each value valid on its own; in [`SAMPLING_KEYS`] order.
+fn settings_pairs(spec: &str) -> Result<Vec<(&'static str, String)>, String> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    for piece in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = piece.split_once('=') else {
+            return Err(format!("{piece:?} is not KEY=VALUE"));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        ChatParams::default().set(key, value)?;
+        let key = SAMPLING_KEYS
+            .iter()
+            .map(|k| k.0)
+            .find(|k| *k == key)
+            .expect("set() knows the key");
+        if out.iter().any(|(k, _)| *k == key) {
+            return Err(format!("{key} is given twice"));
+        }
+        out.push((key, value.to_string()));
+    }
+    out.sort_by_key(|(k, _)| SAMPLING_KEYS.iter().position(|s| s.0 == *k));
+    Ok(out)
+}
+
+/// A settings spec in one spelling: known keys in [`SAMPLING_KEYS`] order, values checked
+/// (`seed=7, temperature=0.2` → `temperature=0.2,seed=7`).
+pub fn settings_spec(spec: &str) -> Result<String, String> {
+    Ok(settings_pairs(spec)?
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(","))
 }
 
 fn bad(key: &str, got: &str) -> String {
@@ -460,6 +502,37 @@ mod tests {
             .unwrap_err()
             .0,
             "temperature"
+        );
+    }
+
+    #[test]
+    fn settings_specs_are_checked_and_spelled_one_way() {
+        assert_eq!(
+            settings_spec(" seed=7, temperature=0.2 ").unwrap(),
+            "temperature=0.2,seed=7"
+        );
+        assert_eq!(settings_spec("temperature=off").unwrap(), "temperature=off");
+        assert_eq!(
+            settings_spec("temperature=9").unwrap_err(),
+            "temperature must be 0 to 2, got 9"
+        );
+        assert_eq!(
+            settings_spec("seed=1,seed=2").unwrap_err(),
+            "seed is given twice"
+        );
+        assert!(settings_spec("hot").unwrap_err().contains("not KEY=VALUE"));
+        let mut p = ChatParams {
+            temperature: Some(0.7),
+            max_tokens: Some(100),
+            ..Default::default()
+        };
+        p.apply("temperature=off,top_p=0.5").unwrap();
+        assert_eq!(p.temperature, None);
+        assert_eq!(p.top_p, Some(0.5));
+        assert_eq!(
+            p.max_tokens,
+            Some(100),
+            "untouched keys keep the shared value"
         );
     }
 }

@@ -26,7 +26,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     (
         "/compare",
         "A B [C D]",
-        "send the next message to 2-4 models at once (MODEL or PROVIDER:MODEL); alone: show the last comparison",
+        "send the next message to 2-4 models at once (MODEL, PROVIDER:MODEL, MODEL@temperature=0); alone: show the last comparison",
     ),
     ("/sessions", "", "pick a saved session to continue"),
     ("/search", "TEXT", "search answers and reasoning (n/N step)"),

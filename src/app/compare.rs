@@ -142,8 +142,9 @@ impl App {
                     self.focus = Pane::Compare;
                 }
                 None => self.error(
-                    "/compare MODEL_A MODEL_B [MODEL_C MODEL_D] (each MODEL or PROVIDER:MODEL): \
-                     your next message goes to all of them at once",
+                    "/compare MODEL_A MODEL_B [MODEL_C MODEL_D] (each MODEL or PROVIDER:MODEL, \
+                     @temperature=0.2,… for its own settings): your next message goes to all of \
+                     them at once",
                 ),
             }
             return vec![];
@@ -185,6 +186,7 @@ impl App {
             resolved.push(Target {
                 provider: t.provider,
                 model: Some(model),
+                settings: t.settings,
             });
         }
         if !rest.is_empty() {
@@ -227,7 +229,8 @@ impl App {
                         &model,
                         info.map(|i| i.includes_reasoning).unwrap_or(true),
                         info.map(|i| i.free).unwrap_or(false),
-                    ),
+                    )
+                    .with_settings(&t.settings),
                     reasoning_mode: self.catalog.lookup(&model).reasoning,
                     rate: Vec::new(),
                     seg: Segmenter::new(),
@@ -434,6 +437,7 @@ impl App {
         }
         let provider = c.col.provider.clone();
         let model = c.col.turn.asked_model.clone();
+        let settings = c.col.settings.clone();
         let rec = c.rec;
         self.conv.push_user(cv.prompt.clone());
         self.conv
@@ -445,8 +449,13 @@ impl App {
         }
         self.compare_shown = None;
         self.focus = Pane::Input;
+        // Its own settings come with it: the follow-up asks the way the adopted answer was.
+        let with = match self.params.apply(&settings) {
+            Ok(()) if !settings.is_empty() => format!(", with {settings} (/set changes it)"),
+            _ => String::new(),
+        };
         self.flash = Some(format!(
-            "adopted {name}: it is now the conversation's model"
+            "adopted {name}: it is now the conversation's model{with}"
         ));
         vec![Effect::Adopted {
             provider,

@@ -54,8 +54,9 @@ impl Replay {
             let mut span = Duration::ZERO;
             for k in unit {
                 let t = &session.turns[k];
-                let start =
-                    Duration::from_millis(t.compare.map(|c| c.start_ms).unwrap_or_default());
+                let start = Duration::from_millis(
+                    t.compare.as_ref().map(|c| c.start_ms).unwrap_or_default(),
+                );
                 let mut last = Duration::ZERO;
                 for (i, ev) in t.events.iter().enumerate() {
                     // Offsets only grow (a file edited by hand may say otherwise).
@@ -186,7 +187,7 @@ impl App {
     fn apply_saved(&mut self, s: &Session, item: Item) {
         let turns = &s.turns;
         let (Item::Send(k) | Item::Event(k, _) | Item::End(k)) = item;
-        if let Some(tag) = turns[k].compare {
+        if let Some(tag) = turns[k].compare.clone() {
             return self.apply_saved_column(s, item, tag);
         }
         match item {
@@ -228,6 +229,11 @@ impl App {
                     .map(|t| crate::session::compare::Target {
                         provider: t.provider.clone(),
                         model: Some(t.model.clone()),
+                        settings: t
+                            .compare
+                            .as_ref()
+                            .map(|c| c.settings.clone())
+                            .unwrap_or_default(),
                     })
                     .collect();
                 let prompt = turns[k].prompt().to_string();
@@ -243,8 +249,8 @@ impl App {
                     cv.cols[col].rec = t.turn;
                 }
                 for (col, t) in turns[unit].iter().enumerate() {
-                    if t.compare.is_some_and(|c| c.sent) {
-                        let start = t.compare.map(|c| c.start_ms).unwrap_or_default();
+                    if t.compare.as_ref().is_some_and(|c| c.sent) {
+                        let start = t.compare.as_ref().map(|c| c.start_ms).unwrap_or_default();
                         self.compare_sent(cmp, col, Duration::from_millis(start));
                     }
                 }

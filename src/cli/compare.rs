@@ -18,9 +18,18 @@ use crate::session::compare::{self, Column, ColumnReport, Winners};
 use crate::session::store::{CompareTag, Recorder, Settings};
 use crate::session::{format_usd, Conversation, CostSource, TurnState};
 
-/// The column's name in headings and the table: its letter and the model that answered.
+/// The model that answered a column, with the column's own settings if it had any.
+fn model_cell(c: &ColumnReport) -> String {
+    format!(
+        "{}{}",
+        c.report.model_label(),
+        compare::at_settings(&c.settings)
+    )
+}
+
+/// The column's name in headings: its letter and [`model_cell`].
 fn column_name(i: usize, c: &ColumnReport) -> String {
-    format!("{} · {}", compare::letter(i), c.report.model_label())
+    format!("{} · {}", compare::letter(i), model_cell(c))
 }
 
 fn state_word(s: TurnState) -> &'static str {
@@ -78,7 +87,7 @@ pub fn markdown(
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {approx}{} | {approx}{} | {} | {} |\n",
             c.label,
-            r.model_label().replace('|', "\\|"),
+            model_cell(c).replace('|', "\\|"),
             state_word(r.state),
             seconds(r.ttft_ms),
             r.tokens_per_sec
@@ -210,10 +219,12 @@ pub async fn run(
         let p = pick_provider(cfg, Some(&t.provider))?;
         require_key(p, cfg)?;
         let engine = Engine::new(cfg, p).map_err(|e| Failure::Provider(e.to_string()))?;
-        engines.push((p, engine, t.model.as_deref()));
+        let mut column = params.clone();
+        column.apply(&t.settings).map_err(Failure::Usage)?;
+        engines.push((p, engine, t.model.as_deref(), column, t.settings.as_str()));
     }
     // Servers asked for their models all at once: a slow one holds up only that lookup.
-    let models = futures_util::future::join_all(engines.iter().map(|(p, e, m)| async move {
+    let models = futures_util::future::join_all(engines.iter().map(|(p, e, m, ..)| async move {
         e.resolve_model(cfg, *m)
             .await
             .map_err(|e| Failure::Provider(format!("{}: {e}", p.name)))
@@ -221,15 +232,20 @@ pub async fn run(
     .await;
     let mut plans = Vec::new();
     let mut cols = Vec::new();
-    for ((p, engine, _), model) in engines.into_iter().zip(models) {
+    for ((p, engine, _, params, settings), model) in engines.into_iter().zip(models) {
         let model = model?;
-        cols.push(Column::new(
-            &p.name,
-            &model,
-            p.completion_includes_reasoning,
-            p.free,
+        cols.push(
+            Column::new(&p.name, &model, p.completion_includes_reasoning, p.free)
+                .with_settings(settings),
+        );
+        plans.push((
+            plans.len(),
+            ColumnPlan {
+                engine,
+                model,
+                params,
+            },
         ));
-        plans.push((plans.len(), ColumnPlan { engine, model }));
     }
     let system = args.gen.system.as_deref().or(cfg.system.as_deref());
     let base = Conversation::new(system);
@@ -242,7 +258,7 @@ pub async fn run(
     let mut rec = Recorder::new(&cfg.sessions_dir(), cfg.autosave && !no_save);
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let handles = spawn_compare(cfg, &asked, &params, plans, tx);
+    let handles = spawn_compare(cfg, &asked, plans, tx);
     let t0 = Instant::now();
     let n = cols.len();
     let mut open = n;
@@ -407,6 +423,7 @@ fn begin(
         of: cols.len(),
         start_ms: cols[i].sent_at.unwrap_or(at).as_millis() as u64,
         sent: cols[i].sent_at.is_some(),
+        settings: cols[i].settings.clone(),
     };
     let c = &cols[i];
     rec.begin_tagged(

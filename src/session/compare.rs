@@ -8,21 +8,27 @@ use std::time::Duration;
 use super::pricing::{format_usd, CostSource};
 use super::turn::{Turn, TurnState};
 use super::{Catalog, TurnReport};
+use crate::api::request::settings_spec;
 
 /// At least this many models take part in a comparison, at most `MAX_COLUMNS`.
 pub const MIN_COLUMNS: usize = 2;
 pub const MAX_COLUMNS: usize = 4;
 
 /// One model to ask: `provider:model`, or a model of the default provider. `model` None means
-/// the provider's default (`provider:` alone).
+/// the provider's default (`provider:` alone). `settings` are the column's own sampling
+/// settings over the shared ones (`temperature=0.2,seed=7`; empty: none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Target {
     pub provider: String,
     pub model: Option<String>,
+    pub settings: String,
 }
 
 /// Reads `specs` as comparison targets. A prefix before the first `:` is a provider only when
-/// one of that name exists, so model ids that contain a colon (`llama3:8b`) stay whole.
+/// one of that name exists, so model ids that contain a colon (`llama3:8b`) stay whole. A
+/// suffix `@key=value,…` gives the column its own sampling settings, so one model can be
+/// compared with itself (`grok-3-mini@temperature=0 grok-3-mini@temperature=1.2`); an `@`
+/// followed by no `=` stays part of the model id.
 pub fn parse_targets(
     specs: &[String],
     providers: &[String],
@@ -41,14 +47,22 @@ pub fn parse_targets(
             if s.is_empty() {
                 return Err("an empty model name".to_string());
             }
+            let (s, settings) = match s.rsplit_once('@') {
+                Some((m, spec)) if spec.contains('=') => {
+                    (m, settings_spec(spec).map_err(|e| format!("{s}: {e}"))?)
+                }
+                _ => (s, String::new()),
+            };
             match s.split_once(':') {
                 Some((p, m)) if providers.iter().any(|x| x == p) => Ok(Target {
                     provider: p.to_string(),
                     model: Some(m.to_string()).filter(|m| !m.is_empty()),
+                    settings,
                 }),
                 _ => Ok(Target {
                     provider: default_provider.to_string(),
-                    model: Some(s.to_string()),
+                    model: Some(s.to_string()).filter(|m| !m.is_empty()),
+                    settings,
                 }),
             }
         })
@@ -60,9 +74,25 @@ pub fn target_names(targets: &[Target]) -> String {
     targets
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("{} {}", letter(i), t.model.as_deref().unwrap_or("")))
+        .map(|(i, t)| {
+            format!(
+                "{} {}{}",
+                letter(i),
+                t.model.as_deref().unwrap_or(""),
+                at_settings(&t.settings)
+            )
+        })
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// ` @temperature=0.2`, or nothing without settings: how a column's own settings are shown.
+pub fn at_settings(settings: &str) -> String {
+    if settings.is_empty() {
+        String::new()
+    } else {
+        format!(" @{settings}")
+    }
 }
 
 /// Column letters: A, B, C, D.
@@ -76,6 +106,8 @@ pub fn letter(i: usize) -> char {
 pub struct Column {
     pub provider: String,
     pub turn: Turn,
+    /// Its own sampling settings over the shared ones (see [`Target`]).
+    pub settings: String,
     pub includes_reasoning: bool,
     pub free: bool,
     /// When the request went out, from the comparison's start; None while it waits for a slot.
@@ -87,15 +119,28 @@ impl Column {
         Column {
             provider: provider.to_string(),
             turn: Turn::new(model),
+            settings: String::new(),
             includes_reasoning,
             free,
             sent_at: None,
         }
     }
 
-    /// `A grok-3-mini`: column `i`'s letter and the model answering in it.
+    /// With its own sampling settings (`temperature=0.2,seed=7`).
+    pub fn with_settings(mut self, settings: &str) -> Self {
+        self.settings = settings.to_string();
+        self
+    }
+
+    /// `A grok-3-mini`: column `i`'s letter and the model answering in it (and its own
+    /// settings: `A grok-3-mini @temperature=0`).
     pub fn name(&self, i: usize) -> String {
-        format!("{} {}", letter(i), self.turn.model())
+        format!(
+            "{} {}{}",
+            letter(i),
+            self.turn.model(),
+            at_settings(&self.settings)
+        )
     }
 
     /// Waiting for a free slot at its provider.
@@ -125,6 +170,7 @@ impl Column {
         ColumnReport {
             column,
             label: letter(column).to_string(),
+            settings: self.settings.clone(),
             duration_ms: (self.sent_at.is_some() || self.turn.is_finished())
                 .then_some(local.as_millis() as u64),
             report,
@@ -137,6 +183,9 @@ impl Column {
 pub struct ColumnReport {
     pub column: usize,
     pub label: String,
+    /// The column's own sampling settings, if any.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub settings: String,
     /// From sending the request to its end (or to now, while it runs).
     pub duration_ms: Option<u64>,
     #[serde(flatten)]
@@ -328,6 +377,7 @@ mod tests {
         ColumnReport {
             column: i,
             label: format!("{}", letter(i)),
+            settings: String::new(),
             duration_ms: dur,
             report: TurnReport {
                 provider: "p".into(),
@@ -381,11 +431,52 @@ mod tests {
         assert_eq!(t[2].provider, "xai");
         assert_eq!(t[2].model.as_deref(), Some("ollama:qwen"));
         assert_eq!(t[3].model, None);
+        assert!(t.iter().all(|t| t.settings.is_empty()));
         assert!(parse_targets(&["a".into()], &provs, "xai").is_err());
         let five: Vec<String> = (0..5).map(|i| format!("m{i}")).collect();
         assert!(parse_targets(&five, &provs, "xai")
             .unwrap_err()
             .contains("2 to 4"));
+    }
+
+    #[test]
+    fn targets_carry_their_own_settings() {
+        let provs = vec!["xai".to_string(), "local".to_string()];
+        let t = parse_targets(
+            &[
+                "grok-3-mini@seed=7,temperature=0".into(),
+                "local:llama3:8b@temperature=1.2".into(),
+                "@reasoning_effort=high".into(),
+                "claude-3@20240229".into(),
+            ],
+            &provs,
+            "xai",
+        )
+        .unwrap();
+        assert_eq!(t[0].model.as_deref(), Some("grok-3-mini"));
+        assert_eq!(t[0].settings, "temperature=0,seed=7");
+        assert_eq!(
+            (t[1].provider.as_str(), t[1].model.as_deref()),
+            ("local", Some("llama3:8b"))
+        );
+        assert_eq!(t[1].settings, "temperature=1.2");
+        // No model: the current one, with other settings.
+        assert_eq!(
+            (t[2].provider.as_str(), t[2].model.as_deref()),
+            ("xai", None)
+        );
+        assert_eq!(t[2].settings, "reasoning_effort=high");
+        // An `@` with no `=` after it belongs to the model id.
+        assert_eq!(t[3].model.as_deref(), Some("claude-3@20240229"));
+        assert_eq!(t[3].settings, "");
+        assert_eq!(
+            target_names(&t[..2]),
+            "A grok-3-mini @temperature=0,seed=7 · B llama3:8b @temperature=1.2"
+        );
+        let e = parse_targets(&["m@temperature=5".into(), "m".into()], &provs, "xai").unwrap_err();
+        assert_eq!(e, "m@temperature=5: temperature must be 0 to 2, got 5");
+        let c = Column::new("xai", "grok-3-mini", true, false).with_settings("temperature=0");
+        assert_eq!(c.name(1), "B grok-3-mini @temperature=0");
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub enum Record {
 
 /// Marks a turn as one column of a side-by-side comparison. The columns of one comparison
 /// share `group` (the turn number of its first column) and ran at the same time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompareTag {
     pub group: usize,
     pub column: usize,
@@ -126,6 +126,9 @@ pub struct CompareTag {
     /// its provider could not be set up): nothing was sent, nothing billed.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub sent: bool,
+    /// The column's own sampling settings over the session's (`temperature=0.2,seed=7`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub settings: String,
 }
 
 fn yes() -> bool {
@@ -294,7 +297,7 @@ impl Session {
     pub fn model_label(&self) -> String {
         match (
             self.current_model(),
-            self.turns.last().and_then(|t| t.compare),
+            self.turns.last().and_then(|t| t.compare.as_ref()),
         ) {
             (Some((_, m)), _) => m.to_string(),
             (None, Some(c)) => format!("compare ×{}", c.of),
@@ -432,7 +435,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
     // A comparison's columns are recorded as their requests went out; they load in column
     // order.
     for run in runs(&turns) {
-        turns[run].sort_by_key(|t| t.compare.map(|c| c.column));
+        turns[run].sort_by_key(|t| t.compare.as_ref().map(|c| c.column));
     }
     // A crash between a turn's end and the history line after it: the reply is rebuilt from
     // the turn's events, exactly as the conversation would have appended it.
@@ -472,8 +475,8 @@ pub fn runs(turns: &[SavedTurn]) -> Vec<std::ops::Range<usize>> {
     let mut k = 0;
     while k < turns.len() {
         let mut j = k + 1;
-        if let Some(g) = turns[k].compare.map(|c| c.group) {
-            while j < turns.len() && turns[j].compare.is_some_and(|c| c.group == g) {
+        if let Some(g) = turns[k].compare.as_ref().map(|c| c.group) {
+            while j < turns.len() && turns[j].compare.as_ref().is_some_and(|c| c.group == g) {
                 j += 1;
             }
         }
@@ -903,6 +906,7 @@ mod tests {
                 of: 2,
                 start_ms: 0,
                 sent: true,
+                settings: String::new(),
             };
             rec.begin_tagged(col, &conv, "p", "m", &Settings::default(), Some(tag));
         }
@@ -954,9 +958,9 @@ mod tests {
         let t = s.turns[0].to_turn();
         assert_eq!(t.state, TurnState::Failed);
         assert_eq!(t.error.unwrap().message, "no route");
-        assert!(!s.turns[0].compare.unwrap().sent);
+        assert!(!s.turns[0].compare.as_ref().unwrap().sent);
         assert!(
-            s.turns[1].compare.unwrap().sent,
+            s.turns[1].compare.as_ref().unwrap().sent,
             "sent unless it says otherwise"
         );
         assert_eq!(s.adopted(&(0..2)), Some(1));
