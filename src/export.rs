@@ -66,6 +66,17 @@ fn reasoning_label(r: &TurnReport, text: &str) -> Option<String> {
     })
 }
 
+/// `temperature 0.2 · seed 7`: the sampling settings a turn was asked with, if any.
+fn settings_label(st: &crate::session::store::SavedTurn) -> Option<String> {
+    let set: Vec<String> = st
+        .params
+        .sampling()
+        .into_iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    (!set.is_empty()).then(|| set.join(" · "))
+}
+
 /// ` @temperature=0` for a comparison column asked with its own settings.
 fn column_settings(st: &crate::session::store::SavedTurn) -> String {
     st.compare
@@ -150,7 +161,10 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
                 c.function.name, c.function.arguments
             ));
         }
-        out.push_str(&format!("*{}*\n", r.summary_line()));
+        match settings_label(st) {
+            Some(p) => out.push_str(&format!("*{} · {p}*\n", r.summary_line())),
+            None => out.push_str(&format!("*{}*\n", r.summary_line())),
+        }
     }
     out
 }
@@ -303,6 +317,9 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
             out.push_str(&format!("<tr><td>{k}</td><td>{}</td></tr>\n", esc(&v)));
         };
         row("model", r.model_label());
+        if let Some(p) = settings_label(st) {
+            row("settings", p);
+        }
         row("state", format!("{:?}", r.state).to_lowercase());
         if let Some(v) = r.ttft_ms {
             row("time to first token", format!("{:.2} s", v as f64 / 1000.0));
@@ -354,6 +371,7 @@ pub fn json(s: &Session, catalog: &Catalog) -> String {
             json!({
                 "turn": st.turn,
                 "compare": st.compare,
+                "params": st.params,
                 "at": st.at,
                 "provider": st.provider,
                 "model": st.model,

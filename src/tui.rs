@@ -397,14 +397,16 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     for col in 0..n {
                         let c = &app.comparisons[cmp].cols[col].col;
                         let (pname, model) = (c.provider.clone(), c.turn.asked_model.clone());
-                        let mut params = app.params.clone();
                         let engine = cfg
                             .provider(&pname)
                             .map_err(|e| e.message)
                             .and_then(|p| Engine::new(&cfg, p).map_err(|e| e.to_string()))
-                            .and_then(|engine| params.apply(&c.settings).map(|()| engine));
+                            .and_then(|engine| {
+                                let params = app.comparisons[cmp].column_params(col)?;
+                                Ok((engine, params))
+                            });
                         match engine {
-                            Ok(engine) => plans.push((
+                            Ok((engine, params)) => plans.push((
                                 col,
                                 ColumnPlan {
                                     engine,
@@ -672,7 +674,11 @@ fn compare_msg(
 /// The request record of a comparison column (once), sent at comparison time `at`.
 fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: Duration) {
     let asked = app.compare_request(cmp);
-    let settings = app.settings();
+    let mut settings = app.settings();
+    // As the column was sent (a queued one goes out later, with what it was asked with).
+    if let Ok(p) = app.comparisons[cmp].column_params(col) {
+        settings.params = p;
+    }
     let n = app.comparisons[cmp].cols.len();
     let group = app.comparisons[cmp].cols[0].rec;
     let c = &mut app.comparisons[cmp].cols[col];

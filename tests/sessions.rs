@@ -243,6 +243,7 @@ fn fixed_session() -> Session {
         }),
         events,
         compare: None,
+        params: Default::default(),
     };
     Session {
         path: "fixed.jsonl".into(),
@@ -329,6 +330,7 @@ fn exports_match_golden_files() {
                 model: t.model.clone(),
                 messages: t.request.len(),
                 compare: t.compare.clone(),
+                params: None,
             })
             .unwrap(),
         );
@@ -559,4 +561,69 @@ fn sessions_picker_opens_the_chosen_session() {
     let fx = a.on_key(KeyEvent::from(KeyCode::Enter));
     assert_eq!(fx, vec![Effect::OpenSession("b.jsonl".into())]);
     assert!(a.picker.is_none());
+}
+
+/// `/set` mid-session: each request records what it was sent with when that differs from the
+/// header, and a resumed session goes on with its last turn's settings.
+#[test]
+fn changed_settings_are_recorded_per_request_and_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rec = Recorder::new(dir.path(), true);
+    let mut conv = Conversation::new(None);
+    let first = ChatParams {
+        temperature: Some(0.7),
+        max_tokens: Some(512),
+        ..Default::default()
+    };
+    let mut second = first.clone();
+    second.set("temperature", "0.2").unwrap();
+    second.set("seed", "7").unwrap();
+    for (k, params) in [&first, &first, &second].into_iter().enumerate() {
+        conv.push_user(format!("q{k}"));
+        let settings = Settings {
+            system: None,
+            params: params.clone(),
+        };
+        rec.begin(k, &conv, "fake", "grok-code-fast-1", &settings);
+        let mut t = Turn::new("grok-code-fast-1");
+        for ev in [
+            StreamEvent::Content(format!("a{k}")),
+            StreamEvent::Finished {
+                reason: Some("stop".into()),
+            },
+        ] {
+            let ev = TimedEvent {
+                at: Duration::from_millis(5),
+                event: ev,
+            };
+            t.apply(&ev);
+            rec.event(k, &ev);
+        }
+        rec.end(k, &t, None, &conv);
+        conv.push_turn(&t);
+    }
+    let path = store::list(dir.path())[0].clone();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let requests: Vec<&str> = text.lines().filter(|l| l.contains("\"request\"")).collect();
+    assert_eq!(requests.len(), 3);
+    assert!(!requests[0].contains("\"params\""), "the header has them");
+    assert!(!requests[1].contains("\"params\""), "unchanged");
+    assert!(
+        requests[2].contains("\"params\""),
+        "changed: {}",
+        requests[2]
+    );
+    let s = store::load(&path).unwrap();
+    assert_eq!(s.header.settings.params, first);
+    let params: Vec<&ChatParams> = s.turns.iter().map(|t| &t.params).collect();
+    assert_eq!(params, [&first, &first, &second]);
+    assert_eq!(s.current_params(), Some(&second));
+    let md = grokpair::export::markdown(&s, &Catalog::default());
+    assert!(
+        md.contains("· temperature 0.2 · max_tokens 512 · seed 7*\n"),
+        "{md}"
+    );
+    let mut a = app();
+    a.load_session(&s);
+    assert_eq!(a.params, second, "resumed with the last turn's settings");
 }

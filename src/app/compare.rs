@@ -93,6 +93,17 @@ pub struct CompareView {
     pub base_len: usize,
     /// What every column sends: the history then, and the question.
     pub asked: Conversation,
+    /// The shared settings then; each column's own go over them.
+    pub params: crate::api::ChatParams,
+}
+
+impl CompareView {
+    /// What column `col` is sent with: the shared settings and its own.
+    pub fn column_params(&self, col: usize) -> Result<crate::api::ChatParams, String> {
+        let mut p = self.params.clone();
+        p.apply(&self.cols[col].col.settings)?;
+        Ok(p)
+    }
 }
 
 impl CompareView {
@@ -255,6 +266,7 @@ impl App {
             entry,
             base_len: self.conv.messages().len(),
             asked,
+            params: self.params.clone(),
         });
         self.compare_shown = Some(cmp);
         self.focus = Pane::Compare;

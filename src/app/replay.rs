@@ -144,6 +144,10 @@ impl App {
         }
         // The saved history is the truth (it is what the provider has cached).
         self.conv = s.conversation();
+        // ... and it goes on with the settings it was last asked with (`/set` shows them).
+        if let Some(p) = s.current_params() {
+            self.params = p.clone();
+        }
         self.next_rec = s.turns.iter().map(|t| t.turn + 1).max().unwrap_or(0);
         // Only the last comparison, unadopted with nothing after it, can still be adopted:
         // onto the history as it stands.

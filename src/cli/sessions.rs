@@ -272,6 +272,7 @@ pub fn import_sse(path: &Path, bytes: &[u8]) -> Result<Session, Failure> {
                 error: None,
             }),
             compare: None,
+            params: Default::default(),
         }],
         skipped: 0,
         adopted_turns: Vec::new(),

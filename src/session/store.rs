@@ -91,6 +91,9 @@ pub enum Record {
         /// Set when the turn is one column of a comparison.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         compare: Option<CompareTag>,
+        /// The parameters sent, when they differ from the header's (`/set`, a column's own).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        params: Option<ChatParams>,
     },
     Events {
         turn: usize,
@@ -151,6 +154,8 @@ pub struct SavedTurn {
     pub events: Vec<TimedEvent>,
     pub end: Option<End>,
     pub compare: Option<CompareTag>,
+    /// The parameters the request was sent with.
+    pub params: ChatParams,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -279,15 +284,25 @@ impl Session {
     /// The provider and model the conversation goes on with: the last plain turn's, or the
     /// adopted answer's of a later comparison.
     pub fn current_model(&self) -> Option<(&str, &str)> {
+        self.current_turn()
+            .map(|t| (t.provider.as_str(), t.model.as_str()))
+    }
+
+    /// The sampling settings the conversation goes on with, from the same turn.
+    pub fn current_params(&self) -> Option<&ChatParams> {
+        self.current_turn().map(|t| &t.params)
+    }
+
+    /// The last plain turn, or the adopted column of a later comparison.
+    fn current_turn(&self) -> Option<&SavedTurn> {
         for run in runs(&self.turns).into_iter().rev() {
-            let t = match self.turns[run.start].compare {
+            return Some(match self.turns[run.start].compare {
                 None => &self.turns[run.start],
                 Some(_) => match self.adopted(&run) {
                     Some(col) => &self.turns[run.start + col],
                     None => continue,
                 },
-            };
-            return Some((&t.provider, &t.model));
+            });
         }
         None
     }
@@ -396,6 +411,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 model,
                 messages: n,
                 compare,
+                params,
             } => turns.push(SavedTurn {
                 turn,
                 at,
@@ -405,6 +421,9 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 events: Vec::new(),
                 end: None,
                 compare,
+                params: params
+                    .or_else(|| header.as_ref().map(|h| h.settings.params.clone()))
+                    .unwrap_or_default(),
             }),
             Record::Events { turn, events } => {
                 if let Some(t) = turns.iter_mut().rev().find(|t| t.turn == turn) {
@@ -619,6 +638,8 @@ pub struct Recorder {
     pending: Vec<(usize, Vec<SavedEvent>)>,
     error: Option<String>,
     error_taken: bool,
+    /// The header's parameters: a request records its own only when they differ.
+    header_params: Option<ChatParams>,
 }
 
 impl Recorder {
@@ -635,6 +656,7 @@ impl Recorder {
             pending: Vec::new(),
             error: None,
             error_taken: false,
+            header_params: None,
         }
     }
 
@@ -652,6 +674,7 @@ impl Recorder {
         r.name = s.header.name.clone();
         r.path = Some(s.path.clone());
         r.written = s.messages.iter().map(hash_message).collect();
+        r.header_params = Some(s.header.settings.params.clone());
         r
     }
 
@@ -804,6 +827,10 @@ impl Recorder {
             kind: "chat".into(),
         });
         self.sync(conv);
+        let header = self
+            .header_params
+            .get_or_insert_with(|| settings.params.clone());
+        let params = (*header != settings.params).then(|| settings.params.clone());
         self.write(&Record::Request {
             turn,
             at: now_rfc3339(),
@@ -811,6 +838,7 @@ impl Recorder {
             model: model.to_string(),
             messages: conv.messages().len(),
             compare,
+            params,
         });
     }
 
