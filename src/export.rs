@@ -66,17 +66,6 @@ fn reasoning_label(r: &TurnReport, text: &str) -> Option<String> {
     })
 }
 
-/// `temperature 0.2 · seed 7`: the sampling settings a turn was asked with, if any.
-fn settings_label(st: &crate::session::store::SavedTurn) -> Option<String> {
-    let set: Vec<String> = st
-        .params
-        .sampling()
-        .into_iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
-    (!set.is_empty()).then(|| set.join(" · "))
-}
-
 /// ` @temperature=0` for a comparison column asked with its own settings.
 fn column_settings(st: &crate::session::store::SavedTurn) -> String {
     st.compare
@@ -161,7 +150,7 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
                 c.function.name, c.function.arguments
             ));
         }
-        match settings_label(st) {
+        match st.params.sampling_label() {
             Some(p) => out.push_str(&format!("*{} · {p}*\n", r.summary_line())),
             None => out.push_str(&format!("*{}*\n", r.summary_line())),
         }
@@ -317,7 +306,7 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
             out.push_str(&format!("<tr><td>{k}</td><td>{}</td></tr>\n", esc(&v)));
         };
         row("model", r.model_label());
-        if let Some(p) = settings_label(st) {
+        if let Some(p) = st.params.sampling_label() {
             row("settings", p);
         }
         row("state", format!("{:?}", r.state).to_lowercase());

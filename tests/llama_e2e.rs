@@ -166,21 +166,36 @@ fn two_servers() -> Option<String> {
     ))
 }
 
+/// `grokpair --no-save compare --json ARGS` with `config`: its events, after a clean exit.
+fn compare_json(config: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_grokpair"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--no-save", "compare", "--json"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON"))
+        .collect()
+}
+
 #[test]
 fn compare_two_real_servers_headless() {
     let Some(config) = two_servers() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, &config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_grokpair"))
-        .arg("--config")
-        .arg(&cfg)
-        .args([
-            "--no-save",
-            "compare",
-            "--json",
+    let ev = compare_json(
+        &config,
+        &[
             "--temperature",
             "0",
             "--seed",
@@ -192,17 +207,8 @@ fn compare_two_real_servers_headless() {
             "-m",
             "think:SmolLM2-135M-Instruct",
             "Name three colours.",
-        ])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    let ev: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("NDJSON"))
-        .collect();
+        ],
+    );
     let of = |col: u64, t: &str| {
         ev.iter()
             .filter(|e| e["column"] == col && e["type"] == t)
@@ -244,32 +250,16 @@ fn compare_one_real_model_at_two_parameter_sets() {
     let Some(config) = two_servers() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, &config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_grokpair"))
-        .arg("--config")
-        .arg(&cfg)
-        .args([
-            "--no-save",
-            "compare",
-            "--json",
+    let ev = compare_json(
+        &config,
+        &[
             "-m",
             "SmolLM2-135M-Instruct@max_tokens=24",
             "-m",
             "SmolLM2-135M-Instruct@max_tokens=3,temperature=1.5",
             "Name three colours.",
-        ])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    let ev: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("NDJSON"))
-        .collect();
+        ],
+    );
     let sum = ev.last().unwrap();
     let cols = sum["columns"].as_array().unwrap();
     assert_eq!(cols[0]["settings"], "max_tokens=24");

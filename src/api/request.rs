@@ -122,6 +122,16 @@ impl ChatParams {
         }
     }
 
+    /// `temperature 0.2 · seed 7`, or None when nothing is set.
+    pub fn sampling_label(&self) -> Option<String> {
+        let set: Vec<String> = self
+            .sampling()
+            .into_iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        (!set.is_empty()).then(|| set.join(" · "))
+    }
+
     /// The sampling settings that are set, as `key value` pairs in [`SAMPLING_KEYS`] order.
     pub fn sampling(&self) -> Vec<(&'static str, String)> {
         let f = |v: Option<f64>| v.map(|v| v.to_string());

@@ -209,20 +209,11 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             };
             match words.as_slice() {
                 [] => {
-                    let set: Vec<String> = app
-                        .params
-                        .sampling()
-                        .iter()
-                        .map(|(k, v)| format!("{k} {v}"))
-                        .collect();
                     let keys: Vec<&str> = SAMPLING_KEYS.iter().map(|k| k.0).collect();
+                    let set = app.params.sampling_label();
                     app.notice(&format!(
                         "sampling: {}. /set KEY VALUE changes one ({}); /set KEY off clears it",
-                        if set.is_empty() {
-                            "the provider's defaults".to_string()
-                        } else {
-                            set.join(" · ")
-                        },
+                        set.as_deref().unwrap_or("the provider's defaults"),
                         keys.join(", ")
                     ));
                 }
