@@ -363,15 +363,14 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     rec.begin(rec_id, &app.conv, &app.provider, &app.model, &settings);
                     rec_turn = Some(turn);
                     let started = engine.start(&cfg, &app.model, &app.conv, &app.params);
-                    if let Some(n) = started.notice {
+                    if let Some(n) = app.params_notice(turn, started.notice) {
                         rec.event(
                             rec_id,
                             &TimedEvent {
                                 at: Duration::ZERO,
-                                event: crate::api::StreamEvent::Notice(n.clone()),
+                                event: crate::api::StreamEvent::Notice(n),
                             },
                         );
-                        app.turn_notice(turn, n);
                     }
                     started_at = Instant::now();
                     let tx = tx.clone();
@@ -401,10 +400,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             .provider(&pname)
                             .map_err(|e| e.message)
                             .and_then(|p| Engine::new(&cfg, p).map_err(|e| e.to_string()))
-                            .and_then(|engine| {
-                                let params = app.comparisons[cmp].column_params(col)?;
-                                Ok((engine, params))
-                            });
+                            .map(|engine| (engine, app.comparisons[cmp].cols[col].params.clone()));
                         match engine {
                             Ok((engine, params)) => plans.push((
                                 col,
@@ -675,10 +671,9 @@ fn compare_msg(
 fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: Duration) {
     let asked = app.compare_request(cmp);
     let mut settings = app.settings();
-    // As the column was sent (a queued one goes out later, with what it was asked with).
-    if let Ok(p) = app.comparisons[cmp].column_params(col) {
-        settings.params = p;
-    }
+    // What the comparison was asked with (a queued column goes out later); the recorder adds
+    // the column's own settings from its tag.
+    settings.params = app.comparisons[cmp].params.clone();
     let n = app.comparisons[cmp].cols.len();
     let group = app.comparisons[cmp].cols[0].rec;
     let c = &mut app.comparisons[cmp].cols[col];

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use grokpair::api::{ApiError, ErrorKind, StreamEvent, TimedEvent};
+use grokpair::api::{ApiError, ChatParams, ErrorKind, StreamEvent, TimedEvent};
 use grokpair::app::compare::ProviderInfo;
 use grokpair::app::{App, AppInit, Effect, Pane};
 use grokpair::config::Config;
@@ -1028,6 +1028,12 @@ async fn one_model_at_two_settings() {
         .map(|t| t.compare.clone().unwrap().settings)
         .collect();
     assert_eq!(tags, ["temperature=0", "temperature=1.5,seed=3"]);
+    assert_eq!(
+        s.header.settings.params.temperature,
+        Some(0.7),
+        "the header has the shared settings, not a column's"
+    );
+    assert_eq!(s.turns[0].params.temperature, Some(0.0));
     let id = s.id().to_string();
     let (code, md, _) = grokpair(&cli, &["export", &id, "--format", "md"]).await;
     assert_eq!(code, 0);
@@ -1036,8 +1042,13 @@ async fn one_model_at_two_settings() {
         "{md}"
     );
     let mut r = app();
+    r.params.top_p = Some(0.9);
     r.load_session(&s);
-    r.params.temperature = Some(0.7);
+    assert_eq!(
+        s.current_params(),
+        None,
+        "nothing adopted, and no column was asked with the shared settings alone"
+    );
     r.input.insert_str("/compare");
     r.on_key(key(KeyCode::Enter));
     let shown = screen(&mut r, 160, 40);
@@ -1055,7 +1066,38 @@ async fn one_model_at_two_settings() {
              model, with temperature=1.5,seed=3 (/set changes it)"
         )
     );
-    assert_eq!((r.params.temperature, r.params.seed), (Some(1.5), Some(3)));
+    // Exactly what B was sent with: the shared settings of the run (not this app's) and B's.
+    assert_eq!(
+        r.params,
+        ChatParams {
+            temperature: Some(1.5),
+            seed: Some(3),
+            max_tokens: Some(300),
+            ..Default::default()
+        }
+    );
+
+    // In the TUI, a spec with a space after its comma is one target too.
+    let mut t = app();
+    let cmp = ask_compare(
+        &mut t,
+        "grok-code-fast-1@seed=3, temperature=1.5 grok-3-mini",
+        "hi",
+    );
+    let names: Vec<String> = t.comparisons[cmp]
+        .cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.col.name(i))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "A grok-code-fast-1 @temperature=1.5,seed=3",
+            "B grok-3-mini"
+        ]
+    );
+    assert_eq!(t.comparisons[cmp].cols[0].params.seed, Some(3));
 
     // A bad setting is a usage error that names the column.
     let (code, _, err) =
@@ -1185,6 +1227,11 @@ async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
     let s = store::load(&path).unwrap();
     assert!(s.messages.is_empty());
     assert_eq!(s.current_model(), None, "nothing adopted yet");
+    assert_eq!(
+        s.current_params(),
+        Some(&ChatParams::default()),
+        "but asked with the shared settings, which a resume goes on with"
+    );
     // Resume, adopt B, and record it as the runtime does on Effect::Adopted.
     let mut r = app();
     r.load_session(&s);

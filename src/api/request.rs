@@ -122,6 +122,19 @@ impl ChatParams {
         }
     }
 
+    /// Just the sampling settings (what the TUI sets): a resumed `ask` session's stop
+    /// sequences, penalties or response format are not carried into the TUI.
+    pub fn sampling_only(&self) -> ChatParams {
+        ChatParams {
+            temperature: self.temperature,
+            top_p: self.top_p,
+            max_tokens: self.max_tokens,
+            seed: self.seed,
+            reasoning_effort: self.reasoning_effort.clone(),
+            ..ChatParams::default()
+        }
+    }
+
     /// `temperature 0.2 · seed 7`, or None when nothing is set.
     pub fn sampling_label(&self) -> Option<String> {
         let set: Vec<String> = self

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::text::Line;
 use std::time::Duration;
 
-use crate::api::{StreamEvent, TimedEvent};
+use crate::api::{ChatParams, StreamEvent, TimedEvent};
 use crate::session::catalog::ReasoningMode;
 use crate::session::compare::{self, Column, ColumnReport, Target};
 use crate::session::{Conversation, TurnState};
@@ -64,6 +64,8 @@ pub struct ColView {
     pub rec: usize,
     /// Whether the session file has this column's request and end records.
     pub recorded: bool,
+    /// What it is (or was) sent with: the shared settings and its own.
+    pub params: ChatParams,
     pub ended: bool,
 }
 
@@ -94,16 +96,7 @@ pub struct CompareView {
     /// What every column sends: the history then, and the question.
     pub asked: Conversation,
     /// The shared settings then; each column's own go over them.
-    pub params: crate::api::ChatParams,
-}
-
-impl CompareView {
-    /// What column `col` is sent with: the shared settings and its own.
-    pub fn column_params(&self, col: usize) -> Result<crate::api::ChatParams, String> {
-        let mut p = self.params.clone();
-        p.apply(&self.cols[col].col.settings)?;
-        Ok(p)
-    }
+    pub params: ChatParams,
 }
 
 impl CompareView {
@@ -160,7 +153,14 @@ impl App {
             }
             return vec![];
         }
-        let specs: Vec<String> = first.split_whitespace().map(str::to_string).collect();
+        // `m@seed=3, temperature=1.5` is one target, as it is headless.
+        let mut specs: Vec<String> = Vec::new();
+        for word in first.split_whitespace() {
+            match specs.last_mut() {
+                Some(prev) if prev.ends_with(',') || word.starts_with(',') => prev.push_str(word),
+                _ => specs.push(word.to_string()),
+            }
+        }
         let names: Vec<String> = self.provider_info.keys().cloned().collect();
         let targets = match compare::parse_targets(&specs, &names, &self.provider) {
             Ok(t) => t,
@@ -251,6 +251,12 @@ impl App {
                     rec,
                     recorded: false,
                     ended: false,
+                    params: {
+                        // Valid: the spec was checked when read, and so were these settings.
+                        let mut p = self.params.clone();
+                        let _ = p.apply(&t.settings);
+                        p
+                    },
                 }
             })
             .collect();
@@ -450,6 +456,7 @@ impl App {
         let provider = c.col.provider.clone();
         let model = c.col.turn.asked_model.clone();
         let settings = c.col.settings.clone();
+        let params = c.params.sampling_only();
         let rec = c.rec;
         self.conv.push_user(cv.prompt.clone());
         self.conv
@@ -461,10 +468,12 @@ impl App {
         }
         self.compare_shown = None;
         self.focus = Pane::Input;
-        // Its own settings come with it: the follow-up asks the way the adopted answer was.
-        let with = match self.params.apply(&settings) {
-            Ok(()) if !settings.is_empty() => format!(", with {settings} (/set changes it)"),
-            _ => String::new(),
+        // The follow-up asks the way the adopted answer was asked, its own settings included.
+        self.params = params;
+        let with = if settings.is_empty() {
+            String::new()
+        } else {
+            format!(", with {settings} (/set changes it)")
         };
         self.flash = Some(format!(
             "adopted {name}: it is now the conversation's model{with}"

@@ -168,6 +168,8 @@ pub struct App {
     pub model: String,
     pub system: Option<String>,
     pub params: ChatParams,
+    /// The last note on parameters left out (see `params_notice`).
+    last_params_notice: Option<String>,
     pub conv: Conversation,
     pub entries: Vec<Entry>,
     pub turns: Vec<TurnView>,
@@ -260,6 +262,7 @@ impl App {
             model: init.model,
             system: init.system,
             params: ChatParams::default(),
+            last_params_notice: None,
             entries: Vec::new(),
             turns: Vec::new(),
             code: Vec::new(),
@@ -1002,6 +1005,21 @@ impl App {
         }
     }
 
+    /// A turn's note on parameters left out (the model rejects them), shown under the first
+    /// turn it applies to and again only once it changes: a config's `reasoning_effort` would
+    /// otherwise repeat it under every answer of a model without it. Returns the note when it
+    /// is shown (and so recorded: a replay shows what the live screen did).
+    pub fn params_notice(&mut self, turn: usize, notice: Option<String>) -> Option<String> {
+        let shown = notice
+            .clone()
+            .filter(|n| self.last_params_notice.as_ref() != Some(n));
+        if let Some(n) = &shown {
+            self.turn_notice(turn, n.clone());
+        }
+        self.last_params_notice = notice;
+        shown
+    }
+
     pub fn on_stream(&mut self, turn: usize, ev: TimedEvent) {
         let Some(tv) = self.turns.get_mut(turn) else {
             return;
@@ -1403,4 +1421,47 @@ pub(crate) fn add_rate(rate: &mut Vec<u32>, bucket: usize, text: &str) {
 
 pub fn paste_placeholder(i: usize, text: &str) -> String {
     format!("[pasted {} lines #{}]", text.lines().count(), i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sends `text` as a person does; the turn it starts.
+    fn send(app: &mut App, text: &str) -> usize {
+        app.input.insert_str(text);
+        match app
+            .on_key(crossterm::event::KeyEvent::from(KeyCode::Enter))
+            .as_slice()
+        {
+            [Effect::Start { turn }] => *turn,
+            other => panic!("expected a turn, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_repeated_params_notice_shows_under_its_first_turn_only() {
+        let mut a = App::new(crate::testing::app_init(false));
+        let note = "grok-code-fast-1 does not accept reasoning_effort; not sent".to_string();
+        let mut shown = Vec::new();
+        for (i, n) in [Some(&note), Some(&note), None, Some(&note)]
+            .into_iter()
+            .enumerate()
+        {
+            let turn = send(&mut a, &format!("q{i}"));
+            shown.push(a.params_notice(turn, n.cloned()).is_some());
+            a.on_stream(
+                turn,
+                TimedEvent {
+                    at: Duration::from_millis(1),
+                    event: StreamEvent::Finished {
+                        reason: Some("stop".into()),
+                    },
+                },
+            );
+        }
+        assert_eq!(shown, [true, false, false, true]);
+        let notes: Vec<usize> = a.turns.iter().map(|t| t.turn.notices.len()).collect();
+        assert_eq!(notes, [1, 0, 0, 1]);
+    }
 }

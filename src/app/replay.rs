@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::api::ChatParams;
 use crate::session::store::{CompareTag, Session};
 
 use super::App;
@@ -144,9 +145,15 @@ impl App {
         }
         // The saved history is the truth (it is what the provider has cached).
         self.conv = s.conversation();
-        // ... and it goes on with the settings it was last asked with (`/set` shows them).
-        if let Some(p) = s.current_params() {
-            self.params = p.clone();
+        // ... and it goes on with the settings it was last asked with (`/set` shows them),
+        // unless a hand-edited or old file holds values no request may carry.
+        if let Some(p) = s.current_params().map(ChatParams::sampling_only) {
+            match p.validate() {
+                Ok(()) => self.params = p,
+                Err((_, e)) => self.notice(&format!(
+                    "the session's last settings are not valid ({e}); keeping the current ones"
+                )),
+            }
         }
         self.next_rec = s.turns.iter().map(|t| t.turn + 1).max().unwrap_or(0);
         // Only the last comparison, unadopted with nothing after it, can still be adopted:
@@ -251,6 +258,7 @@ impl App {
                 );
                 for (col, t) in turns[unit.clone()].iter().enumerate() {
                     cv.cols[col].rec = t.turn;
+                    cv.cols[col].params = t.params.clone();
                 }
                 for (col, t) in turns[unit].iter().enumerate() {
                     if t.compare.as_ref().is_some_and(|c| c.sent) {

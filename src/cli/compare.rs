@@ -426,15 +426,12 @@ fn begin(
         settings: cols[i].settings.clone(),
     };
     let c = &cols[i];
-    let mut settings = settings.clone();
-    // Checked when the targets were read.
-    let _ = settings.params.apply(&c.settings);
     rec.begin_tagged(
         i,
         asked,
         &c.provider,
         &c.turn.asked_model,
-        &settings,
+        settings,
         Some(tag),
     );
 }

@@ -288,9 +288,28 @@ impl Session {
             .map(|t| (t.provider.as_str(), t.model.as_str()))
     }
 
-    /// The sampling settings the conversation goes on with, from the same turn.
+    /// The settings the conversation goes on with: the last plain turn's, an adopted column's,
+    /// or those a later comparison was asked with (a column of no settings of its own sent
+    /// just those).
     pub fn current_params(&self) -> Option<&ChatParams> {
-        self.current_turn().map(|t| &t.params)
+        for run in runs(&self.turns).into_iter().rev() {
+            let first = &self.turns[run.start];
+            if first.compare.is_none() {
+                return Some(&first.params);
+            }
+            if let Some(col) = self.adopted(&run) {
+                return Some(&self.turns[run.start + col].params);
+            }
+            let plain = self.turns[run].iter().find(|t| {
+                t.compare
+                    .as_ref()
+                    .is_some_and(|c| c.settings.is_empty() && c.sent)
+            });
+            if let Some(t) = plain {
+                return Some(&t.params);
+            }
+        }
+        None
     }
 
     /// The last plain turn, or the adopted column of a later comparison.
@@ -805,7 +824,8 @@ impl Recorder {
         self.begin_tagged(turn, conv, provider, model, settings, None);
     }
 
-    /// Like `begin`, for one column of a comparison (`conv` is what the column sends).
+    /// Like `begin`, for one column of a comparison (`conv` is what the column sends;
+    /// `settings` are the comparison's shared ones, the tag has the column's own).
     pub fn begin_tagged(
         &mut self,
         turn: usize,
@@ -830,7 +850,13 @@ impl Recorder {
         let header = self
             .header_params
             .get_or_insert_with(|| settings.params.clone());
-        let params = (*header != settings.params).then(|| settings.params.clone());
+        // A comparison column was sent with its own settings over the shared ones (checked
+        // when its target was read).
+        let mut sent = settings.params.clone();
+        if let Some(tag) = &compare {
+            let _ = sent.apply(&tag.settings);
+        }
+        let params = (*header != sent).then_some(sent);
         self.write(&Record::Request {
             turn,
             at: now_rfc3339(),
