@@ -242,7 +242,14 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
                     sent: true,
                     settings: String::new(),
                 };
-                rec.begin_tagged(i, &asked, "xai", &models[i], &settings, Some(tag));
+                rec.begin_tagged(
+                    i,
+                    &asked,
+                    "xai",
+                    &models[i],
+                    &settings,
+                    Some((tag, &settings.params)),
+                );
             }
             ColumnMsg::Event(ev) => {
                 turns[i].apply(&ev);

@@ -671,8 +671,7 @@ fn compare_msg(
 fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: Duration) {
     let asked = app.compare_request(cmp);
     let mut settings = app.settings();
-    // What the comparison was asked with (a queued column goes out later); the recorder adds
-    // the column's own settings from its tag.
+    // What the comparison was asked with (a queued column goes out later).
     settings.params = app.comparisons[cmp].params.clone();
     let n = app.comparisons[cmp].cols.len();
     let group = app.comparisons[cmp].cols[0].rec;
@@ -695,7 +694,7 @@ fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: D
         &c.col.provider,
         &c.col.turn.asked_model,
         &settings,
-        Some(tag),
+        Some((tag, &c.params)),
     );
 }
 

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::output::event_json;
 use super::{pick_provider, require_key, AskArgs, CompareArgs, Failure};
 use super::{EXIT_INTERRUPTED, EXIT_OK, EXIT_PROVIDER};
-use crate::api::{ApiError, ErrorKind, StreamEvent, TimedEvent};
+use crate::api::{ApiError, ChatParams, ErrorKind, StreamEvent, TimedEvent};
 use crate::config::Config;
 use crate::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
 use crate::session::compare::{self, Column, ColumnReport, Winners};
@@ -232,12 +232,15 @@ pub async fn run(
     .await;
     let mut plans = Vec::new();
     let mut cols = Vec::new();
+    // What each column is sent with, for its request record.
+    let mut sent = Vec::new();
     for ((p, engine, _, params, settings), model) in engines.into_iter().zip(models) {
         let model = model?;
         cols.push(
             Column::new(&p.name, &model, p.completion_includes_reasoning, p.free)
                 .with_settings(settings),
         );
+        sent.push(params.clone());
         plans.push((
             plans.len(),
             ColumnPlan {
@@ -283,7 +286,7 @@ pub async fn run(
             ColumnMsg::Sent => {
                 let at = t0.elapsed();
                 cols[i].sent_at = Some(at);
-                begin(&mut rec, &cols, i, &asked, &settings, at);
+                begin(&mut rec, &cols, i, &asked, &settings, &sent[i], at);
                 if args.json {
                     let _ = writeln!(
                         out,
@@ -354,7 +357,7 @@ pub async fn run(
             continue;
         }
         if cols[i].sent_at.is_none() {
-            begin(&mut rec, &cols, i, &asked, &settings, now);
+            begin(&mut rec, &cols, i, &asked, &settings, &sent[i], now);
         }
         let local = cols[i].local(now);
         if interrupted {
@@ -415,6 +418,7 @@ fn begin(
     i: usize,
     asked: &Conversation,
     settings: &Settings,
+    sent: &ChatParams,
     at: Duration,
 ) {
     let tag = CompareTag {
@@ -432,7 +436,7 @@ fn begin(
         &c.provider,
         &c.turn.asked_model,
         settings,
-        Some(tag),
+        Some((tag, sent)),
     );
 }
 

@@ -74,16 +74,14 @@ pub fn target_names(targets: &[Target]) -> String {
     targets
         .iter()
         .enumerate()
-        .map(|(i, t)| {
-            format!(
-                "{} {}{}",
-                letter(i),
-                t.model.as_deref().unwrap_or(""),
-                at_settings(&t.settings)
-            )
-        })
+        .map(|(i, t)| column_label(i, t.model.as_deref().unwrap_or(""), &t.settings))
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// `B grok-3-mini @temperature=0`: column `i`'s letter, its model and its own settings.
+fn column_label(i: usize, model: &str, settings: &str) -> String {
+    format!("{} {model}{}", letter(i), at_settings(settings))
 }
 
 /// ` @temperature=0.2`, or nothing without settings: how a column's own settings are shown.
@@ -135,12 +133,7 @@ impl Column {
     /// `A grok-3-mini`: column `i`'s letter and the model answering in it (and its own
     /// settings: `A grok-3-mini @temperature=0`).
     pub fn name(&self, i: usize) -> String {
-        format!(
-            "{} {}{}",
-            letter(i),
-            self.turn.model(),
-            at_settings(&self.settings)
-        )
+        column_label(i, self.turn.model(), &self.settings)
     }
 
     /// Waiting for a free slot at its provider.

@@ -292,38 +292,33 @@ impl Session {
     /// or those a later comparison was asked with (a column of no settings of its own sent
     /// just those).
     pub fn current_params(&self) -> Option<&ChatParams> {
-        for run in runs(&self.turns).into_iter().rev() {
-            let first = &self.turns[run.start];
-            if first.compare.is_none() {
-                return Some(&first.params);
-            }
-            if let Some(col) = self.adopted(&run) {
-                return Some(&self.turns[run.start + col].params);
-            }
-            let plain = self.turns[run].iter().find(|t| {
-                t.compare
-                    .as_ref()
-                    .is_some_and(|c| c.settings.is_empty() && c.sent)
+        runs(&self.turns).into_iter().rev().find_map(|run| {
+            let t = self.continued_from(&run).or_else(|| {
+                self.turns[run].iter().find(|t| {
+                    t.compare
+                        .as_ref()
+                        .is_some_and(|c| c.settings.is_empty() && c.sent)
+                })
             });
-            if let Some(t) = plain {
-                return Some(&t.params);
-            }
-        }
-        None
+            t.map(|t| &t.params)
+        })
     }
 
     /// The last plain turn, or the adopted column of a later comparison.
     fn current_turn(&self) -> Option<&SavedTurn> {
-        for run in runs(&self.turns).into_iter().rev() {
-            return Some(match self.turns[run.start].compare {
-                None => &self.turns[run.start],
-                Some(_) => match self.adopted(&run) {
-                    Some(col) => &self.turns[run.start + col],
-                    None => continue,
-                },
-            });
+        runs(&self.turns)
+            .into_iter()
+            .rev()
+            .find_map(|run| self.continued_from(&run))
+    }
+
+    /// The turn of `run` the conversation goes on from: a plain turn, or a comparison's
+    /// adopted column (none while nothing is adopted).
+    fn continued_from(&self, run: &std::ops::Range<usize>) -> Option<&SavedTurn> {
+        match self.turns[run.start].compare {
+            None => Some(&self.turns[run.start]),
+            Some(_) => self.adopted(run).map(|col| &self.turns[run.start + col]),
         }
-        None
     }
 
     /// The model column of listings: the current model, or `compare ×N` for a session that is
@@ -824,8 +819,8 @@ impl Recorder {
         self.begin_tagged(turn, conv, provider, model, settings, None);
     }
 
-    /// Like `begin`, for one column of a comparison (`conv` is what the column sends;
-    /// `settings` are the comparison's shared ones, the tag has the column's own).
+    /// Like `begin`, for one column of a comparison: its tag and the parameters it was sent
+    /// with (`conv` is what it sends; `settings` are the comparison's shared ones).
     pub fn begin_tagged(
         &mut self,
         turn: usize,
@@ -833,7 +828,7 @@ impl Recorder {
         provider: &str,
         model: &str,
         settings: &Settings,
-        compare: Option<CompareTag>,
+        column: Option<(CompareTag, &ChatParams)>,
     ) {
         self.open(|id, name| Header {
             version: FORMAT_VERSION,
@@ -850,13 +845,11 @@ impl Recorder {
         let header = self
             .header_params
             .get_or_insert_with(|| settings.params.clone());
-        // A comparison column was sent with its own settings over the shared ones (checked
-        // when its target was read).
-        let mut sent = settings.params.clone();
-        if let Some(tag) = &compare {
-            let _ = sent.apply(&tag.settings);
-        }
-        let params = (*header != sent).then_some(sent);
+        let (compare, sent) = match column {
+            Some((tag, sent)) => (Some(tag), sent),
+            None => (None, &settings.params),
+        };
+        let params = (header != sent).then(|| sent.clone());
         self.write(&Record::Request {
             turn,
             at: now_rfc3339(),
@@ -962,7 +955,15 @@ mod tests {
                 sent: true,
                 settings: String::new(),
             };
-            rec.begin_tagged(col, &conv, "p", "m", &Settings::default(), Some(tag));
+            let sent = ChatParams::default();
+            rec.begin_tagged(
+                col,
+                &conv,
+                "p",
+                "m",
+                &Settings::default(),
+                Some((tag, &sent)),
+            );
         }
         for i in 0..10u64 {
             let ev = TimedEvent {
