@@ -1056,6 +1056,14 @@ async fn one_model_at_two_settings() {
         shown.contains("B grok-code-fast-1 @temperature=1.5,seed=3 done"),
         "{shown}"
     );
+    r.flash = None;
+    let status = screen(&mut r, 160, 40);
+    assert!(
+        status.lines().last().unwrap().contains(
+            "compare · A grok-code-fast-1 @temperature=0 · B grok-code-fast-1 @temperature=1.5,seed=3"
+        ),
+        "the status bar tells the columns apart: {status}"
+    );
     r.on_key(key(KeyCode::Char('2')));
     let fx = r.on_key(key(KeyCode::Char('a')));
     assert!(matches!(fx.as_slice(), [Effect::Adopted { .. }]), "{fx:?}");

@@ -18,18 +18,9 @@ use crate::session::compare::{self, Column, ColumnReport, Winners};
 use crate::session::store::{CompareTag, Recorder, Settings};
 use crate::session::{format_usd, Conversation, CostSource, TurnState};
 
-/// The model that answered a column, with the column's own settings if it had any.
-fn model_cell(c: &ColumnReport) -> String {
-    format!(
-        "{}{}",
-        c.report.model_label(),
-        compare::at_settings(&c.settings)
-    )
-}
-
-/// The column's name in headings: its letter and [`model_cell`].
+/// The column's name in headings: its letter, the model that answered and its own settings.
 fn column_name(i: usize, c: &ColumnReport) -> String {
-    format!("{} · {}", compare::letter(i), model_cell(c))
+    format!("{} · {}", compare::letter(i), c.model_label())
 }
 
 fn state_word(s: TurnState) -> &'static str {
@@ -87,7 +78,7 @@ pub fn markdown(
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {approx}{} | {approx}{} | {} | {} |\n",
             c.label,
-            model_cell(c).replace('|', "\\|"),
+            c.model_label().replace('|', "\\|"),
             state_word(r.state),
             seconds(r.ttft_ms),
             r.tokens_per_sec

@@ -185,6 +185,18 @@ pub struct ColumnReport {
     pub report: TurnReport,
 }
 
+impl ColumnReport {
+    /// The model that answered, with the column's own settings if it had any
+    /// (`grok-3-mini @temperature=0`).
+    pub fn model_label(&self) -> String {
+        format!(
+            "{}{}",
+            self.report.model_label(),
+            at_settings(&self.settings)
+        )
+    }
+}
+
 /// The winner of one category: which column, and the figure that won.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Win<T> {

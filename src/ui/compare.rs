@@ -333,7 +333,7 @@ pub fn compare_status(app: &App, cmp: usize) -> Vec<(u8, Span<'static>)> {
     }
     let models: Vec<String> = reports
         .iter()
-        .map(|r| format!("{} {}", r.label, r.report.model_label()))
+        .map(|r| format!("{} {}", r.label, r.model_label()))
         .collect();
     segs.push((1, Span::raw(format!("compare · {}", models.join(" · ")))));
     let live = cv.cols.iter().filter(|c| !c.col.turn.is_finished()).count();
