@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::api::{error::mask_secret, ChatParams, Dialect, Endpoint, NetPolicy};
+use crate::api::{error::mask_secret, Api, ChatParams, Dialect, Endpoint, NetPolicy};
 use crate::session::catalog::{Catalog, ModelOverride};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,10 +84,12 @@ struct ProviderFile {
     model: Option<String>,
     headers: Option<BTreeMap<String, String>>,
     dialect: Option<Dialect>,
+    api: Option<Api>,
     completion_includes_reasoning: Option<bool>,
     echo_reasoning: Option<bool>,
     free: Option<bool>,
     max_concurrent: Option<usize>,
+    live_catalog: Option<bool>,
 }
 
 /// A provider after presets and the config file are merged.
@@ -102,6 +104,8 @@ pub struct Provider {
     pub model: Option<String>,
     pub headers: Vec<(String, String)>,
     pub dialect: Dialect,
+    /// The endpoint: `responses` (the xai preset) or `chat` (every other preset).
+    pub api: Api,
     /// Whether this provider's `completion_tokens` counts reasoning tokens, when the usage
     /// numbers themselves do not tell.
     pub completion_includes_reasoning: bool,
@@ -111,6 +115,9 @@ pub struct Provider {
     pub free: bool,
     /// Most requests sent to this provider at once (a comparison's columns wait their turn).
     pub max_concurrent: usize,
+    /// Read the provider's own model listing (`/language-models`, `/models`) for prices and
+    /// context windows, cached on disk for a day (the xai preset).
+    pub live_catalog: bool,
 }
 
 /// Where a provider's key comes from.
@@ -157,6 +164,7 @@ impl Provider {
             api_key_env: self.api_key_env.clone(),
             headers: self.headers.clone(),
             dialect: self.dialect,
+            api: self.api,
         }
     }
 }
@@ -171,22 +179,32 @@ fn preset(name: &str) -> Option<Provider> {
             model: model.map(Into::into),
             headers: Vec::new(),
             dialect,
+            api: Api::Chat,
             completion_includes_reasoning: includes,
             echo_reasoning: None,
             free,
             // A local server usually runs one model on one device: one request at a time
             // keeps each column's timing its own.
             max_concurrent: if free { 1 } else { 4 },
+            live_catalog: false,
         };
     Some(match name {
-        "xai" => p(
-            "https://api.x.ai/v1",
-            Some("XAI_API_KEY"),
-            Some("grok-code-fast-1"),
-            Dialect::Xai,
-            false,
-            false,
-        ),
+        "xai" => {
+            let mut x = p(
+                "https://api.x.ai/v1",
+                Some("XAI_API_KEY"),
+                // xAI recommends grok-4.3 (at low effort for agentic tool use); the retired
+                // slugs are served by it anyway.
+                Some("grok-4.3"),
+                Dialect::Xai,
+                false,
+                false,
+            );
+            // Chat Completions is deprecated at xAI; new capabilities ship on Responses only.
+            x.api = Api::Responses;
+            x.live_catalog = true;
+            x
+        }
         "aimlapi" => p(
             "https://api.aimlapi.com/v1",
             Some("AIMLAPI_API_KEY"),
@@ -416,10 +434,12 @@ impl Config {
                     model: None,
                     headers: Vec::new(),
                     dialect: Dialect::Generic,
+                    api: Api::Chat,
                     completion_includes_reasoning: true,
                     echo_reasoning: None,
                     free: false,
                     max_concurrent: 4,
+                    live_catalog: false,
                 },
                 (None, None) => {
                     return Err(err(
@@ -472,6 +492,9 @@ impl Config {
             if let Some(d) = pf.dialect {
                 p.dialect = d;
             }
+            if let Some(a) = pf.api {
+                p.api = a;
+            }
             if let Some(i) = pf.completion_includes_reasoning {
                 p.completion_includes_reasoning = i;
             }
@@ -480,6 +503,9 @@ impl Config {
             }
             if let Some(f) = pf.free {
                 p.free = f;
+            }
+            if let Some(l) = pf.live_catalog {
+                p.live_catalog = l;
             }
             if let Some(n) = pf.max_concurrent {
                 if !(1..=64).contains(&n) {
@@ -540,6 +566,12 @@ impl Config {
             return Err(err(at(&[], key), Some(key.into()), message));
         }
         Ok(cfg)
+    }
+
+    /// Prices and context windows from a provider's own listing: over the built-in table,
+    /// under the config file's `[models]`.
+    pub fn use_live(&mut self, live: &crate::session::live_catalog::LiveCatalog) {
+        self.catalog = Catalog::build(&live.models, &self.model_overrides);
     }
 
     pub fn provider(&self, name: &str) -> Result<&Provider, ConfigError> {
@@ -629,6 +661,7 @@ impl Config {
                     Dialect::Generic => "generic",
                 })
             ));
+            s.push_str(&format!("api = {}\n", q(p.api.name())));
             s.push_str(&format!(
                 "completion_includes_reasoning = {}\n",
                 p.completion_includes_reasoning
@@ -640,6 +673,9 @@ impl Config {
                 s.push_str("free = true\n");
             }
             s.push_str(&format!("max_concurrent = {}\n", p.max_concurrent));
+            if p.live_catalog {
+                s.push_str("live_catalog = true\n");
+            }
             for (k, v) in &p.headers {
                 // Header values can be credentials too.
                 s.push_str(&format!("headers.{} = {}\n", q(k), q(&mask_secret(v))));

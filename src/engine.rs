@@ -1,9 +1,36 @@
 //! Glue between configuration, conversation and the streaming client: everything needed to
 //! start one turn. Shared by the headless commands and the TUI.
 
-use crate::api::{build_chat_body, ApiError, ChatParams, ChatStream, Client, ErrorKind, ModelCaps};
+use crate::api::{
+    build_chat_body, build_responses_body, Api, ApiError, ChatParams, ChatStream, Client,
+    ErrorKind, ModelCaps,
+};
 use crate::config::{Config, Provider};
+use crate::session::live_catalog::{self, Cached, LiveCatalog};
 use crate::session::Conversation;
+
+/// Applies the cached listing of `provider` (when it reads one) to `cfg`. Returns whether a
+/// fresh one should be fetched, and a notice when the cache was unreadable.
+pub fn load_live_catalog(cfg: &mut Config, provider: &Provider) -> (bool, Option<String>) {
+    if !provider.live_catalog || provider.api_key().is_none() && provider.needs_key() {
+        return (false, None);
+    }
+    let Some(path) = live_catalog::cache_path(&provider.name) else {
+        return (true, None);
+    };
+    match live_catalog::load(&path, &provider.base_url, live_catalog::now_secs()) {
+        Cached::Fresh(l) => {
+            cfg.use_live(&l);
+            (false, None)
+        }
+        Cached::Stale(l) => {
+            cfg.use_live(&l);
+            (true, None)
+        }
+        Cached::Missing => (true, None),
+        Cached::Broken(m) => (true, Some(format!("model listing cache {m}"))),
+    }
+}
 
 /// A provider bound to a client, ready to stream.
 #[derive(Clone)]
@@ -65,6 +92,29 @@ impl Engine {
             })
     }
 
+    /// Fetches the provider's model listing (`/language-models` for prices, `/models` for the
+    /// ids and context windows) and saves it to the cache.
+    pub async fn refresh_live_catalog(&self) -> Result<LiveCatalog, ApiError> {
+        let (priced, listed) = futures_util::future::join(
+            self.client.get_json("language-models"),
+            self.client.get_json("models"),
+        )
+        .await;
+        if let (Err(e), Err(_)) = (&priced, &listed) {
+            return Err(e.clone());
+        }
+        let live = LiveCatalog {
+            fetched_at: live_catalog::now_secs(),
+            base_url: self.provider.base_url.clone(),
+            models: crate::session::catalog::parse_live(priced.as_ref().ok(), listed.as_ref().ok()),
+        };
+        if let Some(path) = live_catalog::cache_path(&self.provider.name) {
+            // A cache that cannot be written only means asking again next time.
+            let _ = live_catalog::save(&path, &live);
+        }
+        Ok(live)
+    }
+
     pub fn caps(&self, cfg: &Config, model: &str) -> ModelCaps {
         let mut caps = cfg.catalog.lookup(model).caps();
         if let Some(e) = self.provider.echo_reasoning {
@@ -82,7 +132,14 @@ impl Engine {
         params: &ChatParams,
     ) -> StartedTurn {
         let caps = self.caps(cfg, model);
-        let built = build_chat_body(model, conv.messages(), params, &caps, self.provider.dialect);
+        let built = match self.provider.api {
+            Api::Chat => {
+                build_chat_body(model, conv.messages(), params, &caps, self.provider.dialect)
+            }
+            Api::Responses => {
+                build_responses_body(model, conv.messages(), params, &caps, Some(&conv.id))
+            }
+        };
         let notice = built.notice(model);
         let stream = self
             .client

@@ -322,9 +322,14 @@ pub fn demo_sse() -> String {
 /// A whole SSE body as timed events ending in `Finished`: the first after `first_ms`, then
 /// one every `gap_ms` (fixed times make every figure on screen deterministic).
 pub fn timed_events(sse: &str, first_ms: u64, gap_ms: u64) -> Vec<crate::api::TimedEvent> {
-    let (mut evs, d) = crate::api::chunk::decode_body(sse.as_bytes());
+    let api = if sse.contains("\"type\":\"response.") {
+        crate::api::Api::Responses
+    } else {
+        crate::api::Api::Chat
+    };
+    let (mut evs, d) = crate::api::client::decode_body(api, sse.as_bytes());
     evs.push(crate::api::StreamEvent::Finished {
-        reason: d.finish_reason.clone(),
+        reason: d.finish_reason(),
     });
     evs.into_iter()
         .enumerate()
@@ -413,12 +418,42 @@ pub fn synth_sse(model: &str, reasoning: &str, answer: &str, usage: SynthUsage) 
     s
 }
 
+/// The scripted and recorded models as they were priced when the recordings were made
+/// (2026-03), before xAI retired the slugs (2026-05-15; since then grok-4.3 serves them at its
+/// price). Tests that replay those recordings and scripts pin these, so that a computed cost
+/// can be checked against the bill the recording carries. A config-file snippet.
+pub const RECORDING_PRICES_TOML: &str = r#"
+[models."grok-code-fast-1"]
+context_window = 256000
+input = 0.20
+cached_input = 0.02
+output = 1.50
+[models."grok-3-mini"]
+context_window = 131072
+input = 0.30
+cached_input = 0.075
+output = 0.50
+[models."grok-4-fast-reasoning"]
+context_window = 2000000
+input = 0.20
+cached_input = 0.05
+output = 0.50
+"#;
+
+/// The catalog with [`RECORDING_PRICES_TOML`] applied.
+pub fn recording_catalog() -> crate::session::Catalog {
+    crate::config::Config::parse(RECORDING_PRICES_TOML, None)
+        .expect("recording prices parse")
+        .catalog
+}
+
 /// The app's start-up settings used by the tests and the benchmark: provider xai with a key,
-/// model grok-code-fast-1, the dark theme (`color` off for stable snapshots).
+/// model grok-code-fast-1 at its recording-era prices, the dark theme (`color` off for stable
+/// snapshots).
 pub fn app_init(color: bool) -> crate::app::AppInit {
     crate::app::AppInit {
         theme: crate::ui::theme::Theme::load("dark", color).expect("bundled theme"),
-        catalog: crate::session::Catalog::default(),
+        catalog: recording_catalog(),
         provider: "xai".into(),
         providers: vec!["xai".into()],
         provider_free: false,

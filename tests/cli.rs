@@ -31,8 +31,9 @@ api_key_env = "GP_CLI_KEY"
 model = "grok-code-fast-1"
 dialect = "xai"
 completion_includes_reasoning = false
-"#,
-            sessions = dir.join("sessions").display()
+{prices}"#,
+            sessions = dir.join("sessions").display(),
+            prices = grokpair::testing::RECORDING_PRICES_TOML
         ),
     )
     .unwrap();
@@ -294,7 +295,7 @@ async fn config_sampling_is_the_default_under_flags() {
     assert_eq!(o.code, 2);
     assert!(
         o.stderr
-            .contains("--reasoning-effort: reasoning_effort must be low, medium or high"),
+            .contains("--reasoning-effort: reasoning_effort must be low, medium, high or xhigh"),
         "{}",
         o.stderr
     );
@@ -412,7 +413,7 @@ async fn models_lists_server_and_catalog() {
     );
     assert_eq!(
         line("grok-3-mini"),
-        "grok-3-mini 131072 0.300 0.075 0.500 text yes built-in"
+        "grok-3-mini 131072 0.300 0.075 0.500 text low,medium,high built-in"
     );
     let paths: Vec<String> = s.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, vec!["/v1/models", "/v1/language-models"]);

@@ -364,7 +364,8 @@ fn config(base_url: &str, max_concurrent: usize) -> Config {
         format!(
             "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\nmax_retries = 0\n\
              [providers.fake]\nbase_url = \"{base_url}\"\napi_key = \"k-test\"\ndialect = \"xai\"\n\
-             completion_includes_reasoning = false\nmax_concurrent = {max_concurrent}\n"
+             completion_includes_reasoning = false\nmax_concurrent = {max_concurrent}\n{}",
+            grokpair::testing::RECORDING_PRICES_TOML
         ),
     )
     .unwrap();
@@ -614,8 +615,9 @@ fn cli_config(base_url: &str) -> Cli {
             "provider = \"fake\"\n[sessions]\ndir = \"{}\"\n[network]\nidle_timeout_secs = 5\n\
              max_retries = 0\n[providers.fake]\nbase_url = \"{base_url}\"\n\
              api_key_env = \"GP_CMP_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n\
-             completion_includes_reasoning = false\n",
-            sessions.display()
+             completion_includes_reasoning = false\n{}",
+            sessions.display(),
+            grokpair::testing::RECORDING_PRICES_TOML
         ),
     )
     .unwrap();

@@ -7,7 +7,7 @@ use common::{config_for, engine};
 use grokpair::api::{ChatParams, Message, StreamEvent, TimedEvent};
 use grokpair::app::App;
 use grokpair::session::store::{self, End, Header, Recorder, SavedTurn, Session, Settings};
-use grokpair::session::{Catalog, Conversation, Turn, TurnState};
+use grokpair::session::{Conversation, Turn, TurnState};
 use grokpair::testing::{demo_sse, synth_sse, FakeServer, Part, Reply, SynthUsage};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -284,7 +284,7 @@ fn golden(name: &str, actual: &str) {
 #[test]
 fn exports_match_golden_files() {
     let s = fixed_session();
-    let cat = Catalog::default();
+    let cat = grokpair::testing::recording_catalog();
     let md = grokpair::export::markdown(&s, &cat);
     let html = grokpair::export::html(&s, &cat);
     let json = grokpair::export::json(&s, &cat);
@@ -618,7 +618,7 @@ fn changed_settings_are_recorded_per_request_and_resumed() {
     let params: Vec<&ChatParams> = s.turns.iter().map(|t| &t.params).collect();
     assert_eq!(params, [&first, &first, &second]);
     assert_eq!(s.current_params(), Some(&second));
-    let md = grokpair::export::markdown(&s, &Catalog::default());
+    let md = grokpair::export::markdown(&s, &grokpair::testing::recording_catalog());
     assert!(
         md.contains("· temperature 0.2 · max_tokens 512 · seed 7*\n"),
         "{md}"

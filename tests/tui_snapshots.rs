@@ -1,7 +1,8 @@
 //! Whole-app TestBackend snapshots at 80x24, 160x48 and 250x70: empty, mid-stream, finished, help,
 //! no key. Events carry fixed arrival times, so every figure on screen is deterministic.
 
-use grokpair::api::chunk::decode_body;
+use grokpair::api::client::decode_body;
+use grokpair::api::Api;
 use grokpair::api::{StreamEvent, TimedEvent};
 use grokpair::app::{App, AppInit, Effect};
 use grokpair::testing::demo_sse;
@@ -126,7 +127,7 @@ fn hidden_reasoning_is_explained() {
             .join("../shared/fixtures/recorded/xai-grok-4-fast-simple_streaming/response.sse"),
     )
     .unwrap();
-    let (mut evs, _) = decode_body(body.as_bytes());
+    let (mut evs, _) = decode_body(Api::Chat, body.as_bytes());
     evs.push(StreamEvent::Finished {
         reason: Some("stop".into()),
     });

@@ -329,8 +329,9 @@ async fn set_changes_sampling_for_the_next_requests() {
         s.push(Reply::sse(demo_sse()));
     }
     let config = format!(
-        "provider = \"fake\"\ntemperature = 0.7\nmax_tokens = 512\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n",
-        s.base_url()
+        "provider = \"fake\"\ntemperature = 0.7\nmax_tokens = 512\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n{}",
+        s.base_url(),
+        grokpair::testing::RECORDING_PRICES_TOML
     );
     let t = Tmux::start_with("set", &config, 160, 40, "test-key");
     t.wait_for("the TUI", |s| s.contains("Conversation")).await;
@@ -402,8 +403,9 @@ async fn compare_the_current_model_at_two_temperatures_and_adopt_one() {
     let s = FakeServer::start().await;
     s.route(compare_router(Duration::from_millis(2)));
     let config = format!(
-        "provider = \"fake\"\nmax_tokens = 300\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n",
-        s.base_url()
+        "provider = \"fake\"\nmax_tokens = 300\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n{}",
+        s.base_url(),
+        grokpair::testing::RECORDING_PRICES_TOML
     );
     let t = Tmux::start_with("compare-settings", &config, 160, 42, "test-key");
     t.wait_for("the TUI", |s| s.contains("Conversation")).await;

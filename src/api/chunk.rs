@@ -230,23 +230,6 @@ impl ChunkDecoder {
     }
 }
 
-/// Decodes a whole SSE body at once (a capture, or a stream served with the wrong content
-/// type). Returns the events and the decoder, whose `finish_reason` and `done` say how it ended.
-pub fn decode_body(body: &[u8]) -> (Vec<StreamEvent>, ChunkDecoder) {
-    let mut parser = super::sse::SseParser::new();
-    let mut items = Vec::new();
-    parser.feed(body, &mut items);
-    parser.finish(&mut items);
-    let mut decoder = ChunkDecoder::new();
-    let mut events = Vec::new();
-    for item in items {
-        if let super::sse::SseItem::Event { data, .. } = item {
-            decoder.decode(&data, &mut events);
-        }
-    }
-    (events, decoder)
-}
-
 /// Mid-stream error shapes: OpenRouter's top-level `error` (+ `finish_reason: "error"`),
 /// vLLM's `{"object":"error","message":…}`.
 fn mid_stream_error(chunk: &Chunk) -> Option<ApiError> {

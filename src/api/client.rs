@@ -10,7 +10,8 @@ use tokio::task::JoinHandle;
 
 use super::chunk::ChunkDecoder;
 use super::error::{self, mask_secret, ApiError, ErrorKind};
-use super::request::Dialect;
+use super::request::{Api, Dialect};
+use super::responses::ResponsesDecoder;
 use super::sse::{SseItem, SseParser};
 use super::types::{StreamEvent, TimedEvent};
 
@@ -26,6 +27,79 @@ pub struct Endpoint {
     pub api_key_env: Option<String>,
     pub headers: Vec<(String, String)>,
     pub dialect: Dialect,
+    /// Which endpoint requests go to.
+    pub api: Api,
+}
+
+/// The stream decoder of one endpoint.
+#[derive(Debug)]
+pub enum Decoder {
+    Chat(ChunkDecoder),
+    Responses(Box<ResponsesDecoder>),
+}
+
+impl Decoder {
+    pub fn new(api: Api) -> Self {
+        match api {
+            Api::Chat => Decoder::Chat(ChunkDecoder::new()),
+            Api::Responses => Decoder::Responses(Box::default()),
+        }
+    }
+
+    /// Decodes one SSE event's payload (`event` is its `event:` name).
+    pub fn decode(&mut self, event: Option<&str>, data: &str, out: &mut Vec<StreamEvent>) {
+        match self {
+            Decoder::Chat(d) => d.decode(data, out),
+            Decoder::Responses(d) => d.decode(event, data, out),
+        }
+    }
+
+    /// The stream said it is complete.
+    pub fn done(&self) -> bool {
+        match self {
+            Decoder::Chat(d) => d.done,
+            Decoder::Responses(d) => d.done,
+        }
+    }
+
+    pub fn finish_reason(&self) -> Option<String> {
+        match self {
+            Decoder::Chat(d) => d.finish_reason.clone(),
+            Decoder::Responses(d) => d.finish_reason.clone(),
+        }
+    }
+
+    pub fn malformed(&self) -> usize {
+        match self {
+            Decoder::Chat(d) => d.malformed,
+            Decoder::Responses(d) => d.malformed,
+        }
+    }
+
+    /// A whole non-streaming body; `None` when it is not a completion of this endpoint.
+    pub fn decode_completion(&mut self, body: &str, out: &mut Vec<StreamEvent>) -> Option<()> {
+        match self {
+            Decoder::Chat(d) => d.decode_completion(body, out),
+            Decoder::Responses(d) => d.decode_completion(body, out),
+        }
+    }
+}
+
+/// Decodes a whole SSE body at once (a capture, or a stream served with the wrong content
+/// type). Returns the events and the decoder, which says how it ended.
+pub fn decode_body(api: Api, body: &[u8]) -> (Vec<StreamEvent>, Decoder) {
+    let mut parser = SseParser::new();
+    let mut items = Vec::new();
+    parser.feed(body, &mut items);
+    parser.finish(&mut items);
+    let mut decoder = Decoder::new(api);
+    let mut events = Vec::new();
+    for item in items {
+        if let SseItem::Event { event, data } = item {
+            decoder.decode(event.as_deref(), &data, &mut events);
+        }
+    }
+    (events, decoder)
 }
 
 /// Timeouts and retry policy.
@@ -196,8 +270,9 @@ impl Client {
         e.scrub(ep.api_key.as_deref())
     }
 
-    /// Starts streaming a chat completion. `body` comes from
-    /// [`build_chat_body`](super::request::build_chat_body); `conv_id` is sent as
+    /// Starts streaming a response from the endpoint's API. `body` comes from
+    /// [`build_chat_body`](super::request::build_chat_body) or
+    /// [`build_responses_body`](super::responses::build_responses_body); `conv_id` is sent as
     /// `x-grok-conv-id` to xAI so that the conversation lands on a warm prompt cache.
     pub fn stream_chat(&self, body: Vec<u8>, conv_id: Option<String>) -> ChatStream {
         let (tx, rx) = mpsc::unbounded_channel();
@@ -255,8 +330,9 @@ impl Client {
     async fn attempt(&self, body: &[u8], conv_id: Option<&str>, em: &mut Emitter) -> Outcome {
         let idle = self.policy.idle_timeout;
         let first = self.policy.first_token_timeout;
+        let api = self.endpoint.api;
         let mut req = self
-            .authorized(self.http.post(self.url("chat/completions")))
+            .authorized(self.http.post(self.url(api.path())))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::ACCEPT, "text/event-stream")
             .body(body.to_vec());
@@ -294,7 +370,7 @@ impl Client {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.contains("text/event-stream"));
-        let mut decoder = ChunkDecoder::new();
+        let mut decoder = Decoder::new(api);
         let mut events = Vec::new();
         if !is_sse {
             // Either a server that ignored `stream: true`, or an error body on a 200.
@@ -308,12 +384,15 @@ impl Client {
             }
             if decoder.decode_completion(&text, &mut events).is_some() {
                 for ev in events {
+                    if let StreamEvent::Error(e) = ev {
+                        return failed(e, em);
+                    }
                     if !em.send(ev) {
                         return Outcome::ConsumerGone;
                     }
                 }
                 em.send(StreamEvent::Finished {
-                    reason: decoder.finish_reason,
+                    reason: decoder.finish_reason(),
                 });
                 return Outcome::Done;
             }
@@ -339,9 +418,9 @@ impl Client {
                 Ok(None) => parser.finish(&mut items),
             }
             for item in items.drain(..) {
-                if let SseItem::Event { data, .. } = item {
+                if let SseItem::Event { event, data } = item {
                     got_chunk = true;
-                    decoder.decode(&data, &mut events);
+                    decoder.decode(event.as_deref(), &data, &mut events);
                 }
             }
             for ev in events.drain(..) {
@@ -352,18 +431,18 @@ impl Client {
                     return Outcome::ConsumerGone;
                 }
             }
-            if decoder.done {
+            if decoder.done() {
                 em.send(StreamEvent::Finished {
-                    reason: decoder.finish_reason,
+                    reason: decoder.finish_reason(),
                 });
                 return Outcome::Done;
             }
             if eof {
                 // Some servers close without `[DONE]` but after a finish_reason: that is a
                 // complete answer. Without either, the answer was cut off.
-                if decoder.finish_reason.is_some() {
+                if decoder.finish_reason().is_some() {
                     em.send(StreamEvent::Finished {
-                        reason: decoder.finish_reason,
+                        reason: decoder.finish_reason(),
                     });
                     return Outcome::Done;
                 }
@@ -380,7 +459,7 @@ impl Client {
 
     /// An SSE body served with the wrong content type.
     fn finish_sse_text(&self, text: &str, em: &mut Emitter) -> Outcome {
-        let (events, decoder) = super::chunk::decode_body(text.as_bytes());
+        let (events, decoder) = decode_body(self.endpoint.api, text.as_bytes());
         for ev in events {
             if let StreamEvent::Error(e) = ev {
                 return Outcome::Failed {
@@ -393,7 +472,7 @@ impl Client {
             }
         }
         em.send(StreamEvent::Finished {
-            reason: decoder.finish_reason,
+            reason: decoder.finish_reason(),
         });
         Outcome::Done
     }

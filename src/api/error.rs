@@ -236,6 +236,46 @@ const SPENT_WORDS: &[&str] = &[
     "monthly limit",
 ];
 
+/// The words to classify an error by: its message, and its code only when that is a machine
+/// identifier (`insufficient_quota`). xAI puts a gRPC status text in `code` — "Some resource
+/// has been exhausted" on *every* 429, rate limit or spent credits alike — which says nothing.
+fn classify_text(message: &str, code: Option<&str>) -> String {
+    match code {
+        Some(c) if !c.contains(char::is_whitespace) => format!("{message} {c}"),
+        Some(c) if message.trim().is_empty() => c.to_string(),
+        _ => message.to_string(),
+    }
+}
+
+/// "Please retry after 1 second", "try again in 20s", "retry after 500ms": the wait a
+/// message asks for, when no `Retry-After` header says it.
+pub fn retry_after_in_message(message: &str) -> Option<Duration> {
+    let lower = message.to_ascii_lowercase();
+    for marker in ["retry after", "try again in", "retry in", "try again after"] {
+        let Some(at) = lower.find(marker) else {
+            continue;
+        };
+        let rest = lower[at + marker.len()..].trim_start();
+        let num: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let Ok(n) = num.parse::<f64>() else {
+            continue;
+        };
+        let unit = rest[num.len()..].trim_start();
+        let secs = if unit.starts_with("ms") || unit.starts_with("millisecond") {
+            n / 1000.0
+        } else if unit.starts_with("min") {
+            n * 60.0
+        } else {
+            n
+        };
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    None
+}
+
 /// Classifies an HTTP error response. `body` is the raw response body.
 pub fn from_http(status: u16, body: &str, retry_after: Option<Duration>) -> ApiError {
     let (message, code) = match extract_message(body) {
@@ -250,7 +290,7 @@ pub fn from_http(status: u16, body: &str, retry_after: Option<Duration>) -> ApiE
             (s, None)
         }
     };
-    let all = format!("{message} {}", code.as_deref().unwrap_or(""));
+    let all = classify_text(&message, code.as_deref());
     let kind = match status {
         401 => ErrorKind::Auth,
         400 if mentions(&all, KEY_WORDS) => ErrorKind::Auth,
@@ -268,6 +308,11 @@ pub fn from_http(status: u16, body: &str, retry_after: Option<Duration>) -> ApiE
         500..=599 => ErrorKind::Server,
         _ => ErrorKind::Protocol,
     };
+    let retry_after = retry_after.or_else(|| {
+        (kind == ErrorKind::RateLimited)
+            .then(|| retry_after_in_message(&message))
+            .flatten()
+    });
     let mut e = ApiError::new(kind, message).with_status(status);
     e.retry_after = retry_after;
     e
@@ -288,7 +333,7 @@ pub fn from_json_on_200(body: &str) -> ApiError {
             e
         }
         Some((m, code)) => {
-            let all = format!("{m} {}", code.as_deref().unwrap_or(""));
+            let all = classify_text(&m, code.as_deref());
             let kind = if mentions(&all, SPENT_WORDS) {
                 ErrorKind::QuotaExhausted
             } else if mentions(&all, KEY_WORDS) {
@@ -376,17 +421,21 @@ mod tests {
 
     #[test]
     fn openrouter_429_rate_vs_spent() {
-        let body = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/fixtures/recorded/openrouter-moonshotai_kimi-k2-0905-error429_simple_streaming/response.json"
-        ));
-        if let Ok(body) = body {
-            let e = from_http(429, &body, None);
-            assert_eq!(e.kind, ErrorKind::RateLimited);
-            assert!(e.message.contains("temporarily rate-limited upstream"));
-            assert!(e.message.contains("(via WandB)"));
-            assert!(e.is_retryable());
-        }
+        // A missing fixture fails the test: it must never pass without its recording.
+        let dir = std::env::var_os("GROKPAIR_FIXTURES")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/recorded").into()
+            });
+        let path =
+            dir.join("openrouter-moonshotai_kimi-k2-0905-error429_simple_streaming/response.json");
+        let body = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (set GROKPAIR_FIXTURES)", path.display()));
+        let e = from_http(429, &body, None);
+        assert_eq!(e.kind, ErrorKind::RateLimited);
+        assert!(e.message.contains("temporarily rate-limited upstream"));
+        assert!(e.message.contains("(via WandB)"));
+        assert!(e.is_retryable());
         let e = from_http(
             429,
             r#"{"error":{"message":"You have reached your monthly spending limit","code":429}}"#,
@@ -421,6 +470,69 @@ mod tests {
             e.to_string(),
             "provider unavailable (HTTP 200): Timed out waiting for first token (The service is currently unavailable)"
         );
+    }
+
+    /// xAI's real 429 bodies: the same gRPC status text in `code`, told apart by `error`.
+    #[test]
+    fn xai_429_rate_limit_is_retried_spent_credits_are_final() {
+        let rate = from_http(
+            429,
+            r#"{"code":"Some resource has been exhausted","error":"Too many requests: rate limit of 60 requests per minute exceeded for model grok-4.3. Please retry after 1 second."}"#,
+            None,
+        );
+        assert_eq!(rate.kind, ErrorKind::RateLimited);
+        assert!(rate.is_retryable());
+        assert_eq!(rate.retry_after, Some(Duration::from_secs(1)));
+        let header = from_http(
+            429,
+            r#"{"code":"Some resource has been exhausted","error":"Too many requests"}"#,
+            Some(Duration::from_secs(7)),
+        );
+        assert_eq!(header.retry_after, Some(Duration::from_secs(7)));
+        let spent = from_http(
+            429,
+            r#"{"code":"Some resource has been exhausted","error":"Your team 0b1c has either used all available credits or reached its monthly spending limit. To continue making API requests, please purchase more credits or raise your spending limit."}"#,
+            None,
+        );
+        assert_eq!(spent.kind, ErrorKind::QuotaExhausted);
+        assert!(!spent.is_retryable());
+        // A machine code still counts (OpenAI's insufficient_quota).
+        let quota = from_http(
+            429,
+            r#"{"error":{"message":"You exceeded your current quota.","type":"insufficient_quota","code":"insufficient_quota"}}"#,
+            None,
+        );
+        assert_eq!(quota.kind, ErrorKind::QuotaExhausted);
+    }
+
+    #[test]
+    fn xai_gateway_and_unavailable_codes() {
+        let e = from_http(
+            503,
+            r#"{"code":"The service is currently unavailable","error":"Service temporarily overloaded"}"#,
+            None,
+        );
+        assert_eq!(e.kind, ErrorKind::Unavailable);
+        assert!(e.is_retryable());
+        let e = from_http(
+            500,
+            r#"{"code":"Internal error","error":"Something went wrong"}"#,
+            None,
+        );
+        assert_eq!(e.kind, ErrorKind::Server);
+    }
+
+    #[test]
+    fn retry_after_read_from_the_message() {
+        let r = retry_after_in_message;
+        assert_eq!(
+            r("Please retry after 1 second."),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(r("try again in 2.5s"), Some(Duration::from_millis(2500)));
+        assert_eq!(r("Retry after 500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(r("retry after 2 minutes"), Some(Duration::from_secs(120)));
+        assert_eq!(r("slow down"), None);
     }
 
     #[test]

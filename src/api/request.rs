@@ -16,6 +16,52 @@ pub enum Dialect {
     Generic,
 }
 
+/// Which endpoint a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// `POST /chat/completions`.
+    #[default]
+    Chat,
+    /// `POST /responses` (xAI's recommended endpoint; Chat Completions is deprecated there).
+    Responses,
+}
+
+impl Api {
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Chat => "chat",
+            Api::Responses => "responses",
+        }
+    }
+
+    /// The request path under the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Api::Chat => "chat/completions",
+            Api::Responses => "responses",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Api> {
+        match s.trim() {
+            "chat" => Some(Api::Chat),
+            "responses" => Some(Api::Responses),
+            _ => None,
+        }
+    }
+}
+
+/// A function the model may call. Sent before the history on both endpoints, byte-identical
+/// every round, so that the prompt cache keeps hitting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    /// JSON Schema of the arguments.
+    pub parameters: Value,
+}
+
 /// Sampling and output parameters a user may set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatParams {
@@ -38,7 +84,18 @@ pub struct ChatParams {
     /// A full `response_format` object (e.g. built by [`json_schema_format`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_format: Option<Value>,
+    /// Functions offered to the model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolSpec>,
+    /// `auto`, `none`, `required`, or a named function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
 }
+
+/// Every `reasoning_effort` level any model takes (each model says which it accepts).
+pub const EFFORTS: &[&str] = &["low", "medium", "high", "xhigh"];
 
 /// The sampling settings a user sets in the config file, with `/set` in the TUI, or with
 /// `ask`/`compare` flags: (key, what it takes).
@@ -47,7 +104,7 @@ pub const SAMPLING_KEYS: &[(&str, &str)] = &[
     ("top_p", "above 0, at most 1"),
     ("max_tokens", "a whole number above 0"),
     ("seed", "a whole number"),
-    ("reasoning_effort", "low, medium or high"),
+    ("reasoning_effort", "low, medium, high or xhigh"),
 ];
 
 impl ChatParams {
@@ -65,7 +122,7 @@ impl ChatParams {
             return Err(("max_tokens", bad("max_tokens", "0")));
         }
         match self.reasoning_effort.as_deref() {
-            Some(e) if !matches!(e, "low" | "medium" | "high") => Err((
+            Some(e) if !EFFORTS.contains(&e) => Err((
                 "reasoning_effort",
                 bad("reasoning_effort", &format!("{e:?}")),
             )),
@@ -209,8 +266,8 @@ fn bad(key: &str, got: &str) -> String {
 pub struct ModelCaps {
     /// Parameter names the model rejects with an error (`stop`, `presence_penalty`, …).
     pub rejects: Vec<String>,
-    /// Whether `reasoning_effort` may be sent.
-    pub reasoning_effort: bool,
+    /// The `reasoning_effort` levels the model accepts (none: never sent).
+    pub reasoning_efforts: Vec<String>,
     /// Whether earlier `reasoning_content` is echoed on assistant messages (reasoning models
     /// whose prompt cache misses without it).
     pub echo_reasoning: bool,
@@ -260,7 +317,20 @@ struct Body<'a> {
     reasoning_effort: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_format: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<ChatTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parallel_tool_calls: Option<bool>,
     messages: Vec<MessageOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChatTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: &'a ToolSpec,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -268,20 +338,49 @@ pub struct BuiltRequest {
     pub body: Vec<u8>,
     /// Parameters left out because the model rejects them.
     pub dropped: Vec<String>,
+    /// Parameters the endpoint itself has no field for (the Responses API has no `seed`,
+    /// `stop` or penalties).
+    pub unsupported: Vec<String>,
 }
 
 impl BuiltRequest {
     /// One user-facing notice for everything dropped, if anything was.
     pub fn notice(&self, model: &str) -> Option<String> {
-        if self.dropped.is_empty() {
-            None
-        } else {
-            Some(format!(
-                "{model} does not accept {}; not sent",
+        let mut parts = Vec::new();
+        if !self.dropped.is_empty() {
+            parts.push(format!(
+                "{model} does not accept {}",
                 self.dropped.join(", ")
-            ))
+            ));
         }
+        if !self.unsupported.is_empty() {
+            parts.push(format!(
+                "the Responses API has no {}",
+                self.unsupported.join(", ")
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("{}; not sent", parts.join("; ")))
     }
+}
+
+/// The effort to send: the one asked for when the model accepts it; otherwise it goes on the
+/// dropped list (`reasoning_effort`, or `reasoning_effort=xhigh` for a level it lacks).
+pub(crate) fn effort<'a>(
+    params: &'a ChatParams,
+    caps: &ModelCaps,
+    dropped: &mut Vec<String>,
+) -> Option<&'a str> {
+    let e = params.reasoning_effort.as_deref()?;
+    let rejected = caps.rejects.iter().any(|r| r == "reasoning_effort");
+    if !rejected && caps.reasoning_efforts.iter().any(|a| a == e) {
+        return Some(e);
+    }
+    dropped.push(if caps.reasoning_efforts.is_empty() || rejected {
+        "reasoning_effort".into()
+    } else {
+        format!("reasoning_effort={e}")
+    });
+    None
 }
 
 pub fn build_chat_body(
@@ -310,14 +409,7 @@ pub fn build_chat_body(
     let temperature = params.temperature.filter(|_| keep("temperature", true));
     let top_p = params.top_p.filter(|_| keep("top_p", true));
     let seed = params.seed.filter(|_| keep("seed", true));
-    let reasoning_effort = match params.reasoning_effort.as_deref() {
-        Some(e) if caps.reasoning_effort && !rejects("reasoning_effort") => Some(e),
-        Some(_) => {
-            dropped.push("reasoning_effort".into());
-            None
-        }
-        None => None,
-    };
+    let reasoning_effort = effort(params, caps, &mut dropped);
     let (max_completion_tokens, max_tokens) = match dialect {
         Dialect::Xai => (params.max_tokens, None),
         _ => (None, params.max_tokens),
@@ -351,11 +443,22 @@ pub fn build_chat_body(
         frequency_penalty,
         reasoning_effort,
         response_format: params.response_format.as_ref(),
+        tools: params
+            .tools
+            .iter()
+            .map(|t| ChatTool {
+                kind: "function",
+                function: t,
+            })
+            .collect(),
+        tool_choice: params.tool_choice.as_ref(),
+        parallel_tool_calls: params.parallel_tool_calls,
         messages,
     };
     BuiltRequest {
         body: serde_json::to_vec(&body).expect("request body serialises"),
         dropped,
+        unsupported: Vec::new(),
     }
 }
 
@@ -388,7 +491,7 @@ mod tests {
                 "presence_penalty".into(),
                 "frequency_penalty".into(),
             ],
-            reasoning_effort: false,
+            reasoning_efforts: Vec::new(),
             echo_reasoning: true,
         }
     }
@@ -493,7 +596,7 @@ mod tests {
         );
         assert_eq!(
             p.set("reasoning_effort", "max").unwrap_err(),
-            "reasoning_effort must be low, medium or high, got \"max\""
+            "reasoning_effort must be low, medium, high or xhigh, got \"max\""
         );
         assert!(p
             .set("temp", "1")

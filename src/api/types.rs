@@ -26,6 +26,11 @@ pub struct Message {
     pub tool_calls: Vec<ToolCall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// Responses API reasoning items of an assistant reply, kept verbatim (with their
+    /// `encrypted_content`) to be echoed back: with `store: false` the server keeps no state,
+    /// and the prompt cache misses without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasoning_items: Vec<serde_json::Value>,
 }
 
 impl Message {
@@ -36,6 +41,7 @@ impl Message {
             reasoning_content: None,
             tool_calls: Vec::new(),
             tool_call_id: None,
+            reasoning_items: Vec::new(),
         }
     }
     pub fn system(content: impl Into<String>) -> Self {
@@ -71,6 +77,29 @@ pub struct ToolCallDelta {
     pub id: Option<String>,
     pub name: Option<String>,
     pub arguments: String,
+}
+
+/// A server-side tool the provider ran itself (xAI's `web_search_call`, `x_search_call`,
+/// `code_interpreter_call`, `custom_tool_call`, …): progress to show, nothing to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerTool {
+    /// The output item's id: progress updates of one call share it.
+    pub id: String,
+    /// `web_search`, `x_keyword_search`, `code_interpreter`, …
+    pub name: String,
+    /// `in_progress`, `searching`, `completed`, `failed`, …
+    pub status: String,
+    /// What it was asked (a query, the call's input), when the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A source the answer cites (`url_citation` annotations).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Citation {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 /// Token usage as reported by the provider, normalised across providers.
@@ -152,6 +181,16 @@ pub enum StreamEvent {
     Content(String),
     ToolCall(ToolCallDelta),
     Usage(Usage),
+    /// A Responses API reasoning item, whole (id, summary, `encrypted_content`): kept on the
+    /// assistant message and echoed back verbatim on the next request.
+    ReasoningItem(serde_json::Value),
+    /// Progress of a tool the provider runs itself.
+    ServerTool(ServerTool),
+    /// A source cited by the answer.
+    Citation(Citation),
+    /// xAI's `response.doom_loop_check`: the server thinks the model is repeating itself.
+    /// The text says what triggered it.
+    DoomLoop(String),
     /// Something the user should know that does not end the stream (a dropped parameter,
     /// a skipped malformed chunk).
     Notice(String),

@@ -93,6 +93,7 @@ pub(super) fn params(args: &AskArgs) -> Result<ChatParams, Failure> {
         frequency_penalty: args.frequency_penalty,
         reasoning_effort: args.gen.reasoning_effort.clone(),
         response_format,
+        ..ChatParams::default()
     };
     params.validate().map_err(|(key, message)| {
         Failure::Usage(format!("--{}: {message}", key.replace('_', "-")))
@@ -189,7 +190,8 @@ pub async fn run(
     let model_flag = model_flag.or(last.filter(|(p, _)| *p == provider.name).map(|(_, m)| m));
     require_key(provider, cfg)?;
     let prompt = read_prompt(&args)?;
-    let engine = Engine::new(cfg, provider).map_err(|e| Failure::Provider(e.to_string()))?;
+    let engine = Engine::new(cfg, &super::with_api(provider, args.gen.api))
+        .map_err(|e| Failure::Provider(e.to_string()))?;
     let model = engine
         .resolve_model(cfg, model_flag)
         .await

@@ -209,7 +209,8 @@ pub async fn run(
     for t in &targets {
         let p = pick_provider(cfg, Some(&t.provider))?;
         require_key(p, cfg)?;
-        let engine = Engine::new(cfg, p).map_err(|e| Failure::Provider(e.to_string()))?;
+        let engine = Engine::new(cfg, &super::with_api(p, ask.gen.api))
+            .map_err(|e| Failure::Provider(e.to_string()))?;
         let mut column = params.clone();
         column.apply(&t.settings).map_err(Failure::Usage)?;
         engines.push((p, engine, t.model.as_deref(), column, t.settings.as_str()));

@@ -162,9 +162,30 @@ pub struct PromptArgs {
     pub max_tokens: Option<u64>,
     #[arg(long)]
     pub seed: Option<i64>,
-    /// low | medium | high, for models that accept it (grok-3-mini).
+    /// low | medium | high | xhigh, for models that accept it (grok-4.3: low to high;
+    /// grok-4.5 and later: up to xhigh; grok-3-mini).
     #[arg(long, value_name = "LEVEL")]
     pub reasoning_effort: Option<String>,
+    /// The endpoint: responses (POST /responses, the xai preset's) or chat
+    /// (POST /chat/completions, every other preset's). Default: the provider's `api`.
+    #[arg(long, value_name = "API", value_parser = parse_api)]
+    pub api: Option<crate::api::Api>,
+}
+
+fn parse_api(s: &str) -> Result<crate::api::Api, String> {
+    crate::api::Api::parse(s).ok_or_else(|| format!("`{s}`: responses or chat"))
+}
+
+/// The provider with `--api` applied.
+pub(crate) fn with_api(
+    p: &crate::config::Provider,
+    api: Option<crate::api::Api>,
+) -> crate::config::Provider {
+    let mut p = p.clone();
+    if let Some(a) = api {
+        p.api = a;
+    }
+    p
 }
 
 #[derive(Args, Debug, Default)]

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{pick_provider, Failure, ModelsArgs, EXIT_OK};
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::session::catalog::{normalize, usd_to_ticks, Prices, ReasoningMode};
+use crate::session::catalog::{normalize, parse_live, ReasoningMode};
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -17,47 +17,14 @@ struct Row {
     cached_input: Option<f64>,
     output: Option<f64>,
     reasoning: Option<ReasoningMode>,
-    reasoning_effort: Option<bool>,
+    /// The `reasoning_effort` levels it accepts (empty: none).
+    reasoning_effort: Option<Vec<String>>,
     /// "server", "built-in" or "server+built-in"; prices from the server are marked.
     source: String,
 }
 
 fn usd(ticks: u64) -> f64 {
     ticks as f64 / 1e10
-}
-
-/// Prices from xAI's /language-models: USD cents per 100M tokens.
-fn language_model_prices(v: &Value) -> Vec<(String, Vec<String>, Prices)> {
-    let cents = |m: &Value, k: &str| m.get(k).and_then(Value::as_f64);
-    v.get("models")
-        .and_then(Value::as_array)
-        .map(|ms| {
-            ms.iter()
-                .filter_map(|m| {
-                    let id = m.get("id")?.as_str()?.to_string();
-                    let aliases = m
-                        .get("aliases")
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|x| x.as_str().map(String::from))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let input = cents(m, "prompt_text_token_price")?;
-                    let output = cents(m, "completion_text_token_price")?;
-                    let cached = cents(m, "cached_prompt_text_token_price").unwrap_or(input);
-                    // cents per 100M tokens ÷ 10,000 = USD per 1M tokens
-                    let p = Prices {
-                        input: usd_to_ticks(input / 10_000.0),
-                        cached: usd_to_ticks(cached / 10_000.0),
-                        output: usd_to_ticks(output / 10_000.0),
-                    };
-                    Some((id, aliases, p))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 pub async fn run(
@@ -76,9 +43,9 @@ pub async fn run(
             .get_json("models")
             .await
             .map_err(|e| Failure::Provider(format!("{}: {e}", provider.name)))?;
-        let priced = if provider.dialect == crate::api::Dialect::Xai {
+        let priced = if provider.live_catalog || provider.dialect == crate::api::Dialect::Xai {
             match engine.client.get_json("language-models").await {
-                Ok(v) => language_model_prices(&v),
+                Ok(v) => parse_live(Some(&v), None),
                 Err(e) => {
                     note = Some(format!("prices from /language-models unavailable: {e}"));
                     Vec::new()
@@ -97,10 +64,11 @@ pub async fn run(
                 continue;
             };
             let info = cfg.catalog.find(id);
+            let n = normalize(id);
             let served = priced
                 .iter()
-                .find(|(pid, al, _)| pid == id || al.iter().any(|a| a == id))
-                .map(|(_, _, p)| *p);
+                .find(|l| l.id == n || l.aliases.contains(&n))
+                .and_then(|l| l.prices);
             let prices = served.or(info.and_then(|i| i.prices));
             rows.push(Row {
                 id: id.to_string(),
@@ -109,7 +77,7 @@ pub async fn run(
                 cached_input: prices.map(|p| usd(p.cached)),
                 output: prices.map(|p| usd(p.output)),
                 reasoning: info.map(|i| i.reasoning),
-                reasoning_effort: info.map(|i| i.reasoning_effort),
+                reasoning_effort: info.map(|i| i.reasoning_efforts.clone()),
                 source: match (info.is_some(), served.is_some()) {
                     (true, true) => "server (prices) + built-in".into(),
                     (true, false) => "server + built-in".into(),
@@ -142,7 +110,7 @@ pub async fn run(
             cached_input: info.prices.map(|p| usd(p.cached)),
             output: info.prices.map(|p| usd(p.output)),
             reasoning: Some(info.reasoning),
-            reasoning_effort: Some(info.reasoning_effort),
+            reasoning_effort: Some(info.reasoning_efforts.clone()),
             source: "built-in".into(),
         });
     }
@@ -173,9 +141,9 @@ pub async fn run(
                     })
                     .unwrap_or("?")
                     .to_string(),
-                match r.reasoning_effort {
-                    Some(true) => "yes".into(),
-                    Some(false) => "no".into(),
+                match &r.reasoning_effort {
+                    Some(e) if e.is_empty() => "no".into(),
+                    Some(e) => e.join(","),
                     None => "?".into(),
                 },
                 r.source.clone(),

@@ -35,6 +35,18 @@ pub fn event_json(ev: &TimedEvent) -> Value {
             v
         }
         StreamEvent::Notice(m) => json!({"type": "notice", "t_ms": t_ms, "message": m}),
+        StreamEvent::ReasoningItem(item) => json!({
+            "type": "reasoning_item", "t_ms": t_ms, "id": item.get("id"),
+            "encrypted": item.get("encrypted_content").is_some_and(Value::is_string)
+        }),
+        StreamEvent::ServerTool(t) => json!({
+            "type": "server_tool", "t_ms": t_ms, "id": t.id, "name": t.name,
+            "status": t.status, "detail": t.detail
+        }),
+        StreamEvent::Citation(c) => {
+            json!({"type": "citation", "t_ms": t_ms, "url": c.url, "title": c.title})
+        }
+        StreamEvent::DoomLoop(m) => json!({"type": "doom_loop", "t_ms": t_ms, "message": m}),
         StreamEvent::Retrying {
             attempt,
             delay,

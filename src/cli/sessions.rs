@@ -171,16 +171,23 @@ const IMPORT_GAP: Duration = Duration::from_millis(10);
 /// A raw SSE capture (as in `fixtures/recorded/*/response.sse`) as a one-turn session. The
 /// question and model come from a `request.json` beside it, when there is one.
 pub fn import_sse(path: &Path, bytes: &[u8]) -> Result<Session, Failure> {
-    let (mut events, d) = crate::api::chunk::decode_body(bytes);
+    // A Responses capture names its events `response.*`; anything else is read as chat chunks.
+    let api = if String::from_utf8_lossy(bytes).contains("\"type\":\"response.") {
+        crate::api::Api::Responses
+    } else {
+        crate::api::Api::Chat
+    };
+    let (mut events, d) = crate::api::client::decode_body(api, bytes);
     if events.is_empty() {
         return Err(Failure::Usage(format!(
-            "{}: neither a grokpair session nor an SSE stream with chat completion chunks",
+            "{}: neither a grokpair session nor an SSE stream of chat completion chunks or \
+             Responses events",
             path.display()
         )));
     }
-    if d.done || d.finish_reason.is_some() {
+    if d.done() || d.finish_reason().is_some() {
         events.push(StreamEvent::Finished {
-            reason: d.finish_reason.clone(),
+            reason: d.finish_reason(),
         });
     }
     let request: Option<serde_json::Value> = path

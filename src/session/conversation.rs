@@ -68,6 +68,7 @@ impl Conversation {
         if !turn.reasoning.is_empty() {
             m.reasoning_content = Some(turn.reasoning.clone());
         }
+        m.reasoning_items.clone_from(&turn.reasoning_items);
         m.tool_calls = turn
             .tool_calls
             .iter()

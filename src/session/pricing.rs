@@ -139,11 +139,53 @@ mod tests {
             reasoning_tokens: Some(198),
             reported_cost_ticks: None,
         };
+        // Retired since 2026-05-15: served by grok-4.3 and billed at its price.
+        // 21 × 1.25 + 192 × 0.20 + (2 + 198) × 2.50 per 1M
         let cost = cost_of(&u, c.lookup("grok-code-fast-1"), false, false);
-        assert_eq!(cost.total_ticks, Some(3_080_400));
+        assert_eq!(cost.total_ticks, Some(5_646_500));
         assert_eq!(cost.source, CostSource::Catalog);
-        // 192 × (0.20 − 0.02) / 1M
+        // 192 × (1.25 − 0.20) / 1M
+        assert_eq!(cost.savings_ticks, Some(2_016_000));
+        // At the prices of the recording's date, the recorded bill to the tick.
+        let mut o = std::collections::BTreeMap::new();
+        o.insert(
+            "grok-code-fast-1".to_string(),
+            crate::session::catalog::ModelOverride {
+                input: Some(0.20),
+                cached_input: Some(0.02),
+                output: Some(1.50),
+                ..Default::default()
+            },
+        );
+        let then = Catalog::with_overrides(&o);
+        let cost = cost_of(&u, then.lookup("grok-code-fast-1"), false, false);
+        assert_eq!(cost.total_ticks, Some(3_080_400));
         assert_eq!(cost.savings_ticks, Some(345_600));
+    }
+
+    #[test]
+    fn responses_output_includes_reasoning_never_billed_twice() {
+        // The store:false Responses recording: 216 in (192 cached), 831 out ⊃ 253 reasoning.
+        let u = crate::api::responses::usage_of(&serde_json::json!({
+            "input_tokens": 216, "input_tokens_details": {"cached_tokens": 192},
+            "output_tokens": 831, "output_tokens_details": {"reasoning_tokens": 253},
+            "total_tokens": 1047
+        }));
+        let mut o = std::collections::BTreeMap::new();
+        o.insert(
+            "grok-code-fast-1".to_string(),
+            crate::session::catalog::ModelOverride {
+                input: Some(0.20),
+                cached_input: Some(0.02),
+                output: Some(1.50),
+                ..Default::default()
+            },
+        );
+        let then = Catalog::with_overrides(&o);
+        // Even with a provider default of "excludes reasoning" (xAI Chat Completions).
+        let cost = cost_of(&u, then.lookup("grok-code-fast-1"), false, false);
+        // 24 × 0.20 + 192 × 0.02 + 831 × 1.50 = $0.00125514 (the fixtures README)
+        assert_eq!(cost.total_ticks, Some(12_551_400));
     }
 
     #[test]
@@ -154,9 +196,17 @@ mod tests {
             completion_tokens: 1000,
             ..Default::default()
         };
-        let cost = cost_of(&u, c.lookup("grok-4-fast"), false, false);
-        // 200000 × 0.40 + 1000 × 1.00 per 1M = $0.081
-        assert_eq!(cost.total_ticks, Some(810_000_000));
+        // grok-4.5 and later: doubled from 200K prompt tokens on.
+        // 200000 × 4.00 + 1000 × 12.00 per 1M = $0.812
+        let cost = cost_of(&u, c.lookup("grok-4.7"), false, false);
+        assert_eq!(cost.total_ticks, Some(8_120_000_000));
+        let below = Usage {
+            prompt_tokens: 199_999,
+            ..u
+        };
+        // 199999 × 2.00 + 1000 × 6.00 per 1M
+        let cost = cost_of(&below, c.lookup("grok-4.6"), false, false);
+        assert_eq!(cost.total_ticks, Some(4_059_980_000));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use std::time::Duration;
 
+use crate::api::types::{Citation, ServerTool};
 use crate::api::{ApiError, StreamEvent, TimedEvent, ToolCall, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -26,6 +27,18 @@ pub struct Turn {
     pub reasoning: String,
     pub content: String,
     pub tool_calls: Vec<ToolCall>,
+    /// Responses API reasoning items, echoed back with the next request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasoning_items: Vec<serde_json::Value>,
+    /// Tools the provider ran itself, each at its latest status, in the order they began.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub server_tools: Vec<ServerTool>,
+    /// Sources the answer cites, numbered in this order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
+    /// The provider's loop check fired (xAI `response.doom_loop_check`): what triggered it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doom_loop: Option<String>,
     pub usage: Option<Usage>,
     pub finish_reason: Option<String>,
     pub error: Option<ApiError>,
@@ -78,6 +91,10 @@ impl Turn {
             reasoning: String::new(),
             content: String::new(),
             tool_calls: Vec::new(),
+            reasoning_items: Vec::new(),
+            server_tools: Vec::new(),
+            citations: Vec::new(),
+            doom_loop: None,
             usage: None,
             finish_reason: None,
             error: None,
@@ -161,6 +178,27 @@ impl Turn {
                 }
                 tc.function.arguments.push_str(&d.arguments);
             }
+            StreamEvent::ReasoningItem(item) => self.reasoning_items.push(item.clone()),
+            StreamEvent::ServerTool(t) => {
+                match self.server_tools.iter_mut().find(|s| s.id == t.id) {
+                    Some(s) => {
+                        s.status.clone_from(&t.status);
+                        if t.detail.is_some() {
+                            s.detail.clone_from(&t.detail);
+                        }
+                    }
+                    None => self.server_tools.push(t.clone()),
+                }
+                if self.state == TurnState::Connecting {
+                    self.state = TurnState::Thinking;
+                }
+            }
+            StreamEvent::Citation(c) => {
+                if !self.citations.iter().any(|x| x.url == c.url) {
+                    self.citations.push(c.clone());
+                }
+            }
+            StreamEvent::DoomLoop(d) => self.doom_loop = Some(d.clone()),
             StreamEvent::Usage(u) => self.usage = Some(u.clone()),
             StreamEvent::Notice(n) => self.notices.push(n.clone()),
             StreamEvent::Retrying { .. } => {

@@ -82,7 +82,8 @@ pub fn expected_table() -> Vec<Expected> {
         .collect()
 }
 
-/// A config whose provider `fake` points at `base_url`, with fast retries and short timeouts.
+/// A config whose provider `fake` points at `base_url`, with fast retries and short timeouts,
+/// and the recordings' prices (`RECORDING_PRICES_TOML`).
 pub fn config_for(base_url: &str, dialect: &str, extra: &str) -> Config {
     std::env::set_var("GROKPAIR_TEST_KEY", "gp-test-key-1234567890abcd");
     let text = format!(
@@ -100,7 +101,8 @@ api_key_env = "GROKPAIR_TEST_KEY"
 model = "grok-code-fast-1"
 dialect = "{dialect}"
 {extra}
-"#
+{prices}"#,
+        prices = grokpair::testing::RECORDING_PRICES_TOML
     );
     Config::parse(&text, None).unwrap()
 }

@@ -31,7 +31,8 @@ impl Tmux {
         Tmux::start_with(
             name,
             &format!(
-                "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{base_url}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n"
+                "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{base_url}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n{}",
+                grokpair::testing::RECORDING_PRICES_TOML
             ),
             w,
             h,
