@@ -570,8 +570,8 @@ impl Config {
 
     /// Prices and context windows from a provider's own listing: over the built-in table,
     /// under the config file's `[models]`.
-    pub fn use_live(&mut self, live: &crate::session::live_catalog::LiveCatalog) {
-        self.catalog = Catalog::build(&live.models, &self.model_overrides);
+    pub fn use_live(&mut self, live: &[crate::session::catalog::LiveModel]) {
+        self.catalog = Catalog::build(live, &self.model_overrides);
     }
 
     pub fn provider(&self, name: &str) -> Result<&Provider, ConfigError> {

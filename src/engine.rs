@@ -9,26 +9,21 @@ use crate::config::{Config, Provider};
 use crate::session::live_catalog::{self, Cached, LiveCatalog};
 use crate::session::Conversation;
 
-/// Applies the cached listing of `provider` (when it reads one) to `cfg`. Returns whether a
-/// fresh one should be fetched, and a notice when the cache was unreadable.
-pub fn load_live_catalog(cfg: &mut Config, provider: &Provider) -> (bool, Option<String>) {
-    if !provider.live_catalog || provider.api_key().is_none() && provider.needs_key() {
-        return (false, None);
+/// What the disk cache holds of `provider`'s own model listing (for providers that read
+/// one, with a key): the listing to use now, whether a new one is due (none, or older than
+/// a day), and a notice when the cache was unreadable.
+pub fn cached_live_catalog(provider: &Provider) -> (Option<LiveCatalog>, bool, Option<String>) {
+    if !provider.live_catalog || provider.needs_key() && provider.api_key().is_none() {
+        return (None, false, None);
     }
     let Some(path) = live_catalog::cache_path(&provider.name) else {
-        return (true, None);
+        return (None, true, None);
     };
     match live_catalog::load(&path, &provider.base_url, live_catalog::now_secs()) {
-        Cached::Fresh(l) => {
-            cfg.use_live(&l);
-            (false, None)
-        }
-        Cached::Stale(l) => {
-            cfg.use_live(&l);
-            (true, None)
-        }
-        Cached::Missing => (true, None),
-        Cached::Broken(m) => (true, Some(format!("model listing cache {m}"))),
+        Cached::Fresh(l) => (Some(l), false, None),
+        Cached::Stale(l) => (Some(l), true, None),
+        Cached::Missing => (None, true, None),
+        Cached::Broken(m) => (None, true, Some(format!("model listing cache {m}"))),
     }
 }
 

@@ -150,6 +150,22 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
                 c.function.name, c.function.arguments
             ));
         }
+        for t in &turn.server_tools {
+            out.push_str(&format!(
+                "- ⚙ {}\n",
+                crate::session::report::server_tool_line(t)
+            ));
+        }
+        if !turn.server_tools.is_empty() {
+            out.push('\n');
+        }
+        for (i, c) in turn.citations.iter().enumerate() {
+            // `<…>` keeps a URL with spaces or parentheses one link.
+            out.push_str(&format!("{}. <{}>\n", i + 1, c.url.replace('>', "%3E")));
+        }
+        if !turn.citations.is_empty() {
+            out.push('\n');
+        }
         match st.params.sampling_label() {
             Some(p) => out.push_str(&format!("*{} · {p}*\n", r.summary_line())),
             None => out.push_str(&format!("*{}*\n", r.summary_line())),
@@ -294,6 +310,33 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
         out.push_str("<article>\n");
         out.push_str(&md_html(&turn.content, theme));
         out.push_str("</article>\n");
+        if !turn.server_tools.is_empty() {
+            out.push_str("<ul class=\"tools\">\n");
+            for t in &turn.server_tools {
+                out.push_str(&format!(
+                    "<li>⚙ {}</li>\n",
+                    esc(&crate::session::report::server_tool_line(t))
+                ));
+            }
+            out.push_str("</ul>\n");
+        }
+        if !turn.citations.is_empty() {
+            out.push_str("<ol class=\"citations\">\n");
+            for c in &turn.citations {
+                // Only web links are live: a `javascript:` URL stays text.
+                let safe = c.url.starts_with("https://") || c.url.starts_with("http://");
+                let text = esc(c.title.as_deref().unwrap_or(&c.url));
+                if safe {
+                    out.push_str(&format!(
+                        "<li><a href=\"{}\" rel=\"noopener noreferrer\">{text}</a></li>\n",
+                        esc(&c.url)
+                    ));
+                } else {
+                    out.push_str(&format!("<li>{text}</li>\n"));
+                }
+            }
+            out.push_str("</ol>\n");
+        }
         if let Some(e) = &turn.error {
             out.push_str(&format!(
                 "<p class=\"error\">{}: {}</p>\n",
@@ -369,6 +412,8 @@ pub fn json(s: &Session, catalog: &Catalog) -> String {
                 "reasoning": turn.reasoning,
                 "content": turn.content,
                 "tool_calls": turn.tool_calls,
+                "server_tools": turn.server_tools,
+                "citations": turn.citations,
                 "state": turn.state,
                 "usage": turn.usage,
                 "error": turn.error,

@@ -319,6 +319,22 @@ pub fn demo_sse() -> String {
     )
 }
 
+/// [`demo_sse`] as a Responses stream.
+pub fn demo_responses_sse() -> String {
+    synth_responses_sse(
+        "grok-code-fast-1",
+        include_str!("../tests/data/reasoning.txt"),
+        include_str!("../tests/data/answer.md"),
+        SynthUsage {
+            prompt: 1200,
+            cached: 1024,
+            completion: 230,
+            reasoning: 61,
+            ticks: Some(4_921_800),
+        },
+    )
+}
+
 /// A whole SSE body as timed events ending in `Finished`: the first after `first_ms`, then
 /// one every `gap_ms` (fixed times make every figure on screen deterministic).
 pub fn timed_events(sse: &str, first_ms: u64, gap_ms: u64) -> Vec<crate::api::TimedEvent> {
@@ -418,6 +434,166 @@ pub fn synth_sse(model: &str, reasoning: &str, answer: &str, usage: SynthUsage) 
     s
 }
 
+/// Responses API events (JSON payloads) in their wire form: `event: <type>` and `data:` lines,
+/// each event followed by a blank line — as the recordings' `*.chunks.txt` files rebuild.
+pub fn responses_wire<'a>(events: impl IntoIterator<Item = &'a str>) -> String {
+    let mut s = String::new();
+    for line in events {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let kind = serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(String::from))
+            .unwrap_or_default();
+        s.push_str(&format!("event: {kind}\ndata: {line}\n\n"));
+    }
+    s
+}
+
+/// An xAI-shaped Responses stream: `response.created`, a reasoning item whose summary
+/// streams one token-sized delta at a time and ends with its `encrypted_content`, the
+/// answer's `output_text` deltas, then `response.completed` with usage (`output_tokens`
+/// includes the reasoning tokens, as on the Responses API). The same `SynthUsage` as
+/// [`synth_sse`]: `completion` counts the answer only.
+pub fn synth_responses_sse(
+    model: &str,
+    reasoning: &str,
+    answer: &str,
+    usage: SynthUsage,
+) -> String {
+    use serde_json::json;
+    let id = "resp_synth_1";
+    let mut ev: Vec<serde_json::Value> = Vec::new();
+    let resp = |status: &str| json!({"id": id, "object": "response", "model": model, "status": status, "output": []});
+    ev.push(json!({"type": "response.created", "response": resp("in_progress")}));
+    let mut output = Vec::new();
+    if !reasoning.is_empty() {
+        let rid = "rs_synth_1";
+        ev.push(
+            json!({"type": "response.output_item.added", "output_index": 0,
+            "item": {"id": rid, "type": "reasoning", "summary": []}}),
+        );
+        for p in token_pieces(reasoning) {
+            ev.push(
+                json!({"type": "response.reasoning_summary_text.delta", "item_id": rid,
+                "output_index": 0, "summary_index": 0, "delta": p}),
+            );
+        }
+        let item = json!({"id": rid, "type": "reasoning", "status": "completed",
+            "summary": [{"type": "summary_text", "text": reasoning}],
+            "encrypted_content": format!("enc:{}", reasoning.len())});
+        ev.push(json!({"type": "response.output_item.done", "output_index": 0, "item": item}));
+        output.push(item);
+    }
+    let mid = "msg_synth_1";
+    let at = output.len();
+    ev.push(
+        json!({"type": "response.output_item.added", "output_index": at,
+        "item": {"id": mid, "type": "message", "role": "assistant", "content": []}}),
+    );
+    for p in token_pieces(answer) {
+        ev.push(json!({"type": "response.output_text.delta", "item_id": mid,
+            "output_index": at, "content_index": 0, "delta": p}));
+    }
+    ev.push(
+        json!({"type": "response.output_text.done", "item_id": mid, "output_index": at,
+        "content_index": 0, "text": answer}),
+    );
+    let msg = json!({"id": mid, "type": "message", "role": "assistant", "status": "completed",
+        "content": [{"type": "output_text", "text": answer, "annotations": []}]});
+    ev.push(json!({"type": "response.output_item.done", "output_index": at, "item": msg}));
+    output.push(msg);
+    let mut u = json!({
+        "input_tokens": usage.prompt,
+        "input_tokens_details": {"cached_tokens": usage.cached},
+        "output_tokens": usage.completion + usage.reasoning,
+        "output_tokens_details": {"reasoning_tokens": usage.reasoning},
+        "total_tokens": usage.prompt + usage.completion + usage.reasoning,
+    });
+    if let Some(t) = usage.ticks {
+        u["cost_in_usd_ticks"] = t.into();
+    }
+    let mut done = resp("completed");
+    done["output"] = output.into();
+    done["usage"] = u;
+    ev.push(json!({"type": "response.completed", "response": done}));
+    let lines: Vec<String> = ev.iter().map(|e| e.to_string()).collect();
+    responses_wire(lines.iter().map(String::as_str))
+}
+
+/// A response that calls functions, on either endpoint: each call `(call_id, name, arguments)`
+/// in order — parallel calls in one response. On Chat Completions each call comes whole in
+/// one delta (as xAI sends them), then `finish_reason: "tool_calls"` and usage; on Responses
+/// each is a `function_call` item whose arguments stream in two deltas.
+pub fn synth_tool_calls(
+    api: crate::api::Api,
+    model: &str,
+    calls: &[(&str, &str, &str)],
+    usage: SynthUsage,
+) -> String {
+    use serde_json::json;
+    match api {
+        crate::api::Api::Chat => {
+            let chunk = |delta: serde_json::Value, finish: Option<&str>| {
+                let v = json!({"id": "synth-tc", "object": "chat.completion.chunk", "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+                format!("data: {v}\n\n")
+            };
+            let mut s = String::new();
+            for (i, (id, name, args)) in calls.iter().enumerate() {
+                let mut d = json!({"tool_calls": [{"index": i, "id": id, "type": "function",
+                    "function": {"name": name, "arguments": args}}]});
+                if i == 0 {
+                    d["role"] = "assistant".into();
+                }
+                s.push_str(&chunk(d, None));
+            }
+            s.push_str(&chunk(json!({}), Some("tool_calls")));
+            let u = json!({"id": "synth-tc", "object": "chat.completion.chunk", "model": model,
+                "choices": [], "usage": {
+                    "prompt_tokens": usage.prompt, "completion_tokens": usage.completion,
+                    "total_tokens": usage.prompt + usage.completion + usage.reasoning,
+                    "prompt_tokens_details": {"cached_tokens": usage.cached},
+                    "completion_tokens_details": {"reasoning_tokens": usage.reasoning}}});
+            s.push_str(&format!("data: {u}\n\ndata: [DONE]\n\n"));
+            s
+        }
+        crate::api::Api::Responses => {
+            let mut ev = vec![json!({"type": "response.created",
+                "response": {"id": "resp_tc", "model": model, "status": "in_progress", "output": []}})];
+            for (i, (id, name, args)) in calls.iter().enumerate() {
+                let fid = format!("fc_{i}");
+                ev.push(json!({"type": "response.output_item.added", "output_index": i,
+                    "item": {"id": fid, "type": "function_call", "call_id": id, "name": name, "arguments": ""}}));
+                let cut = args
+                    .char_indices()
+                    .nth(args.chars().count() / 2)
+                    .map_or(0, |(b, _)| b);
+                for piece in [&args[..cut], &args[cut..]] {
+                    ev.push(json!({"type": "response.function_call_arguments.delta",
+                        "item_id": fid, "output_index": i, "delta": piece}));
+                }
+                ev.push(json!({"type": "response.function_call_arguments.done",
+                    "item_id": fid, "output_index": i, "arguments": args}));
+                ev.push(
+                    json!({"type": "response.output_item.done", "output_index": i,
+                    "item": {"id": fid, "type": "function_call", "call_id": id, "name": name,
+                        "arguments": args, "status": "completed"}}),
+                );
+            }
+            ev.push(json!({"type": "response.completed", "response": {"id": "resp_tc",
+                "model": model, "status": "completed", "usage": {
+                    "input_tokens": usage.prompt, "input_tokens_details": {"cached_tokens": usage.cached},
+                    "output_tokens": usage.completion + usage.reasoning,
+                    "output_tokens_details": {"reasoning_tokens": usage.reasoning}}}}));
+            let lines: Vec<String> = ev.iter().map(|e| e.to_string()).collect();
+            responses_wire(lines.iter().map(String::as_str))
+        }
+    }
+}
+
 /// The scripted and recorded models as they were priced when the recordings were made
 /// (2026-03), before xAI retired the slugs (2026-05-15; since then grok-4.3 serves them at its
 /// price). Tests that replay those recordings and scripts pin these, so that a computed cost
@@ -481,9 +657,25 @@ pub const COMPARE_ANSWER_B: &str = "Read it whole and split it:\n\n```rust\nuse 
 ///
 /// `gap` is the pause between events of the fastest model; the others scale from it.
 pub fn compare_reply(model: &str, gap: Duration) -> Reply {
+    compare_reply_on(crate::api::Api::Chat, model, gap)
+}
+
+/// [`compare_reply`] on either endpoint: the same scripts as Chat Completions chunks or as
+/// Responses events.
+pub fn compare_reply_on(api: crate::api::Api, model: &str, gap: Duration) -> Reply {
     let paced = |body: String, gap: Duration| Reply::sse_paced(body, gap);
+    let synth_sse = |model: &str, reasoning: &str, answer: &str, usage: SynthUsage| match api {
+        crate::api::Api::Chat => synth_sse(model, reasoning, answer, usage),
+        crate::api::Api::Responses => synth_responses_sse(model, reasoning, answer, usage),
+    };
     match model {
-        "grok-code-fast-1" => paced(demo_sse(), gap),
+        "grok-code-fast-1" => paced(
+            match api {
+                crate::api::Api::Chat => demo_sse(),
+                crate::api::Api::Responses => demo_responses_sse(),
+            },
+            gap,
+        ),
         "grok-3-mini" => paced(
             synth_sse(
                 "grok-3-mini",
@@ -565,8 +757,8 @@ pub fn compare_reply(model: &str, gap: Duration) -> Reply {
     }
 }
 
-/// The router for `compare_reply`: `/models` lists the scripted models, chat requests are
-/// answered per their `model`.
+/// The router for `compare_reply`: `/models` lists the scripted models, chat and Responses
+/// requests are answered per their `model`, each in its endpoint's shape.
 pub fn compare_router(gap: Duration) -> impl Fn(&Recorded) -> Option<Reply> + Send + Sync {
     move |req| {
         Some(if req.path.ends_with("/models") {
@@ -576,7 +768,12 @@ pub fn compare_router(gap: Duration) -> impl Fn(&Recorded) -> Option<Reply> + Se
             )
         } else {
             let model = req.json()["model"].as_str().unwrap_or("").to_string();
-            compare_reply(&model, gap)
+            let api = if req.path.ends_with("/responses") {
+                crate::api::Api::Responses
+            } else {
+                crate::api::Api::Chat
+            };
+            compare_reply_on(api, &model, gap)
         })
     }
 }

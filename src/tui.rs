@@ -39,6 +39,10 @@ enum Msg {
     },
     /// A message for the status line from background work.
     Flash(String),
+    /// The provider's own model listing arrived (prices, context windows).
+    Catalog(Vec<crate::session::catalog::LiveModel>),
+    /// What the provider serves, for `/model`.
+    Models(Result<Vec<String>, String>),
 }
 
 fn restore_terminal() {
@@ -104,7 +108,7 @@ fn key_help(cfg: &Config, provider: &crate::config::Provider) -> String {
     )
 }
 
-pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
+pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let color = color_enabled();
     let theme_name = opts
         .theme
@@ -133,6 +137,11 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         .filter(|(p, _)| *p == provider.name)
         .map(|(_, m)| m.clone()));
     let has_key = !provider.needs_key() || provider.api_key().is_some();
+    // The provider's own listing from the cache now; a new one fetched in the background.
+    let (live, live_due, live_notice) = crate::engine::cached_live_catalog(&provider);
+    if let Some(l) = &live {
+        cfg.use_live(&l.models);
+    }
     let mut engine = Engine::new(&cfg, &provider).map_err(|e| e.to_string())?;
     // A local server with no model set: ask it (briefly) which one it serves.
     let mut startup_notice = None;
@@ -168,7 +177,7 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         system: cfg.system.clone(),
         provider_info: ProviderInfo::from_config(&cfg),
     });
-    if let Some(n) = startup_notice {
+    for n in [startup_notice, live_notice].into_iter().flatten() {
         app.notice(&n);
     }
     app.params = cfg.sampling.clone();
@@ -236,6 +245,15 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     };
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    if live_due {
+        let (engine, tx) = (engine.clone(), tx.clone());
+        tokio::spawn(async move {
+            // Offline, the cached listing (or the built-in table) stays: nothing to say.
+            if let Ok(l) = engine.refresh_live_catalog().await {
+                let _ = tx.send(Msg::Catalog(l.models));
+            }
+        });
+    }
     let mut events = EventStream::new();
     let mut active: Option<tokio::task::JoinHandle<()>> = None;
     let mut started_at = Instant::now();
@@ -300,6 +318,11 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             active = None;
                         }
                         Msg::Flash(s) => app.flash = Some(s),
+                        Msg::Catalog(models) => {
+                            cfg.use_live(&models);
+                            app.catalog = cfg.catalog.clone();
+                        }
+                        Msg::Models(served) => crate::app::commands::show_models(&mut app, served),
                     }
                     next = rx.try_recv().ok();
                 }
@@ -487,6 +510,25 @@ pub async fn run(cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     } else {
                         execute!(out, DisableMouseCapture)
                     };
+                }
+                Effect::ListModels => {
+                    let (engine, tx) = (engine.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let served = engine
+                            .client
+                            .get_json("models")
+                            .await
+                            .map(|v| {
+                                v.get("data")
+                                    .and_then(|d| d.as_array())
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(|m| m.get("id")?.as_str().map(String::from))
+                                    .collect()
+                            })
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(Msg::Models(served));
+                    });
                 }
                 Effect::ListSessions => {
                     let items = store::list(&sessions_dir)

@@ -119,6 +119,47 @@ pub fn extension_to_lang(path: &str) -> &str {
 /// Largest file `/file` attaches (a context window is not a dump truck).
 const MAX_ATTACH: u64 = 512 * 1024;
 
+/// `/model`'s answer: what the provider serves (or, when it could not say, what the catalog
+/// knows), each with its prices per 1M tokens (input / cached / output) where known.
+pub fn show_models(app: &mut App, served: Result<Vec<String>, String>) {
+    let label = |id: &str, app: &App| {
+        let info = app.catalog.lookup(id);
+        match info.prices {
+            Some(p) if info.id != crate::session::catalog::DEFAULT_ID => {
+                format!("  {id}  {}", p.label())
+            }
+            _ => format!("  {id}  (price unknown)"),
+        }
+    };
+    let (head, ids) = match served {
+        Ok(ids) if !ids.is_empty() => (format!("{} serves:", app.provider), ids),
+        other => {
+            let why = match other {
+                Err(e) => format!("could not ask {}: {e}", app.provider),
+                Ok(_) => format!("{} lists no models", app.provider),
+            };
+            let known = app
+                .catalog
+                .all()
+                .iter()
+                .map(|m| m.id.clone())
+                .filter(|id| id != crate::session::catalog::DEFAULT_ID)
+                .collect();
+            (format!("{why}. The catalog knows:"), known)
+        }
+    };
+    let mut text = format!(
+        "model: {} (provider {}). {head} (USD per 1M tokens: input / cached / output)",
+        app.model, app.provider
+    );
+    for id in &ids {
+        text.push('\n');
+        text.push_str(&label(id, app));
+    }
+    text.push_str("\n/model ID switches.");
+    app.notice(&text);
+}
+
 pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
     let (cmd, arg) = match line.split_once(char::is_whitespace) {
         Some((c, a)) => (c, a.trim()),
@@ -136,19 +177,8 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
     match cmd {
         "/model" => {
             if arg.is_empty() {
-                let ids: Vec<&str> = app
-                    .catalog
-                    .all()
-                    .iter()
-                    .map(|m| m.id.as_str())
-                    .filter(|id| *id != crate::session::catalog::DEFAULT_ID)
-                    .collect();
-                app.notice(&format!(
-                    "model: {} (provider {}). Known: {}",
-                    app.model,
-                    app.provider,
-                    ids.join(", ")
-                ));
+                app.flash = Some(format!("asking {} for its models…", app.provider));
+                return vec![Effect::ListModels];
             } else {
                 app.model = arg.to_string();
                 app.flash = Some(format!("model: {arg}"));

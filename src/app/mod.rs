@@ -128,6 +128,8 @@ pub enum Effect {
     SetMouse(bool),
     /// Read the saved sessions for the picker.
     ListSessions,
+    /// Ask the provider which models it serves (`/model` with no argument).
+    ListModels,
     /// Load a saved session and continue it.
     OpenSession(PathBuf),
     Quit,
@@ -1210,6 +1212,27 @@ impl App {
         };
         for n in &tv.turn.notices {
             add("ℹ ", n.clone(), th.warning());
+        }
+        for st in &tv.turn.server_tools {
+            add(
+                "⚙ ",
+                crate::session::report::server_tool_line(st),
+                th.muted(),
+            );
+        }
+        for (i, c) in tv.turn.citations.iter().enumerate() {
+            add(
+                "  ",
+                crate::session::report::citation_line(i, c),
+                th.fg(th.accent),
+            );
+        }
+        if let Some(d) = &tv.turn.doom_loop {
+            add(
+                "⚠ ",
+                format!("the provider's loop check fired: {d}"),
+                th.warning(),
+            );
         }
         if let Some(e) = &tv.turn.error {
             add("✗ ", format!("{}: {e}", tv.provider), th.error());

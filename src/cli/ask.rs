@@ -189,6 +189,8 @@ pub async fn run(
     let provider = pick_provider(cfg, provider_flag)?;
     let model_flag = model_flag.or(last.filter(|(p, _)| *p == provider.name).map(|(_, m)| m));
     require_key(provider, cfg)?;
+    let live = super::with_live_catalog(cfg, &[provider], args.quiet).await;
+    let cfg = &live;
     let prompt = read_prompt(&args)?;
     let engine = Engine::new(cfg, &super::with_api(provider, args.gen.api))
         .map_err(|e| Failure::Provider(e.to_string()))?;
@@ -287,6 +289,17 @@ pub async fn run(
             StreamEvent::Notice(n) => {
                 let _ = writeln!(err, "{}", style.paint("33", &format!("note: {n}")));
             }
+            StreamEvent::ServerTool(t) => {
+                let line = crate::session::report::server_tool_line(t);
+                let _ = writeln!(err, "{}", style.paint("2", &format!("⚙ {line}")));
+            }
+            StreamEvent::DoomLoop(d) => {
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    style.paint("33", &format!("note: the provider's loop check fired: {d}"))
+                );
+            }
             StreamEvent::Retrying {
                 attempt,
                 delay,
@@ -374,6 +387,13 @@ pub async fn run(
         }
         if wrote_content && !turn.content.ends_with('\n') {
             let _ = writeln!(out);
+        }
+        // The sources belong with the answer: `ask … > answer.md` keeps them.
+        if !turn.citations.is_empty() {
+            let _ = writeln!(out, "\nSources:");
+            for (i, c) in turn.citations.iter().enumerate() {
+                let _ = writeln!(out, "{}", crate::session::report::citation_line(i, c));
+            }
         }
         let _ = out.flush();
         for tc in &turn.tool_calls {

@@ -215,6 +215,14 @@ pub async fn run(
         column.apply(&t.settings).map_err(Failure::Usage)?;
         engines.push((p, engine, t.model.as_deref(), column, t.settings.as_str()));
     }
+    let mut providers: Vec<&crate::config::Provider> = Vec::new();
+    for (p, ..) in &engines {
+        if !providers.iter().any(|q| q.name == p.name) {
+            providers.push(p);
+        }
+    }
+    let live = super::with_live_catalog(cfg, &providers, args.quiet).await;
+    let cfg = &live;
     // Servers asked for their models all at once: a slow one holds up only that lookup.
     let models = futures_util::future::join_all(engines.iter().map(|(p, e, m, ..)| async move {
         e.resolve_model(cfg, *m)

@@ -176,6 +176,43 @@ fn parse_api(s: &str) -> Result<crate::api::Api, String> {
     crate::api::Api::parse(s).ok_or_else(|| format!("`{s}`: responses or chat"))
 }
 
+/// The config with the providers' own model listings applied (the xai preset reads one):
+/// from the disk cache, fetched again when older than a day — for at most 3 s; offline, the
+/// old listing or the built-in table stays.
+pub(crate) async fn with_live_catalog(
+    cfg: &Config,
+    providers: &[&Provider],
+    quiet: bool,
+) -> Config {
+    let mut cfg = cfg.clone();
+    let mut models = Vec::new();
+    let mut any = false;
+    for p in providers {
+        let (cached, due, notice) = crate::engine::cached_live_catalog(p);
+        if let (Some(n), false) = (notice, quiet) {
+            eprintln!("grokpair: note: {n}");
+        }
+        let fresh = match (due, crate::engine::Engine::new(&cfg, p)) {
+            (true, Ok(engine)) => tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                engine.refresh_live_catalog(),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok),
+            _ => None,
+        };
+        if let Some(l) = fresh.or(cached) {
+            models.extend(l.models);
+            any = true;
+        }
+    }
+    if any {
+        cfg.use_live(&models);
+    }
+    cfg
+}
+
 /// The provider with `--api` applied.
 pub(crate) fn with_api(
     p: &crate::config::Provider,

@@ -18,6 +18,24 @@ pub struct Prices {
 }
 
 impl Prices {
+    /// `$1.25 / $0.20 / $2.50` (input / cached / output, USD per 1M tokens).
+    pub fn label(&self) -> String {
+        let usd = |t: u64| {
+            let v = t as f64 / TICKS_PER_USD as f64;
+            if (v * 100.0).fract().abs() < 1e-6 {
+                format!("${v:.2}")
+            } else {
+                format!("${v:.3}")
+            }
+        };
+        format!(
+            "{} / {} / {}",
+            usd(self.input),
+            usd(self.cached),
+            usd(self.output)
+        )
+    }
+
     /// From USD per 1M tokens.
     pub fn usd(input: f64, cached: f64, output: f64) -> Self {
         Prices {
@@ -618,6 +636,19 @@ mod tests {
         assert_eq!(c.lookup("grok-new-mini").id, "grok-new-mini");
         // grok-4.5's doubled tier stays when the listing gives none.
         assert!(c.lookup("grok-4.5").long_context.is_some());
+    }
+
+    #[test]
+    fn price_labels() {
+        assert_eq!(
+            Prices::usd(1.25, 0.20, 2.50).label(),
+            "$1.25 / $0.20 / $2.50"
+        );
+        assert_eq!(
+            Prices::usd(0.30, 0.075, 0.5).label(),
+            "$0.30 / $0.075 / $0.50"
+        );
+        assert_eq!(Prices::usd(2.0, 0.5, 6.0).label(), "$2.00 / $0.50 / $6.00");
     }
 
     #[test]

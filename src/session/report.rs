@@ -156,3 +156,20 @@ impl TurnReport {
         parts.join(" · ")
     }
 }
+
+/// `web_search "rust borrow checker" · completed`: one server-side tool call, as the
+/// transcript and the exports show it.
+pub fn server_tool_line(t: &crate::api::ServerTool) -> String {
+    match &t.detail {
+        Some(d) => format!("{} {d:?} · {}", t.name, t.status),
+        None => format!("{} · {}", t.name, t.status),
+    }
+}
+
+/// `[1] Title — https://…` (or the bare URL): a numbered source under the answer.
+pub fn citation_line(i: usize, c: &crate::api::Citation) -> String {
+    match &c.title {
+        Some(t) => format!("[{}] {t} — {}", i + 1, c.url),
+        None => format!("[{}] {}", i + 1, c.url),
+    }
+}
