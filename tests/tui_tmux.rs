@@ -477,3 +477,76 @@ async fn compare_the_current_model_at_two_temperatures_and_adopt_one() {
         .collect();
     assert_eq!(tags, ["temperature=0", "temperature=1.2,seed=3"]);
 }
+
+/// A Responses provider in the real TUI: a recorded xAI web search streams in, its server-side
+/// tool and numbered sources show under the answer, the cost is billed once (output includes
+/// reasoning), and `/model` lists what the server serves with prices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_web_search_sources_and_model_list() {
+    if !Tmux::available() {
+        return;
+    }
+    let chunks = std::fs::read_to_string(
+        common::fixtures_dir()
+            .parent()
+            .unwrap()
+            .join("xai-responses/xai-web-search-tool.1.chunks.txt"),
+    )
+    .unwrap();
+    let wire = grokpair::testing::responses_wire(chunks.lines());
+    let s = FakeServer::start().await;
+    s.route(move |r| {
+        Some(if r.path.ends_with("/models") {
+            Reply::json(
+                200,
+                r#"{"object":"list","data":[{"id":"grok-4-fast-reasoning"},{"id":"grok-9-preview"}]}"#,
+            )
+        } else {
+            Reply::sse_split(&wire, 512)
+        })
+    });
+    let config = format!(
+        "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-4-fast\"\ndialect = \"xai\"\napi = \"responses\"\n{}",
+        s.base_url(),
+        grokpair::testing::RECORDING_PRICES_TOML
+    );
+    let t = Tmux::start_with("responses", &config, 160, 48, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("What is xAI?");
+    t.send(&["Enter"]);
+    let screen = t
+        .wait_for("the sources", |s| s.contains("[5] https://x.ai/"))
+        .await;
+    for want in [
+        "⚙ web_search \"what is xAI\" · completed",
+        "[1] https://en.wikipedia.org/wiki/XAI_%28company%29",
+        "[2] https://x.ai/company",
+    ] {
+        assert!(screen.contains(want), "lacks {want:?}:\n{screen}");
+    }
+    let status = screen.lines().last().unwrap();
+    // 297 × $0.20 + 1578 × $0.05 + 695 × $0.50 per 1M: the 397 reasoning tokens once.
+    for want in ["397 reasoning", "$0.000486"] {
+        assert!(status.contains(want), "status lacks {want:?}: {status}");
+    }
+    let req = &s.requests()[0];
+    assert_eq!(req.path, "/v1/responses");
+    let body = req.json();
+    assert_eq!(body["store"], false);
+    assert_eq!(
+        body["prompt_cache_key"].as_str(),
+        req.header("x-grok-conv-id")
+    );
+    assert_eq!(body["input"][0]["content"], "What is xAI?");
+    t.type_text("/model");
+    t.send(&["Enter"]);
+    let screen = t
+        .wait_for("the model list", |s| s.contains("fake serves:"))
+        .await;
+    for want in [
+        "grok-4-fast-reasoning  $0.20 / $0.05 / $0.50",
+        "grok-9-preview  (price unknown)",
+    ] {
+        assert!(screen.contains(want), "lacks {want:?}:\n{screen}");
+    }
+}

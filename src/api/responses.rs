@@ -237,7 +237,8 @@ fn server_tool_name(item: &Value) -> String {
     }
 }
 
-/// What a server-side call was asked: its query, arguments or input, on one short line.
+/// What a server-side call was asked, on one short line: its query, or for JSON arguments
+/// (`{"query":"what is xAI","num_results":5}`) the query, URL or first text they hold.
 fn server_tool_detail(item: &Value) -> Option<String> {
     let raw = item
         .pointer("/action/query")
@@ -246,7 +247,16 @@ fn server_tool_detail(item: &Value) -> Option<String> {
         .or_else(|| item.get("arguments").and_then(Value::as_str))
         .or_else(|| item.get("input").and_then(Value::as_str))
         .or_else(|| item.get("code").and_then(Value::as_str))?;
-    let one_line: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let parsed: Option<String> = match serde_json::from_str::<Value>(raw) {
+        Ok(Value::Object(o)) => ["query", "q", "url", "video_url", "code", "path"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str))
+            .or_else(|| o.values().find_map(Value::as_str))
+            .map(String::from),
+        _ => None,
+    };
+    let text = parsed.as_deref().unwrap_or(raw);
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if one_line.is_empty() {
         return None;
     }

@@ -161,7 +161,7 @@ impl TurnReport {
 /// transcript and the exports show it.
 pub fn server_tool_line(t: &crate::api::ServerTool) -> String {
     match &t.detail {
-        Some(d) => format!("{} {d:?} · {}", t.name, t.status),
+        Some(d) => format!("{} \"{d}\" · {}", t.name, t.status),
         None => format!("{} · {}", t.name, t.status),
     }
 }
