@@ -1,5 +1,6 @@
 //! A scripted OpenAI-compatible server for trying the TUI by hand:
-//! `cargo run --example fake_server -- 8199 [GAP_MS]` answers every chat request per its model
+//! `cargo run --example fake_server -- 8199 [GAP_MS]` answers every chat or Responses request
+//! per its model, in its endpoint's shape
 //! (see `grokpair::testing::compare_reply`): grok-code-fast-1 gets the synthesized demo answer
 //! (reasoning, markdown, two code blocks); grok-3-mini and grok-4-fast-reasoning answer
 //! differently and slower; a model named `broken…` drops mid-answer. `/compare` against it

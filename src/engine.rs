@@ -103,8 +103,13 @@ impl Engine {
             base_url: self.provider.base_url.clone(),
             models: crate::session::catalog::parse_live(priced.as_ref().ok(), listed.as_ref().ok()),
         };
-        if let Some(path) = live_catalog::cache_path(&self.provider.name) {
-            // A cache that cannot be written only means asking again next time.
+        // Half a listing is used for this run only: the next start asks again. A cache that
+        // cannot be written only means the same.
+        if let (Ok(_), Ok(_), Some(path)) = (
+            &priced,
+            &listed,
+            live_catalog::cache_path(&self.provider.name),
+        ) {
             let _ = live_catalog::save(&path, &live);
         }
         Ok(live)

@@ -137,12 +137,9 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         .filter(|(p, _)| *p == provider.name)
         .map(|(_, m)| m.clone()));
     let has_key = !provider.needs_key() || provider.api_key().is_some();
-    // The provider's own listing from the cache now; a new one fetched in the background.
-    let (live, live_due, live_notice) = crate::engine::cached_live_catalog(&provider);
-    if let Some(l) = &live {
-        cfg.use_live(&l.models);
-    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut engine = Engine::new(&cfg, &provider).map_err(|e| e.to_string())?;
+    let live_notice = use_listing(&mut cfg, &engine, &tx);
     // A local server with no model set: ask it (briefly) which one it serves.
     let mut startup_notice = None;
     let model = match tokio::time::timeout(
@@ -244,16 +241,6 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         )
     };
 
-    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    if live_due {
-        let (engine, tx) = (engine.clone(), tx.clone());
-        tokio::spawn(async move {
-            // Offline, the cached listing (or the built-in table) stays: nothing to say.
-            if let Ok(l) = engine.refresh_live_catalog().await {
-                let _ = tx.send(Msg::Catalog(l.models));
-            }
-        });
-    }
     let mut events = EventStream::new();
     let mut active: Option<tokio::task::JoinHandle<()>> = None;
     let mut started_at = Instant::now();
@@ -501,7 +488,12 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     });
                 }
                 Effect::SwitchProvider(name) => {
-                    switch_provider(&cfg, &mut engine, &mut app, &name);
+                    if switch_provider(&cfg, &mut engine, &mut app, &name) {
+                        if let Some(n) = use_listing(&mut cfg, &engine, &tx) {
+                            app.notice(&n);
+                        }
+                        app.catalog = cfg.catalog.clone();
+                    }
                 }
                 Effect::SetMouse(on) => {
                     let mut out = std::io::stdout();
@@ -636,6 +628,30 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
 
 /// Switches the provider for the next requests (`/provider`, or an adopted answer's); false
 /// (with the error shown) when it cannot.
+/// The provider's own model listing (the xai preset reads one): the cached one applied now,
+/// a new one fetched in the background when due (it arrives as `Msg::Catalog`). Returns a
+/// notice when the cache was unreadable.
+fn use_listing(
+    cfg: &mut Config,
+    engine: &Engine,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Option<String> {
+    let (cached, due, notice) = crate::engine::cached_live_catalog(&engine.provider);
+    if let Some(l) = cached {
+        cfg.use_live(&l.models);
+    }
+    if due {
+        let (engine, tx) = (engine.clone(), tx.clone());
+        tokio::spawn(async move {
+            // Offline, the cached listing (or the built-in table) stays: nothing to say.
+            if let Ok(l) = engine.refresh_live_catalog().await {
+                let _ = tx.send(Msg::Catalog(l.models));
+            }
+        });
+    }
+    notice
+}
+
 fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str) -> bool {
     let p = match cfg.provider(name) {
         Ok(p) => p.clone(),
