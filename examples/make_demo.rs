@@ -225,7 +225,7 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
             )
         })
         .collect();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(grokpair::engine::COMPARE_BUFFER);
     let _tasks = spawn_compare(&cfg, &asked, plans, tx);
     let t0 = std::time::Instant::now();
     let mut turns: Vec<Turn> = models.iter().map(Turn::new).collect();

@@ -7,7 +7,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::api::{error::mask_secret, Api, ChatParams, Dialect, Endpoint, NetPolicy};
+use crate::api::error::{mask_secret, mask_url};
+use crate::api::{Api, ChatParams, Dialect, Endpoint, NetPolicy};
 use crate::session::catalog::{Catalog, ModelOverride};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -415,6 +416,19 @@ impl Config {
                 }
                 net.max_retries = r;
             }
+            // Bounded: a huge backoff would wait for ever.
+            for (key, v) in [
+                ("retry_base_ms", n.retry_base_ms),
+                ("retry_max_ms", n.retry_max_ms),
+            ] {
+                if let Some(v) = v.filter(|v| !(1..=300_000).contains(v)) {
+                    return Err(err(
+                        at(&["network"], key),
+                        Some(format!("network.{key}")),
+                        format!("must be 1 to 300000 milliseconds, got {v}"),
+                    ));
+                }
+            }
             if let Some(b) = n.retry_base_ms {
                 net.retry_base = Duration::from_millis(b);
             }
@@ -636,7 +650,7 @@ impl Config {
         ));
         for p in self.providers.values() {
             s.push_str(&format!("\n[providers.{}]\n", p.name));
-            s.push_str(&format!("base_url = {}\n", q(&p.base_url)));
+            s.push_str(&format!("base_url = {}\n", q(&mask_url(&p.base_url))));
             match &p.model {
                 Some(m) => s.push_str(&format!("model = {}\n", q(m))),
                 None => s.push_str("# model: asked from the server's /models\n"),
@@ -878,6 +892,31 @@ output = 0.6
         let e = Config::parse(text, None).unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(!e.to_string().contains("SECRET"));
+    }
+
+    #[test]
+    fn retry_times_are_bounded() {
+        for (key, v) in [("retry_base_ms", "0"), ("retry_max_ms", "99999999999")] {
+            let e = Config::parse(&format!("[network]\n{key} = {v}\n"), None).unwrap_err();
+            assert_eq!(e.key.as_deref(), Some(format!("network.{key}").as_str()));
+            assert_eq!(e.line, Some(2));
+            assert!(e.message.contains("1 to 300000"), "{e}");
+        }
+    }
+
+    #[test]
+    fn show_masks_a_password_in_a_base_url() {
+        let c = Config::parse(
+            "[providers.mine]\nbase_url = \"https://me:hunter2-pass@llm.example/v1\"\n",
+            None,
+        )
+        .unwrap();
+        let s = c.show();
+        assert!(!s.contains("hunter2-pass"), "{s}");
+        assert!(
+            s.contains("base_url = \"https://me:****@llm.example/v1\""),
+            "{s}"
+        );
     }
 
     #[test]

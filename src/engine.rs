@@ -19,7 +19,8 @@ pub fn cached_live_catalog(provider: &Provider) -> (Option<LiveCatalog>, bool, O
     let Some(path) = live_catalog::cache_path(&provider.name) else {
         return (None, true, None);
     };
-    match live_catalog::load(&path, &provider.base_url, live_catalog::now_secs()) {
+    let url = crate::api::error::mask_url(&provider.base_url);
+    match live_catalog::load(&path, &url, live_catalog::now_secs()) {
         Cached::Fresh(l) => (Some(l), false, None),
         Cached::Stale(l) => (Some(l), true, None),
         Cached::Missing => (None, true, None),
@@ -70,18 +71,16 @@ impl Engine {
             return Ok(m.clone());
         }
         let v = self.client.get_json("models").await?;
-        v.get("data")
-            .and_then(|d| d.as_array())
-            .and_then(|d| d.first())
-            .and_then(|m| m.get("id"))
-            .and_then(|id| id.as_str())
-            .map(str::to_string)
+        crate::api::client::model_ids(&v)
+            .into_iter()
+            .next()
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorKind::Protocol,
                     format!(
                         "{} lists no models; pass --model or set providers.{}.model",
-                        self.provider.base_url, self.provider.name
+                        crate::api::error::mask_url(&self.provider.base_url),
+                        self.provider.name
                     ),
                 )
             })
@@ -95,12 +94,14 @@ impl Engine {
             self.client.get_json("models"),
         )
         .await;
-        if let (Err(e), Err(_)) = (&priced, &listed) {
+        // Without prices the listing would only replace the cached one's: keep that instead.
+        if let Err(e) = &priced {
             return Err(e.clone());
         }
         let live = LiveCatalog {
             fetched_at: live_catalog::now_secs(),
-            base_url: self.provider.base_url.clone(),
+            // Never a password in a file: the masked URL identifies the provider as well.
+            base_url: crate::api::error::mask_url(&self.provider.base_url),
             models: crate::session::catalog::parse_live(priced.as_ref().ok(), listed.as_ref().ok()),
         };
         // Half a listing is used for this run only: the next start asks again. A cache that
@@ -152,6 +153,9 @@ impl Engine {
     }
 }
 
+/// How many messages a comparison's columns may have waiting for their consumer.
+pub const COMPARE_BUFFER: usize = 1024;
+
 /// What one column of a comparison reports to its consumer.
 #[derive(Debug)]
 pub enum ColumnMsg {
@@ -181,7 +185,7 @@ pub fn spawn_compare(
     cfg: &Config,
     conv: &Conversation,
     plans: Vec<(usize, ColumnPlan)>,
-    tx: tokio::sync::mpsc::UnboundedSender<(usize, ColumnMsg)>,
+    tx: tokio::sync::mpsc::Sender<(usize, ColumnMsg)>,
 ) -> Vec<(usize, tokio::task::JoinHandle<()>)> {
     use std::collections::HashMap;
     use std::sync::Arc;
@@ -201,17 +205,18 @@ pub fn spawn_compare(
                 // Held until the stream ends (or this task is aborted).
                 let _slot = sem.acquire_owned().await;
                 let started = plan.engine.start(&cfg, &plan.model, &conv, &plan.params);
-                let _ = tx.send((col, ColumnMsg::Sent));
+                let _ = tx.send((col, ColumnMsg::Sent)).await;
                 if let Some(n) = started.notice {
-                    let _ = tx.send((col, ColumnMsg::Notice(n)));
+                    let _ = tx.send((col, ColumnMsg::Notice(n))).await;
                 }
                 let mut stream = started.stream;
                 while let Some(ev) = stream.next().await {
-                    if tx.send((col, ColumnMsg::Event(ev))).is_err() {
+                    // Bounded: a column streaming faster than it is shown waits for the screen.
+                    if tx.send((col, ColumnMsg::Event(ev))).await.is_err() {
                         return;
                     }
                 }
-                let _ = tx.send((col, ColumnMsg::Closed));
+                let _ = tx.send((col, ColumnMsg::Closed)).await;
             });
             (col, task)
         })

@@ -174,6 +174,12 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
     out
 }
 
+/// A link target an export keeps live: http(s) and mailto only.
+fn safe_url(url: &str) -> bool {
+    let u = url.trim_start().to_ascii_lowercase();
+    u.starts_with("https://") || u.starts_with("http://") || u.starts_with("mailto:")
+}
+
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -197,6 +203,8 @@ fn md_html(src: &str, theme: &syntect::highlighting::Theme) -> String {
     opts.insert(Options::ENABLE_STRIKETHROUGH);
     let mut events = Vec::new();
     let mut code: Option<(String, String)> = None;
+    // For each open link or image: the URL it pointed to when it was not kept as a link.
+    let mut dropped_links: Vec<Option<String>> = Vec::new();
     for ev in Parser::new_ext(src, opts) {
         match ev {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -223,6 +231,37 @@ fn md_html(src: &str, theme: &syntect::highlighting::Theme) -> String {
                 ));
             }
             Event::Html(h) | Event::InlineHtml(h) => events.push(Event::Text(h)),
+            // Only web and mail links stay live (a `javascript:` link would run the model's
+            // script on a click); an image becomes a link to it, never loaded (its URL could
+            // carry data out the moment the file is opened).
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            })
+            | Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                if safe_url(&dest_url) {
+                    dropped_links.push(None);
+                    events.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
+                } else {
+                    dropped_links.push(Some(dest_url.to_string()));
+                }
+            }
+            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => match dropped_links.pop() {
+                Some(Some(url)) => events.push(Event::Text(format!(" ({url})").into())),
+                _ => events.push(Event::End(TagEnd::Link)),
+            },
             other => events.push(other),
         }
     }
@@ -257,7 +296,7 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
         .expect("syntect has themes");
     let mut out = String::new();
     out.push_str(&format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n",
         esc(&s.title(70)),
         esc(&s.title(70))
     ));
@@ -324,7 +363,7 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
             out.push_str("<ol class=\"citations\">\n");
             for c in &turn.citations {
                 // Only web links are live: a `javascript:` URL stays text.
-                let safe = c.url.starts_with("https://") || c.url.starts_with("http://");
+                let safe = safe_url(&c.url) && !c.url.starts_with("mailto:");
                 let text = esc(c.title.as_deref().unwrap_or(&c.url));
                 if safe {
                     out.push_str(&format!(

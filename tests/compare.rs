@@ -401,7 +401,7 @@ async fn run_compare(
         })
         .collect();
     let asked = a.compare_request(cmp);
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::channel(grokpair::engine::COMPARE_BUFFER);
     let tasks = spawn_compare(&cfg, &asked, plans, tx);
     let t0 = std::time::Instant::now();
     let mut order = Vec::new();

@@ -219,21 +219,38 @@ async fn keepalive_comments_prevent_a_stall() {
     assert_eq!(turn.content, "Partial answer");
 }
 
+/// A server that accepted the request and never answers is not sent it again (it may bill
+/// it, as the README says): one request, a stall at the first-token timeout.
 #[tokio::test]
-async fn no_response_headers_times_out_and_retries() {
+async fn no_response_headers_is_a_stall_and_not_resent() {
     let s = FakeServer::start().await;
     s.push(Reply::silent());
     s.push(Reply::sse(ok_stream()));
     let (turn, ev) = run(&s).await;
-    assert_eq!(turn.state, TurnState::Done);
-    let first = ev
-        .iter()
-        .find_map(|e| match &e.event {
-            StreamEvent::Retrying { error, .. } => Some(error.kind),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(first, ErrorKind::Timeout);
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Stalled);
+    assert!(e.message.contains("not sent again"), "{e}");
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+/// Keep-alive comments are not tokens: a stream of nothing else ends at the first-token
+/// timeout (0.5 s here), not never.
+#[tokio::test]
+async fn keepalives_alone_do_not_hold_off_the_first_token_timeout() {
+    let s = FakeServer::start().await;
+    let mut r = Reply::new(200, "text/event-stream");
+    for _ in 0..40 {
+        r = r
+            .part(Part::Bytes(b": keep-alive\n\n".to_vec()))
+            .part(Part::Sleep(Duration::from_millis(100)));
+    }
+    s.push(r);
+    // Four seconds of keep-alives: the turn ends long before (run_turn gives it 30 s).
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Stalled);
+    assert_eq!(e.message, "no output within 0.5s");
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
 }
 
 #[tokio::test]
@@ -435,4 +452,120 @@ async fn served_model_from_first_chunk_that_names_it() {
     )));
     let (turn, _) = run(&s).await;
     assert_eq!(turn.served_model.as_deref(), Some("grok-code-fast-1"));
+}
+
+/// A redirect to another origin is not followed: the request carries the key, custom
+/// credential headers and the whole conversation. The error says where it tried to go.
+#[tokio::test]
+async fn cross_origin_redirect_is_not_followed() {
+    let s = FakeServer::start().await;
+    let elsewhere = FakeServer::start().await;
+    s.push(Reply::new(307, "text/plain").header(
+        "Location",
+        &format!("{}/chat/completions", elsewhere.base_url()),
+    ));
+    let cfg = config_for(
+        &s.base_url(),
+        "xai",
+        "headers = { \"x-api-key\" = \"gp-secret-header-value\" }",
+    );
+    let (turn, ev) = run_turn(&cfg, "grok-code-fast-1", &conv(), &ChatParams::default()).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Redirected);
+    assert!(
+        e.message.contains(&elsewhere.base_url()) && e.message.contains("not followed"),
+        "{e}"
+    );
+    assert!(
+        elsewhere.requests().is_empty(),
+        "nothing reached the other host"
+    );
+    assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
+}
+
+/// A flood of malformed chunks: a few notices, then one that counts the rest; the answer
+/// around them is kept.
+#[tokio::test]
+async fn malformed_chunks_are_counted_not_listed() {
+    let s = FakeServer::start().await;
+    let garbage = "data: {\"choices\":[{\"delta\"\n\n".repeat(500);
+    s.push(Reply::sse(format!("{REASONING}{garbage}{CONTENT}{FINISH}")));
+    let (turn, _) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done, "{:?}", turn.error);
+    assert_eq!(turn.content, "Partial answer");
+    assert_eq!(turn.notices.len(), 4, "{:?}", turn.notices);
+    assert_eq!(turn.notices[3], "… 497 more malformed chunks skipped");
+}
+
+/// A stream that is nearly all garbage is given up on, with what arrived kept.
+#[tokio::test]
+async fn a_stream_of_garbage_is_given_up() {
+    let s = FakeServer::start().await;
+    let garbage = "data: not json at all\n\n".repeat(20_000);
+    s.push(Reply::sse(format!("{REASONING}{garbage}{CONTENT}{FINISH}")));
+    let (turn, _) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Protocol);
+    assert!(e.message.contains("mostly unreadable"), "{e}");
+    assert_eq!(turn.reasoning, "Thinking about it");
+    assert!(turn.notices.len() <= 4, "{:?}", turn.notices.len());
+}
+
+/// A base URL with a password never shows it: not in the error, not in the hint.
+#[tokio::test]
+async fn a_password_in_the_base_url_is_masked_in_errors() {
+    // A port nothing listens on: connection refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = config_for(
+        &format!("http://me:hunter2-pass@127.0.0.1:{port}/v1"),
+        "xai",
+        "",
+    );
+    cfg.net.max_retries = 0;
+    let (turn, _) = run_turn(&cfg, "grok-code-fast-1", &conv(), &ChatParams::default()).await;
+    let shown = turn.error.unwrap().to_string();
+    assert!(!shown.contains("hunter2-pass"), "{shown}");
+    assert!(shown.contains("me:****@127.0.0.1"), "{shown}");
+}
+
+/// A server flooding tiny deltas is slowed to the consumer's pace: while the consumer is
+/// busy, only a bounded number of events waits for it (before, all of them piled up in
+/// memory: 6.5 GB for 28 MB of text). Nothing is lost once it reads on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_deltas_waits_for_the_consumer() {
+    let s = FakeServer::start().await;
+    let n = 200_000;
+    let delta = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n";
+    let mut r = Reply::new(200, "text/event-stream");
+    let chunk = delta.repeat(10_000);
+    for _ in 0..n / 10_000 {
+        r = r.part(Part::Bytes(chunk.clone().into_bytes()));
+    }
+    s.push(r.part(Part::Bytes(FINISH.as_bytes().to_vec())));
+    let cfg = config_for(&s.base_url(), "xai", "");
+    let eng = engine(&cfg);
+    let mut started = eng.start(&cfg, "grok-code-fast-1", &conv(), &ChatParams::default());
+    let first = started.stream.next().await.unwrap();
+    assert!(matches!(first.event, StreamEvent::Started { .. }));
+    // A busy consumer: the request task runs on meanwhile.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut waiting = 0;
+    while let Some(Some(_)) = started.stream.poll_now() {
+        waiting += 1;
+    }
+    assert!(waiting < 10_000, "{waiting} events were waiting");
+    let mut content = waiting;
+    while let Some(ev) = started.stream.next().await {
+        match ev.event {
+            StreamEvent::Content(_) => content += 1,
+            StreamEvent::Finished { .. } => break,
+            StreamEvent::Error(e) => panic!("{e}"),
+            _ => {}
+        }
+    }
+    assert!(content >= n, "all {n} deltas arrived: {content}");
 }

@@ -46,12 +46,9 @@ fn reference_events(events: &[Value]) -> Reference {
         match e["type"].as_str().unwrap_or("") {
             "response.created" => r.model = e["response"]["model"].as_str().map(String::from),
             "response.reasoning_summary_text.delta" => {
-                // Summary parts of one reasoning item are paragraphs.
+                // Each summary part, of one reasoning item or the next, is a paragraph.
                 let this = (e["item_id"].clone(), e["summary_index"].clone());
-                if part
-                    .as_ref()
-                    .is_some_and(|p: &(Value, Value)| p.0 == this.0 && p.1 != this.1)
-                {
+                if part.as_ref().is_some_and(|p: &(Value, Value)| *p != this) {
                     r.reasoning.push_str("\n\n");
                 }
                 part = Some(this);
@@ -114,6 +111,9 @@ fn reference_object(v: &Value) -> Reference {
                     .iter()
                     .filter_map(|p| p["text"].as_str())
                     .collect();
+                if !r.reasoning.is_empty() && !parts.is_empty() {
+                    r.reasoning.push_str("\n\n");
+                }
                 r.reasoning.push_str(&parts.join("\n\n"));
                 if item["encrypted_content"].is_string() {
                     r.encrypted += 1;
@@ -637,7 +637,7 @@ async fn mid_stream_error_and_failed_response_keep_output() {
     )));
     let (turn, ev1) = run(&s).await;
     let e = turn.error.unwrap();
-    assert_eq!(e.kind, ErrorKind::StreamError);
+    assert_eq!(e.kind, ErrorKind::Server);
     assert_eq!(e.message, "The model crashed (server_error)");
     assert_eq!(turn.content, "Partial answer");
     assert_eq!(retries(&ev1), 0);
@@ -649,9 +649,11 @@ async fn mid_stream_error_and_failed_response_keep_output() {
             "usage":{"input_tokens":10,"output_tokens":2}}})
         )
     )));
-    let (turn, _) = run(&s).await;
+    let (turn, ev2) = run(&s).await;
     let e = turn.error.unwrap();
     assert_eq!(e.message, "Upstream overloaded (rate_limit_exceeded)");
+    assert_eq!(e.kind, ErrorKind::RateLimited);
+    assert_eq!(retries(&ev2), 0, "output had arrived: never resent");
     assert_eq!(turn.content, "Partial answer");
     assert_eq!(
         turn.usage.unwrap().completion_tokens,
@@ -659,6 +661,18 @@ async fn mid_stream_error_and_failed_response_keep_output() {
         "what was billed is kept"
     );
     assert_eq!(s.requests().len(), 2);
+    // Before any output, a failed response that names a rate limit is retried.
+    s.push(Reply::sse(format!(
+        "{}{}",
+        created(),
+        ev(serde_json::json!({"type":"response.failed","response":{"status":"failed",
+            "error":{"code":"rate_limit_exceeded","message":"Slow down. Please retry after 0.1 seconds"}}}))
+    )));
+    s.push(Reply::sse(ok_stream()));
+    let (turn, ev3) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done, "{:?}", turn.error);
+    assert_eq!(retries(&ev3), 1);
+    assert_eq!(s.requests().len(), 4);
 }
 
 #[tokio::test]
@@ -709,21 +723,37 @@ async fn split_utf8_keepalives_and_truncation() {
     s.push(Reply::sse_split(&body, 1));
     let (turn, _) = run(&s).await;
     assert_eq!(turn.content, "Olá – 日本語 🦀");
-    // Keep-alive comments while the model thinks: no stall (idle timeout 0.5 s).
-    let mut r = Reply::new(200, "text/event-stream").part(Part::Bytes(created().into_bytes()));
-    for _ in 0..4 {
-        r = r
-            .part(Part::Sleep(Duration::from_millis(300)))
-            .part(Part::Bytes(b": keep-alive\n\n".to_vec()));
-    }
-    s.push(r.part(Part::Bytes(
-        format!("{}{}", content("Late"), completed()).into_bytes(),
+    // Keep-alive comments mid-answer keep the stream alive (idle timeout 0.5 s)…
+    let keepalives = |r: Reply| {
+        (0..4).fold(r, |r, _| {
+            r.part(Part::Sleep(Duration::from_millis(300)))
+                .part(Part::Bytes(b": keep-alive\n\n".to_vec()))
+        })
+    };
+    let r = Reply::new(200, "text/event-stream").part(Part::Bytes(
+        format!("{}{}", created(), content("Early ")).into_bytes(),
+    ));
+    s.push(keepalives(r).part(Part::Bytes(
+        format!("{}{}", content("late"), completed()).into_bytes(),
     )));
     let (turn, _) = run(&s).await;
     assert_eq!(
         (turn.state, turn.content.as_str()),
-        (TurnState::Done, "Late")
+        (TurnState::Done, "Early late")
     );
+    // …but before the first output they are not tokens: the first-token timeout (0.5 s)
+    // still runs, and the request is not sent again.
+    let r = Reply::new(200, "text/event-stream").part(Part::Bytes(created().into_bytes()));
+    s.push(keepalives(r).part(Part::Bytes(
+        format!("{}{}", content("Late"), completed()).into_bytes(),
+    )));
+    let (turn, ev) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::Stalled, "no output within 0.5s")
+    );
+    assert_eq!(retries(&ev), 0);
     // The connection closes before response.completed: cut off, what arrived kept.
     s.push(Reply::sse(format!("{}{}", created(), content("Half"))));
     let (turn, _) = run(&s).await;

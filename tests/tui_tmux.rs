@@ -550,3 +550,135 @@ async fn responses_web_search_sources_and_model_list() {
         assert!(screen.contains(want), "lacks {want:?}:\n{screen}");
     }
 }
+
+/// A hostile server's escape sequences — OSC 52 (clipboard), OSC 0/2 (title), leaving the
+/// alternate screen, turning the mouse off — in the answer, the reasoning, a code block, the
+/// served model's name and an HTTP error message: none reaches the terminal as a sequence;
+/// each shows as visible text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_sequences_from_the_server_never_reach_the_terminal() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    let answer = "Sure.\x1b]52;c;aGFja2Vk\x07 Then \x1b[?1049l\x1b[?1000l more\n\n```sh\necho \x1b]0;pwned\x07\n```\n";
+    let usage = SynthUsage {
+        prompt: 10,
+        cached: 0,
+        completion: 20,
+        reasoning: 5,
+        ticks: None,
+    };
+    s.push(Reply::sse(synth_sse(
+        "grok\x1b]2;evil\x07",
+        "Thinking \x1b]0;pwned-title\x07 hard\n",
+        answer,
+        usage,
+    )));
+    s.push(Reply::json(
+        400,
+        r#"{"error":{"message":"bad \u001b]52;c;aGFja2Vk\u0007 request"}}"#,
+    ));
+    let t = Tmux::start("hostile", &s.base_url(), 150, 40, "test-key");
+    t.tmux(&["set", "-g", "set-clipboard", "on"]);
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    let title = t.tmux(&["display", "-p", "#{pane_title}"]);
+    t.type_text("hi");
+    t.send(&["Enter"]);
+    let screen = t.wait_for("the answer", |s| s.contains("more")).await;
+    assert!(screen.contains("Sure.␛]52;c;aGFja2Vk␇ Then"), "{screen}");
+    assert!(
+        screen.contains("Thinking ␛]0;pwned-title␇ hard"),
+        "{screen}"
+    );
+    assert!(screen.contains("grok␛]2;evil␇"), "{screen}");
+    t.type_text("again");
+    t.send(&["Enter"]);
+    let screen = t.wait_for("the error", |s| s.contains("bad ␛]52")).await;
+    assert!(screen.contains("request"), "{screen}");
+    assert_eq!(t.tmux(&["list-buffers"]), "", "no clipboard write");
+    assert_eq!(t.tmux(&["display", "-p", "#{alternate_on}"]).trim(), "1");
+    assert_eq!(t.tmux(&["display", "-p", "#{pane_title}"]), title);
+    t.quit().await;
+}
+
+/// The same for `ask` on a terminal: the answer, the reasoning (`-r`) and the summary's model
+/// name are shown safely.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_on_a_terminal_shows_escapes_as_text() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    let mut r = Reply::sse(synth_sse(
+        "grok\x1b]2;evil\x07",
+        "Thinking \x1b]0;pwned\x07\n",
+        "Answer \x1b]52;c;aGFja2Vk\x07 and \x1b[2J done\n",
+        SynthUsage {
+            prompt: 10,
+            cached: 0,
+            completion: 5,
+            reasoning: 3,
+            ticks: None,
+        },
+    ));
+    // Time to set the clipboard option before anything is printed.
+    r.delay_headers = Some(Duration::from_millis(700));
+    s.push(r);
+    let config = format!(
+        "provider = \"fake\"\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\n",
+        s.base_url()
+    );
+    let t = Tmux::start_args("ask-tty", &config, 120, 30, "test-key", "ask -r hi");
+    t.tmux(&["set", "-g", "set-clipboard", "on"]);
+    let title = t.tmux(&["display", "-p", "#{pane_title}"]);
+    let screen = t.wait_for("the end", |s| s.contains("EXIT=")).await;
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        screen.contains("Answer ␛]52;c;aGFja2Vk␇ and ␛[2J done"),
+        "{screen}"
+    );
+    assert!(screen.contains("Thinking ␛]0;pwned␇"), "{screen}");
+    assert!(screen.contains("grok␛]2;evil␇"), "{screen}");
+    assert_eq!(t.tmux(&["list-buffers"]), "");
+    assert_eq!(t.tmux(&["display", "-p", "#{pane_title}"]), title);
+}
+
+/// `/file` of a device or a FIFO is refused at once and the TUI stays responsive; a regular
+/// file is attached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_attach_refuses_devices_and_fifos() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    let t = Tmux::start("attach", &s.base_url(), 140, 36, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("/file /dev/zero");
+    t.send(&["Enter"]);
+    t.wait_for("the refusal", |s| {
+        s.contains("/file /dev/zero: not a regular file")
+    })
+    .await;
+    let fifo = t.dir.path().join("pipe");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    t.type_text(&format!("/file {}", fifo.display()));
+    t.send(&["Enter"]);
+    t.wait_for("the FIFO refusal", |s| {
+        s.matches("not a regular file").count() == 2
+    })
+    .await;
+    let ok = t.dir.path().join("notes.txt");
+    std::fs::write(&ok, "one\ntwo\n").unwrap();
+    t.type_text(&format!("/file {}", ok.display()));
+    t.send(&["Enter"]);
+    t.wait_for("the attachment", |s| {
+        s.contains("(2 lines) to the next message")
+    })
+    .await;
+    t.quit().await;
+}

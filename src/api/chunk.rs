@@ -99,6 +99,44 @@ fn usage_from(raw: RawUsage, timings: Option<Timings>) -> Usage {
     }
 }
 
+/// How many malformed chunks of one stream get a notice each; the rest are counted and
+/// summed up in one notice when the stream ends (a flood of garbage must not become a flood
+/// of notices).
+pub const MALFORMED_SHOWN: usize = 3;
+
+/// A stream with at least this many malformed chunks, and ten times more of them than
+/// events understood, is given up on.
+pub const MALFORMED_GIVE_UP: usize = 1000;
+
+/// The notice for malformed chunk number `n` (1-based), while they are still shown.
+pub(crate) fn malformed_notice(
+    n: usize,
+    what: &str,
+    err: &dyn std::fmt::Display,
+    data: &str,
+) -> Option<StreamEvent> {
+    if n > MALFORMED_SHOWN {
+        return None;
+    }
+    let mut shown: String = data.chars().take(80).collect();
+    if shown.len() < data.len() {
+        shown.push('…');
+    }
+    Some(StreamEvent::Notice(format!(
+        "skipped a malformed {what} ({err}): {shown}"
+    )))
+}
+
+/// The closing notice for the malformed chunks not shown one by one.
+pub fn malformed_summary(n: usize) -> Option<StreamEvent> {
+    (n > MALFORMED_SHOWN).then(|| {
+        StreamEvent::Notice(format!(
+            "… {} more malformed chunks skipped",
+            n - MALFORMED_SHOWN
+        ))
+    })
+}
+
 /// xAI accepts at most 128 tools; an index beyond this is a broken server, not a real call.
 pub const MAX_TOOL_CALLS: usize = 256;
 
@@ -134,13 +172,7 @@ impl ChunkDecoder {
             Ok(c) => c,
             Err(e) => {
                 self.malformed += 1;
-                let mut shown: String = data.chars().take(80).collect();
-                if shown.len() < data.len() {
-                    shown.push('…');
-                }
-                out.push(StreamEvent::Notice(format!(
-                    "skipped a malformed chunk ({e}): {shown}"
-                )));
+                out.extend(malformed_notice(self.malformed, "chunk", &e, data));
                 return;
             }
         };

@@ -85,6 +85,41 @@ impl Decoder {
     }
 }
 
+/// Which endpoint a captured SSE body came from: Responses streams name their events
+/// `response.*` (on `event:` lines, or as the payload's `type`).
+pub fn detect_api(body: &[u8]) -> Api {
+    let mut parser = SseParser::new();
+    let mut items = Vec::new();
+    parser.feed(&body[..body.len().min(64 * 1024)], &mut items);
+    parser.finish(&mut items);
+    let responses = items.iter().any(|i| match i {
+        SseItem::Event { event, data } => {
+            event.as_deref().is_some_and(|e| e.starts_with("response."))
+                || serde_json::from_str::<Value>(data).is_ok_and(|v| {
+                    v.get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.starts_with("response."))
+                })
+        }
+        SseItem::Comment(_) => false,
+    });
+    if responses {
+        Api::Responses
+    } else {
+        Api::Chat
+    }
+}
+
+/// The model ids of a `GET /models` answer (`{data: [{id}, …]}`), in its order.
+pub fn model_ids(v: &Value) -> Vec<String> {
+    v.get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("id")?.as_str().map(String::from))
+        .collect()
+}
+
 /// Decodes a whole SSE body at once (a capture, or a stream served with the wrong content
 /// type). Returns the events and the decoder, which says how it ended.
 pub fn decode_body(api: Api, body: &[u8]) -> (Vec<StreamEvent>, Decoder) {
@@ -148,6 +183,9 @@ impl NetPolicy {
     }
 }
 
+/// Events a request may have waiting for its consumer before the request itself waits.
+const EVENT_BUFFER: usize = 1024;
+
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -158,7 +196,7 @@ pub struct Client {
 /// A running request. Dropping it (or [`ChatStream::cancel`]) aborts the request; every event
 /// already received stays with the consumer.
 pub struct ChatStream {
-    rx: mpsc::UnboundedReceiver<TimedEvent>,
+    rx: mpsc::Receiver<TimedEvent>,
     task: JoinHandle<()>,
 }
 
@@ -168,6 +206,15 @@ impl ChatStream {
     }
     pub fn try_next(&mut self) -> Option<TimedEvent> {
         self.rx.try_recv().ok()
+    }
+    /// Without waiting: `Some(Some(event))`, `Some(None)` once the stream has ended, or
+    /// `None` when nothing is waiting.
+    pub fn poll_now(&mut self) -> Option<Option<TimedEvent>> {
+        match self.rx.try_recv() {
+            Ok(ev) => Some(Some(ev)),
+            Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
+            Err(mpsc::error::TryRecvError::Empty) => None,
+        }
     }
     pub fn cancel(&self) {
         self.task.abort();
@@ -187,25 +234,54 @@ enum Outcome {
 }
 
 struct Emitter {
-    tx: mpsc::UnboundedSender<TimedEvent>,
+    tx: mpsc::Sender<TimedEvent>,
     t0: Instant,
     had_output: bool,
+    /// Events understood so far (not notices), against which malformed chunks are weighed.
+    understood: usize,
+    /// Malformed chunks of the current attempt; those not shown one by one are summed up in
+    /// one notice before the stream's end.
+    malformed: usize,
 }
 
 impl Emitter {
-    fn send_at(&mut self, at: Duration, event: StreamEvent) -> bool {
-        self.had_output |= event.is_output();
-        self.tx.send(TimedEvent { at, event }).is_ok()
+    /// Waits while the consumer is behind: a fast or flooding server is slowed to the
+    /// consumer's pace (TCP back-pressure) instead of piling events up in memory.
+    async fn send_at(&mut self, at: Duration, event: StreamEvent) -> bool {
+        self.had_output |= event.is_work();
+        if !matches!(event, StreamEvent::Notice(_)) {
+            self.understood += 1;
+        }
+        if event.is_terminal() {
+            if let Some(n) = super::chunk::malformed_summary(std::mem::take(&mut self.malformed)) {
+                let _ = self.tx.send(TimedEvent { at, event: n }).await;
+            }
+        }
+        self.tx.send(TimedEvent { at, event }).await.is_ok()
     }
-    fn send(&mut self, event: StreamEvent) -> bool {
+    async fn send(&mut self, event: StreamEvent) -> bool {
         let at = self.t0.elapsed();
-        self.send_at(at, event)
+        self.send_at(at, event).await
     }
 }
 
 impl Client {
     pub fn new(endpoint: Endpoint, policy: NetPolicy) -> Result<Self, ApiError> {
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let from = attempt.previous().first().map(|u| u.origin());
+                if from.is_some_and(|o| o != attempt.url().origin()) {
+                    let to = error::mask_url(attempt.url().as_str());
+                    attempt.error(format!(
+                        "the server redirected to {to}: another host, not followed (the \
+                         request carries your key and the conversation)"
+                    ))
+                } else if attempt.previous().len() >= 5 {
+                    attempt.error("more than 5 redirects")
+                } else {
+                    attempt.follow()
+                }
+            }))
             .connect_timeout(policy.connect_timeout)
             .tcp_nodelay(true)
             .user_agent(concat!("grokpair/", env!("CARGO_PKG_VERSION")))
@@ -259,7 +335,7 @@ impl Client {
                 Some("raise the limit or wait for it to reset; not retried".to_string())
             }
             ErrorKind::Network | ErrorKind::Timeout => {
-                Some(format!("is {} reachable?", ep.base_url))
+                Some(format!("is {} reachable?", error::mask_url(&ep.base_url)))
             }
             _ => None,
         };
@@ -268,6 +344,7 @@ impl Client {
             _ => e,
         };
         e.scrub(ep.api_key.as_deref())
+            .scrub(error::url_secret(&ep.base_url))
     }
 
     /// Starts streaming a response from the endpoint's API. `body` comes from
@@ -275,13 +352,15 @@ impl Client {
     /// [`build_responses_body`](super::responses::build_responses_body); `conv_id` is sent as
     /// `x-grok-conv-id` to xAI so that the conversation lands on a warm prompt cache.
     pub fn stream_chat(&self, body: Vec<u8>, conv_id: Option<String>) -> ChatStream {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(EVENT_BUFFER);
         let client = self.clone();
         let task = tokio::spawn(async move {
             let mut em = Emitter {
                 tx,
                 t0: Instant::now(),
                 had_output: false,
+                understood: 0,
+                malformed: 0,
             };
             let mut attempt = 0u32;
             loop {
@@ -299,11 +378,14 @@ impl Client {
                             && attempt <= client.policy.max_retries
                         {
                             let delay = client.policy.backoff(attempt, error.retry_after);
-                            if !em.send(StreamEvent::Retrying {
-                                attempt,
-                                delay,
-                                error,
-                            }) {
+                            if !em
+                                .send(StreamEvent::Retrying {
+                                    attempt,
+                                    delay,
+                                    error,
+                                })
+                                .await
+                            {
                                 return;
                             }
                             tokio::time::sleep(delay).await;
@@ -318,7 +400,7 @@ impl Client {
                             error.message =
                                 format!("{} (provider asks to wait {secs}s)", error.message);
                         }
-                        em.send(StreamEvent::Error(error));
+                        em.send(StreamEvent::Error(error)).await;
                         return;
                     }
                 }
@@ -343,12 +425,21 @@ impl Client {
             error,
             had_output: em.had_output,
         };
+        // The first output must come within `first` of sending, however the server fills
+        // the wait (headers, keep-alive comments, empty events).
+        let first_deadline = tokio::time::Instant::now() + first;
         let resp = match tokio::time::timeout(first, req.send()).await {
+            // Connected and sent (a connection that never opens fails at connect_timeout,
+            // and is retried): the server has the request and may bill it, so it is not
+            // sent again.
             Err(_) => {
                 return failed(
                     ApiError::new(
-                        ErrorKind::Timeout,
-                        format!("no response within {}s", first.as_secs_f64()),
+                        ErrorKind::Stalled,
+                        format!(
+                            "no response within {}s (not sent again: the server has the request)",
+                            first.as_secs_f64()
+                        ),
                     ),
                     em,
                 )
@@ -379,21 +470,23 @@ impl Client {
                 Ok(Err(e)) => return failed(network_error(&e), em),
                 Err(_) => return failed(stalled(idle), em),
             };
-            if text.trim_start().starts_with("data:") {
-                return self.finish_sse_text(&text, em);
+            // A Responses stream starts with `event:` lines.
+            if text.trim_start().starts_with("data:") || text.trim_start().starts_with("event:") {
+                return self.finish_sse_text(&text, em).await;
             }
             if decoder.decode_completion(&text, &mut events).is_some() {
                 for ev in events {
                     if let StreamEvent::Error(e) = ev {
                         return failed(e, em);
                     }
-                    if !em.send(ev) {
+                    if !em.send(ev).await {
                         return Outcome::ConsumerGone;
                     }
                 }
                 em.send(StreamEvent::Finished {
                     reason: decoder.finish_reason(),
-                });
+                })
+                .await;
                 return Outcome::Done;
             }
             return failed(error::from_json_on_200(&text), em);
@@ -401,14 +494,28 @@ impl Client {
         let mut parser = SseParser::new();
         let mut items = Vec::new();
         let mut body = resp.bytes_stream();
-        let mut got_chunk = false;
         loop {
-            let limit = if got_chunk { idle } else { first };
-            let next = tokio::time::timeout(limit, body.next()).await;
+            // Until the model's first output, the first-token deadline; then the idle limit
+            // between reads.
+            let before_output = !em.had_output;
+            let next = if before_output {
+                tokio::time::timeout_at(first_deadline, body.next()).await
+            } else {
+                tokio::time::timeout(idle, body.next()).await
+            };
             let at = em.t0.elapsed();
             let eof = matches!(next, Ok(None));
             match next {
-                Err(_) => return failed(stalled(limit), em),
+                Err(_) if before_output => {
+                    return failed(
+                        ApiError::new(
+                            ErrorKind::Stalled,
+                            format!("no output within {}s", first.as_secs_f64()),
+                        ),
+                        em,
+                    )
+                }
+                Err(_) => return failed(stalled(idle), em),
                 Ok(Some(Err(e))) => {
                     let mut err = network_error(&e);
                     err.message = format!("connection lost mid-stream: {}", err.message);
@@ -419,22 +526,37 @@ impl Client {
             }
             for item in items.drain(..) {
                 if let SseItem::Event { event, data } = item {
-                    got_chunk = true;
                     decoder.decode(event.as_deref(), &data, &mut events);
                 }
             }
             for ev in events.drain(..) {
                 if let StreamEvent::Error(e) = ev {
+                    em.malformed = decoder.malformed();
                     return failed(e, em);
                 }
-                if !em.send_at(at, ev) {
+                if !em.send_at(at, ev).await {
                     return Outcome::ConsumerGone;
                 }
+            }
+            em.malformed = decoder.malformed();
+            if em.malformed >= super::chunk::MALFORMED_GIVE_UP && em.malformed > 10 * em.understood
+            {
+                return failed(
+                    ApiError::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "the stream is mostly unreadable: gave up after {} malformed chunks",
+                            em.malformed
+                        ),
+                    ),
+                    em,
+                );
             }
             if decoder.done() {
                 em.send(StreamEvent::Finished {
                     reason: decoder.finish_reason(),
-                });
+                })
+                .await;
                 return Outcome::Done;
             }
             if eof {
@@ -443,7 +565,8 @@ impl Client {
                 if decoder.finish_reason().is_some() {
                     em.send(StreamEvent::Finished {
                         reason: decoder.finish_reason(),
-                    });
+                    })
+                    .await;
                     return Outcome::Done;
                 }
                 return failed(
@@ -458,7 +581,7 @@ impl Client {
     }
 
     /// An SSE body served with the wrong content type.
-    fn finish_sse_text(&self, text: &str, em: &mut Emitter) -> Outcome {
+    async fn finish_sse_text(&self, text: &str, em: &mut Emitter) -> Outcome {
         let (events, decoder) = decode_body(self.endpoint.api, text.as_bytes());
         for ev in events {
             if let StreamEvent::Error(e) = ev {
@@ -467,13 +590,14 @@ impl Client {
                     had_output: em.had_output,
                 };
             }
-            if !em.send(ev) {
+            if !em.send(ev).await {
                 return Outcome::ConsumerGone;
             }
         }
         em.send(StreamEvent::Finished {
             reason: decoder.finish_reason(),
-        });
+        })
+        .await;
         Outcome::Done
     }
 
@@ -529,6 +653,8 @@ fn network_error(e: &reqwest::Error) -> ApiError {
     let kind = if e.is_builder() {
         // A header or key that cannot be sent: a configuration problem, not a network one.
         ErrorKind::BadRequest
+    } else if e.is_redirect() {
+        ErrorKind::Redirected
     } else if e.is_timeout() {
         ErrorKind::Timeout
     } else {

@@ -37,6 +37,9 @@ pub enum ErrorKind {
     StreamError,
     /// The response could not be understood at all.
     Protocol,
+    /// The server redirected to another origin: not followed, since the request carries
+    /// the key, custom credential headers and the conversation.
+    Redirected,
 }
 
 impl ErrorKind {
@@ -58,6 +61,7 @@ impl ErrorKind {
             ErrorKind::Truncated => "stream cut off",
             ErrorKind::StreamError => "error during the stream",
             ErrorKind::Protocol => "unreadable response",
+            ErrorKind::Redirected => "redirected elsewhere",
         }
     }
 }
@@ -112,11 +116,15 @@ impl ApiError {
         }
     }
 
-    /// Replaces every occurrence of `secret` in the message (a provider echoing the key back).
+    /// Replaces every occurrence of `secret` in the message and the hint (a provider echoing
+    /// the key back, a network error quoting the URL with its password).
     pub fn scrub(mut self, secret: Option<&str>) -> Self {
         if let Some(s) = secret.filter(|s| s.len() >= 4) {
             let masked = mask_secret(s);
             self.message = self.message.replace(s, &masked);
+            if let Some(h) = &mut self.hint {
+                *h = h.replace(s, &masked);
+            }
         }
         self
     }
@@ -149,6 +157,30 @@ pub fn mask_secret(secret: &str) -> String {
     let head: String = chars[..4].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}…{tail}")
+}
+
+/// `https://user:secret@host/v1` → `https://user:****@host/v1` (a userinfo with no `:` may be
+/// a token: all of it is masked): a base URL fit to show in messages and files.
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:****@{host}{path}"),
+            None => format!("{scheme}://****@{host}{path}"),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// The secret part of a URL's userinfo (the password, or a lone token), to scrub from text.
+pub fn url_secret(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = authority.rsplit_once('@')?.0;
+    Some(userinfo.split_once(':').map_or(userinfo, |(_, p)| p)).filter(|s| !s.is_empty())
 }
 
 /// Extracts the human message from any of the known error body shapes:
@@ -533,6 +565,24 @@ mod tests {
         assert_eq!(r("Retry after 500ms"), Some(Duration::from_millis(500)));
         assert_eq!(r("retry after 2 minutes"), Some(Duration::from_secs(120)));
         assert_eq!(r("slow down"), None);
+    }
+
+    #[test]
+    fn urls_with_credentials_are_masked() {
+        assert_eq!(
+            mask_url("https://me:s3cr3t-pass@llm.example/v1"),
+            "https://me:****@llm.example/v1"
+        );
+        assert_eq!(
+            mask_url("http://tok3n@127.0.0.1:8080/v1"),
+            "http://****@127.0.0.1:8080/v1"
+        );
+        assert_eq!(mask_url("https://api.x.ai/v1"), "https://api.x.ai/v1");
+        assert_eq!(
+            url_secret("https://me:s3cr3t-pass@h/v1"),
+            Some("s3cr3t-pass")
+        );
+        assert_eq!(url_secret("https://h/v1?a=b@c"), None);
     }
 
     #[test]

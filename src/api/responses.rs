@@ -55,10 +55,19 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tools: Vec<FlatTool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    tool_choice: Option<&'a Value>,
+    tool_choice: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parallel_tool_calls: Option<bool>,
     input: Vec<Value>,
+}
+
+/// Chat's named `tool_choice` (`{type: function, function: {name}}`) in Responses' flat form
+/// (`{type: function, name}`); `auto`, `none`, `required` as they are.
+fn flat_tool_choice(v: &Value) -> Value {
+    match v.pointer("/function/name") {
+        Some(name) => json!({"type": "function", "name": name}),
+        None => v.clone(),
+    }
 }
 
 /// Chat's `response_format` as Responses' `text.format` (the schema fields move up a level).
@@ -182,7 +191,7 @@ pub fn build_responses_body(
             format: text_format(rf),
         }),
         tools,
-        tool_choice: params.tool_choice.as_ref(),
+        tool_choice: params.tool_choice.as_ref().map(flat_tool_choice),
         parallel_tool_calls: params.parallel_tool_calls,
         input,
     };
@@ -193,12 +202,33 @@ pub fn build_responses_body(
     }
 }
 
-/// A function call being assembled: its position among the response's calls, and whether its
-/// arguments already arrived (as deltas, or whole when it was added).
+/// A function call being assembled: its position among the response's calls and the
+/// arguments passed on so far.
 #[derive(Debug)]
 struct CallState {
     index: usize,
-    has_args: bool,
+    args: String,
+    /// The arguments came whole with the item: deltas would repeat them.
+    whole: bool,
+}
+
+impl CallState {
+    /// Passes on what `full` adds to the arguments sent so far (nothing when they are all
+    /// there already), so that a call's arguments arrive exactly once.
+    fn complete(&mut self, full: &str, out: &mut Vec<StreamEvent>) {
+        if let Some(rest) = full
+            .strip_prefix(self.args.as_str())
+            .filter(|r| !r.is_empty())
+        {
+            out.push(StreamEvent::ToolCall(ToolCallDelta {
+                index: self.index,
+                id: None,
+                name: None,
+                arguments: rest.to_string(),
+            }));
+            self.args = full.to_string();
+        }
+    }
 }
 
 /// Stateful decoder for one Responses stream.
@@ -210,11 +240,14 @@ pub struct ResponsesDecoder {
     pub finish_reason: Option<String>,
     pub malformed: usize,
     calls: HashMap<String, CallState>,
+    /// Call keys by output index, for events that name the item differently.
+    call_at: HashMap<u64, String>,
     /// Server-side tool calls by item id: their names.
     server_tools: HashMap<String, String>,
     /// Items whose text or reasoning arrived as deltas (their `.done` repeats it).
     streamed: HashSet<String>,
-    /// The last reasoning summary part: (item, summary index), to separate parts.
+    /// The last reasoning summary part: (item, summary index), to separate parts, and the
+    /// reasoning of one item from the next one's.
     summary_part: Option<(String, u64)>,
     cited: HashSet<String>,
     unknown: HashSet<String>,
@@ -285,6 +318,31 @@ fn error_text(v: &Value) -> String {
     }
 }
 
+/// An error inside the stream, classified by its code: a rate limit or a server fault that
+/// comes before any output is retried like its HTTP twin; anything else ends the turn.
+fn stream_error(e: &Value) -> ApiError {
+    let code = match e.get("code") {
+        Some(Value::String(c)) => c.to_ascii_lowercase(),
+        _ => String::new(),
+    };
+    let kind = if code.contains("rate_limit") {
+        ErrorKind::RateLimited
+    } else if code.contains("quota") || code.contains("credit") {
+        ErrorKind::QuotaExhausted
+    } else if code.contains("overloaded") || code.contains("unavailable") {
+        ErrorKind::Unavailable
+    } else if code.contains("server_error") || code.contains("internal") {
+        ErrorKind::Server
+    } else {
+        ErrorKind::StreamError
+    };
+    let mut err = ApiError::new(kind, error_text(e));
+    if kind == ErrorKind::RateLimited {
+        err.retry_after = super::error::retry_after_in_message(&err.message);
+    }
+    err
+}
+
 /// Responses usage: `output_tokens` includes the reasoning tokens, so the total is
 /// input + output (the cost code reads which convention applies off the total).
 pub fn usage_of(u: &Value) -> Usage {
@@ -294,7 +352,7 @@ pub fn usage_of(u: &Value) -> Usage {
     Usage {
         prompt_tokens: input,
         completion_tokens: output,
-        total_tokens: Some(input + output),
+        total_tokens: Some(input.saturating_add(output)),
         cached_tokens: n("/input_tokens_details/cached_tokens"),
         reasoning_tokens: n("/output_tokens_details/reasoning_tokens"),
         reported_cost_ticks: u
@@ -328,13 +386,12 @@ impl ResponsesDecoder {
             Ok(v) => v,
             Err(e) => {
                 self.malformed += 1;
-                let mut shown: String = data.chars().take(80).collect();
-                if shown.len() < data.len() {
-                    shown.push('…');
-                }
-                out.push(StreamEvent::Notice(format!(
-                    "skipped a malformed event ({e}): {shown}"
-                )));
+                out.extend(super::chunk::malformed_notice(
+                    self.malformed,
+                    "event",
+                    &e,
+                    data,
+                ));
                 return;
             }
         };
@@ -364,11 +421,13 @@ impl ResponsesDecoder {
             }
             "response.output_item.added" => {
                 self.started_placeholder(out);
-                self.item_added(&v["item"], out);
+                let at = v.get("output_index").and_then(Value::as_u64);
+                self.item_added(&v["item"], at, out);
             }
             "response.output_item.done" => {
                 self.started_placeholder(out);
-                self.item_done(&v["item"], out);
+                let at = v.get("output_index").and_then(Value::as_u64);
+                self.item_done(&v["item"], at, out);
             }
             "response.output_text.delta" => {
                 self.started_placeholder(out);
@@ -395,9 +454,9 @@ impl ResponsesDecoder {
                     .and_then(Value::as_u64)
                     .unwrap_or(0);
                 let mut d = str_of(v, "delta").to_string();
-                // A new summary part of the same item starts a new paragraph.
+                // A new summary part, or another item's reasoning, starts a new paragraph.
                 if let Some((pid, pp)) = &self.summary_part {
-                    if *pid == id && *pp != part {
+                    if *pid != id || *pp != part {
                         d.insert_str(0, "\n\n");
                     }
                 }
@@ -409,33 +468,21 @@ impl ResponsesDecoder {
             }
             "response.function_call_arguments.delta" => {
                 self.started_placeholder(out);
-                let id = str_of(v, "item_id");
                 let d = str_of(v, "delta");
-                if let Some(c) = self.calls.get_mut(id) {
-                    c.has_args |= !d.is_empty();
-                    if !d.is_empty() {
-                        out.push(StreamEvent::ToolCall(ToolCallDelta {
-                            index: c.index,
-                            id: None,
-                            name: None,
-                            arguments: d.to_string(),
-                        }));
-                    }
+                if let Some(c) = self.call_of(v).filter(|c| !c.whole && !d.is_empty()) {
+                    c.args.push_str(d);
+                    out.push(StreamEvent::ToolCall(ToolCallDelta {
+                        index: c.index,
+                        id: None,
+                        name: None,
+                        arguments: d.to_string(),
+                    }));
                 }
             }
             "response.function_call_arguments.done" => {
-                let id = str_of(v, "item_id");
-                let args = str_of(v, "arguments");
-                if let Some(c) = self.calls.get_mut(id) {
-                    if !c.has_args && !args.is_empty() {
-                        c.has_args = true;
-                        out.push(StreamEvent::ToolCall(ToolCallDelta {
-                            index: c.index,
-                            id: None,
-                            name: None,
-                            arguments: args.to_string(),
-                        }));
-                    }
+                let args = str_of(v, "arguments").to_string();
+                if let Some(c) = self.call_of(v) {
+                    c.complete(&args, out);
                 }
             }
             "response.output_text.annotation.added" => self.annotation(&v["annotation"], out),
@@ -480,25 +527,19 @@ impl ResponsesDecoder {
                 if let Some(u) = resp.get("usage").filter(|u| u.is_object()) {
                     out.push(StreamEvent::Usage(usage_of(u)));
                 }
-                let msg = match resp.get("error").filter(|e| e.is_object()) {
-                    Some(e) => error_text(e),
-                    None => "the response failed".to_string(),
-                };
-                out.push(StreamEvent::Error(ApiError::new(
-                    ErrorKind::StreamError,
-                    msg,
-                )));
+                out.push(StreamEvent::Error(
+                    match resp.get("error").filter(|e| e.is_object()) {
+                        Some(e) => stream_error(e),
+                        None => ApiError::new(ErrorKind::StreamError, "the response failed"),
+                    },
+                ));
             }
             "error" => {
                 // OpenAI puts code/message at the top; others nest them under `error`.
-                let msg = match v.get("error") {
-                    Some(e @ Value::Object(_)) => error_text(e),
-                    _ => error_text(v),
-                };
-                out.push(StreamEvent::Error(ApiError::new(
-                    ErrorKind::StreamError,
-                    msg,
-                )));
+                out.push(StreamEvent::Error(match v.get("error") {
+                    Some(e @ Value::Object(_)) => stream_error(e),
+                    _ => stream_error(v),
+                }));
             }
             "response.doom_loop_check" => {
                 let mut rest = v.clone();
@@ -588,36 +629,67 @@ impl ResponsesDecoder {
         }));
     }
 
-    fn call(&mut self, item: &Value, out: &mut Vec<StreamEvent>) -> &mut CallState {
-        let id = str_of(item, "id").to_string();
-        let key = if id.is_empty() {
-            str_of(item, "call_id").to_string()
+    /// The call an arguments event belongs to: by its item id, else by its output index.
+    fn call_of(&mut self, v: &Value) -> Option<&mut CallState> {
+        let id = str_of(v, "item_id");
+        let key = if self.calls.contains_key(id) {
+            id.to_string()
         } else {
-            id
+            self.call_at.get(&v.get("output_index")?.as_u64()?)?.clone()
         };
-        let next = self.calls.len();
-        let is_new = !self.calls.contains_key(&key);
-        let c = self.calls.entry(key).or_insert(CallState {
-            index: next,
-            has_args: false,
-        });
-        if is_new {
-            let args = str_of(item, "arguments");
-            c.has_args = !args.is_empty();
-            out.push(StreamEvent::ToolCall(ToolCallDelta {
-                index: c.index,
-                id: Some(str_of(item, "call_id").to_string()),
-                name: Some(str_of(item, "name").to_string()),
-                arguments: args.to_string(),
-            }));
-        }
-        c
+        self.calls.get_mut(&key)
     }
 
-    fn item_added(&mut self, item: &Value, out: &mut Vec<StreamEvent>) {
+    /// The call of a `function_call` item, started (with its id, name and any arguments it
+    /// carries whole) when first seen.
+    fn call(
+        &mut self,
+        item: &Value,
+        at: Option<u64>,
+        out: &mut Vec<StreamEvent>,
+    ) -> &mut CallState {
+        let id = str_of(item, "id");
+        let known = [
+            Some(id.to_string()),
+            at.and_then(|i| self.call_at.get(&i).cloned()),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|k| !k.is_empty() && self.calls.contains_key(k));
+        let key = match known {
+            Some(k) => k,
+            None => {
+                let key = if id.is_empty() {
+                    str_of(item, "call_id").to_string()
+                } else {
+                    id.to_string()
+                };
+                let args = str_of(item, "arguments").to_string();
+                let c = CallState {
+                    index: self.calls.len(),
+                    whole: !args.is_empty(),
+                    args,
+                };
+                out.push(StreamEvent::ToolCall(ToolCallDelta {
+                    index: c.index,
+                    id: Some(str_of(item, "call_id").to_string()),
+                    name: Some(str_of(item, "name").to_string()),
+                    arguments: c.args.clone(),
+                }));
+                self.calls.insert(key.clone(), c);
+                key
+            }
+        };
+        if let Some(i) = at {
+            self.call_at.insert(i, key.clone());
+        }
+        self.calls.get_mut(&key).expect("just found or inserted")
+    }
+
+    fn item_added(&mut self, item: &Value, at: Option<u64>, out: &mut Vec<StreamEvent>) {
         match str_of(item, "type") {
             "function_call" => {
-                self.call(item, out);
+                self.call(item, at, out);
             }
             "message" | "reasoning" => {}
             t if is_server_call(t) => self.server_tool(item, "in_progress", out),
@@ -625,22 +697,12 @@ impl ResponsesDecoder {
         }
     }
 
-    fn item_done(&mut self, item: &Value, out: &mut Vec<StreamEvent>) {
+    fn item_done(&mut self, item: &Value, at: Option<u64>, out: &mut Vec<StreamEvent>) {
         let id = str_of(item, "id").to_string();
         match str_of(item, "type") {
             "function_call" => {
                 let args = str_of(item, "arguments").to_string();
-                let c = self.call(item, out);
-                if !c.has_args && !args.is_empty() {
-                    c.has_args = true;
-                    let index = c.index;
-                    out.push(StreamEvent::ToolCall(ToolCallDelta {
-                        index,
-                        id: None,
-                        name: None,
-                        arguments: args,
-                    }));
-                }
+                self.call(item, at, out).complete(&args, out);
             }
             "message" => {
                 for part in item["content"].as_array().into_iter().flatten() {
@@ -706,8 +768,8 @@ impl ResponsesDecoder {
             return None;
         }
         self.start(&v, out);
-        for item in v["output"].as_array().into_iter().flatten() {
-            self.item_done(item, out);
+        for (i, item) in v["output"].as_array().into_iter().flatten().enumerate() {
+            self.item_done(item, Some(i as u64), out);
         }
         let kind = match str_of(&v, "status") {
             "incomplete" => "response.incomplete",
@@ -859,7 +921,8 @@ mod tests {
             r#"{"type":"response.failed","response":{"error":{"code":"server_error","message":"boom"}}}"#,
         ]);
         assert!(
-            matches!(&ev[1], StreamEvent::Error(e) if e.message == "boom (server_error)"),
+            matches!(&ev[1], StreamEvent::Error(e)
+                if e.message == "boom (server_error)" && e.kind == ErrorKind::Server),
             "{ev:?}"
         );
         let (ev, d) = decode(&[
@@ -931,6 +994,61 @@ mod tests {
         );
         assert_eq!(input[1]["encrypted_content"], "E1");
         assert_eq!(input[4]["call_id"], "c1");
+    }
+
+    #[test]
+    fn named_tool_choice_is_flattened() {
+        let p = ChatParams {
+            tool_choice: Some(json!({"type":"function","function":{"name":"grep"}})),
+            ..Default::default()
+        };
+        let b = build_responses_body("m", &[Message::user("q")], &p, &ModelCaps::default(), None);
+        let v: Value = serde_json::from_slice(&b.body).unwrap();
+        assert_eq!(v["tool_choice"], json!({"type":"function","name":"grep"}));
+        let p = ChatParams {
+            tool_choice: Some(json!("required")),
+            ..Default::default()
+        };
+        let b = build_responses_body("m", &[Message::user("q")], &p, &ModelCaps::default(), None);
+        let v: Value = serde_json::from_slice(&b.body).unwrap();
+        assert_eq!(v["tool_choice"], "required");
+    }
+
+    #[test]
+    fn call_arguments_arrive_once_however_they_are_sent() {
+        // Whole in the added item, then repeated as deltas and in .done.
+        let (ev, _) = decode(&[
+            r#"{"type":"response.output_item.added","output_index":0,"item":{"id":"fc_1","type":"function_call","call_id":"c1","name":"read","arguments":"{\"a\":1}"}}"#,
+            r#"{"type":"response.function_call_arguments.delta","item_id":"fc_1","output_index":0,"delta":"{\"a\":1}"}"#,
+            r#"{"type":"response.function_call_arguments.done","item_id":"fc_1","output_index":0,"arguments":"{\"a\":1}"}"#,
+            r#"{"type":"response.output_item.done","output_index":0,"item":{"id":"fc_1","type":"function_call","call_id":"c1","name":"read","arguments":"{\"a\":1}"}}"#,
+            // Added without an id; deltas and .done name it only by output index.
+            r#"{"type":"response.output_item.added","output_index":1,"item":{"type":"function_call","call_id":"c2","name":"grep","arguments":""}}"#,
+            r#"{"type":"response.function_call_arguments.delta","item_id":"fc_2","output_index":1,"delta":"{\"q\":"}"#,
+            r#"{"type":"response.output_item.done","output_index":1,"item":{"id":"fc_2","type":"function_call","call_id":"c2","name":"grep","arguments":"{\"q\":\"x\"}"}}"#,
+        ]);
+        let mut t = crate::session::Turn::new("m");
+        for e in &ev {
+            t.apply(&crate::api::TimedEvent {
+                at: std::time::Duration::ZERO,
+                event: e.clone(),
+            });
+        }
+        let calls: Vec<(&str, &str)> = t
+            .tool_calls
+            .iter()
+            .map(|c| (c.id.as_str(), c.function.arguments.as_str()))
+            .collect();
+        assert_eq!(calls, [("c1", "{\"a\":1}"), ("c2", "{\"q\":\"x\"}")]);
+    }
+
+    #[test]
+    fn reasoning_of_two_items_is_two_paragraphs() {
+        let (ev, _) = decode(&[
+            r#"{"type":"response.reasoning_summary_text.delta","item_id":"rs_1","summary_index":0,"delta":"First."}"#,
+            r#"{"type":"response.reasoning_summary_text.delta","item_id":"rs_2","summary_index":0,"delta":"Next."}"#,
+        ]);
+        assert_eq!(ev[2], StreamEvent::Reasoning("\n\nNext.".into()));
     }
 
     #[test]

@@ -139,9 +139,11 @@ impl Usage {
         if r == 0 {
             return None;
         }
-        if total == self.prompt_tokens + self.completion_tokens + r {
+        // Saturating: a hostile server's numbers must not overflow.
+        let visible = self.prompt_tokens.saturating_add(self.completion_tokens);
+        if total == visible.saturating_add(r) {
             Some(false)
-        } else if total == self.prompt_tokens + self.completion_tokens {
+        } else if total == visible {
             Some(true)
         } else {
             None
@@ -153,7 +155,7 @@ impl Usage {
         if includes_reasoning {
             self.completion_tokens.max(self.reasoning())
         } else {
-            self.completion_tokens + self.reasoning()
+            self.completion_tokens.saturating_add(self.reasoning())
         }
     }
 
@@ -220,6 +222,19 @@ impl StreamEvent {
             self,
             StreamEvent::Reasoning(_) | StreamEvent::Content(_) | StreamEvent::ToolCall(_)
         )
+    }
+
+    /// True once the provider has done work it may bill: output, and on Responses a
+    /// reasoning item, a server-side tool call or a cited source. A request past this point
+    /// is never sent again.
+    pub fn is_work(&self) -> bool {
+        self.is_output()
+            || matches!(
+                self,
+                StreamEvent::ReasoningItem(_)
+                    | StreamEvent::ServerTool(_)
+                    | StreamEvent::Citation(_)
+            )
     }
 }
 

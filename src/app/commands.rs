@@ -160,6 +160,19 @@ pub fn show_models(app: &mut App, served: Result<Vec<String>, String>) {
     app.notice(&text);
 }
 
+/// The answer to `/file`'s `Effect::ReadFile`.
+pub fn attach_file(app: &mut App, path: String, read: Result<String, String>) {
+    app.flash = None;
+    match read {
+        Ok(content) => {
+            let n = content.lines().count();
+            app.notice(&format!("attached {path} ({n} lines) to the next message"));
+            app.attachments.push((path, content));
+        }
+        Err(e) => app.error(&format!("/file {path}: {e}")),
+    }
+}
+
 pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
     let (cmd, arg) = match line.split_once(char::is_whitespace) {
         Some((c, a)) => (c, a.trim()),
@@ -277,23 +290,12 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                 app.error("/file needs a path");
                 return vec![];
             }
-            match std::fs::metadata(arg) {
-                Err(e) => app.error(&format!("/file {arg}: {e}")),
-                Ok(m) if m.len() > MAX_ATTACH => app.error(&format!(
-                    "/file {arg}: {} KiB is more than the {} KiB limit",
-                    m.len() / 1024,
-                    MAX_ATTACH / 1024
-                )),
-                Ok(_) => match std::fs::read_to_string(arg) {
-                    Err(e) => app.error(&format!("/file {arg}: {e}")),
-                    Ok(content) => {
-                        let n = content.lines().count();
-                        app.attachments.push((arg.to_string(), content));
-                        app.notice(&format!("attached {arg} ({n} lines) to the next message"));
-                    }
-                },
-            }
-            vec![]
+            // Read off the UI thread: a slow disk never freezes the screen.
+            app.flash = Some(format!("reading {arg}…"));
+            vec![Effect::ReadFile {
+                path: arg.to_string(),
+                max: MAX_ATTACH,
+            }]
         }
         "/copy" => {
             let idx = match parse_block(app, arg) {

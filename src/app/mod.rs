@@ -130,6 +130,12 @@ pub enum Effect {
     ListSessions,
     /// Ask the provider which models it serves (`/model` with no argument).
     ListModels,
+    /// Read a file to attach (`/file`): a regular file of at most `max` bytes, off the UI
+    /// thread; the result comes back through `commands::attach_file`.
+    ReadFile {
+        path: String,
+        max: u64,
+    },
     /// Load a saved session and continue it.
     OpenSession(PathBuf),
     Quit,
@@ -831,7 +837,9 @@ impl App {
                 if p.path.trim().is_empty() {
                     return vec![];
                 }
-                if path.exists() && !p.confirm {
+                // Anything already there asks first, a symlink too (even a broken one, which
+                // `exists()` calls absent and a write would follow).
+                if path.symlink_metadata().is_ok() && !p.confirm {
                     p.confirm = true;
                     return vec![];
                 }

@@ -15,22 +15,32 @@ use crate::session::store::{self, Recorder, Session, Settings};
 use crate::session::{Conversation, Turn, TurnReport, TurnState};
 
 /// Styling for stderr, off when it is not a terminal or NO_COLOR is set.
+/// What goes to stderr on a terminal is shown safely (`crate::sanitize`): a server's text
+/// never reaches it as escape sequences; only `paint`'s own colours do.
 struct Style {
     on: bool,
+    tty: bool,
 }
 
 impl Style {
     fn detect() -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let tty = std::io::stderr().is_terminal();
         Style {
-            on: std::io::stderr().is_terminal() && !no_color,
+            on: tty && !no_color,
+            tty,
         }
     }
     fn paint(&self, code: &str, s: &str) -> String {
+        let s = if self.tty {
+            crate::sanitize::for_terminal(s)
+        } else {
+            s.into()
+        };
         if self.on {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
-            s.to_string()
+            s.into_owned()
         }
     }
 }
@@ -211,7 +221,7 @@ pub async fn run(
     rec.begin(turn_idx, &conv, &provider.name, &model, &settings);
 
     let style = Style::detect();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::sanitize::stdout();
     let mut err = std::io::stderr();
     let mut turn = Turn::new(&model);
     let started = engine.start(cfg, &model, &conv, &params);

@@ -260,13 +260,13 @@ pub async fn run(
     };
     let mut rec = Recorder::new(&cfg.sessions_dir(), cfg.autosave && !no_save);
 
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::channel(crate::engine::COMPARE_BUFFER);
     let handles = spawn_compare(cfg, &asked, plans, tx);
     let t0 = Instant::now();
     let n = cols.len();
     let mut open = n;
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr();
+    let mut out = crate::sanitize::stdout();
+    let mut err = crate::sanitize::stderr();
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -138,9 +138,12 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
     if s == "max" {
         return Ok(Speed(None));
     }
+    // Bounded: a replay divides its recorded times by the speed.
     match s.trim_end_matches('x').parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(Speed(Some(v))),
-        _ => Err(format!("`{s}`: a positive number (1, 2, 4, 0.5) or max")),
+        Ok(v) if (0.01..=1000.0).contains(&v) => Ok(Speed(Some(v))),
+        _ => Err(format!(
+            "`{s}`: a speed from 0.01 to 1000 (1, 2, 4, 0.5) or max"
+        )),
     }
 }
 
@@ -384,7 +387,9 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("grokpair: {f}");
+            // A provider's message may carry anything: shown safely on a terminal.
+            use std::io::Write;
+            let _ = writeln!(crate::sanitize::stderr(), "grokpair: {f}");
             f.exit_code()
         }
     }

@@ -176,13 +176,21 @@ pub async fn run(
             .trim_end()
             .to_string()
     };
-    println!("provider: {} ({})", provider.name, provider.base_url);
-    println!("{}", line(header.to_vec()));
+    // Model ids come from the server: shown safely on a terminal.
+    use std::io::Write;
+    let mut out = crate::sanitize::stdout();
+    let _ = writeln!(
+        out,
+        "provider: {} ({})",
+        provider.name,
+        crate::api::error::mask_url(&provider.base_url)
+    );
+    let _ = writeln!(out, "{}", line(header.to_vec()));
     for row in &table {
-        println!("{}", line(row.iter().map(String::as_str).collect()));
+        let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
     }
     if let Some(n) = note {
-        eprintln!("note: {n}");
+        let _ = writeln!(crate::sanitize::stderr(), "note: {n}");
     }
     Ok(EXIT_OK)
 }

@@ -58,12 +58,15 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
     if let Some(n) = a.limit {
         paths.truncate(n);
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::sanitize::stdout();
     let mut rows = Vec::new();
     for p in &paths {
         match store::load(p) {
             Ok(s) => rows.push(s),
-            Err(e) => eprintln!("grokpair: skipped {e}"),
+            Err(e) => {
+                use std::io::Write;
+                let _ = writeln!(crate::sanitize::stderr(), "grokpair: skipped {e}");
+            }
         }
     }
     if a.json {
@@ -171,12 +174,7 @@ const IMPORT_GAP: Duration = Duration::from_millis(10);
 /// A raw SSE capture (as in `fixtures/recorded/*/response.sse`) as a one-turn session. The
 /// question and model come from a `request.json` beside it, when there is one.
 pub fn import_sse(path: &Path, bytes: &[u8]) -> Result<Session, Failure> {
-    // A Responses capture names its events `response.*`; anything else is read as chat chunks.
-    let api = if String::from_utf8_lossy(bytes).contains("\"type\":\"response.") {
-        crate::api::Api::Responses
-    } else {
-        crate::api::Api::Chat
-    };
+    let api = crate::api::client::detect_api(bytes);
     let (mut events, d) = crate::api::client::decode_body(api, bytes);
     if events.is_empty() {
         return Err(Failure::Usage(format!(
@@ -318,10 +316,21 @@ pub fn export(cfg: &Config, a: &ExportArgs) -> Result<i32, Failure> {
         ExportFormat::Json => crate::export::json(&s, &cfg.catalog),
     };
     match &a.output {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", p.display())))?,
+        Some(p) => {
+            // Writing the export over the session it is made from would destroy it.
+            let same = |x: &std::path::Path| std::fs::canonicalize(x).ok();
+            if same(p).is_some() && same(p) == same(&s.path) {
+                return Err(Failure::Usage(format!(
+                    "{} is the session file itself: choose another -o",
+                    p.display()
+                )));
+            }
+            std::fs::write(p, text)
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", p.display())))?
+        }
         None => {
-            let mut out = std::io::stdout().lock();
+            // HTML and JSON escape what they hold; Markdown on a terminal is shown safely.
+            let mut out = crate::sanitize::stdout();
             let _ = out.write_all(text.as_bytes());
         }
     }

@@ -20,13 +20,14 @@ pub struct Prices {
 impl Prices {
     /// `$1.25 / $0.20 / $2.50` (input / cached / output, USD per 1M tokens).
     pub fn label(&self) -> String {
+        // Integer arithmetic: whole cents with two decimals, finer prices with what they need.
         let usd = |t: u64| {
-            let v = t as f64 / TICKS_PER_USD as f64;
-            if (v * 100.0).fract().abs() < 1e-6 {
-                format!("${v:.2}")
-            } else {
-                format!("${v:.3}")
-            }
+            let per = TICKS_PER_USD as u64;
+            let (whole, frac) = (t / per, t % per);
+            let digits = format!("{frac:010}");
+            let shown = digits.trim_end_matches('0');
+            let shown = if shown.len() < 2 { &digits[..2] } else { shown };
+            format!("${whole}.{shown}")
         };
         format!(
             "{} / {} / {}",
@@ -333,6 +334,10 @@ pub struct LiveModel {
     pub prices: Option<Prices>,
     #[serde(default)]
     pub long_context: Option<LongContext>,
+    /// The listing gave no cached price (`prices.cached` is then the input price): a known
+    /// one is kept rather than the discount lost.
+    #[serde(default)]
+    pub cached_unknown: bool,
 }
 
 fn u64_of(m: &serde_json::Value, keys: &[&str]) -> Option<u64> {
@@ -371,14 +376,15 @@ pub fn parse_live(
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|x| x.as_str().map(normalize)).collect())
             .unwrap_or_default();
+        let cached = cents_per_100m(m, "cached_prompt_text_token_price");
         let prices = match (
             cents_per_100m(m, "prompt_text_token_price"),
             cents_per_100m(m, "completion_text_token_price"),
         ) {
             (Some(input), Some(output)) => Some(Prices {
                 input,
-                // No cached price published: no discount assumed.
-                cached: cents_per_100m(m, "cached_prompt_text_token_price").unwrap_or(input),
+                // No cached price published: no discount assumed (unless one is known).
+                cached: cached.unwrap_or(input),
                 output,
             }),
             _ => None,
@@ -406,6 +412,7 @@ pub fn parse_live(
             context_window: u64_of(m, CONTEXT),
             prices,
             long_context,
+            cached_unknown: cached.is_none(),
         });
     }
     for m in models
@@ -429,6 +436,7 @@ pub fn parse_live(
                 context_window: context,
                 prices: None,
                 long_context: None,
+                cached_unknown: false,
             }),
         }
     }
@@ -479,7 +487,10 @@ impl Catalog {
         if l.long_context.is_some() {
             m.long_context = l.long_context;
         }
-        if let Some(p) = l.prices {
+        if let Some(mut p) = l.prices {
+            if let (true, Some(known)) = (l.cached_unknown, m.prices) {
+                p.cached = known.cached.min(p.input);
+            }
             m.prices = Some(p);
             m.note = Some("prices from the provider's /language-models".into());
         }
@@ -594,6 +605,17 @@ mod tests {
 
     #[test]
     fn live_listing_wins_over_builtin_and_config_over_both() {
+        // No cached price in the listing: the built-in discount stays.
+        let partial = parse_live(
+            Some(&serde_json::json!({"models": [{"id": "grok-4.5",
+                "prompt_text_token_price": 20000, "completion_text_token_price": 60000}]})),
+            None,
+        );
+        let c = Catalog::build(&partial, &std::collections::BTreeMap::new());
+        assert_eq!(
+            c.lookup("grok-4.5").prices,
+            Some(Prices::usd(2.00, 0.50, 6.00))
+        );
         let lm = serde_json::json!({"models": [
             {"id": "grok-4.3", "aliases": ["grok-4.3-latest"], "prompt_text_token_price": 12500,
              "cached_prompt_text_token_price": 2000, "completion_text_token_price": 25000},
@@ -640,6 +662,10 @@ mod tests {
 
     #[test]
     fn price_labels() {
+        assert_eq!(
+            Prices::usd(0.29, 0.0001, 12.0).label(),
+            "$0.29 / $0.0001 / $12.00"
+        );
         assert_eq!(
             Prices::usd(1.25, 0.20, 2.50).label(),
             "$1.25 / $0.20 / $2.50"

@@ -107,6 +107,7 @@ mod tests {
                 context_window: Some(1_000_000),
                 prices: None,
                 long_context: None,
+                cached_unknown: false,
             }],
         }
     }

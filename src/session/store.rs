@@ -23,6 +23,37 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::api::{ApiError, ChatParams, Message, Role, StreamEvent, TimedEvent, Usage};
 use crate::session::{Conversation, Cost, Turn, TurnState};
 
+/// The sessions directory, created readable by its owner only (sessions hold the user's code
+/// and prompts); an existing one is closed to others too.
+pub fn private_dir(dir: &std::path::Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
+/// Options for a new session file: readable and writable by its owner only.
+pub fn private_file() -> OpenOptions {
+    let mut o = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
+}
+
 pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -744,7 +775,7 @@ impl Recorder {
         if !self.enabled || self.file.is_some() {
             return;
         }
-        if let Err(e) = std::fs::create_dir_all(&self.dir) {
+        if let Err(e) = private_dir(&self.dir) {
             self.fail("creating", e);
             return;
         }
@@ -774,7 +805,7 @@ impl Recorder {
         let path = self.dir.join(format!("{id}.jsonl"));
         let existing = path.is_file();
         self.path = Some(path.clone());
-        match OpenOptions::new().create(true).append(true).open(&path) {
+        match private_file().create(true).append(true).open(&path) {
             Ok(f) => self.file = Some(f),
             Err(e) => return self.fail("creating", e),
         }

@@ -202,6 +202,10 @@ impl Turn {
             StreamEvent::Usage(u) => self.usage = Some(u.clone()),
             StreamEvent::Notice(n) => self.notices.push(n.clone()),
             StreamEvent::Retrying { .. } => {
+                // Nothing of a failed attempt is answered or echoed later.
+                self.reasoning_items.clear();
+                self.server_tools.clear();
+                self.citations.clear();
                 self.retries += 1;
                 self.state = TurnState::Connecting;
             }

@@ -108,6 +108,22 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
 }
 
 pub fn draw(f: &mut Frame, app: &mut App) {
+    draw_panes(f, app);
+    // The one boundary between untrusted text and the terminal: whatever a model, a server
+    // or a session file put into a cell, no control character leaves as one.
+    sanitize_cells(f.buffer_mut());
+}
+
+/// Replaces every cell symbol holding a control character with its visible stand-in.
+pub fn sanitize_cells(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if let Some(s) = crate::sanitize::cell_symbol(cell.symbol()) {
+            cell.set_symbol(s);
+        }
+    }
+}
+
+fn draw_panes(f: &mut Frame, app: &mut App) {
     let areas = layout(f.area(), app);
     if app.compare_shown.is_some() {
         app.areas = crate::app::Areas {

@@ -40,8 +40,14 @@ impl Tmux {
         )
     }
 
-    /// Like `start`, with this config (its sessions go to `dir/sessions`) and any arguments.
+    /// Like `start`, with this config (its sessions go to `dir/sessions`).
     pub fn start_with(name: &str, config: &str, w: u16, h: u16, key: &str) -> Tmux {
+        Tmux::start_args(name, config, w, h, key, "")
+    }
+
+    /// Like `start_with`, with arguments after the config (`ask "…"` runs a headless command
+    /// on the pane's terminal).
+    pub fn start_args(name: &str, config: &str, w: u16, h: u16, key: &str, args: &str) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("c.toml");
         std::fs::write(
@@ -56,7 +62,7 @@ impl Tmux {
         let session = "t".to_string();
         let bin = env!("CARGO_BIN_EXE_grokpair");
         let cmd = format!(
-            "env -u NO_COLOR FAKE_KEY={key} {bin} --config {}; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'; echo STTY-DONE; sleep 120",
+            "env -u NO_COLOR FAKE_KEY={key} {bin} --config {} {args}; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'; echo STTY-DONE; sleep 120",
             cfg.display()
         );
         let st = Command::new("tmux")
