@@ -432,52 +432,74 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
     out
 }
 
+/// One turn of the JSON export.
+fn turn_json(st: &crate::session::store::SavedTurn, catalog: &Catalog) -> serde_json::Value {
+    let r = st.report(catalog);
+    let turn = st.to_turn();
+    json!({
+        "turn": st.turn,
+        "compare": st.compare,
+        "params": st.params,
+        "at": st.at,
+        "provider": st.provider,
+        "model": st.model,
+        "served_model": turn.served_model,
+        "request_messages": st.request.len(),
+        "reasoning": turn.reasoning,
+        "content": turn.content,
+        "tool_calls": turn.tool_calls,
+        "server_tools": turn.server_tools,
+        "citations": turn.citations,
+        "state": turn.state,
+        "usage": turn.usage,
+        "error": turn.error,
+        "stats": r,
+        "events": st.events.iter().map(|e| crate::session::store::SavedEvent {
+            ms: e.at.as_millis() as u64,
+            event: e.event.clone(),
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// The turns, each made into JSON only as it is written: a long session's export never
+/// holds all of them at once.
+struct Turns<'a>(&'a Session, &'a Catalog);
+
+impl serde::Serialize for Turns<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = ser.serialize_seq(Some(self.0.turns.len()))?;
+        for st in &self.0.turns {
+            seq.serialize_element(&turn_json(st, self.1))?;
+        }
+        seq.end()
+    }
+}
+
+/// The JSON export's document; its fields in the order of their names, as a JSON object's.
+#[derive(serde::Serialize)]
+struct Doc<'a> {
+    header: &'a crate::session::store::Header,
+    messages: &'a [crate::api::Message],
+    totals: serde_json::Value,
+    turns: Turns<'a>,
+}
+
 pub fn json(s: &Session, catalog: &Catalog) -> String {
-    let turns: Vec<serde_json::Value> = s
-        .turns
-        .iter()
-        .map(|st| {
-            let r = st.report(catalog);
-            let turn = st.to_turn();
-            json!({
-                "turn": st.turn,
-                "compare": st.compare,
-                "params": st.params,
-                "at": st.at,
-                "provider": st.provider,
-                "model": st.model,
-                "served_model": turn.served_model,
-                "request": st.request,
-                "reasoning": turn.reasoning,
-                "content": turn.content,
-                "tool_calls": turn.tool_calls,
-                "server_tools": turn.server_tools,
-                "citations": turn.citations,
-                "state": turn.state,
-                "usage": turn.usage,
-                "error": turn.error,
-                "stats": r,
-                "events": st.events.iter().map(|e| crate::session::store::SavedEvent {
-                    ms: e.at.as_millis() as u64,
-                    event: e.event.clone(),
-                }).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
     let reports: Vec<TurnReport> = s.turns.iter().map(|t| t.report(catalog)).collect();
     let t = totals(&reports);
-    let v = json!({
-        "header": s.header,
-        "messages": s.messages,
-        "turns": turns,
-        "totals": {
+    let doc = Doc {
+        header: &s.header,
+        messages: &s.messages,
+        totals: json!({
             "turns": s.turns.len(),
             "tokens": t.tokens,
             "cost_usd": t.cost.map(|c| c as f64 / 1e10),
             "savings_usd": t.savings as f64 / 1e10,
-        },
-    });
-    let mut out = serde_json::to_string_pretty(&v).expect("serializable");
+        }),
+        turns: Turns(s, catalog),
+    };
+    let mut out = serde_json::to_string_pretty(&doc).expect("serializable");
     out.push('\n');
     out
 }

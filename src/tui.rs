@@ -102,6 +102,23 @@ fn restore_terminal() {
     let _ = out.flush();
 }
 
+/// Stops the process as SIGTSTP asks, with the terminal given back first (cooked mode, the
+/// normal screen, no mouse capture), and takes it again when continued.
+#[cfg(unix)]
+fn suspend(mouse: bool) {
+    restore_terminal();
+    // SAFETY: SIGSTOP to this very process; execution resumes here on SIGCONT.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGSTOP);
+    }
+    let _ = enable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = execute!(out, EnterAlternateScreen, EnableBracketedPaste);
+    if mouse {
+        let _ = execute!(out, EnableMouseCapture);
+    }
+}
+
 /// Restores the terminal when dropped (normal exit and early returns).
 struct TerminalGuard;
 
@@ -282,6 +299,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             signal(SignalKind::terminate()).map_err(|e| e.to_string())?,
             signal(SignalKind::hangup()).map_err(|e| e.to_string())?,
             signal(SignalKind::interrupt()).map_err(|e| e.to_string())?,
+            signal(SignalKind::from_raw(libc::SIGTSTP)).map_err(|e| e.to_string())?,
         )
     };
 
@@ -327,7 +345,12 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         }
         let mut effects = Vec::new();
         #[cfg(unix)]
-        let (term, hup, int) = (&mut signals.0, &mut signals.1, &mut signals.2);
+        let (term, hup, int, tstp) = (
+            &mut signals.0,
+            &mut signals.1,
+            &mut signals.2,
+            &mut signals.3,
+        );
         tokio::select! {
             ev = events.next() => {
                 match ev {
@@ -433,6 +456,12 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 dirty = true;
             }
             _ = term.recv() => { exit_code = 143; break; }
+            _ = tstp.recv() => {
+                suspend(app.mouse);
+                // Continued (`fg`): everything on screen is stale.
+                let _ = terminal.clear();
+                dirty = true;
+            }
             _ = hup.recv() => { exit_code = 129; break; }
             _ = int.recv() => { effects = app.on_key(crossterm::event::KeyEvent::new(
                 crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL)); dirty = true; }

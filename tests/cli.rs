@@ -589,7 +589,7 @@ async fn no_key_appears_in_sessions_exports_or_output() {
             }
         }
     }
-    assert_eq!(checked, 4, "the session and three exports");
+    assert_eq!(checked, 5, "the session, its lock file and three exports");
     // The failed turn is in the session, with the provider's (masked) message.
     let saved = store::load(&dir.path().join("sessions/k.jsonl")).unwrap();
     let failed = saved.turns[1].to_turn();
@@ -702,4 +702,37 @@ async fn html_export_runs_and_loads_nothing() {
         html.contains("<a href=\"https://evil.example/p.png?d=secret\">chart</a>"),
         "{html}"
     );
+}
+
+/// Two runs continuing one session at once would lose a turn: the second is refused while
+/// the first holds the session, and goes through once it is done.
+#[tokio::test]
+async fn one_writer_per_session() {
+    let s = FakeServer::start().await;
+    let mut slow = Reply::sse(fixture("xai-grok-code-fast-1-simple_streaming"));
+    slow.delay_headers = Some(Duration::from_millis(1500));
+    s.push(slow);
+    s.push(Reply::sse(fixture("xai-grok-code-fast-1-simple_streaming")));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    let mut first = cmd_with(&cfg, &["ask", "--session", "shared", "one"])
+        .spawn()
+        .unwrap();
+    // The first has sent its request (and holds the session) once the server has it.
+    while s.requests().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let o = run(cmd_with(&cfg, &["ask", "--session", "shared", "two"])).await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("session shared is in use by another grokpair"),
+        "{}",
+        o.stderr
+    );
+    assert!(first.wait().await.unwrap().success());
+    let o = run(cmd_with(&cfg, &["ask", "--session", "shared", "three"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let saved = store::load(&dir.path().join("sessions/shared.jsonl")).unwrap();
+    assert_eq!(saved.turns.len(), 2);
 }

@@ -569,3 +569,68 @@ async fn a_flood_of_deltas_waits_for_the_consumer() {
     }
     assert!(content >= n, "all {n} deltas arrived: {content}");
 }
+
+/// A key the server echoes back — in a malformed chunk the notice quotes, in the answer — is
+/// masked before anything sees it: the turn, the session file, `--json`.
+#[tokio::test]
+async fn an_echoed_key_is_masked_wherever_it_goes() {
+    let s = FakeServer::start().await;
+    let key = "gp-test-key-1234567890abcd";
+    let echo = format!("data: {{\"oops\": \"{key}\"\n\n");
+    let content = CONTENT.replace("Partial answer", &format!("your key is {key}"));
+    s.push(Reply::sse(format!("{REASONING}{echo}{content}{FINISH}")));
+    let (turn, events) = run(&s).await;
+    assert_eq!(turn.state, TurnState::Done, "{:?}", turn.error);
+    let all = format!("{:?}", events);
+    assert!(!all.contains(key), "{all}");
+    assert_eq!(turn.content, "your key is gp-t…abcd");
+    assert!(turn.notices[0].contains("gp-t…abcd"), "{:?}", turn.notices);
+}
+
+/// Bodies are read up to a cap: one endless SSE line, a huge JSON answer, a huge error body.
+#[tokio::test]
+async fn oversized_bodies_are_capped_with_a_clear_error() {
+    let s = FakeServer::start().await;
+    // 20 MB in one event that never ends.
+    let mut r = Reply::new(200, "text/event-stream")
+        .part(Part::Bytes(REASONING.as_bytes().to_vec()))
+        .part(Part::Bytes(b"data: {\"x\":\"".to_vec()));
+    let mb = vec![b'a'; 1 << 20];
+    for _ in 0..20 {
+        r = r.part(Part::Bytes(mb.clone()));
+    }
+    s.push(r);
+    let (turn, _) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Protocol);
+    assert_eq!(
+        e.message,
+        "one event of the stream is larger than 16 MB: not read further"
+    );
+    assert_eq!(turn.reasoning, "Thinking about it");
+    // 20 MB of JSON instead of a stream.
+    let mut r = Reply::new(200, "application/json").part(Part::Bytes(b"{\"x\":\"".to_vec()));
+    for _ in 0..20 {
+        r = r.part(Part::Bytes(mb.clone()));
+    }
+    s.push(r);
+    let (turn, _) = run(&s).await;
+    assert!(turn
+        .error
+        .unwrap()
+        .message
+        .starts_with("the response body is larger than 16 MB"),);
+    // An error body that never ends: its first megabyte is read and its start shown (before,
+    // the whole body was awaited and the message lost).
+    let r = Reply::new(500, "text/plain")
+        .part(Part::Bytes(mb.clone()))
+        .part(Part::Bytes(mb.clone()))
+        .part(Part::Stall);
+    for _ in 0..3 {
+        s.push(r.clone());
+    }
+    let (turn, _) = run(&s).await;
+    let e = turn.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::Server);
+    assert!(e.message.starts_with(&"a".repeat(300)), "{}", e.message);
+}

@@ -233,7 +233,7 @@ fn fixed_session() -> Session {
         at: format!("2026-11-22T10:0{k}:00Z"),
         provider: "xai".into(),
         model: "grok-code-fast-1".into(),
-        request,
+        request: request.into(),
         end: Some(End {
             state: TurnState::Done,
             at: events.last().unwrap().at,
@@ -318,7 +318,7 @@ fn exports_match_golden_files() {
         lines.push(
             serde_json::to_string(&store::Record::History {
                 base: 0,
-                messages: t.request.clone(),
+                messages: t.request.to_vec(),
             })
             .unwrap(),
         );

@@ -682,3 +682,54 @@ async fn file_attach_refuses_devices_and_fifos() {
     .await;
     t.quit().await;
 }
+
+/// SIGTSTP (a job-control stop) gives the terminal back before stopping — cooked mode, the
+/// normal screen — and SIGCONT takes it again and redraws.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_and_continue_give_the_terminal_back_and_redraw() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    let t = Tmux::start("tstp", &s.base_url(), 120, 30, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    let shell = t.tmux(&["display", "-p", "#{pane_pid}"]).trim().to_string();
+    // The pane's shell runs `env …`, which becomes grokpair: the shell's one child.
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+    let pid: i32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "grokpair");
+    let signal = |sig| assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+    let alternate = || {
+        t.tmux(&["display", "-p", "#{alternate_on}"])
+            .trim()
+            .to_string()
+    };
+    assert_eq!(alternate(), "1");
+    signal(libc::SIGTSTP);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while alternate() != "0" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the normal screen is back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    assert!(state.contains(") T "), "stopped: {state}");
+    signal(libc::SIGCONT);
+    while alternate() != "1" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the TUI takes the screen again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    t.wait_for("the redrawn TUI", |s| s.contains("Conversation"))
+        .await;
+    t.type_text("/help");
+    t.send(&["Enter"]);
+    t.wait_for("keys answered after fg", |s| s.contains("Ctrl+C"))
+        .await;
+    t.quit().await;
+}

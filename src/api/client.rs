@@ -186,6 +186,36 @@ impl NetPolicy {
 /// Events a request may have waiting for its consumer before the request itself waits.
 const EVENT_BUFFER: usize = 1024;
 
+/// The most of an error body read (its message is in the first few hundred bytes).
+pub const MAX_ERROR_BODY: usize = 1 << 20;
+/// The most of a whole JSON body (a non-streaming answer, `/models`) or of one SSE event.
+pub const MAX_BODY: usize = 16 << 20;
+
+/// The body as text, reading at most `cap` bytes: `Ok((text, true))` when it was longer
+/// (the rest is never downloaded).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> Result<(String, bool), reqwest::Error> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let room = cap - buf.len();
+        if chunk.len() > room {
+            buf.extend_from_slice(&chunk[..room]);
+            return Ok((String::from_utf8_lossy(&buf).into_owned(), true));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((String::from_utf8_lossy(&buf).into_owned(), false))
+}
+
+fn too_large(what: &str, cap: usize) -> ApiError {
+    ApiError::new(
+        ErrorKind::Protocol,
+        format!("{what} is larger than {} MB: not read further", cap >> 20),
+    )
+}
+
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -242,6 +272,50 @@ struct Emitter {
     /// Malformed chunks of the current attempt; those not shown one by one are summed up in
     /// one notice before the stream's end.
     malformed: usize,
+    /// The key and the other credentials this request carries: masked in every text the
+    /// server sends back (a notice quoting a chunk, an answer, an error), wherever it goes.
+    secrets: Vec<String>,
+}
+
+/// `event` with every secret in its text replaced by its masked form.
+fn scrub_event(event: StreamEvent, secrets: &[String]) -> StreamEvent {
+    let clean = |s: String| -> String {
+        secrets.iter().fold(s, |s, k| {
+            if s.contains(k.as_str()) {
+                s.replace(k.as_str(), &mask_secret(k))
+            } else {
+                s
+            }
+        })
+    };
+    match event {
+        StreamEvent::Content(s) => StreamEvent::Content(clean(s)),
+        StreamEvent::Reasoning(s) => StreamEvent::Reasoning(clean(s)),
+        StreamEvent::Notice(s) => StreamEvent::Notice(clean(s)),
+        StreamEvent::DoomLoop(s) => StreamEvent::DoomLoop(clean(s)),
+        StreamEvent::ToolCall(mut d) => {
+            d.arguments = clean(d.arguments);
+            StreamEvent::ToolCall(d)
+        }
+        StreamEvent::Error(mut e) => {
+            e.message = clean(e.message);
+            e.hint = e.hint.map(clean);
+            StreamEvent::Error(e)
+        }
+        StreamEvent::Retrying {
+            attempt,
+            delay,
+            mut error,
+        } => {
+            error.message = clean(error.message);
+            StreamEvent::Retrying {
+                attempt,
+                delay,
+                error,
+            }
+        }
+        other => other,
+    }
 }
 
 impl Emitter {
@@ -257,6 +331,11 @@ impl Emitter {
                 let _ = self.tx.send(TimedEvent { at, event: n }).await;
             }
         }
+        let event = if self.secrets.is_empty() {
+            event
+        } else {
+            scrub_event(event, &self.secrets)
+        };
         self.tx.send(TimedEvent { at, event }).await.is_ok()
     }
     async fn send(&mut self, event: StreamEvent) -> bool {
@@ -313,6 +392,20 @@ impl Client {
         req
     }
 
+    /// The credentials a request carries (the key, a password in the base URL, custom header
+    /// values), long enough to be told apart from ordinary text.
+    fn secrets(&self) -> Vec<String> {
+        let ep = &self.endpoint;
+        ep.api_key
+            .iter()
+            .map(String::as_str)
+            .chain(error::url_secret(&ep.base_url))
+            .chain(ep.headers.iter().map(|(_, v)| v.as_str()))
+            .filter(|s| s.len() >= 8)
+            .map(String::from)
+            .collect()
+    }
+
     /// Adds what to do about it, and makes sure the key never leaks through a message.
     fn finish_error(&self, e: ApiError) -> ApiError {
         let ep = &self.endpoint;
@@ -361,6 +454,7 @@ impl Client {
                 had_output: false,
                 understood: 0,
                 malformed: 0,
+                secrets: client.secrets(),
             };
             let mut attempt = 0u32;
             loop {
@@ -450,8 +544,8 @@ impl Client {
         let status = resp.status().as_u16();
         if !resp.status().is_success() {
             let retry_after = error::parse_retry_after(resp.headers());
-            let text = match tokio::time::timeout(idle, resp.text()).await {
-                Ok(Ok(t)) => t,
+            let text = match tokio::time::timeout(idle, read_capped(resp, MAX_ERROR_BODY)).await {
+                Ok(Ok((t, _))) => t,
                 _ => String::new(),
             };
             return failed(error::from_http(status, &text, retry_after), em);
@@ -465,8 +559,14 @@ impl Client {
         let mut events = Vec::new();
         if !is_sse {
             // Either a server that ignored `stream: true`, or an error body on a 200.
-            let text = match tokio::time::timeout(idle, resp.text()).await {
-                Ok(Ok(t)) => t,
+            let text = match tokio::time::timeout(idle, read_capped(resp, MAX_BODY)).await {
+                Ok(Ok((_, true))) => {
+                    return failed(
+                        too_large("the response body", MAX_BODY).with_status(status),
+                        em,
+                    )
+                }
+                Ok(Ok((t, false))) => t,
                 Ok(Err(e)) => return failed(network_error(&e), em),
                 Err(_) => return failed(stalled(idle), em),
             };
@@ -523,6 +623,10 @@ impl Client {
                 }
                 Ok(Some(Ok(bytes))) => parser.feed(&bytes, &mut items),
                 Ok(None) => parser.finish(&mut items),
+            }
+            // One event that never ends must not take all memory.
+            if parser.pending() > MAX_BODY {
+                return failed(too_large("one event of the stream", MAX_BODY), em);
             }
             for item in items.drain(..) {
                 if let SseItem::Event { event, data } = item {
@@ -614,8 +718,16 @@ impl Client {
         };
         let status = resp.status().as_u16();
         let retry_after = error::parse_retry_after(resp.headers());
-        let text = match tokio::time::timeout(idle, resp.text()).await {
-            Ok(Ok(t)) => t,
+        let cap = if (200..300).contains(&status) {
+            MAX_BODY
+        } else {
+            MAX_ERROR_BODY
+        };
+        let text = match tokio::time::timeout(idle, read_capped(resp, cap)).await {
+            Ok(Ok((_, true))) if cap == MAX_BODY => {
+                return Err(self.finish_error(too_large(&format!("/{path}"), cap)))
+            }
+            Ok(Ok((t, _))) => t,
             Ok(Err(e)) => return Err(self.finish_error(network_error(&e))),
             Err(_) => return Err(self.finish_error(stalled(idle))),
         };

@@ -69,6 +69,11 @@ impl SseParser {
         }
     }
 
+    /// Bytes held for an event not yet complete (its unfinished line and data so far).
+    pub fn pending(&self) -> usize {
+        self.buf.len() - self.start + self.data.len()
+    }
+
     /// Ends the input. A final event not followed by a blank line is still dispatched: losing the
     /// last chunk (often the usage) to a server that omits the final separator is worse.
     pub fn finish(&mut self, out: &mut Vec<SseItem>) {

@@ -254,7 +254,7 @@ impl App {
                 let cv = &mut self.comparisons[cmp];
                 cv.asked = crate::session::Conversation::from_messages(
                     s.header.conv_id.clone(),
-                    turns[k].request.clone(),
+                    turns[k].request.to_vec(),
                 );
                 for (col, t) in turns[unit.clone()].iter().enumerate() {
                     cv.cols[col].rec = t.turn;

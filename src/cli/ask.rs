@@ -117,6 +117,8 @@ struct Target {
     rec: Recorder,
     turn: usize,
     session: Option<Session>,
+    /// Held while this run may write the session.
+    _lock: Option<store::SessionLock>,
 }
 
 fn target(
@@ -133,12 +135,14 @@ fn target(
             )));
         }
         let path = dir.join(format!("{name}.jsonl"));
+        let lock = store::lock_session(&dir, name).map_err(Failure::Usage)?;
         if !path.is_file() {
             return Ok(Target {
                 conv: Conversation::new(system),
                 rec: Recorder::named(&dir, name, true),
                 turn: 0,
                 session: None,
+                _lock: Some(lock),
             });
         }
         Some(path)
@@ -160,12 +164,17 @@ fn target(
     };
     match existing {
         Some(path) => {
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+            let lock = store::lock_session(&dir, stem.as_deref().unwrap_or("session"))
+                .map_err(Failure::Usage)?;
+            // Loaded under the lock: what another run wrote before is all there.
             let s = store::load(&path).map_err(|e| Failure::Usage(e.to_string()))?;
             Ok(Target {
                 conv: s.conversation(),
                 rec: Recorder::continue_session(&s, true),
                 turn: s.turns.last().map(|t| t.turn + 1).unwrap_or(0),
                 session: Some(s),
+                _lock: Some(lock),
             })
         }
         None => Ok(Target {
@@ -173,6 +182,7 @@ fn target(
             rec: Recorder::new(&dir, cfg.autosave && !no_save),
             turn: 0,
             session: None,
+            _lock: None,
         }),
     }
 }
@@ -192,6 +202,7 @@ pub async fn run(
         mut rec,
         turn: turn_idx,
         session,
+        _lock: _held,
     } = target(cfg, &args, no_save, system)?;
     // A continued conversation keeps its provider and model unless told otherwise.
     let last = session.as_ref().and_then(|s| s.current_model());

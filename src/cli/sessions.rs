@@ -263,7 +263,7 @@ pub fn import_sse(path: &Path, bytes: &[u8]) -> Result<Session, Failure> {
             at: String::new(),
             provider: "import".into(),
             model,
-            request: messages,
+            request: messages.into(),
             events: timed,
             end: Some(End {
                 state: if finished {

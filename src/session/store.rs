@@ -43,6 +43,39 @@ pub fn private_dir(dir: &std::path::Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// A session in use by this process: another grokpair continuing the same session is
+/// refused while it is held (two writers would lose turns). Released on drop, or when the
+/// process ends however it ends.
+pub struct SessionLock {
+    _file: File,
+}
+
+/// Takes the lock of session `stem` in `dir` (a `.STEM.lock` file beside it), or says that
+/// another grokpair holds it.
+pub fn lock_session(dir: &Path, stem: &str) -> Result<SessionLock, String> {
+    private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!(".{stem}.lock"));
+    let file = private_file()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor this function owns; no memory is involved.
+        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if r != 0 {
+            return Err(format!(
+                "session {stem} is in use by another grokpair; wait for it to finish or \
+                 continue another session"
+            ));
+        }
+    }
+    Ok(SessionLock { _file: file })
+}
+
 /// Options for a new session file: readable and writable by its owner only.
 pub fn private_file() -> OpenOptions {
     let mut o = OpenOptions::new();
@@ -173,6 +206,54 @@ fn is_true(b: &bool) -> bool {
     *b
 }
 
+/// The history a turn's request sent: a prefix of a history shared by the turns that sent
+/// the same one (the history is append-only), so that holding every turn's request costs
+/// memory in the length of the session, not its square.
+#[derive(Debug, Clone)]
+pub struct Prefix {
+    all: std::sync::Arc<Vec<Message>>,
+    len: usize,
+}
+
+impl Prefix {
+    /// The first `len` messages of `all` (at most all of them).
+    pub fn of(all: &std::sync::Arc<Vec<Message>>, len: usize) -> Self {
+        Prefix {
+            all: all.clone(),
+            len: len.min(all.len()),
+        }
+    }
+}
+
+impl std::ops::Deref for Prefix {
+    type Target = [Message];
+    fn deref(&self) -> &[Message] {
+        &self.all[..self.len]
+    }
+}
+
+impl From<Vec<Message>> for Prefix {
+    fn from(v: Vec<Message>) -> Self {
+        let len = v.len();
+        Prefix {
+            all: std::sync::Arc::new(v),
+            len,
+        }
+    }
+}
+
+impl PartialEq for Prefix {
+    fn eq(&self, other: &Self) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl Serialize for Prefix {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self[..].serialize(s)
+    }
+}
+
 /// One turn as loaded from a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedTurn {
@@ -181,7 +262,7 @@ pub struct SavedTurn {
     pub provider: String,
     pub model: String,
     /// The messages the request sent.
-    pub request: Vec<Message>,
+    pub request: Prefix,
     pub events: Vec<TimedEvent>,
     pub end: Option<End>,
     pub compare: Option<CompareTag>,
@@ -429,6 +510,20 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
     let mut header = None;
     let mut messages: Vec<Message> = Vec::new();
     let mut turns: Vec<SavedTurn> = Vec::new();
+    // Turns whose request is a prefix of `messages` as it grows: (turn index, length). They
+    // share one copy of it, made when a history record would change their prefix, or at the
+    // end.
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let share =
+        |messages: &Vec<Message>, open: &mut Vec<(usize, usize)>, turns: &mut Vec<SavedTurn>| {
+            if open.is_empty() {
+                return;
+            }
+            let all = std::sync::Arc::new(messages.clone());
+            for (i, n) in open.drain(..) {
+                turns[i].request = Prefix::of(&all, n);
+            }
+        };
     let mut skipped = 0;
     let mut adopted_turns = Vec::new();
     for line in bytes.split(|b| *b == b'\n') {
@@ -446,6 +541,10 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 }
             }
             Record::History { base, messages: m } => {
+                // Appending leaves every open prefix as it was; cutting into one does not.
+                if open.iter().any(|(_, n)| base < *n) {
+                    share(&messages, &mut open, &mut turns);
+                }
                 messages.truncate(base);
                 messages.extend(m);
             }
@@ -457,19 +556,22 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 messages: n,
                 compare,
                 params,
-            } => turns.push(SavedTurn {
-                turn,
-                at,
-                provider,
-                model,
-                request: messages[..n.min(messages.len())].to_vec(),
-                events: Vec::new(),
-                end: None,
-                compare,
-                params: params
-                    .or_else(|| header.as_ref().map(|h| h.settings.params.clone()))
-                    .unwrap_or_default(),
-            }),
+            } => {
+                open.push((turns.len(), n.min(messages.len())));
+                turns.push(SavedTurn {
+                    turn,
+                    at,
+                    provider,
+                    model,
+                    request: Prefix::from(Vec::new()),
+                    events: Vec::new(),
+                    end: None,
+                    compare,
+                    params: params
+                        .or_else(|| header.as_ref().map(|h| h.settings.params.clone()))
+                        .unwrap_or_default(),
+                })
+            }
             Record::Events { turn, events } => {
                 if let Some(t) = turns.iter_mut().rev().find(|t| t.turn == turn) {
                     t.events.extend(events.iter().map(SavedEvent::timed));
@@ -496,6 +598,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
             Record::Adopted { turn } => adopted_turns.push(turn),
         }
     }
+    share(&messages, &mut open, &mut turns);
     // A comparison's columns are recorded as their requests went out; they load in column
     // order.
     for run in runs(&turns) {
@@ -506,12 +609,13 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
     // (Not for a comparison: its answers join the history only when one is adopted, so a
     // question left hanging by a crash mid-comparison is taken back.)
     if let Some(last) = turns.last().filter(|t| t.compare.is_some()) {
-        if messages == last.request && messages.last().is_some_and(|m| m.role == Role::User) {
+        if messages[..] == last.request[..] && messages.last().is_some_and(|m| m.role == Role::User)
+        {
             messages.pop();
         }
     }
     if let Some(last) = turns.last().filter(|t| t.compare.is_none()) {
-        if messages.len() == last.request.len() && messages == last.request {
+        if messages[..] == last.request[..] {
             let t = last.to_turn();
             let mut c = Conversation::from_messages(String::new(), std::mem::take(&mut messages));
             if !t.content.is_empty() || !t.tool_calls.is_empty() {
