@@ -58,6 +58,10 @@ pub fn cell_symbol(symbol: &str) -> Option<&'static str> {
             return None;
         }
     }
+    // A tab that reached a cell is a blank there (its stops are not the terminal's).
+    if symbol == "\t" {
+        return Some(" ");
+    }
     let c = symbol.chars().find_map(stand_in)?;
     Some(picture(c))
 }
@@ -102,6 +106,7 @@ mod tests {
         assert_eq!(cell_symbol("\x7f"), Some("␡"));
         assert_eq!(cell_symbol("\u{9b}"), Some("\u{fffd}"));
         assert_eq!(cell_symbol("\r\n"), Some("␍"));
+        assert_eq!(cell_symbol("\t"), Some(" "));
     }
 }
 

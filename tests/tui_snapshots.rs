@@ -182,3 +182,47 @@ fn cancel_keeps_partial_and_gives_question_back_when_empty() {
     let s = screen(&mut a, 160, 48);
     assert!(s.contains("cancelled — partial answer kept"), "{s}");
 }
+
+/// Whatever control characters a model sends — in prose, in a Go block's tabs, in the
+/// reasoning, in the served model's name, in a notice — no cell of the frame holds one.
+#[test]
+fn no_control_character_reaches_a_cell() {
+    let mut a = app(true);
+    let turn = send(&mut a, "hi");
+    let hostile = [
+        StreamEvent::Started {
+            model: Some("grok\x1b]2;evil\x07".into()),
+            id: None,
+        },
+        StreamEvent::Reasoning("think \x1b]0;t\x07 \u{202e}reversed\n".into()),
+        StreamEvent::Content("Sure \x1b]52;c;aGk=\x07 \x1b[?1049l\r\n\n```go\nfunc main() {\n\tfmt.Println(\"\x07\")\n}\n```\n".into()),
+        StreamEvent::Notice("note \x1b[2J".into()),
+        StreamEvent::Finished {
+            reason: Some("stop".into()),
+        },
+    ];
+    for (i, e) in hostile.into_iter().enumerate() {
+        a.on_stream(
+            turn,
+            TimedEvent {
+                at: Duration::from_millis(10 * i as u64),
+                event: e,
+            },
+        );
+    }
+    let mut t = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    t.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        assert!(
+            !cell.symbol().chars().any(|c| c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)),
+            "{:?}",
+            cell.symbol()
+        );
+    }
+    let shown = t.backend().to_string();
+    assert!(shown.contains("Sure ␛]52;c;aGk=␇"), "{shown}");
+    assert!(shown.contains("grok␛]2;evil␇"), "{shown}");
+}
