@@ -305,23 +305,20 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()
 /// and the fake-server example: grok-code-fast-1 reasoning, then markdown with a Rust and a
 /// Python block; usage with cached tokens and xAI's cost ticks (exact for the catalog prices).
 pub fn demo_sse() -> String {
-    synth_sse(
-        "grok-code-fast-1",
-        include_str!("../tests/data/reasoning.txt"),
-        include_str!("../tests/data/answer.md"),
-        SynthUsage {
-            prompt: 1200,
-            cached: 1024,
-            completion: 230,
-            reasoning: 61,
-            ticks: Some(4_921_800),
-        },
-    )
+    demo_stream(crate::api::Api::Chat)
 }
 
 /// [`demo_sse`] as a Responses stream.
 pub fn demo_responses_sse() -> String {
-    synth_responses_sse(
+    demo_stream(crate::api::Api::Responses)
+}
+
+fn demo_stream(api: crate::api::Api) -> String {
+    let synth = match api {
+        crate::api::Api::Chat => synth_sse,
+        crate::api::Api::Responses => synth_responses_sse,
+    };
+    synth(
         "grok-code-fast-1",
         include_str!("../tests/data/reasoning.txt"),
         include_str!("../tests/data/answer.md"),

@@ -18,18 +18,12 @@ fn ok_stream() -> String {
 }
 
 fn conv() -> Conversation {
-    let mut c = Conversation::new(None);
-    c.push_user("hello");
-    c
+    hello()
 }
 
 async fn run(server: &FakeServer) -> (grokpair::session::Turn, Vec<grokpair::api::TimedEvent>) {
     let cfg = config_for(&server.base_url(), "xai", "");
     run_turn(&cfg, "grok-code-fast-1", &conv(), &ChatParams::default()).await
-}
-
-fn retries(events: &[grokpair::api::TimedEvent]) -> usize {
-    count(events, |e| matches!(e, StreamEvent::Retrying { .. }))
 }
 
 #[tokio::test]

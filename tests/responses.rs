@@ -517,18 +517,12 @@ fn ok_stream() -> String {
 }
 
 fn conv() -> Conversation {
-    let mut c = Conversation::new(None);
-    c.push_user("hello");
-    c
+    hello()
 }
 
 async fn run(server: &FakeServer) -> Outcome {
     let cfg = responses_config(&server.base_url());
     run_turn(&cfg, "grok-4.3", &conv(), &ChatParams::default()).await
-}
-
-fn retries(events: &[grokpair::api::TimedEvent]) -> usize {
-    count(events, |e| matches!(e, StreamEvent::Retrying { .. }))
 }
 
 #[tokio::test]

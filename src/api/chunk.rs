@@ -108,6 +108,15 @@ pub const MALFORMED_SHOWN: usize = 3;
 /// events understood, is given up on.
 pub const MALFORMED_GIVE_UP: usize = 1000;
 
+/// An event's JSON payload, or `None` for an empty one or `[DONE]` (which sets `done`).
+pub(crate) fn payload<'a>(data: &'a str, done: &mut bool) -> Option<&'a str> {
+    let data = data.trim();
+    if data == "[DONE]" {
+        *done = true;
+    }
+    (!data.is_empty() && data != "[DONE]").then_some(data)
+}
+
 /// The notice for malformed chunk number `n` (1-based), while they are still shown.
 pub(crate) fn malformed_notice(
     n: usize,
@@ -160,14 +169,9 @@ impl ChunkDecoder {
     /// Decodes one SSE `data` payload. Malformed JSON yields a notice, not an error: one bad
     /// chunk should not throw away the rest of an answer.
     pub fn decode(&mut self, data: &str, out: &mut Vec<StreamEvent>) {
-        let data = data.trim();
-        if data.is_empty() {
+        let Some(data) = payload(data, &mut self.done) else {
             return;
-        }
-        if data == "[DONE]" {
-            self.done = true;
-            return;
-        }
+        };
         let chunk: Chunk = match serde_json::from_str(data) {
             Ok(c) => c,
             Err(e) => {

@@ -374,14 +374,9 @@ impl ResponsesDecoder {
     /// Decodes one SSE event (`event` is its `event:` name, used when the payload names no
     /// `type`).
     pub fn decode(&mut self, event: Option<&str>, data: &str, out: &mut Vec<StreamEvent>) {
-        let data = data.trim();
-        if data.is_empty() {
+        let Some(data) = super::chunk::payload(data, &mut self.done) else {
             return;
-        }
-        if data == "[DONE]" {
-            self.done = true;
-            return;
-        }
+        };
         let v: Value = match serde_json::from_str(data) {
             Ok(v) => v,
             Err(e) => {

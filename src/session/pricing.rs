@@ -147,17 +147,7 @@ mod tests {
         // 192 × (1.25 − 0.20) / 1M
         assert_eq!(cost.savings_ticks, Some(2_016_000));
         // At the prices of the recording's date, the recorded bill to the tick.
-        let mut o = std::collections::BTreeMap::new();
-        o.insert(
-            "grok-code-fast-1".to_string(),
-            crate::session::catalog::ModelOverride {
-                input: Some(0.20),
-                cached_input: Some(0.02),
-                output: Some(1.50),
-                ..Default::default()
-            },
-        );
-        let then = Catalog::with_overrides(&o);
+        let then = crate::testing::recording_catalog();
         let cost = cost_of(&u, then.lookup("grok-code-fast-1"), false, false);
         assert_eq!(cost.total_ticks, Some(3_080_400));
         assert_eq!(cost.savings_ticks, Some(345_600));
@@ -171,17 +161,7 @@ mod tests {
             "output_tokens": 831, "output_tokens_details": {"reasoning_tokens": 253},
             "total_tokens": 1047
         }));
-        let mut o = std::collections::BTreeMap::new();
-        o.insert(
-            "grok-code-fast-1".to_string(),
-            crate::session::catalog::ModelOverride {
-                input: Some(0.20),
-                cached_input: Some(0.02),
-                output: Some(1.50),
-                ..Default::default()
-            },
-        );
-        let then = Catalog::with_overrides(&o);
+        let then = crate::testing::recording_catalog();
         // Even with a provider default of "excludes reasoning" (xAI Chat Completions).
         let cost = cost_of(&u, then.lookup("grok-code-fast-1"), false, false);
         // 24 × 0.20 + 192 × 0.02 + 831 × 1.50 = $0.00125514 (the fixtures README)

@@ -141,3 +141,15 @@ pub async fn run_turn(
 pub fn count<F: Fn(&StreamEvent) -> bool>(events: &[TimedEvent], f: F) -> usize {
     events.iter().filter(|e| f(&e.event)).count()
 }
+
+/// How many times a turn was retried.
+pub fn retries(events: &[TimedEvent]) -> usize {
+    count(events, |e| matches!(e, StreamEvent::Retrying { .. }))
+}
+
+/// A conversation of one user message, `hello`.
+pub fn hello() -> Conversation {
+    let mut c = Conversation::new(None);
+    c.push_user("hello");
+    c
+}
