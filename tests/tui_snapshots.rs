@@ -226,3 +226,30 @@ fn no_control_character_reaches_a_cell() {
     assert!(shown.contains("Sure ␛]52;c;aGk=␇"), "{shown}");
     assert!(shown.contains("grok␛]2;evil␇"), "{shown}");
 }
+
+/// Saving a code block over anything already there asks first — a broken symlink too (which
+/// `exists()` calls absent, and a write would follow to wherever it points).
+#[cfg(unix)]
+#[test]
+fn saving_over_a_broken_symlink_asks_first() {
+    let mut a = app(true);
+    let turn = send(&mut a, "code please");
+    for e in events() {
+        a.on_stream(turn, e);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("out.rs");
+    std::os::unix::fs::symlink(dir.path().join("elsewhere/target.rs"), &link).unwrap();
+    a.input.insert_str(format!("/save 1 {}", link.display()));
+    let enter = || crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
+    assert!(a.on_key(enter()).is_empty(), "the prompt opens");
+    assert!(
+        a.on_key(enter()).is_empty(),
+        "the overwrite question, not a save"
+    );
+    assert!(a.save.as_ref().is_some_and(|p| p.confirm));
+    match a.on_key(enter()).as_slice() {
+        [Effect::Save { path, .. }] => assert_eq!(path, &link),
+        other => panic!("confirmed: {other:?}"),
+    }
+}

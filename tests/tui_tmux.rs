@@ -733,3 +733,101 @@ async fn stop_and_continue_give_the_terminal_back_and_redraw() {
         .await;
     t.quit().await;
 }
+
+/// `sessions` and `export --format md` on a terminal show a saved session's escape
+/// sequences (a hostile model name and answer) as text: none is obeyed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_and_exports_on_a_terminal_show_escapes_as_text() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(synth_sse(
+        "grok\x1b]2;evil\x07",
+        "",
+        "Answer \x1b]52;c;aGFja2Vk\x07 done\n",
+        SynthUsage {
+            prompt: 10,
+            cached: 0,
+            completion: 3,
+            reasoning: 0,
+            ticks: None,
+        },
+    )));
+    let config = format!(
+        "provider = \"fake\"\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\n",
+        s.base_url()
+    );
+    // Saved through a pipe (bytes as they came), then listed and exported on a terminal.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{config}[sessions]\ndir = \"{}\"\n",
+            dir.path().join("s").display()
+        ),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_grokpair");
+    let out = Command::new(bin)
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "ask",
+            "--session",
+            "evil",
+            "hi",
+        ])
+        .env("FAKE_KEY", "test-key")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\x1b]52"),
+        "a pipe gets the bytes as they are"
+    );
+    let t = Tmux::start_shell(
+        "listing",
+        150,
+        30,
+        &format!(
+            "sleep 0.7; {bin} --config {c} sessions; {bin} --config {c} export evil; echo EXIT=$?; sleep 60",
+            c = cfg.display()
+        ),
+    );
+    t.tmux(&["set", "-g", "set-clipboard", "on"]);
+    let screen = t.wait_for("both commands", |s| s.contains("EXIT=")).await;
+    assert!(screen.contains("grok␛]2;evil␇"), "{screen}");
+    assert!(screen.contains("Answer ␛]52;c;aGFja2Vk␇ done"), "{screen}");
+    assert_eq!(t.tmux(&["list-buffers"]), "");
+}
+
+/// A server flooding one-character deltas as fast as it can: the TUI keeps reading its keys
+/// (Esc cancels, keeping what arrived; Ctrl+C twice quits) instead of freezing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_deltas_leaves_the_keys_working() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    let delta = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n";
+    let mb = delta.repeat((1 << 20) / delta.len()).into_bytes();
+    let mut r = Reply::new(200, "text/event-stream");
+    for _ in 0..150 {
+        r = r.part(Part::Bytes(mb.clone()));
+    }
+    s.push(r);
+    let t = Tmux::start("flood", &s.base_url(), 120, 30, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("go");
+    t.send(&["Enter"]);
+    t.wait_for("the flood", |s| s.contains("xxxxxxxxxx")).await;
+    t.send(&["Escape"]);
+    t.wait_for("the cancel", |s| s.contains("cancelled")).await;
+    t.quit().await;
+}

@@ -87,6 +87,33 @@ impl Tmux {
         }
     }
 
+    /// Runs a shell command line in a w×h pane (its terminal is the pane).
+    pub fn start_shell(name: &str, w: u16, h: u16, cmd: &str) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = format!("gp-test-{}-{name}", std::process::id());
+        let session = "t".to_string();
+        let st = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+            ])
+            .args(["-x", &w.to_string(), "-y", &h.to_string(), cmd])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        Tmux {
+            socket,
+            session,
+            dir,
+        }
+    }
+
     pub fn tmux(&self, args: &[&str]) -> String {
         let o = Command::new("tmux")
             .args(["-L", &self.socket])
