@@ -260,8 +260,10 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         }
         Start::Chat => {}
         Start::Resume(s) => {
-            app.load_session(&s);
+            // One writer per session: refused before the screen is taken.
             rec = Recorder::continue_session(&s, true);
+            rec.try_lock()?;
+            app.load_session(&s);
             app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turn_count()));
         }
         Start::Replay {
@@ -643,8 +645,10 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         .collect();
                     app.picker = Some(crate::app::Picker { items, selected: 0 });
                 }
-                Effect::OpenSession(path) => match store::load(&path) {
-                    Ok(s) => {
+                Effect::OpenSession(path) => match store::lock_session(&path)
+                    .and_then(|lock| Ok((lock, store::load(&path).map_err(|e| e.to_string())?)))
+                {
+                    Ok((lock, s)) => {
                         rec.flush();
                         app.replay = None;
                         let (cur_provider, cur_model) = (app.provider.clone(), app.model.clone());
@@ -659,11 +663,12 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             app.model = cur_model;
                         }
                         rec = Recorder::continue_session(&s, true);
+                        rec.hold(lock);
                         rec_conv = app.conv.id.clone();
                         app.flash =
                             Some(format!("continuing {} ({} turns)", s.id(), s.turn_count()));
                     }
-                    Err(e) => app.error(&e.to_string()),
+                    Err(e) => app.error(&e),
                 },
                 Effect::Quit => {}
             }

@@ -1295,7 +1295,9 @@ async fn adoption_after_resume_is_saved_and_replays_as_adopted() {
         p.flash
     );
     assert_eq!(s2.adopted_turns, vec![s2.turns[1].turn]);
-    // Continued headless: the follow-up goes to the adopted model with the adopted history.
+    // Continued headless, once the TUI's recorder (and its hold on the file) is gone: the
+    // follow-up goes to the adopted model with the adopted history.
+    drop(rec);
     let (code, out, err) = grokpair(&cli, &["ask", "-q", "--continue", "Shorter"]).await;
     assert_eq!(code, 0, "{err}");
     assert!(

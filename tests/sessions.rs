@@ -158,7 +158,9 @@ async fn truncated_file_loads_and_continues_on_a_new_line() {
     assert_eq!(saved.messages.len(), 2);
     assert_eq!(saved.messages[1].content, c);
 
-    // Continuing appends after the broken line, which stays isolated.
+    // Continuing (the crashed writer, and its hold on the file, gone) appends after the
+    // broken line, which stays isolated.
+    drop(rec);
     let mut rec = Recorder::continue_session(&saved, true);
     let mut conv = saved.conversation();
     record_turn(&cfg, &mut rec, &mut conv, 1, "second", None).await;

@@ -831,3 +831,40 @@ async fn a_flood_of_deltas_leaves_the_keys_working() {
     t.wait_for("the cancel", |s| s.contains("cancelled")).await;
     t.quit().await;
 }
+
+/// While the TUI writes a session, `ask --continue` (which picks the newest session: that
+/// one) is refused instead of forking its history; once the TUI quits it goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tuis_session_has_one_writer() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(demo_sse()));
+    s.push(Reply::sse(demo_sse()));
+    let t = Tmux::start("lock", &s.base_url(), 140, 36, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("first");
+    t.send(&["Enter"]);
+    t.wait_for("the answer", |s| s.contains("$0.000492")).await;
+    let ask = || {
+        Command::new(env!("CARGO_BIN_EXE_grokpair"))
+            .arg("--config")
+            .arg(t.dir.path().join("c.toml"))
+            .args(["ask", "--continue", "second"])
+            .env("FAKE_KEY", "test-key")
+            .output()
+            .unwrap()
+    };
+    let o = ask();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is in use by another grokpair"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    t.quit().await;
+    let o = ask();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(t.saved_session().turns.len(), 2);
+}

@@ -117,8 +117,6 @@ struct Target {
     rec: Recorder,
     turn: usize,
     session: Option<Session>,
-    /// Held while this run may write the session.
-    _lock: Option<store::SessionLock>,
 }
 
 fn target(
@@ -135,14 +133,16 @@ fn target(
             )));
         }
         let path = dir.join(format!("{name}.jsonl"));
-        let lock = store::lock_session(&dir, name).map_err(Failure::Usage)?;
         if !path.is_file() {
+            store::private_dir(&dir)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", dir.display())))?;
+            let mut rec = Recorder::named(&dir, name, true);
+            rec.hold(store::lock_session(&path).map_err(Failure::Usage)?);
             return Ok(Target {
                 conv: Conversation::new(system),
-                rec: Recorder::named(&dir, name, true),
+                rec,
                 turn: 0,
                 session: None,
-                _lock: Some(lock),
             });
         }
         Some(path)
@@ -164,17 +164,16 @@ fn target(
     };
     match existing {
         Some(path) => {
-            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-            let lock = store::lock_session(&dir, stem.as_deref().unwrap_or("session"))
-                .map_err(Failure::Usage)?;
+            let lock = store::lock_session(&path).map_err(Failure::Usage)?;
             // Loaded under the lock: what another run wrote before is all there.
             let s = store::load(&path).map_err(|e| Failure::Usage(e.to_string()))?;
+            let mut rec = Recorder::continue_session(&s, true);
+            rec.hold(lock);
             Ok(Target {
                 conv: s.conversation(),
-                rec: Recorder::continue_session(&s, true),
+                rec,
                 turn: s.turns.last().map(|t| t.turn + 1).unwrap_or(0),
                 session: Some(s),
-                _lock: Some(lock),
             })
         }
         None => Ok(Target {
@@ -182,7 +181,6 @@ fn target(
             rec: Recorder::new(&dir, cfg.autosave && !no_save),
             turn: 0,
             session: None,
-            _lock: None,
         }),
     }
 }
@@ -202,7 +200,6 @@ pub async fn run(
         mut rec,
         turn: turn_idx,
         session,
-        _lock: _held,
     } = target(cfg, &args, no_save, system)?;
     // A continued conversation keeps its provider and model unless told otherwise.
     let last = session.as_ref().and_then(|s| s.current_model());

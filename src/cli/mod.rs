@@ -438,15 +438,6 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
         Some(Command::Resume(ref a)) => {
             let cfg = Config::load(cli.config.as_deref())?;
             let s = sessions::resolve_for_resume(&cfg, a)?;
-            // One writer per session: a second resume (or `ask --session`) is refused.
-            let stem = s.path.file_stem().map(|x| x.to_string_lossy().into_owned());
-            let dir = s.path.parent().map(std::path::Path::to_path_buf);
-            let _held = match (dir, stem) {
-                (Some(d), Some(st)) => {
-                    Some(crate::session::store::lock_session(&d, &st).map_err(Failure::Usage)?)
-                }
-                _ => None,
-            };
             let opts = sessions::tui_options(&cli, crate::tui::Start::Resume(Box::new(s)));
             crate::tui::run(cfg, opts).await.map_err(Failure::Usage)
         }

@@ -50,10 +50,19 @@ pub struct SessionLock {
     _file: File,
 }
 
-/// Takes the lock of session `stem` in `dir` (a `.STEM.lock` file beside it), or says that
-/// another grokpair holds it.
-pub fn lock_session(dir: &Path, stem: &str) -> Result<SessionLock, String> {
-    private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+/// Takes the lock of the session file `session` (a `.NAME.lock` file beside the file it
+/// names, through any symlink), or says that another grokpair holds it. The directory must
+/// exist.
+pub fn lock_session(session: &Path) -> Result<SessionLock, String> {
+    let real = std::fs::canonicalize(session).unwrap_or_else(|_| session.to_path_buf());
+    let dir = match real.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let stem = real
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "session".into());
     let path = dir.join(format!(".{stem}.lock"));
     let file = private_file()
         .create(true)
@@ -789,6 +798,8 @@ pub struct Recorder {
     error_taken: bool,
     /// The header's parameters: a request records its own only when they differ.
     header_params: Option<ChatParams>,
+    /// This process's hold on the file: no other grokpair writes it meanwhile.
+    lock: Option<SessionLock>,
 }
 
 impl Recorder {
@@ -806,6 +817,7 @@ impl Recorder {
             error: None,
             error_taken: false,
             header_params: None,
+            lock: None,
         }
     }
 
@@ -825,6 +837,20 @@ impl Recorder {
         r.written = s.messages.iter().map(hash_message).collect();
         r.header_params = Some(s.header.settings.params.clone());
         r
+    }
+
+    /// Takes the session file's lock now (a continued session: refused before anything is
+    /// shown or sent when another grokpair is writing it). Nothing to lock when disabled.
+    pub fn try_lock(&mut self) -> Result<(), String> {
+        if let (true, None, Some(p)) = (self.enabled, &self.lock, &self.path) {
+            self.lock = Some(lock_session(p)?);
+        }
+        Ok(())
+    }
+
+    /// Keeps a lock taken before the session was loaded.
+    pub fn hold(&mut self, lock: SessionLock) {
+        self.lock = Some(lock);
     }
 
     pub fn set_kind(&mut self, kind: &str) {
@@ -884,6 +910,11 @@ impl Recorder {
             return;
         }
         if let Some(p) = self.path.clone() {
+            if let Err(m) = self.try_lock() {
+                self.error = Some(format!("session not saved: {m}"));
+                self.enabled = false;
+                return;
+            }
             // Continuing: append after whatever is there. A last line cut short by a crash is
             // closed off first, so that the next record starts on a line of its own.
             match OpenOptions::new().read(true).append(true).open(&p) {
@@ -907,6 +938,16 @@ impl Recorder {
             None => new_session_id(),
         };
         let path = self.dir.join(format!("{id}.jsonl"));
+        if self.lock.is_none() {
+            match lock_session(&path) {
+                Ok(l) => self.lock = Some(l),
+                Err(m) => {
+                    self.error = Some(format!("session not saved: {m}"));
+                    self.enabled = false;
+                    return;
+                }
+            }
+        }
         let existing = path.is_file();
         self.path = Some(path.clone());
         match private_file().create(true).append(true).open(&path) {
