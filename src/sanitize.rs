@@ -153,38 +153,38 @@ impl<W: std::io::Write> std::io::Write for SafeWriter<W> {
         if !self.on {
             return self.inner.write(buf);
         }
-        self.pending.extend_from_slice(buf);
-        let mut start = 0;
+        // Taken first: after a failed write nothing is written twice.
+        let mut bytes = std::mem::take(&mut self.pending);
+        bytes.extend_from_slice(buf);
+        let mut text = String::new();
+        let mut rest = &bytes[..];
         loop {
-            match std::str::from_utf8(&self.pending[start..]) {
+            match std::str::from_utf8(rest) {
                 Ok(s) => {
-                    let s = s.to_string();
-                    self.emit(&s)?;
-                    self.pending.clear();
+                    text.push_str(s);
+                    rest = &[];
                     break;
                 }
                 Err(e) => {
                     let valid = e.valid_up_to();
-                    let s = std::str::from_utf8(&self.pending[start..start + valid])
-                        .expect("valid prefix")
-                        .to_string();
-                    self.emit(&s)?;
-                    start += valid;
+                    text.push_str(std::str::from_utf8(&rest[..valid]).expect("valid prefix"));
                     match e.error_len() {
                         // Not UTF-8 at all: shown as a replacement character.
                         Some(n) => {
-                            self.inner.write_all("\u{fffd}".as_bytes())?;
-                            start += n;
+                            text.push('\u{fffd}');
+                            rest = &rest[valid + n..];
                         }
-                        // A character cut short: wait for the rest.
+                        // A character cut short: kept for the next write.
                         None => {
-                            self.pending.drain(..start);
+                            rest = &rest[valid..];
                             break;
                         }
                     }
                 }
             }
         }
+        self.pending = rest.to_vec();
+        self.emit(&text)?;
         Ok(buf.len())
     }
 

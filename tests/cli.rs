@@ -657,6 +657,16 @@ async fn absurd_speeds_and_exporting_onto_the_session_are_refused() {
         before,
         "the session is intact"
     );
+    // By another name: a hard link is the same file.
+    let link = dir.path().join("other-name.md");
+    std::fs::hard_link(&file, &link).unwrap();
+    let o = run(cmd_with(
+        &cfg,
+        &["export", "keep", "-o", link.to_str().unwrap()],
+    ))
+    .await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_eq!(std::fs::read(&file).unwrap(), before, "still intact");
 }
 
 /// The HTML export runs nothing and loads nothing: `javascript:` links stay text, images

@@ -628,3 +628,37 @@ async fn oversized_bodies_are_capped_with_a_clear_error() {
     assert_eq!(e.kind, ErrorKind::Server);
     assert!(e.message.starts_with(&"a".repeat(300)), "{}", e.message);
 }
+
+/// A real-length xAI key (84 characters) quoted by a server: masked before the notice cuts
+/// its quote to 80 characters, and in an error body before its message is cut short.
+#[tokio::test]
+async fn a_long_key_is_masked_before_any_quote_is_cut() {
+    let key = format!("xai-{}", "Q7".repeat(40));
+    let s = FakeServer::start().await;
+    let text = format!(
+        "provider = \"fake\"\n[network]\nidle_timeout_secs = 0.5\nfirst_token_timeout_secs = 0.5\nmax_retries = 0\n[providers.fake]\nbase_url = \"{}\"\napi_key = \"{key}\"\nmodel = \"grok-code-fast-1\"\n",
+        s.base_url()
+    );
+    let cfg = grokpair::config::Config::parse(&text, None).unwrap();
+    s.push(Reply::sse(format!(
+        "{REASONING}data: {key} is not JSON\n\n{CONTENT}{FINISH}"
+    )));
+    let (turn, _) = run_turn(&cfg, "grok-code-fast-1", &conv(), &ChatParams::default()).await;
+    let piece = &key[10..40];
+    assert!(
+        !turn.notices.iter().any(|n| n.contains(piece)),
+        "{:?}",
+        turn.notices
+    );
+    assert!(turn.notices[0].contains("xai-…Q7Q7"), "{:?}", turn.notices);
+    s.push(Reply::json(
+        500,
+        &format!(
+            r#"{{"error":{{"message":"{} bad key {key}"}}}}"#,
+            "x".repeat(250)
+        ),
+    ));
+    let (turn, _) = run_turn(&cfg, "grok-code-fast-1", &conv(), &ChatParams::default()).await;
+    let shown = turn.error.unwrap().to_string();
+    assert!(!shown.contains(piece), "{shown}");
+}

@@ -629,3 +629,61 @@ fn changed_settings_are_recorded_per_request_and_resumed() {
     a.load_session(&s);
     assert_eq!(a.params, second, "resumed with the last turn's settings");
 }
+
+/// A session file with absurd times (an event at 10^15 ms, turns near the end of time)
+/// loads, resumes and replays without a panic or a huge allocation: times are bounded to a
+/// day when read.
+#[test]
+fn absurd_times_in_a_session_file_are_bounded() {
+    let header = Header {
+        version: 1,
+        id: "20261201-000000-time".into(),
+        name: None,
+        created: "2026-12-01T00:00:00Z".into(),
+        provider: "xai".into(),
+        model: "grok-code-fast-1".into(),
+        conv_id: "c0ffee00-0000-4000-8000-000000000001".into(),
+        settings: Settings::default(),
+        kind: "chat".into(),
+    };
+    let mut lines = vec![serde_json::to_string(&store::Record::Header(header)).unwrap()];
+    for k in 0..300 {
+        lines.push(format!(
+            r#"{{"type":"history","base":{},"messages":[{{"role":"user","content":"q{k}"}}]}}"#,
+            2 * k
+        ));
+        lines.push(format!(
+            r#"{{"type":"request","turn":{k},"at":"","provider":"xai","model":"m","messages":{}}}"#,
+            2 * k + 1
+        ));
+        lines.push(format!(
+            r#"{{"type":"events","turn":{k},"events":[{{"ms":1000000000000000,"content":"a{k}"}},{{"ms":18446744073709551615,"finished":{{"reason":"stop"}}}}]}}"#
+        ));
+        lines.push(format!(
+            r#"{{"type":"end","turn":{k},"state":"done","ms":18446744073709551615}}"#
+        ));
+        lines.push(format!(
+            r#"{{"type":"history","base":{},"messages":[{{"role":"assistant","content":"a{k}"}}]}}"#,
+            2 * k + 1
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("times.jsonl");
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let s = store::load(&path).unwrap();
+    assert_eq!(s.turns.len(), 300);
+    let day = Duration::from_millis(store::MAX_SAVED_MS);
+    assert_eq!(s.skipped, 0);
+    assert!(s
+        .turns
+        .iter()
+        .all(|t| t.events.len() == 2 && t.events.iter().all(|e| e.at == day)));
+    assert_eq!(s.turns[0].end.as_ref().unwrap().at, day);
+    let mut a = app();
+    a.load_session(&s);
+    let mut r = app();
+    r.start_replay(&s, Some(0.01), false, false);
+    r.replay_advance(Duration::from_secs(3600));
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| grokpair::ui::draw(f, &mut r)).unwrap();
+}

@@ -159,6 +159,7 @@ pub struct ChunkDecoder {
     /// `data: [DONE]` was seen.
     pub done: bool,
     pub malformed: usize,
+    bad_index_noticed: bool,
 }
 
 impl ChunkDecoder {
@@ -226,9 +227,12 @@ impl ChunkDecoder {
                 }
                 let index = tc.index.unwrap_or(pos);
                 if index >= MAX_TOOL_CALLS {
-                    out.push(StreamEvent::Notice(format!(
-                        "ignored a tool call with index {index} (at most {MAX_TOOL_CALLS})"
-                    )));
+                    if !self.bad_index_noticed {
+                        self.bad_index_noticed = true;
+                        out.push(StreamEvent::Notice(format!(
+                            "ignored tool calls with an index of {MAX_TOOL_CALLS} or more (first: {index})"
+                        )));
+                    }
                     continue;
                 }
                 out.push(StreamEvent::ToolCall(ToolCallDelta {

@@ -277,22 +277,39 @@ struct Emitter {
     secrets: Vec<String>,
 }
 
+/// `text` with every secret replaced by its masked form.
+fn scrub_text(text: String, secrets: &[String]) -> String {
+    secrets.iter().fold(text, |s, k| {
+        if s.contains(k.as_str()) {
+            s.replace(k.as_str(), &mask_secret(k))
+        } else {
+            s
+        }
+    })
+}
+
 /// `event` with every secret in its text replaced by its masked form.
 fn scrub_event(event: StreamEvent, secrets: &[String]) -> StreamEvent {
-    let clean = |s: String| -> String {
-        secrets.iter().fold(s, |s, k| {
-            if s.contains(k.as_str()) {
-                s.replace(k.as_str(), &mask_secret(k))
-            } else {
-                s
-            }
-        })
-    };
+    let clean = |s: String| scrub_text(s, secrets);
     match event {
         StreamEvent::Content(s) => StreamEvent::Content(clean(s)),
         StreamEvent::Reasoning(s) => StreamEvent::Reasoning(clean(s)),
         StreamEvent::Notice(s) => StreamEvent::Notice(clean(s)),
         StreamEvent::DoomLoop(s) => StreamEvent::DoomLoop(clean(s)),
+        StreamEvent::Started { model, id } => StreamEvent::Started {
+            model: model.map(clean),
+            id: id.map(clean),
+        },
+        StreamEvent::ServerTool(mut t) => {
+            t.name = clean(t.name);
+            t.detail = t.detail.map(clean);
+            StreamEvent::ServerTool(t)
+        }
+        StreamEvent::Citation(mut c) => {
+            c.url = clean(c.url);
+            c.title = c.title.map(clean);
+            StreamEvent::Citation(c)
+        }
         StreamEvent::ToolCall(mut d) => {
             d.arguments = clean(d.arguments);
             StreamEvent::ToolCall(d)
@@ -392,15 +409,26 @@ impl Client {
         req
     }
 
-    /// The credentials a request carries (the key, a password in the base URL, custom header
-    /// values), long enough to be told apart from ordinary text.
+    /// The credentials a request carries (the key, a password in the base URL, the values of
+    /// headers named like credentials), long enough to be told apart from ordinary text.
     fn secrets(&self) -> Vec<String> {
         let ep = &self.endpoint;
+        let credential = |name: &str| {
+            let n = name.to_ascii_lowercase();
+            ["key", "token", "secret", "auth", "password", "cookie"]
+                .iter()
+                .any(|w| n.contains(w))
+        };
         ep.api_key
             .iter()
             .map(String::as_str)
             .chain(error::url_secret(&ep.base_url))
-            .chain(ep.headers.iter().map(|(_, v)| v.as_str()))
+            .chain(
+                ep.headers
+                    .iter()
+                    .filter(|(k, _)| credential(k))
+                    .map(|(_, v)| v.as_str()),
+            )
             .filter(|s| s.len() >= 8)
             .map(String::from)
             .collect()
@@ -548,6 +576,7 @@ impl Client {
                 Ok(Ok((t, _))) => t,
                 _ => String::new(),
             };
+            let text = scrub_text(text, &em.secrets);
             return failed(error::from_http(status, &text, retry_after), em);
         }
         let is_sse = resp
@@ -566,7 +595,7 @@ impl Client {
                         em,
                     )
                 }
-                Ok(Ok((t, false))) => t,
+                Ok(Ok((t, false))) => scrub_text(t, &em.secrets),
                 Ok(Err(e)) => return failed(network_error(&e), em),
                 Err(_) => return failed(stalled(idle), em),
             };
@@ -630,6 +659,8 @@ impl Client {
             }
             for item in items.drain(..) {
                 if let SseItem::Event { event, data } = item {
+                    // Masked whole, before a notice could quote part of a key.
+                    let data = scrub_text(data, &em.secrets);
                     decoder.decode(event.as_deref(), &data, &mut events);
                 }
             }
@@ -732,6 +763,7 @@ impl Client {
             Err(_) => return Err(self.finish_error(stalled(idle))),
         };
         if !(200..300).contains(&status) {
+            let text = scrub_text(text, &self.secrets());
             return Err(self.finish_error(error::from_http(status, &text, retry_after)));
         }
         serde_json::from_str(text.trim()).map_err(|e| {

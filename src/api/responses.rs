@@ -251,6 +251,7 @@ pub struct ResponsesDecoder {
     summary_part: Option<(String, u64)>,
     cited: HashSet<String>,
     unknown: HashSet<String>,
+    doom_loop: bool,
 }
 
 /// `web_search_call` → `web_search`; a call item's own `name` wins.
@@ -546,7 +547,11 @@ impl ResponsesDecoder {
                     .iter()
                     .find_map(|k| rest.get(*k).and_then(Value::as_str).map(String::from))
                     .unwrap_or_else(|| rest.to_string());
-                out.push(StreamEvent::DoomLoop(text));
+                // Once per response: a server repeating it is no news.
+                if !self.doom_loop {
+                    self.doom_loop = true;
+                    out.push(StreamEvent::DoomLoop(text.chars().take(500).collect()));
+                }
             }
             // Structure without content of its own: the deltas and items carry it.
             "response.content_part.added"
@@ -597,13 +602,24 @@ impl ResponsesDecoder {
         }
     }
 
+    /// One notice for each of the first few unknown types (a hostile server could invent a
+    /// new one per event), then one that says more were skipped.
     fn skip(&mut self, kind: &str, out: &mut Vec<StreamEvent>) {
-        let kind = if kind.is_empty() { "(untyped)" } else { kind };
-        if self.unknown.insert(kind.to_string()) {
-            out.push(StreamEvent::Notice(format!(
-                "skipped events of an unknown type: {kind}"
-            )));
+        const SHOWN: usize = 3;
+        let kind: String = if kind.is_empty() {
+            "(untyped)".into()
+        } else {
+            kind.chars().take(80).collect()
+        };
+        if self.unknown.len() > SHOWN || self.unknown.contains(&kind) {
+            return;
         }
+        self.unknown.insert(kind.clone());
+        out.push(StreamEvent::Notice(if self.unknown.len() > SHOWN {
+            "skipped events of more unknown types".to_string()
+        } else {
+            format!("skipped events of an unknown type: {kind}")
+        }));
     }
 
     fn annotation(&mut self, a: &Value, out: &mut Vec<StreamEvent>) {

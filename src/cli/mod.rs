@@ -193,7 +193,8 @@ pub(crate) async fn with_live_catalog(
     for p in providers {
         let (cached, due, notice) = crate::engine::cached_live_catalog(p);
         if let (Some(n), false) = (notice, quiet) {
-            eprintln!("grokpair: note: {n}");
+            use std::io::Write;
+            let _ = writeln!(crate::sanitize::stderr(), "grokpair: note: {n}");
         }
         let fresh = match (due, crate::engine::Engine::new(&cfg, p)) {
             (true, Ok(engine)) => tokio::time::timeout(

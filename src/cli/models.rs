@@ -115,7 +115,10 @@ pub async fn run(
         });
     }
     if args.json {
-        println!(
+        // JSON escapes C0 controls but not C1 ones or bidi overrides: safe on a terminal too.
+        use std::io::Write;
+        let _ = writeln!(
+            crate::sanitize::stdout(),
             "{}",
             serde_json::json!({"provider": provider.name, "models": rows, "note": note})
         );
@@ -126,7 +129,8 @@ pub async fn run(
         .iter()
         .map(|r| {
             [
-                r.id.clone(),
+                // One line per model: an id cannot add rows to the table.
+                crate::sanitize::one_line(&r.id).into_owned(),
                 r.context_window
                     .map(|c| c.to_string())
                     .unwrap_or_else(|| "—".into()),

@@ -307,6 +307,20 @@ pub fn demo(a: &DemoArgs) -> Result<Option<Session>, Failure> {
         .ok_or_else(|| Failure::Usage(format!("there are {n} demos: 1 to {n}")))
 }
 
+/// Whether two paths name one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(x), Ok(y)) => {
+            use std::os::unix::fs::MetadataExt;
+            x.dev() == y.dev() && x.ino() == y.ino()
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok(),
+        _ => false,
+    }
+}
+
 pub fn export(cfg: &Config, a: &ExportArgs) -> Result<i32, Failure> {
     // A session id, name or file; a raw SSE capture exports like an imported session.
     let s = resolve_for_replay(cfg, &a.id)?;
@@ -317,9 +331,9 @@ pub fn export(cfg: &Config, a: &ExportArgs) -> Result<i32, Failure> {
     };
     match &a.output {
         Some(p) => {
-            // Writing the export over the session it is made from would destroy it.
-            let same = |x: &std::path::Path| std::fs::canonicalize(x).ok();
-            if same(p).is_some() && same(p) == same(&s.path) {
+            // Writing the export over the session it is made from would destroy it (by
+            // another name, a symlink or a hard link too: the same file is the same inode).
+            if same_file(p, &s.path) {
                 return Err(Failure::Usage(format!(
                     "{} is the session file itself: choose another -o",
                     p.display()

@@ -136,10 +136,18 @@ pub struct SavedEvent {
     pub event: StreamEvent,
 }
 
+/// Times in a session file are bounded (a day): a hostile file's `ms` must not size a
+/// buffer or overflow a sum.
+pub const MAX_SAVED_MS: u64 = 24 * 60 * 60 * 1000;
+
+fn saved_ms(ms: u64) -> Duration {
+    Duration::from_millis(ms.min(MAX_SAVED_MS))
+}
+
 impl SavedEvent {
     pub fn timed(&self) -> TimedEvent {
         TimedEvent {
-            at: Duration::from_millis(self.ms),
+            at: saved_ms(self.ms),
             event: self.event.clone(),
         }
     }
@@ -597,7 +605,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 if let Some(t) = turns.iter_mut().rev().find(|t| t.turn == turn) {
                     t.end = Some(End {
                         state,
-                        at: Duration::from_millis(ms),
+                        at: saved_ms(ms),
                         usage,
                         cost,
                         error,
