@@ -253,3 +253,29 @@ fn saving_over_a_broken_symlink_asks_first() {
         other => panic!("confirmed: {other:?}"),
     }
 }
+
+/// A message sent while its `/file` is still being read waits (it would go without the
+/// file); once the file is attached, it goes with it.
+#[test]
+fn a_message_waits_for_its_file() {
+    let mut a = app(true);
+    a.input.insert_str("/file notes.txt");
+    let enter = || crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
+    assert!(matches!(
+        a.on_key(enter()).as_slice(),
+        [Effect::ReadFile { path, .. }] if path == "notes.txt"
+    ));
+    a.input.insert_str("summarise it");
+    assert!(a.on_key(enter()).is_empty());
+    assert!(a.flash.as_deref().unwrap().contains("still being read"));
+    grokpair::app::commands::attach_file(&mut a, "notes.txt".into(), Ok("one\ntwo\n".into()));
+    assert!(matches!(
+        a.on_key(enter()).as_slice(),
+        [Effect::Start { .. }]
+    ));
+    let sent = &a.conv.messages().last().unwrap().content;
+    assert!(
+        sent.starts_with("File `notes.txt`:") && sent.ends_with("summarise it"),
+        "{sent}"
+    );
+}

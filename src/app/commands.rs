@@ -163,6 +163,7 @@ pub fn show_models(app: &mut App, served: Result<Vec<String>, String>) {
 /// The answer to `/file`'s `Effect::ReadFile`.
 pub fn attach_file(app: &mut App, path: String, read: Result<String, String>) {
     app.flash = None;
+    app.reading_files = app.reading_files.saturating_sub(1);
     match read {
         Ok(content) => {
             let n = content.lines().count();
@@ -292,6 +293,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             }
             // Read off the UI thread: a slow disk never freezes the screen.
             app.flash = Some(format!("reading {arg}…"));
+            app.reading_files += 1;
             vec![Effect::ReadFile {
                 path: arg.to_string(),
                 max: MAX_ATTACH,

@@ -185,6 +185,8 @@ pub struct App {
     pub input: TextArea<'static>,
     pub pastes: Vec<String>,
     pub attachments: Vec<(String, String)>,
+    /// `/file` reads not answered yet.
+    pub reading_files: usize,
     pub history: Vec<String>,
     history_pos: Option<usize>,
     pub focus: Pane,
@@ -277,6 +279,7 @@ impl App {
             input,
             pastes: Vec::new(),
             attachments: Vec::new(),
+            reading_files: 0,
             history: Vec::new(),
             history_pos: None,
             focus: Pane::Input,
@@ -920,6 +923,12 @@ impl App {
             return commands::run(self, raw.trim());
         }
         if self.busy() {
+            return vec![];
+        }
+        // A message sent before its `/file` is read would go without it (and the file would
+        // join the next one): it waits, in the box.
+        if self.reading_files > 0 {
+            self.flash = Some("a /file is still being read: send again once it is attached".into());
             return vec![];
         }
         if !self.has_key && self.compare_armed.is_none() {
