@@ -821,6 +821,7 @@ async fn a_flood_of_deltas_leaves_the_keys_working() {
     for _ in 0..150 {
         r = r.part(Part::Bytes(mb.clone()));
     }
+    s.push(r.clone());
     s.push(r);
     let t = Tmux::start("flood", &s.base_url(), 120, 30, "test-key");
     t.wait_for("the TUI", |s| s.contains("Conversation")).await;
@@ -829,7 +830,19 @@ async fn a_flood_of_deltas_leaves_the_keys_working() {
     t.wait_for("the flood", |s| s.contains("xxxxxxxxxx")).await;
     t.send(&["Escape"]);
     t.wait_for("the cancel", |s| s.contains("cancelled")).await;
-    t.quit().await;
+    // A second flood, ended by SIGTERM: answered, the terminal restored, exit 143.
+    t.type_text("again");
+    t.send(&["Enter"]);
+    t.wait_for("the second flood", |s| {
+        s.lines().last().is_some_and(|l| l.contains("answering"))
+    })
+    .await;
+    let shell = t.tmux(&["display", "-p", "#{pane_pid}"]).trim().to_string();
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+    let pid: i32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    t.wait_for("the exit", |s| s.contains("EXIT=143")).await;
+    assert_eq!(t.tmux(&["display", "-p", "#{alternate_on}"]).trim(), "0");
 }
 
 /// While the TUI writes a session, `ask --continue` (which picks the newest session: that
