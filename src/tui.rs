@@ -261,7 +261,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         Start::Chat => {}
         Start::Resume(s) => {
             // One writer per session: refused before the screen is taken.
-            rec = Recorder::continue_session(&s, true);
+            rec = Recorder::continue_session(&s, save);
             rec.try_lock()?;
             app.load_session(&s);
             app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turn_count()));
@@ -662,7 +662,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             app.provider = cur_provider;
                             app.model = cur_model;
                         }
-                        rec = Recorder::continue_session(&s, true);
+                        rec = Recorder::continue_session(&s, save);
                         rec.hold(lock);
                         rec_conv = app.conv.id.clone();
                         app.flash =

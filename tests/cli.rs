@@ -746,3 +746,52 @@ async fn one_writer_per_session() {
     let saved = store::load(&dir.path().join("sessions/shared.jsonl")).unwrap();
     assert_eq!(saved.turns.len(), 2);
 }
+
+/// `--no-save` (and `autosave = false`) hold for a continued session too: the file is left
+/// as it was, and the follow-up still carries the saved history.
+#[tokio::test]
+async fn no_save_holds_for_a_continued_session() {
+    let s = FakeServer::start().await;
+    for _ in 0..3 {
+        s.push(Reply::sse(fixture("xai-grok-code-fast-1-simple_streaming")));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    assert_eq!(
+        run(cmd_with(&cfg, &["ask", "--session", "k", "one"]))
+            .await
+            .code,
+        0
+    );
+    let file = dir.path().join("sessions/k.jsonl");
+    let before = std::fs::read(&file).unwrap();
+    let o = run(cmd_with(
+        &cfg,
+        &["--no-save", "ask", "--session", "k", "two"],
+    ))
+    .await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "--no-save wrote nothing"
+    );
+    let off = dir.path().join("off.toml");
+    std::fs::write(
+        &off,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("[sessions]", "[sessions]\nautosave = false"),
+    )
+    .unwrap();
+    let o = run(cmd_with(&off, &["ask", "--continue", "three"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "autosave = false wrote nothing"
+    );
+    let reqs = s.requests();
+    assert_eq!(reqs[1].json()["messages"].as_array().unwrap().len(), 3);
+    assert_eq!(reqs[2].json()["messages"].as_array().unwrap().len(), 3);
+}

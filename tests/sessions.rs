@@ -687,3 +687,33 @@ fn absurd_times_in_a_session_file_are_bounded() {
     let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
     t.draw(|f| grokpair::ui::draw(f, &mut r)).unwrap();
 }
+
+/// A session file cut right after its header (a crash) has no turns: replaying it and
+/// pressing every replay key does nothing harmful (`p` used to panic).
+#[test]
+fn replaying_a_session_with_no_turns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.jsonl");
+    std::fs::write(
+        &path,
+        r#"{"type":"header","version":1,"id":"20261201-000000-none","created":"2026-12-01T00:00:00Z","provider":"xai","model":"m","conv_id":"c"}"#,
+    )
+    .unwrap();
+    let s = store::load(&path).unwrap();
+    assert!(s.turns.is_empty());
+    let mut a = app();
+    a.start_replay(&s, Some(1.0), false, false);
+    for c in ['p', 'n', ' ', '+', '-', 'p'] {
+        a.on_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ));
+    }
+    for k in [
+        crossterm::event::KeyCode::Left,
+        crossterm::event::KeyCode::Right,
+    ] {
+        a.on_key(crossterm::event::KeyEvent::from(k));
+    }
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+}

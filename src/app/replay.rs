@@ -403,7 +403,8 @@ impl App {
                     self.replay_seek(end);
                 }
             }
-            KeyCode::Char('p') if !code_pane => {
+            // A session with no turns (a crash right after its header) has nowhere to go.
+            KeyCode::Char('p') if !code_pane && !r.turn_starts.is_empty() => {
                 let cur = r.current_turn();
                 // Within the first seconds of a turn, "previous" means the one before.
                 let k = if r.clock < r.turn_starts[cur] + Duration::from_secs(2) {
@@ -413,6 +414,7 @@ impl App {
                 };
                 self.replay_turn(k);
             }
+            KeyCode::Char('p') if !code_pane => {}
             KeyCode::Right | KeyCode::Char('.') if !code_pane => {
                 let t = r.clock + SEEK_STEP;
                 self.replay_seek(t);

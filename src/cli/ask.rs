@@ -126,6 +126,8 @@ fn target(
     system: Option<&str>,
 ) -> Result<Target, Failure> {
     let dir = cfg.sessions_dir();
+    // `--no-save` and `autosave = false` hold for a continued session too.
+    let save = cfg.autosave && !no_save;
     let existing = if let Some(name) = &args.session {
         if !store::valid_name(name) {
             return Err(Failure::Usage(format!(
@@ -136,7 +138,7 @@ fn target(
         if !path.is_file() {
             store::private_dir(&dir)
                 .map_err(|e| Failure::Usage(format!("{}: {e}", dir.display())))?;
-            let mut rec = Recorder::named(&dir, name, true);
+            let mut rec = Recorder::named(&dir, name, save);
             rec.hold(store::lock_session(&path).map_err(Failure::Usage)?);
             return Ok(Target {
                 conv: Conversation::new(system),
@@ -167,7 +169,7 @@ fn target(
             let lock = store::lock_session(&path).map_err(Failure::Usage)?;
             // Loaded under the lock: what another run wrote before is all there.
             let s = store::load(&path).map_err(|e| Failure::Usage(e.to_string()))?;
-            let mut rec = Recorder::continue_session(&s, true);
+            let mut rec = Recorder::continue_session(&s, save);
             rec.hold(lock);
             Ok(Target {
                 conv: s.conversation(),
@@ -178,7 +180,7 @@ fn target(
         }
         None => Ok(Target {
             conv: Conversation::new(system),
-            rec: Recorder::new(&dir, cfg.autosave && !no_save),
+            rec: Recorder::new(&dir, save),
             turn: 0,
             session: None,
         }),
