@@ -190,6 +190,40 @@ fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
 }
 
 /// Each mark's median over the rounds (`rounds[r][k]` is mark `k` in round `r`).
+/// CPU per frame of an idle screen (nothing streaming) over a transcript of `turns` finished
+/// turns, each a short answer with its figures line: the median of 60 frames at 160x48.
+fn idle_frame_us(turns: usize) -> f64 {
+    let mut a = app();
+    let sse = grokpair::testing::synth_sse(
+        "grok-code-fast-1",
+        "A short thought.\n",
+        "A short answer with `code` and **bold** text.\n",
+        grokpair::testing::SynthUsage {
+            prompt: 100,
+            cached: 64,
+            completion: 12,
+            reasoning: 4,
+            ticks: Some(99_000),
+        },
+    );
+    let events = grokpair::testing::timed_events(&sse, 100, 5);
+    for _ in 0..turns {
+        let t = start(&mut a);
+        for e in &events {
+            a.on_stream(t, e.clone());
+        }
+    }
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let mut samples = Vec::new();
+    for _ in 0..60 {
+        let c0 = cpu_ns();
+        term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+        samples.push((cpu_ns() - c0) as f64 / 1e3);
+    }
+    samples.sort_by(|x, y| x.total_cmp(y));
+    samples[samples.len() / 2]
+}
+
 fn medians(marks: &[usize], rounds: &[Vec<f64>]) -> Vec<(usize, f64)> {
     marks
         .iter()
@@ -374,6 +408,13 @@ fn main() {
     println!(
         "  peak RSS, empty app with syntect loaded: {:>8.1} MB (separate process)",
         floor as f64 / 1024.0
+    );
+    let (idle10, idle400) = (idle_frame_us(10), idle_frame_us(400));
+    println!(
+        "  idle frame, 10 / 400 finished turns:    {:>8.1} / {:.1} µs ({:.2}x)",
+        idle10,
+        idle400,
+        idle400 / idle10
     );
     let cmp = compare_costs(&ps, [4_000, 30_000]);
     for (at, us) in &cmp {

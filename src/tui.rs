@@ -401,7 +401,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         // A listing for a provider no longer in use is not applied.
                         Msg::Catalog { provider, models } if provider == app.provider => {
                             cfg.use_live(&models);
-                            app.catalog = cfg.catalog.clone();
+                            app.set_catalog(cfg.catalog.clone());
                         }
                         Msg::Catalog { .. } => {}
                         Msg::Models(served) => crate::app::commands::show_models(&mut app, served),
@@ -593,7 +593,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         if let Some(n) = use_listing(&mut cfg, &engine, &tx) {
                             app.notice(&n);
                         }
-                        app.catalog = cfg.catalog.clone();
+                        app.set_catalog(cfg.catalog.clone());
                     }
                 }
                 Effect::SetMouse(on) => {

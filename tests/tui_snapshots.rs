@@ -279,3 +279,46 @@ fn a_message_waits_for_its_file() {
         "{sent}"
     );
 }
+
+/// A finished turn's figures are drawn from a cache (a long transcript does not rebuild them
+/// every frame), and still follow new prices when the provider's listing arrives.
+#[test]
+fn cached_turn_figures_follow_new_prices() {
+    let mut a = app(true);
+    let turn = send(&mut a, "hi");
+    let sse = grokpair::testing::synth_sse(
+        "grok-3-mini",
+        "",
+        "Hello.\n",
+        grokpair::testing::SynthUsage {
+            prompt: 1_000_000,
+            cached: 0,
+            completion: 0,
+            reasoning: 0,
+            ticks: None,
+        },
+    );
+    for e in grokpair::testing::timed_events(&sse, 100, 5) {
+        a.on_stream(turn, e);
+    }
+    let figures = |s: String| {
+        s.lines()
+            .find(|l| l.contains("· ttft"))
+            .unwrap_or_else(|| panic!("no figures line:\n{s}"))
+            .to_string()
+    };
+    // The recording-era price: $0.30 per 1M input tokens.
+    assert!(figures(screen(&mut a, 160, 48)).contains("$0.3000"));
+    assert!(
+        figures(screen(&mut a, 160, 48)).contains("$0.3000"),
+        "drawn again from the cache"
+    );
+    let cfg = grokpair::config::Config::parse(
+        "[models.\"grok-3-mini\"]\ninput = 2.0\ncached_input = 0.5\noutput = 2.0\n",
+        None,
+    )
+    .unwrap();
+    a.set_catalog(cfg.catalog);
+    let after = figures(screen(&mut a, 160, 48));
+    assert!(after.contains("$2.0000"), "{after}");
+}

@@ -71,6 +71,9 @@ pub struct Entry {
     /// Code blocks of a user message (shown inline; not collected in the code pane).
     pub own_code: Vec<CodeBlock>,
     cache: Option<(u16, Vec<Line<'static>>)>,
+    /// A finished turn's footer (notices, tools, sources, figures) for a width: it changes
+    /// only with the theme or the prices, so a long transcript does not rebuild it per frame.
+    footer: Option<(u16, Vec<Line<'static>>)>,
 }
 
 /// Wrapped reasoning text: complete lines are wrapped once; only the last line is re-wrapped.
@@ -342,6 +345,7 @@ impl App {
             text: text.to_string(),
             own_code,
             cache: None,
+            footer: None,
         });
         self.output_arrived();
         self.entries.len() - 1
@@ -1148,8 +1152,18 @@ impl App {
                 EntryKind::Notice | EntryKind::Error | EntryKind::Compare(_) => {}
             }
             if let EntryKind::Assistant(t) = kind {
-                let footer = self.turn_footer(t, width, &th);
-                sink.lines(&footer);
+                if self.turns[t].turn.is_finished() {
+                    if !matches!(&self.entries[i].footer, Some((w, _)) if *w == width) {
+                        let f = self.turn_footer(t, width, &th);
+                        self.entries[i].footer = Some((width, f));
+                    }
+                    if let Some((_, f)) = &self.entries[i].footer {
+                        sink.lines(f);
+                    }
+                } else {
+                    let f = self.turn_footer(t, width, &th);
+                    sink.lines(&f);
+                }
             }
         }
     }
@@ -1158,12 +1172,20 @@ impl App {
         use ratatui::style::Modifier;
         use ratatui::text::Span;
         let e = &self.entries[i];
+        // A finished turn's header is fixed: built once (a long transcript draws many).
+        if let (EntryKind::User | EntryKind::Assistant(_), Some((_, lines))) = (e.kind, &e.cache) {
+            return lines.clone();
+        }
         match e.kind {
             EntryKind::Compare(c) => self.compare_entry_lines(c, width),
-            EntryKind::User => vec![Line::from(Span::styled(
-                "▌ You",
-                th.fg(th.user).add_modifier(Modifier::BOLD),
-            ))],
+            EntryKind::User => {
+                let lines = vec![Line::from(Span::styled(
+                    "▌ You",
+                    th.fg(th.user).add_modifier(Modifier::BOLD),
+                ))];
+                self.entries[i].cache = Some((width, lines.clone()));
+                lines
+            }
             EntryKind::Assistant(t) => {
                 let tv = &self.turns[t];
                 let mut spans = vec![Span::styled(
@@ -1183,7 +1205,11 @@ impl App {
                     };
                     spans.push(Span::styled(what, th.muted()));
                 }
-                vec![Line::from(spans)]
+                let lines = vec![Line::from(spans)];
+                if tv.turn.is_finished() {
+                    self.entries[i].cache = Some((width, lines.clone()));
+                }
+                lines
             }
             EntryKind::Notice | EntryKind::Error => {
                 if let Some((w, lines)) = &e.cache {
@@ -1314,12 +1340,21 @@ impl App {
         (&tv.reasoning.lines, &tv.reasoning.tail)
     }
 
+    /// New prices (the provider's listing arrived): the figures under finished turns follow.
+    pub fn set_catalog(&mut self, catalog: Catalog) {
+        self.catalog = catalog;
+        for e in &mut self.entries {
+            e.footer = None;
+        }
+    }
+
     /// Re-creates every render cache (after a theme change).
     pub fn restyle(&mut self) {
         let th = self.theme.clone();
         let mut code = Vec::new();
         for (i, e) in self.entries.iter_mut().enumerate() {
             e.cache = None;
+            e.footer = None;
             e.seg = match e.kind {
                 EntryKind::Assistant(t) => {
                     let turn = &self.turns[t].turn;
