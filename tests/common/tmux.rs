@@ -58,38 +58,20 @@ impl Tmux {
             ),
         )
         .unwrap();
-        let socket = format!("gp-test-{}-{name}", std::process::id());
-        let session = "t".to_string();
         let bin = env!("CARGO_BIN_EXE_grokpair");
         let cmd = format!(
             "env -u NO_COLOR FAKE_KEY={key} {bin} --config {} {args}; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'; echo STTY-DONE; sleep 120",
             cfg.display()
         );
-        let st = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-            ])
-            .args(["-x", &w.to_string(), "-y", &h.to_string(), &cmd])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        Tmux {
-            socket,
-            session,
-            dir,
-        }
+        Tmux::spawn(name, w, h, &cmd, dir)
     }
 
     /// Runs a shell command line in a w×h pane (its terminal is the pane).
     pub fn start_shell(name: &str, w: u16, h: u16, cmd: &str) -> Tmux {
-        let dir = tempfile::tempdir().unwrap();
+        Tmux::spawn(name, w, h, cmd, tempfile::tempdir().unwrap())
+    }
+
+    fn spawn(name: &str, w: u16, h: u16, cmd: &str, dir: tempfile::TempDir) -> Tmux {
         let socket = format!("gp-test-{}-{name}", std::process::id());
         let session = "t".to_string();
         let st = Command::new("tmux")
