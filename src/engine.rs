@@ -59,16 +59,8 @@ impl Engine {
         cfg: &Config,
         explicit: Option<&str>,
     ) -> Result<String, ApiError> {
-        if let Some(m) = explicit.filter(|m| !m.is_empty()) {
-            return Ok(m.to_string());
-        }
-        if cfg.provider == self.provider.name {
-            if let Some(m) = &cfg.model {
-                return Ok(m.clone());
-            }
-        }
-        if let Some(m) = &self.provider.model {
-            return Ok(m.clone());
+        if let Some(m) = self.known_model(cfg, explicit) {
+            return Ok(m);
         }
         let v = self.client.get_json("models").await?;
         crate::api::client::model_ids(&v)
@@ -84,6 +76,20 @@ impl Engine {
                     ),
                 )
             })
+    }
+
+    /// The model named without asking the server: the explicit one, the config default (for
+    /// the default provider), the provider's own.
+    pub fn known_model(&self, cfg: &Config, explicit: Option<&str>) -> Option<String> {
+        explicit
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                (cfg.provider == self.provider.name)
+                    .then(|| cfg.model.clone())
+                    .flatten()
+            })
+            .or_else(|| self.provider.model.clone())
     }
 
     /// Fetches the provider's model listing (`/language-models` for prices, `/models` for the

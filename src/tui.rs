@@ -43,6 +43,8 @@ enum Msg {
     },
     /// What the provider serves, for `/model`.
     Models(Result<Vec<String>, String>),
+    /// The model a server says it serves (started without one).
+    Model(Result<String, String>),
     /// A file read for `/file`.
     FileRead {
         path: String,
@@ -201,27 +203,18 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut engine = Engine::new(&cfg, &provider).map_err(|e| e.to_string())?;
     let live_notice = use_listing(&mut cfg, &engine, &tx);
-    // A local server with no model set: ask it (briefly) which one it serves.
-    let mut startup_notice = None;
-    let model = match tokio::time::timeout(
-        Duration::from_secs(3),
-        engine.resolve_model(&cfg, model_flag.as_deref()),
-    )
-    .await
-    {
-        Ok(Ok(m)) => m,
-        Ok(Err(e)) => {
-            startup_notice = Some(format!(
-                "could not ask {} for its models: {e}",
-                provider.name
-            ));
-            "default".into()
-        }
-        Err(_) => {
-            startup_notice = Some(format!("{} did not list its models in 3s", provider.name));
-            "default".into()
-        }
-    };
+    // A local server with no model set is asked which one it serves — in the background:
+    // the screen comes first, and a message waits until the answer (or `/model ID`) is in.
+    let model = engine
+        .known_model(&cfg, model_flag.as_deref())
+        .unwrap_or_default();
+    if model.is_empty() {
+        let (engine, cfg, tx) = (engine.clone(), cfg.clone(), tx.clone());
+        tokio::spawn(async move {
+            let found = engine.resolve_model(&cfg, None).await;
+            let _ = tx.send(Msg::Model(found.map_err(|e| e.to_string())));
+        });
+    }
     let mut app = App::new(AppInit {
         theme,
         catalog: cfg.catalog.clone(),
@@ -235,8 +228,11 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         system: cfg.system.clone(),
         provider_info: ProviderInfo::from_config(&cfg),
     });
-    for n in [startup_notice, live_notice].into_iter().flatten() {
+    if let Some(n) = live_notice {
         app.notice(&n);
+    }
+    if app.model.is_empty() {
+        app.flash = Some(format!("asking {} which model it serves…", provider.name));
     }
     app.params = cfg.sampling.clone();
     app.key_hint = match &provider.api_key_env {
@@ -405,6 +401,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         }
                         Msg::Catalog { .. } => {}
                         Msg::Models(served) => crate::app::commands::show_models(&mut app, served),
+                        Msg::Model(found) => crate::app::commands::model_found(&mut app, found),
                         Msg::FileRead { path, read } => {
                             crate::app::commands::attach_file(&mut app, path, read)
                         }

@@ -881,3 +881,46 @@ async fn the_tuis_session_has_one_writer() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(t.saved_session().turns.len(), 2);
 }
+
+/// A local server with no model set is asked which model it serves in the background: the
+/// screen is there at once, a message waits for the answer, then goes with that model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_screen_comes_before_the_servers_model_list() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    s.route(|r| {
+        Some(if r.path.ends_with("/models") {
+            let mut list = Reply::json(200, r#"{"object":"list","data":[{"id":"srv-model"}]}"#);
+            list.delay_headers = Some(Duration::from_secs(4));
+            list
+        } else {
+            Reply::sse(demo_sse())
+        })
+    });
+    let config = format!(
+        "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{}\"\nfree = true\n",
+        s.base_url()
+    );
+    let t = Tmux::start_with("slow-models", &config, 140, 36, "test-key");
+    t.wait_for("the screen, while the server thinks", |s| {
+        s.contains("Conversation") && s.contains("asking fake which model it serves")
+    })
+    .await;
+    t.type_text("hi");
+    t.send(&["Enter"]);
+    t.wait_for("the message waiting", |s| s.contains("has not said yet"))
+        .await;
+    t.wait_for("the model", |s| s.contains("fake · srv-model"))
+        .await;
+    t.send(&["Enter"]);
+    t.wait_for("the answer", |s| s.contains("Key points")).await;
+    let chat = s
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/chat/completions"))
+        .unwrap();
+    assert_eq!(chat.json()["model"], "srv-model");
+    t.quit().await;
+}

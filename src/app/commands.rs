@@ -160,6 +160,28 @@ pub fn show_models(app: &mut App, served: Result<Vec<String>, String>) {
     app.notice(&text);
 }
 
+/// The model a server said it serves, asked at start-up. A model set meanwhile (`/model ID`)
+/// stays; when the server cannot say, `default` is asked for (local servers take any name).
+pub fn model_found(app: &mut App, found: Result<String, String>) {
+    if !app.model.is_empty() {
+        return;
+    }
+    match found {
+        Ok(m) => {
+            app.flash = Some(format!("model: {m}"));
+            app.model = m;
+        }
+        Err(e) => {
+            app.flash = None;
+            app.notice(&format!(
+                "could not ask {} for its models: {e}. Asking for `default`; /model ID sets one.",
+                app.provider
+            ));
+            app.model = "default".into();
+        }
+    }
+}
+
 /// The answer to `/file`'s `Effect::ReadFile`.
 pub fn attach_file(app: &mut App, path: String, read: Result<String, String>) {
     app.flash = None;

@@ -931,6 +931,18 @@ impl App {
         }
         // A message sent before its `/file` is read would go without it (and the file would
         // join the next one): it waits, in the box.
+        // (A comparison that names all its models needs none.)
+        let needs_model = self
+            .compare_armed
+            .as_ref()
+            .is_none_or(|ts| ts.iter().any(|t| t.model.is_none()));
+        if self.model.is_empty() && needs_model {
+            self.flash = Some(format!(
+                "{} has not said yet which model it serves: send again in a moment, or /model ID",
+                self.provider
+            ));
+            return vec![];
+        }
         if self.reading_files > 0 {
             self.flash = Some("a /file is still being read: send again once it is attached".into());
             return vec![];
