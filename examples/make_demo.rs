@@ -10,9 +10,12 @@
 
 use grokpair::api::{ChatParams, Usage};
 use grokpair::config::Config;
-use grokpair::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
-use grokpair::session::store::{CompareTag, Recorder, Settings};
-use grokpair::session::{cost_of, Catalog, Conversation, Turn};
+use grokpair::engine::{ColumnPlan, Engine};
+use grokpair::runner::{ColumnStep, Runner};
+use grokpair::session::compare::Column;
+use grokpair::session::exchange::RoundId;
+use grokpair::session::store::{Recorder, Settings};
+use grokpair::session::{cost_of, Catalog, Conversation};
 use grokpair::testing::{synth_sse, token_pieces, FakeServer, Part, Reply, SynthUsage};
 use std::path::Path;
 use std::time::Duration;
@@ -161,7 +164,6 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
     let catalog = Catalog::default();
     let server = FakeServer::start().await;
     let mut replies = std::collections::HashMap::new();
-    let mut usages = Vec::new();
     for (k, (model, reasoning, answer)) in cols.iter().enumerate() {
         let reasoning = reasoning.trim_end();
         let usage = usage_for(prompt.len(), 0, reasoning, answer, 420);
@@ -192,7 +194,6 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
             }
         }
         replies.insert(model.clone(), reply);
-        usages.push(usage);
     }
     server.route(move |req| {
         let model = req.json()["model"].as_str().unwrap_or("").to_string();
@@ -211,66 +212,26 @@ async fn record_compare(name: &str, text: &str, out_dir: &Path) {
         system: None,
         params: ChatParams::default(),
     };
-    let plans = models
+    let columns = models
         .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            (
-                i,
-                ColumnPlan {
-                    engine: engine.clone(),
-                    model: m.clone(),
-                    params: ChatParams::default(),
-                },
-            )
+        .map(|m| {
+            let plan = ColumnPlan {
+                engine: engine.clone(),
+                model: m.clone(),
+                params: ChatParams::default(),
+            };
+            (Column::new("xai", m, false, false), Ok(plan))
         })
         .collect();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(grokpair::engine::COMPARE_BUFFER);
-    let _tasks = spawn_compare(&cfg, &asked, plans, tx);
-    let t0 = std::time::Instant::now();
-    let mut turns: Vec<Turn> = models.iter().map(Turn::new).collect();
-    let mut open = models.len();
-    while open > 0 {
-        let (i, msg) = rx.recv().await.expect("column messages");
-        match msg {
-            ColumnMsg::Sent => {
-                let tag = CompareTag {
-                    group: 0,
-                    column: i,
-                    of: models.len(),
-                    start_ms: t0.elapsed().as_millis() as u64,
-                    sent: true,
-                    settings: String::new(),
-                };
-                rec.begin_tagged(
-                    i,
-                    &asked,
-                    "xai",
-                    &models[i],
-                    &settings,
-                    Some((tag, &settings.params)),
-                );
-            }
-            ColumnMsg::Event(ev) => {
-                turns[i].apply(&ev);
-                rec.event(i, &ev);
-                rec.flush();
-                if ev.event.is_terminal() {
-                    open -= 1;
-                    let info = catalog.lookup(&models[i]);
-                    let cost = Some(cost_of(
-                        turns[i].usage.as_ref().unwrap(),
-                        info,
-                        false,
-                        false,
-                    ));
-                    rec.end(i, &turns[i], cost, &asked);
-                    println!("{name} column {i}: {:?}", turns[i].state);
-                }
-            }
-            ColumnMsg::Notice(_) | ColumnMsg::Closed => {}
+    let mut runner = Runner::new(rec);
+    let ids = (0..models.len()).collect();
+    let mut run = runner.start_compare(&cfg, &asked, &settings, columns, ids);
+    while let Some((i, step)) = runner.next_column(&mut run).await {
+        if let ColumnStep::Ended(_) = step {
+            println!("{name} column {i}: {:?}", run.cols[i].turn.state);
         }
     }
+    let mut rec = runner.rec;
     assert!(rec.take_error().is_none());
     println!("wrote {}", path.display());
 }
@@ -300,6 +261,7 @@ async fn main() {
         let _ = std::fs::remove_file(&path);
         let mut rec = Recorder::named(&out_dir, name, true);
         rec.set_kind("demo");
+        let mut runner = Runner::new(rec);
         let mut conv = Conversation::new(None);
         let info = catalog.lookup(&model);
         let mut prev_total = 0u64;
@@ -344,20 +306,11 @@ async fn main() {
                 system: None,
                 params: ChatParams::default(),
             };
-            rec.begin(k, &conv, "xai", &model, &settings);
-            let mut started = engine.start(&cfg, &model, &conv, &ChatParams::default());
-            let mut turn = Turn::new(&model);
-            while let Some(ev) = started.stream.next().await {
-                turn.apply(&ev);
-                rec.event(k, &ev);
-                rec.flush();
-                if ev.event.is_terminal() {
-                    break;
-                }
-            }
-            conv.push_turn(&turn);
-            let cost = Some(cost_of(turn.usage.as_ref().unwrap(), info, false, false));
-            rec.end(k, &turn, cost, &conv);
+            let mut round =
+                runner.start(&engine, &cfg, &conv, &model, &settings, RoundId::first(k));
+            while runner.next(&mut round).await.is_some() {}
+            runner.close(&mut round, &mut conv, &catalog);
+            let turn = &round.turn;
             prev_total = prompt + completion;
             println!(
                 "{name} turn {}: {} content chars, {:?}",
@@ -366,7 +319,7 @@ async fn main() {
                 turn.state
             );
         }
-        assert!(rec.take_error().is_none());
+        assert!(runner.rec.take_error().is_none());
         println!("wrote {}", path.display());
     }
     for name in ["compare-dedupe"] {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod export;
+pub mod runner;
 pub mod sanitize;
 pub mod session;
 #[doc(hidden)]

@@ -16,11 +16,12 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-use crate::api::TimedEvent;
 use crate::app::compare::ProviderInfo;
 use crate::app::{App, AppInit, Effect};
 use crate::config::Config;
-use crate::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
+use crate::engine::{ColumnPlan, Engine};
+use crate::runner::{ColumnStep, CompareRun, Round, Runner};
+use crate::session::exchange::RoundId;
 use crate::session::store::{self, Recorder, Session};
 use crate::ui::theme::{color_enabled, Theme};
 
@@ -246,7 +247,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     };
     let sessions_dir = cfg.sessions_dir();
     let save = cfg.autosave && !opts.no_save;
-    let mut rec = Recorder::new(&sessions_dir, save);
+    let mut runner = Runner::new(Recorder::new(&sessions_dir, save));
     match opts.start {
         Start::Chat if !has_key => {
             // Something real to look at without a key: the bundled demo, clearly labelled.
@@ -257,8 +258,9 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         Start::Chat => {}
         Start::Resume(s) => {
             // One writer per session: refused before the screen is taken.
-            rec = Recorder::continue_session(&s, save);
+            let mut rec = Recorder::continue_session(&s, save);
             rec.try_lock()?;
+            runner = Runner::new(rec);
             app.load_session(&s);
             app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turn_count()));
         }
@@ -269,7 +271,6 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         } => app.start_replay(&session, speed, demo, true),
     }
     let mut rec_conv = app.conv.id.clone();
-    let mut rec_turn: Option<usize> = None;
 
     // Terminal setup, with restore on panic and on every exit path.
     let prev_hook = std::panic::take_hook();
@@ -304,8 +305,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let mut events = EventStream::new();
     // The turn streaming now, read here directly: its bounded channel slows a flooding
     // server down to the screen's pace.
-    let mut active: Option<(usize, crate::api::ChatStream)> = None;
-    let mut started_at = Instant::now();
+    let mut active: Option<(usize, Round)> = None;
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     let mut clock = tokio::time::interval(CLOCK);
@@ -313,10 +313,8 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let mut prewarmed = false;
     let mut exit_code = 0;
     let mut replay_last = Instant::now();
-    // The comparison streaming now: its columns' messages, tasks and start.
-    let mut cmp_rx: Option<mpsc::Receiver<(usize, ColumnMsg)>> = None;
-    let mut cmp_tasks: Vec<(usize, tokio::task::JoinHandle<()>)> = Vec::new();
-    let mut cmp_run: Option<(usize, Instant)> = None;
+    // The comparison streaming now.
+    let mut cmp_run: Option<(usize, CompareRun)> = None;
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
@@ -363,30 +361,26 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             }
             (turn, first) = async {
                 match active.as_mut() {
-                    Some((turn, s)) => (*turn, s.next().await),
+                    Some((turn, r)) => match r.wait().await {
+                        Some(ev) => (*turn, ev),
+                        None => std::future::pending().await,
+                    },
                     None => std::future::pending().await,
                 }
             } => {
                 // This event and whatever else is waiting, one frame for a burst of tokens —
                 // but never more than a frame's work, so keys and signals keep their turn.
                 let until = Instant::now() + BATCH_TIME;
-                let mut next = Some(first);
-                for n in 0.. {
-                    match next {
-                        Some(Some(ev)) => stream_event(&mut app, &mut rec, turn, ev),
-                        Some(None) => {
-                            app.on_stream_closed(turn);
-                            active = None;
-                            break;
-                        }
-                        None => break,
-                    }
-                    if n + 1 >= BATCH_EVENTS || Instant::now() >= until {
+                let mut next = active.as_mut().map(|(_, r)| runner.received(r, first));
+                let mut n = 0;
+                while let Some(ev) = next {
+                    app.on_stream(turn, ev);
+                    n += 1;
+                    if n >= BATCH_EVENTS || Instant::now() >= until {
                         break;
                     }
-                    next = active.as_mut().and_then(|(_, s)| s.poll_now());
+                    next = active.as_mut().and_then(|(_, r)| runner.poll_now(r));
                 }
-                rec.flush();
                 dirty = true;
             }
             Some(msg) = rx.recv() => {
@@ -408,29 +402,29 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     }
                     next = rx.try_recv().ok();
                 }
-                // One batch of events, one write.
-                rec.flush();
                 dirty = true;
             }
-            Some(first) = async {
-                match cmp_rx.as_mut() {
-                    Some(r) => r.recv().await,
+            msg = async {
+                match cmp_run.as_mut() {
+                    Some((_, run)) => run.wait().await,
                     None => std::future::pending().await,
                 }
             } => {
-                if let (Some((cmp, t0)), Some(r)) = (cmp_run, cmp_rx.as_mut()) {
+                if let Some((cmp, run)) = cmp_run.as_mut() {
                     let until = Instant::now() + BATCH_TIME;
-                    let mut next = Some(first);
+                    if let Some(msg) = msg {
+                        runner.column_msg(run, msg);
+                    }
+                    let mut next = runner.poll_column(run);
                     let mut n = 0;
-                    while let Some((col, msg)) = next {
-                        compare_msg(&mut app, &mut rec, cmp, col, msg, t0.elapsed());
+                    while let Some((col, step)) = next {
+                        column_step(&mut app, *cmp, col, step);
                         n += 1;
                         if n >= BATCH_EVENTS || Instant::now() >= until {
                             break;
                         }
-                        next = r.try_recv().ok();
+                        next = runner.poll_column(run);
                     }
-                    rec.flush();
                     dirty = true;
                 }
             }
@@ -443,15 +437,17 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 replay_last = now;
                 dirty = true;
             }
-            _ = clock.tick(), if app.active.is_some() || cmp_run.is_some() => {
-                if app.active.is_some() {
-                    app.now = app.now.max(started_at.elapsed());
+            _ = clock.tick(), if active.is_some() || cmp_run.is_some() => {
+                if let Some((_, r)) = &active {
+                    app.now = app.now.max(r.elapsed());
                 }
-                if let Some((c, t0)) = cmp_run {
-                    if let Some(cv) = app.comparisons.get_mut(c) {
-                        cv.now = cv.now.max(t0.elapsed());
+                if let Some((c, run)) = &cmp_run {
+                    if let Some(cv) = app.comparisons.get_mut(*c) {
+                        cv.now = cv.now.max(run.elapsed());
                     }
                 }
+                // A quiet stream's last events reach the file too.
+                runner.tick();
                 dirty = true;
             }
             _ = term.recv() => { exit_code = 143; break; }
@@ -470,81 +466,57 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 && app.conv.id != rec_conv
             {
                 // `/new`: a new conversation is a new session file.
-                rec = Recorder::new(&sessions_dir, save);
+                runner = Runner::new(Recorder::new(&sessions_dir, save));
                 rec_conv = app.conv.id.clone();
             }
             match fx {
                 Effect::Start { turn } => {
                     let settings = app.settings();
-                    let rec_id = app.turns[turn].rec;
-                    rec.begin(rec_id, &app.conv, &app.provider, &app.model, &settings);
-                    rec_turn = Some(turn);
-                    let started = engine.start(&cfg, &app.model, &app.conv, &app.params);
-                    if let Some(n) = app.params_notice(turn, started.notice) {
-                        rec.event(
-                            rec_id,
-                            &TimedEvent {
-                                at: Duration::ZERO,
-                                event: crate::api::StreamEvent::Notice(n),
-                            },
-                        );
+                    let id = RoundId::first(app.turns[turn].rec);
+                    let mut round =
+                        runner.start(&engine, &cfg, &app.conv, &app.model, &settings, id);
+                    if let Some(n) = app.params_notice(turn, round.notice.take()) {
+                        runner.note(&mut round, n);
                     }
-                    started_at = Instant::now();
-                    active = Some((turn, started.stream));
+                    active = Some((turn, round));
                 }
                 Effect::Cancel => {
-                    if let Some((_, s)) = active.take() {
-                        s.cancel();
+                    if let Some((_, r)) = active.as_mut() {
+                        runner.cancel(r, Some(app.now));
                     }
                 }
                 Effect::StartCompare { cmp } => {
                     let asked = app.compare_request(cmp);
-                    let mut plans = Vec::new();
-                    let n = app.comparisons[cmp].cols.len();
-                    for col in 0..n {
-                        let c = &app.comparisons[cmp].cols[col].col;
-                        let (pname, model) = (c.provider.clone(), c.turn.asked_model.clone());
-                        let engine = cfg
-                            .provider(&pname)
+                    let mut settings = app.settings();
+                    // What the comparison was asked with (a queued column goes out later).
+                    settings.params = app.comparisons[cmp].params.clone();
+                    let mut columns = Vec::new();
+                    let mut ids = Vec::new();
+                    for c in &app.comparisons[cmp].cols {
+                        let plan = cfg
+                            .provider(&c.col.provider)
                             .map_err(|e| e.message)
                             .and_then(|p| Engine::new(&cfg, p).map_err(|e| e.to_string()))
-                            .map(|engine| (engine, app.comparisons[cmp].cols[col].params.clone()));
-                        match engine {
-                            Ok((engine, params)) => plans.push((
-                                col,
-                                ColumnPlan {
-                                    engine,
-                                    model,
-                                    params,
-                                },
-                            )),
-                            Err(e) => {
-                                // Never sent: fails at once, with nothing to bill.
-                                app.on_compare_event(
-                                    cmp,
-                                    col,
-                                    TimedEvent {
-                                        at: Duration::ZERO,
-                                        event: crate::api::StreamEvent::Error(
-                                            crate::api::ApiError::new(
-                                                crate::api::ErrorKind::Network,
-                                                e,
-                                            ),
-                                        ),
-                                    },
-                                );
-                            }
-                        }
+                            .map(|engine| ColumnPlan {
+                                engine,
+                                model: c.col.turn.asked_model.clone(),
+                                params: c.params.clone(),
+                            });
+                        columns.push((c.col.clone(), plan));
+                        ids.push(c.rec);
                     }
-                    let (ctx, crx) = mpsc::channel(crate::engine::COMPARE_BUFFER);
-                    cmp_tasks = spawn_compare(&cfg, &asked, plans, ctx);
-                    cmp_rx = Some(crx);
-                    cmp_run = Some((cmp, Instant::now()));
+                    let mut run = runner.start_compare(&cfg, &asked, &settings, columns, ids);
+                    // Columns that could not be sent fail at once.
+                    while let Some((col, step)) = runner.poll_column(&mut run) {
+                        column_step(&mut app, cmp, col, step);
+                    }
+                    cmp_run = Some((cmp, run));
                 }
                 Effect::CancelColumn { cmp, col } => {
-                    if cmp_run.is_some_and(|(c, _)| c == cmp) {
-                        for (_, h) in cmp_tasks.iter().filter(|(c, _)| *c == col) {
-                            h.abort();
+                    if let Some((c, run)) = cmp_run.as_mut().filter(|(c, _)| *c == cmp) {
+                        runner.cancel_column(run, col);
+                        while let Some((col, step)) = runner.poll_column(run) {
+                            column_step(&mut app, *c, col, step);
                         }
                     }
                 }
@@ -553,7 +525,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     model,
                     rec: rec_id,
                 } => {
-                    rec.adopted(rec_id, &app.conv);
+                    runner.rec.adopted(rec_id, &app.conv);
                     if provider == app.provider {
                         app.model = model;
                     } else if switch_provider(&cfg, &mut engine, &mut app, &provider) {
@@ -646,7 +618,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     .and_then(|lock| Ok((lock, store::load(&path).map_err(|e| e.to_string())?)))
                 {
                     Ok((lock, s)) => {
-                        rec.flush();
+                        runner.flush();
                         app.replay = None;
                         let (cur_provider, cur_model) = (app.provider.clone(), app.model.clone());
                         app.load_session(&s);
@@ -659,8 +631,9 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             app.provider = cur_provider;
                             app.model = cur_model;
                         }
-                        rec = Recorder::continue_session(&s, save);
+                        let mut rec = Recorder::continue_session(&s, save);
                         rec.hold(lock);
+                        runner = Runner::new(rec);
                         rec_conv = app.conv.id.clone();
                         app.flash =
                             Some(format!("continuing {} ({} turns)", s.id(), s.turn_count()));
@@ -670,58 +643,34 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 Effect::Quit => {}
             }
         }
-        // Columns that ended get their end records; a finished comparison lets go of its tasks.
-        if let Some((c, _)) = cmp_run {
-            record_compare(&mut app, &mut rec, c);
-            if !app.comparisons[c].running() {
-                cmp_run = None;
-                cmp_rx = None;
-                cmp_tasks.clear();
-                if let Some(e) = rec.take_error() {
-                    app.error(&e);
-                }
+        // A finished comparison lets go of its tasks.
+        if cmp_run.as_ref().is_some_and(|(_, run)| !run.running()) {
+            cmp_run = None;
+            if let Some(e) = runner.rec.take_error() {
+                app.error(&e);
             }
         }
         // A turn that ended (finished, failed, cancelled) gets its end record.
-        if let Some(t) = rec_turn {
-            if app.turns.get(t).is_none_or(|tv| tv.turn.is_finished()) {
-                if let Some(tv) = app.turns.get(t) {
-                    let cost = app.report(tv).cost;
-                    rec.end(tv.rec, &tv.turn, cost, &app.conv);
-                }
-                rec_turn = None;
-                if let Some(e) = rec.take_error() {
-                    app.error(&e);
-                }
+        if active.as_ref().is_some_and(|(_, r)| r.turn.is_finished()) {
+            if let Some((_, mut r)) = active.take() {
+                runner.end(&mut r, &app.conv, &app.catalog);
+            }
+            if let Some(e) = runner.rec.take_error() {
+                app.error(&e);
             }
         }
         if app.should_quit {
             break;
         }
     }
-    if let Some((_, s)) = active.take() {
-        s.cancel();
-    }
     // Quitting mid-stream (a signal): what arrived is saved, marked cancelled.
-    if let Some(t) = rec_turn {
-        let now = app.now;
-        if let Some(tv) = app.turns.get_mut(t) {
-            tv.turn.cancel(now);
-        }
-        if let Some(tv) = app.turns.get(t) {
-            let cost = app.report(tv).cost;
-            rec.end(tv.rec, &tv.turn, cost, &app.conv);
-        }
+    if let Some((_, mut r)) = active.take() {
+        runner.cancel(&mut r, Some(app.now));
+        runner.end(&mut r, &app.conv, &app.catalog);
     }
     // And a live comparison still running: its columns end cancelled, with what they had.
-    if let Some((c, _)) =
-        cmp_run.filter(|(c, _)| app.comparisons.get(*c).is_some_and(|v| v.running()))
-    {
-        for (_, h) in cmp_tasks.drain(..) {
-            h.abort();
-        }
-        let _ = app.cancel_compare(c);
-        record_compare(&mut app, &mut rec, c);
+    if let Some((_, mut run)) = cmp_run.take() {
+        runner.cancel_compare(&mut run);
     }
     drop(terminal);
     Ok(exit_code)
@@ -788,104 +737,13 @@ fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str)
     }
 }
 
-/// One message of a comparison column: recorded and applied. `at` is the comparison's clock.
-fn compare_msg(
-    app: &mut App,
-    rec: &mut Recorder,
-    cmp: usize,
-    col: usize,
-    msg: ColumnMsg,
-    at: Duration,
-) {
-    let Some(c) = app.comparisons.get(cmp).and_then(|cv| cv.cols.get(col)) else {
-        return;
-    };
-    let (rec_id, finished) = (c.rec, c.col.turn.is_finished());
-    match msg {
-        ColumnMsg::Sent => {
-            app.compare_sent(cmp, col, at);
-            begin_column(app, rec, cmp, col, at);
-        }
-        ColumnMsg::Notice(n) => {
-            if !finished {
-                rec.event(
-                    rec_id,
-                    &TimedEvent {
-                        at: Duration::ZERO,
-                        event: crate::api::StreamEvent::Notice(n.clone()),
-                    },
-                );
-            }
-            app.compare_notice(cmp, col, n);
-        }
-        ColumnMsg::Event(ev) => {
-            if !finished {
-                rec.event(rec_id, &ev);
-            }
-            app.on_compare_event(cmp, col, ev);
-        }
-        ColumnMsg::Closed => app.on_compare_closed(cmp, col),
+/// A comparison step the runner applied and recorded, shown.
+fn column_step(app: &mut App, cmp: usize, col: usize, step: ColumnStep) {
+    match step {
+        ColumnStep::Sent(at) => app.compare_sent(cmp, col, at),
+        ColumnStep::Event(ev) => app.on_compare_event(cmp, col, ev),
+        ColumnStep::Ended(_) => {}
     }
-}
-
-/// The request record of a comparison column (once), sent at comparison time `at`.
-fn begin_column(app: &mut App, rec: &mut Recorder, cmp: usize, col: usize, at: Duration) {
-    let asked = app.compare_request(cmp);
-    let mut settings = app.settings();
-    // What the comparison was asked with (a queued column goes out later).
-    settings.params = app.comparisons[cmp].params.clone();
-    let n = app.comparisons[cmp].cols.len();
-    let group = app.comparisons[cmp].cols[0].rec;
-    let c = &mut app.comparisons[cmp].cols[col];
-    if c.recorded {
-        return;
-    }
-    c.recorded = true;
-    let tag = store::CompareTag {
-        group,
-        column: col,
-        of: n,
-        start_ms: c.col.sent_at.unwrap_or(at).as_millis() as u64,
-        sent: c.col.sent_at.is_some(),
-        settings: c.col.settings.clone(),
-    };
-    rec.begin_tagged(
-        c.rec,
-        &asked,
-        &c.col.provider,
-        &c.col.turn.asked_model,
-        &settings,
-        Some((tag, &c.params)),
-    );
-}
-
-/// End records for the columns of `cmp` that ended since the last call. A column cancelled
-/// before its request went out is recorded with no events (never sent).
-fn record_compare(app: &mut App, rec: &mut Recorder, cmp: usize) {
-    for col in 0..app.comparisons[cmp].cols.len() {
-        let c = &app.comparisons[cmp].cols[col];
-        if c.ended || !c.col.turn.is_finished() {
-            continue;
-        }
-        let now = app.comparisons[cmp].now;
-        if !c.recorded {
-            begin_column(app, rec, cmp, col, now);
-        }
-        let cv = &mut app.comparisons[cmp];
-        let c = &mut cv.cols[col];
-        c.ended = true;
-        let cost = c.col.report(col, now, &app.catalog).report.cost;
-        // The history stays as the columns sent it; only an adopted answer extends it.
-        rec.end(c.rec, &c.col.turn, cost, &cv.asked);
-    }
-}
-
-/// A stream event: recorded (unless its turn already ended, e.g. cancelled) and applied.
-fn stream_event(app: &mut App, rec: &mut Recorder, turn: usize, ev: TimedEvent) {
-    if let Some(t) = app.turns.get(turn).filter(|t| !t.turn.is_finished()) {
-        rec.event(t.rec, &ev);
-    }
-    app.on_stream(turn, ev);
 }
 
 /// OSC 52, through tmux when inside it: the terminal sets the clipboard, also over ssh.

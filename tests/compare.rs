@@ -10,15 +10,16 @@ use grokpair::api::{ApiError, ChatParams, ErrorKind, StreamEvent, TimedEvent};
 use grokpair::app::compare::ProviderInfo;
 use grokpair::app::{App, AppInit, Effect, Pane};
 use grokpair::config::Config;
-use grokpair::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
+use grokpair::engine::{ColumnPlan, Engine};
+use grokpair::runner::{ColumnStep, Runner};
 use grokpair::session::compare::{self, ColumnReport};
+use grokpair::session::store::Recorder;
 use grokpair::session::{Conversation, TurnState};
 use grokpair::testing::{
     compare_router, demo_sse, synth_sse, timed_events, FakeServer, SynthUsage, COMPARE_ANSWER_B,
 };
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use tokio::sync::mpsc;
 
 const ANSWER_A: &str = include_str!("data/answer.md");
 
@@ -372,13 +373,13 @@ fn config(base_url: &str, max_concurrent: usize) -> Config {
     Config::load(Some(&path)).unwrap()
 }
 
-/// Runs a comparison of `models` through `spawn_compare` into an App, as the TUI does, until
-/// every column ended. Returns the app and the order of the messages seen.
+/// Runs a comparison of `models` through the runner into an App, as the TUI does, until
+/// every column ended. Returns the app and the order of the steps seen.
 async fn run_compare(
     server: &FakeServer,
     models: &[&str],
     max_concurrent: usize,
-    mut on_msg: impl FnMut(&mut App, usize, &ColumnMsg) -> Option<usize>,
+    mut on_step: impl FnMut(&mut App, usize, &ColumnStep) -> Option<usize>,
 ) -> (App, Vec<(usize, &'static str)>) {
     let cfg = config(&server.base_url(), max_concurrent);
     let mut a = app();
@@ -386,54 +387,47 @@ async fn run_compare(
     a.provider_info = ProviderInfo::from_config(&cfg);
     let cmp = ask_compare(&mut a, &models.join(" "), "Read a config file");
     let engine = Engine::new(&cfg, cfg.provider("fake").unwrap()).unwrap();
-    let plans: Vec<(usize, ColumnPlan)> = models
+    let columns = a.comparisons[cmp]
+        .cols
         .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            (
-                i,
-                ColumnPlan {
-                    engine: engine.clone(),
-                    model: m.to_string(),
-                    params: a.params.clone(),
-                },
-            )
+        .zip(models)
+        .map(|(c, m)| {
+            let plan = ColumnPlan {
+                engine: engine.clone(),
+                model: m.to_string(),
+                params: a.params.clone(),
+            };
+            (c.col.clone(), Ok(plan))
         })
         .collect();
     let asked = a.compare_request(cmp);
-    let (tx, mut rx) = mpsc::channel(grokpair::engine::COMPARE_BUFFER);
-    let tasks = spawn_compare(&cfg, &asked, plans, tx);
-    let t0 = std::time::Instant::now();
+    let mut runner = Runner::new(Recorder::new(std::path::Path::new("/nonexistent"), false));
+    let ids = (0..models.len()).collect();
+    let mut run = runner.start_compare(&cfg, &asked, &a.settings(), columns, ids);
     let mut order = Vec::new();
-    while a.comparisons[cmp].running() {
-        let (col, msg) = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+    loop {
+        let step = tokio::time::timeout(Duration::from_secs(20), runner.next_column(&mut run))
             .await
-            .expect("a column message in time")
-            .expect("channel open");
-        a.comparisons[cmp].now = t0.elapsed();
-        if let Some(cancel) = on_msg(&mut a, col, &msg) {
+            .expect("a column step in time");
+        let Some((col, step)) = step else { break };
+        a.comparisons[cmp].now = run.elapsed();
+        if let Some(cancel) = on_step(&mut a, col, &step) {
             for fx in a.cancel_column(cmp, cancel) {
                 if let Effect::CancelColumn { col, .. } = fx {
-                    tasks
-                        .iter()
-                        .filter(|(c, _)| *c == col)
-                        .for_each(|(_, h)| h.abort());
+                    runner.cancel_column(&mut run, col);
                 }
             }
         }
-        match msg {
-            ColumnMsg::Sent => {
+        match step {
+            ColumnStep::Sent(at) => {
                 order.push((col, "sent"));
-                a.compare_sent(cmp, col, t0.elapsed());
+                a.compare_sent(cmp, col, at);
             }
-            ColumnMsg::Notice(n) => a.compare_notice(cmp, col, n),
-            ColumnMsg::Event(ev) => a.on_compare_event(cmp, col, ev),
-            ColumnMsg::Closed => {
-                order.push((col, "closed"));
-                a.on_compare_closed(cmp, col);
-            }
+            ColumnStep::Event(ev) => a.on_compare_event(cmp, col, ev),
+            ColumnStep::Ended(_) => order.push((col, "ended")),
         }
     }
+    assert!(!a.comparisons[cmp].running());
     (a, order)
 }
 
@@ -522,7 +516,7 @@ async fn concurrency_cap_queues_columns_of_one_provider() {
         &["grok-4-fast-reasoning", "grok-3-mini"],
         1,
         |a, col, m| {
-            if col == 1 && matches!(m, ColumnMsg::Sent) {
+            if col == 1 && matches!(m, ColumnStep::Sent(_)) {
                 assert!(a.comparisons[0].cols[0].col.turn.is_finished());
             }
             None
@@ -530,7 +524,7 @@ async fn concurrency_cap_queues_columns_of_one_provider() {
     )
     .await;
     // The second request went out only once the first had ended.
-    assert_eq!(order[..3], [(0, "sent"), (0, "closed"), (1, "sent")]);
+    assert_eq!(order[..3], [(0, "sent"), (0, "ended"), (1, "sent")]);
     let cv = &a.comparisons[0];
     assert!(cv.cols.iter().all(|c| c.col.turn.state == TurnState::Done));
     // The queued column's time counts from when it was sent, not from the start.
@@ -554,7 +548,7 @@ async fn cancelling_a_stalled_column_leaves_the_others_running() {
             let stalled = &a.comparisons[0].cols[0].col.turn;
             if !cancelled
                 && col == 1
-                && matches!(m, ColumnMsg::Event(_))
+                && matches!(m, ColumnStep::Event(_))
                 && !stalled.content.is_empty()
             {
                 cancelled = true;

@@ -39,6 +39,8 @@ fn big_session(dir: &Path) {
                 messages: 2 * k + 1,
                 compare: None,
                 params: None,
+                exchange: Some(k),
+                round: 0,
             })
             .unwrap(),
         );

@@ -6,6 +6,8 @@ mod common;
 use common::{config_for, engine};
 use grokpair::api::{ChatParams, Message, StreamEvent, TimedEvent};
 use grokpair::app::App;
+use grokpair::runner::Runner;
+use grokpair::session::exchange::RoundId;
 use grokpair::session::store::{self, End, Header, Recorder, SavedTurn, Session, Settings};
 use grokpair::session::{Conversation, Turn, TurnState};
 use grokpair::testing::{demo_sse, synth_sse, FakeServer, Part, Reply, SynthUsage};
@@ -14,11 +16,11 @@ use ratatui::Terminal;
 use std::path::Path;
 use std::time::Duration;
 
-/// Streams one turn through the real engine into `rec`, as the TUI does; `cancel_after`
-/// cancels after that many content events.
+/// Streams one turn through the runner into its session file, as every front end does;
+/// `cancel_after` cancels after that many content events.
 async fn record_turn(
     cfg: &grokpair::config::Config,
-    rec: &mut Recorder,
+    runner: &mut Runner,
     conv: &mut Conversation,
     k: usize,
     prompt: &str,
@@ -26,42 +28,52 @@ async fn record_turn(
 ) -> (Turn, Vec<TimedEvent>) {
     conv.push_user(prompt);
     let settings = Settings::default();
-    rec.begin(k, conv, "fake", "grok-code-fast-1", &settings);
     let eng = engine(cfg);
-    let mut started = eng.start(cfg, "grok-code-fast-1", conv, &ChatParams::default());
-    let mut turn = Turn::new("grok-code-fast-1");
+    let mut round = runner.start(
+        &eng,
+        cfg,
+        conv,
+        "grok-code-fast-1",
+        &settings,
+        RoundId::first(k),
+    );
     let mut events = Vec::new();
     let mut contents = 0;
     loop {
-        let ev = tokio::time::timeout(Duration::from_secs(10), started.stream.next())
+        let ev = tokio::time::timeout(Duration::from_secs(10), runner.next(&mut round))
             .await
             .expect("the turn ends");
         let Some(ev) = ev else { break };
-        turn.apply(&ev);
-        rec.event(k, &ev);
-        if events.len() % 5 == 0 {
-            rec.flush();
-        }
-        let end = ev.event.is_terminal();
         contents += matches!(ev.event, StreamEvent::Content(_)) as usize;
+        let at = ev.at;
         events.push(ev);
-        if end {
-            break;
-        }
         if cancel_after == Some(contents) {
-            started.stream.cancel();
-            let at = events.last().unwrap().at;
-            turn.cancel(at);
+            runner.cancel(&mut round, Some(at));
             break;
         }
     }
-    if !turn.content.is_empty() {
-        conv.push_turn(&turn);
-    } else if turn.state != TurnState::Done {
-        conv.pop_unanswered();
+    runner.close(&mut round, conv, &cfg.catalog);
+    (round.turn, events)
+}
+
+/// `events` with consecutive answer or reasoning deltas merged (at the time of the first), as
+/// the session file keeps them; merging again what a flush boundary split gives the same.
+fn merged(events: &[TimedEvent]) -> Vec<TimedEvent> {
+    let mut out: Vec<TimedEvent> = Vec::new();
+    for e in ms(events) {
+        if let Some(last) = out.last_mut() {
+            match (&mut last.event, &e.event) {
+                (StreamEvent::Content(a), StreamEvent::Content(b))
+                | (StreamEvent::Reasoning(a), StreamEvent::Reasoning(b)) => {
+                    a.push_str(b);
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(e);
     }
-    rec.end(k, &turn, None, conv);
-    (turn, events)
+    out
 }
 
 fn ms(events: &[TimedEvent]) -> Vec<TimedEvent> {
@@ -93,12 +105,12 @@ async fn stream_to_file_to_session_round_trips() {
     s.push(Reply::sse(body));
     let cfg = config_for(&s.base_url(), "xai", "");
     let dir = tempfile::tempdir().unwrap();
-    let mut rec = Recorder::new(dir.path(), true);
+    let mut rec = Runner::new(Recorder::new(dir.path(), true));
     let mut conv = Conversation::new(Some("be brief"));
     let (t1, e1) = record_turn(&cfg, &mut rec, &mut conv, 0, "How do I read a file?", None).await;
     let (t2, e2) = record_turn(&cfg, &mut rec, &mut conv, 1, "And a test?", None).await;
-    let path = rec.path().unwrap().to_path_buf();
-    assert!(rec.take_error().is_none());
+    let path = rec.rec.path().unwrap().to_path_buf();
+    assert!(rec.rec.take_error().is_none());
 
     let saved = store::load(&path).unwrap();
     assert_eq!(saved.skipped, 0);
@@ -109,9 +121,15 @@ async fn stream_to_file_to_session_round_trips() {
     assert_eq!(saved.turns.len(), 2);
     for (st, (t, evs)) in saved.turns.iter().zip([(&t1, &e1), (&t2, &e2)]) {
         assert_eq!(
-            st.events,
-            ms(evs),
-            "every event, in order, at ms resolution"
+            merged(&st.events),
+            merged(evs),
+            "every event, in order, at ms resolution (text deltas merged)"
+        );
+        assert!(
+            evs.len() < 20 || st.events.len() < evs.len() / 2,
+            "deltas are merged per flush: {} of {}",
+            st.events.len(),
+            evs.len()
         );
         let back = st.to_turn();
         assert_eq!(back.content, t.content);
@@ -136,7 +154,7 @@ async fn truncated_file_loads_and_continues_on_a_new_line() {
     s.push(Reply::sse(demo_sse()));
     let cfg = config_for(&s.base_url(), "xai", "");
     let dir = tempfile::tempdir().unwrap();
-    let mut rec = Recorder::named(dir.path(), "cut", true);
+    let mut rec = Runner::new(Recorder::named(dir.path(), "cut", true));
     let mut conv = Conversation::new(None);
     record_turn(&cfg, &mut rec, &mut conv, 0, "first", None).await;
     let path = dir.path().join("cut.jsonl");
@@ -161,7 +179,7 @@ async fn truncated_file_loads_and_continues_on_a_new_line() {
     // Continuing (the crashed writer, and its hold on the file, gone) appends after the
     // broken line, which stays isolated.
     drop(rec);
-    let mut rec = Recorder::continue_session(&saved, true);
+    let mut rec = Runner::new(Recorder::continue_session(&saved, true));
     let mut conv = saved.conversation();
     record_turn(&cfg, &mut rec, &mut conv, 1, "second", None).await;
     let again = store::load(&path).unwrap();
@@ -182,13 +200,13 @@ async fn cancelled_and_failed_turns_keep_their_partial_content() {
     s.push(Reply::sse(&body[..cut]).part(Part::Reset));
     let cfg = config_for(&s.base_url(), "xai", "");
     let dir = tempfile::tempdir().unwrap();
-    let mut rec = Recorder::new(dir.path(), true);
+    let mut rec = Runner::new(Recorder::new(dir.path(), true));
     let mut conv = Conversation::new(None);
     let (t1, _) = record_turn(&cfg, &mut rec, &mut conv, 0, "one", Some(5)).await;
     let (t2, _) = record_turn(&cfg, &mut rec, &mut conv, 1, "two", None).await;
     assert_eq!(t1.state, TurnState::Cancelled);
     assert_eq!(t2.state, TurnState::Failed);
-    let saved = store::load(rec.path().unwrap()).unwrap();
+    let saved = store::load(rec.rec.path().unwrap()).unwrap();
     let (a, b) = (saved.turns[0].to_turn(), saved.turns[1].to_turn());
     assert_eq!(a.state, TurnState::Cancelled);
     assert_eq!(a.content, t1.content);
@@ -246,6 +264,8 @@ fn fixed_session() -> Session {
         events,
         compare: None,
         params: Default::default(),
+        exchange: k,
+        round: 0,
     };
     Session {
         path: "fixed.jsonl".into(),
@@ -333,6 +353,8 @@ fn exports_match_golden_files() {
                 messages: t.request.len(),
                 compare: t.compare.clone(),
                 params: None,
+                exchange: Some(t.exchange),
+                round: t.round,
             })
             .unwrap(),
         );

@@ -62,11 +62,8 @@ pub struct ColView {
     pub scroll: usize,
     /// Record number in the session file.
     pub rec: usize,
-    /// Whether the session file has this column's request and end records.
-    pub recorded: bool,
     /// What it is (or was) sent with: the shared settings and its own.
     pub params: ChatParams,
-    pub ended: bool,
 }
 
 /// A unified diff of two columns' code blocks, shown over the columns.
@@ -249,8 +246,6 @@ impl App {
                     reasoning: ReasoningCache::default(),
                     scroll: 0,
                     rec,
-                    recorded: false,
-                    ended: false,
                     params: {
                         // Valid: the spec was checked when read, and so were these settings.
                         let mut p = self.params.clone();
@@ -298,12 +293,6 @@ impl App {
         self.comparisons.get_mut(cmp)?.cols.get_mut(col)
     }
 
-    pub fn compare_notice(&mut self, cmp: usize, col: usize, notice: String) {
-        if let Some(c) = self.col_mut(cmp, col).filter(|c| !c.col.turn.is_finished()) {
-            c.col.turn.notices.push(notice);
-        }
-    }
-
     pub fn on_compare_event(&mut self, cmp: usize, col: usize, ev: TimedEvent) {
         let th = self.theme.clone();
         let Some(cv) = self.comparisons.get_mut(cmp) else {
@@ -331,21 +320,6 @@ impl App {
         }
         if ev.event.is_terminal() {
             self.finish_column(cmp, col);
-        }
-    }
-
-    /// The column's task ended: without a terminal event it died, and is marked cancelled.
-    pub fn on_compare_closed(&mut self, cmp: usize, col: usize) {
-        let Some(cv) = self.comparisons.get_mut(cmp) else {
-            return;
-        };
-        let now = cv.now;
-        if let Some(c) = cv.cols.get_mut(col) {
-            if !c.col.turn.is_finished() {
-                let local = c.col.local(now);
-                c.col.turn.cancel(local);
-                self.finish_column(cmp, col);
-            }
         }
     }
 

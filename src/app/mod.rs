@@ -1088,30 +1088,18 @@ impl App {
         }
     }
 
-    /// The stream's channel closed: if no terminal event came, the task died.
-    pub fn on_stream_closed(&mut self, turn: usize) {
-        if self.turns.get(turn).is_some_and(|t| !t.turn.is_finished()) {
-            let now = self.now;
-            self.turns[turn].turn.cancel(now);
-            self.finish_turn(turn);
-        }
-    }
-
     fn finish_turn(&mut self, i: usize) {
         let entry = self.turns[i].entry;
         let th = &self.theme;
         self.entries[entry].seg.finish(&mut self.code, th, entry);
         self.entries[entry].cache = None;
-        let turn = &self.turns[i].turn;
-        if !turn.content.is_empty() || !turn.tool_calls.is_empty() {
-            self.conv.push_turn(turn);
-        } else if turn.state != TurnState::Done {
-            // Nothing came back: take the question out of the history and give it back to
-            // the user, so that a retry does not send it twice.
-            if let Some(m) = self.conv.pop_unanswered() {
-                if self.input_text().trim().is_empty() {
-                    self.set_input(&m.content);
-                }
+        // Nothing came back: the question left the history; it goes back to the user, so
+        // that a retry does not send it twice.
+        if let crate::session::exchange::Closed::TakenBack(m) =
+            crate::session::exchange::close(&mut self.conv, &self.turns[i].turn)
+        {
+            if self.input_text().trim().is_empty() {
+                self.set_input(&m.content);
             }
         }
         if !self.turns[i].counted {

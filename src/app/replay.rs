@@ -279,8 +279,6 @@ impl App {
                 let at = turns[k].end_at();
                 cv.now = cv.now.max(Duration::from_millis(tag.start_ms) + at);
                 if let Some(c) = cv.cols.get_mut(tag.column) {
-                    c.ended = true;
-                    c.recorded = true;
                     if !c.col.turn.is_finished() {
                         turns[k].close(&mut c.col.turn, at);
                         self.finish_column(cmp, tag.column);

@@ -1,7 +1,6 @@
 //! `grokpair ask`: one streamed question, answer on stdout, reasoning and summary on stderr.
 
 use std::io::{IsTerminal, Read, Write};
-use std::time::Instant;
 
 use super::output::event_json;
 use super::{
@@ -12,7 +11,7 @@ use crate::api::{ChatParams, StreamEvent};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::session::store::{self, Recorder, Session, Settings};
-use crate::session::{Conversation, Turn, TurnReport, TurnState};
+use crate::session::{Conversation, TurnState};
 
 /// Styling for stderr, off when it is not a terminal or NO_COLOR is set.
 /// What goes to stderr on a terminal is shown safely (`crate::sanitize`): a server's text
@@ -199,7 +198,7 @@ pub async fn run(
     let system = args.gen.system.as_deref().or(cfg.system.as_deref());
     let Target {
         mut conv,
-        mut rec,
+        rec,
         turn: turn_idx,
         session,
     } = target(cfg, &args, no_save, system)?;
@@ -228,16 +227,20 @@ pub async fn run(
         system: system.map(str::to_string),
         params: params.clone(),
     };
-    rec.begin(turn_idx, &conv, &provider.name, &model, &settings);
+    let mut runner = crate::runner::Runner::new(rec);
+    let mut round = runner.start(
+        &engine,
+        cfg,
+        &conv,
+        &model,
+        &settings,
+        crate::session::exchange::RoundId::first(turn_idx),
+    );
 
     let style = Style::detect();
     let mut out = crate::sanitize::stdout();
     let mut err = std::io::stderr();
-    let mut turn = Turn::new(&model);
-    let started = engine.start(cfg, &model, &conv, &params);
-    let t0 = Instant::now();
-    let mut stream = started.stream;
-    if let Some(n) = started.notice {
+    if let Some(n) = round.notice.take() {
         if args.json {
             let _ = writeln!(
                 out,
@@ -247,16 +250,8 @@ pub async fn run(
         } else {
             let _ = writeln!(err, "{}", style.paint("33", &format!("note: {n}")));
         }
-        rec.event(
-            turn_idx,
-            &crate::api::TimedEvent {
-                at: std::time::Duration::ZERO,
-                event: StreamEvent::Notice(n.clone()),
-            },
-        );
-        turn.notices.push(n);
+        runner.note(&mut round, n);
     }
-    let mut last_flush = Instant::now();
 
     let mut in_reasoning = false;
     let mut wrote_content = false;
@@ -270,22 +265,13 @@ pub async fn run(
     tokio::pin!(ctrl_c);
     let interrupted = loop {
         let ev = tokio::select! {
-            ev = stream.next() => ev,
+            ev = runner.next(&mut round) => ev,
             _ = &mut ctrl_c => break true,
         };
         let Some(ev) = ev else { break false };
-        turn.apply(&ev);
-        rec.event(turn_idx, &ev);
-        if last_flush.elapsed() >= std::time::Duration::from_millis(50) {
-            rec.flush();
-            last_flush = Instant::now();
-        }
         if args.json {
             let _ = writeln!(out, "{}", event_json(&ev));
             let _ = out.flush();
-            if ev.event.is_terminal() {
-                break false;
-            }
             continue;
         }
         match &ev.event {
@@ -341,39 +327,13 @@ pub async fn run(
             }
             _ => {}
         }
-        if ev.event.is_terminal() {
-            break false;
-        }
     };
     if interrupted {
-        stream.cancel();
-        turn.cancel(t0.elapsed());
-    } else if !turn.is_finished() {
-        // The channel closed without a terminal event: the request task died.
-        turn.apply(&crate::api::TimedEvent {
-            at: t0.elapsed(),
-            event: StreamEvent::Error(crate::api::ApiError::new(
-                crate::api::ErrorKind::Protocol,
-                "the request task ended unexpectedly",
-            )),
-        });
+        runner.cancel(&mut round, None);
     }
-
-    if !turn.content.is_empty() || !turn.tool_calls.is_empty() {
-        conv.push_turn(&turn);
-    } else if turn.state != TurnState::Done {
-        // Nothing came back: the question leaves the history, so a retry does not repeat it.
-        conv.pop_unanswered();
-    }
-    let report = TurnReport::new(
-        &turn,
-        t0.elapsed(),
-        &provider.name,
-        &cfg.catalog,
-        provider.completion_includes_reasoning,
-        provider.free,
-    );
-    rec.end(turn_idx, &turn, report.cost.clone(), &conv);
+    let (_, report) = runner.close(&mut round, &mut conv, &cfg.catalog);
+    let turn = round.turn;
+    let mut rec = runner.rec;
     if let Some(e) = rec.take_error() {
         let _ = writeln!(err, "{}", style.paint("33", &format!("note: {e}")));
     }

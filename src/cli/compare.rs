@@ -3,19 +3,18 @@
 
 use crate::session::report::seconds;
 use std::io::Write;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
 use super::output::event_json;
 use super::{pick_provider, require_key, AskArgs, CompareArgs, Failure};
 use super::{EXIT_INTERRUPTED, EXIT_OK, EXIT_PROVIDER};
-use crate::api::{ApiError, ChatParams, ErrorKind, StreamEvent, TimedEvent};
+use crate::api::{StreamEvent, TimedEvent};
 use crate::config::Config;
-use crate::engine::{spawn_compare, ColumnMsg, ColumnPlan, Engine};
+use crate::engine::{ColumnPlan, Engine};
+use crate::runner::{ColumnStep, Runner};
 use crate::session::compare::{self, Column, ColumnReport, Winners};
-use crate::session::store::{CompareTag, Recorder, Settings};
+use crate::session::store::{Recorder, Settings};
 use crate::session::{format_usd, Conversation, CostSource, TurnState};
 
 /// The column's name in headings: its letter, the model that answered and its own settings.
@@ -230,24 +229,18 @@ pub async fn run(
             .map_err(|e| Failure::Provider(format!("{}: {e}", p.name)))
     }))
     .await;
-    let mut plans = Vec::new();
-    let mut cols = Vec::new();
-    // What each column is sent with, for its request record.
-    let mut sent = Vec::new();
+    let mut columns = Vec::new();
     for ((p, engine, _, params, settings), model) in engines.into_iter().zip(models) {
         let model = model?;
-        cols.push(
-            Column::new(&p.name, &model, p.completion_includes_reasoning, p.free)
-                .with_settings(settings),
-        );
-        sent.push(params.clone());
-        plans.push((
-            plans.len(),
-            ColumnPlan {
+        let col = Column::new(&p.name, &model, p.completion_includes_reasoning, p.free)
+            .with_settings(settings);
+        columns.push((
+            col,
+            Ok(ColumnPlan {
                 engine,
                 model,
                 params,
-            },
+            }),
         ));
     }
     let system = args.gen.system.as_deref().or(cfg.system.as_deref());
@@ -258,13 +251,10 @@ pub async fn run(
         system: system.map(str::to_string),
         params: params.clone(),
     };
-    let mut rec = Recorder::new(&cfg.sessions_dir(), cfg.autosave && !no_save);
-
-    let (tx, mut rx) = mpsc::channel(crate::engine::COMPARE_BUFFER);
-    let handles = spawn_compare(cfg, &asked, plans, tx);
-    let t0 = Instant::now();
-    let n = cols.len();
-    let mut open = n;
+    let rec = Recorder::new(&cfg.sessions_dir(), cfg.autosave && !no_save);
+    let mut runner = Runner::new(rec);
+    let ids = (0..columns.len()).collect();
+    let mut run = runner.start_compare(cfg, &asked, &settings, columns, ids);
     let mut out = crate::sanitize::stdout();
     let mut err = crate::sanitize::stderr();
     let ctrl_c = async {
@@ -273,20 +263,16 @@ pub async fn run(
         }
     };
     tokio::pin!(ctrl_c);
-    let mut last_flush = Instant::now();
     let mut interrupted = false;
-    while open > 0 {
-        let msg = tokio::select! {
-            m = rx.recv() => m,
+    loop {
+        let step = tokio::select! {
+            s = runner.next_column(&mut run) => s,
             _ = &mut ctrl_c => { interrupted = true; break; }
         };
-        let Some((i, msg)) = msg else { break };
-        let was_open = !cols[i].turn.is_finished();
-        match msg {
-            ColumnMsg::Sent => {
-                let at = t0.elapsed();
-                cols[i].sent_at = Some(at);
-                begin(&mut rec, &cols, i, &asked, &settings, &sent[i], at);
+        let Some((i, step)) = step else { break };
+        let cols = &run.cols;
+        match step {
+            ColumnStep::Sent(at) => {
                 if args.json {
                     let _ = writeln!(
                         out,
@@ -296,22 +282,10 @@ pub async fn run(
                     );
                 }
             }
-            ColumnMsg::Notice(m) => {
-                let ev = TimedEvent {
-                    at: Duration::ZERO,
-                    event: StreamEvent::Notice(m),
-                };
-                rec.event(i, &ev);
-                emit(&mut out, &mut err, &args, &cols, i, &ev);
-                cols[i].turn.apply(&ev);
-            }
-            ColumnMsg::Event(ev) => {
-                if cols[i].turn.is_finished() {
-                    continue;
-                }
-                let first = cols[i].turn.timing.first_output.is_none() && ev.event.is_output();
-                cols[i].turn.apply(&ev);
-                rec.event(i, &ev);
+            ColumnStep::Event(ev) => {
+                let first = ev.event.is_output()
+                    && cols[i].turn.timing.first_output == Some(ev.at)
+                    && !matches!(ev.event, StreamEvent::Notice(_));
                 if first && !args.json && !args.quiet {
                     let _ = writeln!(
                         err,
@@ -320,66 +294,25 @@ pub async fn run(
                         ev.at.as_secs_f64()
                     );
                 }
-                emit(&mut out, &mut err, &args, &cols, i, &ev);
+                emit(&mut out, &mut err, &args, cols, i, &ev);
             }
-            ColumnMsg::Closed => {
-                if !cols[i].turn.is_finished() {
-                    // The task ended without a terminal event.
-                    let at = cols[i].local(t0.elapsed());
-                    cols[i].turn.apply(&TimedEvent {
-                        at,
-                        event: StreamEvent::Error(ApiError::new(
-                            ErrorKind::Protocol,
-                            "the request task ended unexpectedly",
-                        )),
-                    });
-                }
+            ColumnStep::Ended(r) => progress(&mut err, &args, cols, i, &r),
+        }
+    }
+    if interrupted {
+        // What is still running ends here, with what it had; a column never sent is on
+        // record with no events.
+        runner.cancel_compare(&mut run);
+        while let Some((i, step)) = runner.poll_column(&mut run) {
+            if let ColumnStep::Ended(r) = step {
+                progress(&mut err, &args, &run.cols, i, &r);
             }
         }
-        if was_open && cols[i].turn.is_finished() {
-            open -= 1;
-            let now = t0.elapsed();
-            finish(&mut rec, &mut err, &args, &cols, i, now, cfg, &asked);
-        }
-        if last_flush.elapsed() >= Duration::from_millis(50) {
-            rec.flush();
-            last_flush = Instant::now();
-        }
     }
-    for (_, h) in &handles {
-        h.abort();
-    }
-    // Interrupted (or, should a task die, left open): what is still running ends here, with
-    // what it had; a column never sent is on record with no events.
-    let now = t0.elapsed();
-    for i in 0..n {
-        if cols[i].turn.is_finished() {
-            continue;
-        }
-        if cols[i].sent_at.is_none() {
-            begin(&mut rec, &cols, i, &asked, &settings, &sent[i], now);
-        }
-        let local = cols[i].local(now);
-        if interrupted {
-            cols[i].turn.cancel(local);
-        } else {
-            cols[i].turn.apply(&TimedEvent {
-                at: local,
-                event: StreamEvent::Error(ApiError::new(
-                    ErrorKind::Protocol,
-                    "the request task ended unexpectedly",
-                )),
-            });
-        }
-        finish(&mut rec, &mut err, &args, &cols, i, now, cfg, &asked);
-    }
-    rec.flush();
-    let now = t0.elapsed();
-    let reports: Vec<ColumnReport> = cols
-        .iter()
-        .enumerate()
-        .map(|(i, c)| c.report(i, now, &cfg.catalog))
-        .collect();
+    runner.flush();
+    let mut rec = runner.rec;
+    let reports: Vec<ColumnReport> = run.reports();
+    let cols = &run.cols;
     let winners = compare::winners(&reports);
     let session = rec
         .path()
@@ -408,36 +341,6 @@ pub async fn run(
     } else {
         EXIT_PROVIDER
     })
-}
-
-/// Column `i`'s request record: comparison 0 of this session, its column, when it went out
-/// (`at`, for one that never did).
-fn begin(
-    rec: &mut Recorder,
-    cols: &[Column],
-    i: usize,
-    asked: &Conversation,
-    settings: &Settings,
-    sent: &ChatParams,
-    at: Duration,
-) {
-    let tag = CompareTag {
-        group: 0,
-        column: i,
-        of: cols.len(),
-        start_ms: cols[i].sent_at.unwrap_or(at).as_millis() as u64,
-        sent: cols[i].sent_at.is_some(),
-        settings: cols[i].settings.clone(),
-    };
-    let c = &cols[i];
-    rec.begin_tagged(
-        i,
-        asked,
-        &c.provider,
-        &c.turn.asked_model,
-        settings,
-        Some((tag, sent)),
-    );
 }
 
 fn emit(
@@ -479,22 +382,9 @@ fn emit(
     }
 }
 
-/// A column ended: its end record, and a progress line on stderr.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    rec: &mut Recorder,
-    err: &mut impl Write,
-    args: &CompareArgs,
-    cols: &[Column],
-    i: usize,
-    now: Duration,
-    cfg: &Config,
-    asked: &Conversation,
-) {
+/// A column ended: a progress line on stderr.
+fn progress(err: &mut impl Write, args: &CompareArgs, cols: &[Column], i: usize, r: &ColumnReport) {
     let c = &cols[i];
-    let r = c.report(i, now, &cfg.catalog);
-    // The history stays as the columns sent it: answers join it only when adopted (TUI).
-    rec.end(i, &c.turn, r.report.cost.clone(), asked);
     if args.json || args.quiet {
         return;
     }

@@ -278,6 +278,8 @@ pub fn import_sse(path: &Path, bytes: &[u8]) -> Result<Session, Failure> {
             }),
             compare: None,
             params: Default::default(),
+            exchange: 0,
+            round: 0,
         }],
         skipped: 0,
         adopted_turns: Vec::new(),

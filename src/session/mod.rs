@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod compare;
 pub mod conversation;
+pub mod exchange;
 pub mod live_catalog;
 pub mod pricing;
 pub mod store;

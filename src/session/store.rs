@@ -5,13 +5,19 @@
 //! - `history`: the conversation's messages from index `base` on (what changed since the last
 //!   `history` line: normally appended messages; `base` below the previous length means the
 //!   tail was replaced, e.g. an unanswered question taken back).
-//! - `request`: a turn starts: provider, model, and how many history messages it sent.
-//! - `events`: a batch of stream events of a turn, each with its offset `ms` from the request.
-//! - `end`: the turn ended: state, usage, cost, error.
+//! - `request`: a round starts: provider, model, how many history messages it sent, and
+//!   (version 2) the exchange — the user turn — it belongs to and its round in it.
+//! - `events`: the stream events of a round since the last flush, each with its offset `ms`
+//!   from the request; consecutive text deltas are merged (one entry per flush, not per token).
+//! - `end`: the round ended: state, usage, cost, error.
 //! - `adopted`: a comparison column's answer became the conversation's next turn (the
 //!   `history` line before it holds the question and that answer).
+//! - `summary` (version 2): what a listing shows — turns, tokens, cost, model, first prompt,
+//!   last activity — written after every `end` and `adopted`, so that `sessions` and the
+//!   `/sessions` picker read a file's first and last lines instead of parsing all of it.
 //!
-//! A file cut short by a crash loads with everything before the broken line.
+//! Version 1 files (no `exchange`, `round` or `summary`) load the same way. A file cut short
+//! by a crash loads with everything before the broken line.
 
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
@@ -96,7 +102,7 @@ pub fn private_file() -> OpenOptions {
     o
 }
 
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
@@ -175,6 +181,13 @@ pub enum Record {
         /// The parameters sent, when they differ from the header's (`/set`, a column's own).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         params: Option<ChatParams>,
+        /// The exchange (user turn) this round belongs to: the record number of its first
+        /// round, or of a comparison's first column (version 2; version 1: its own).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exchange: Option<usize>,
+        /// Its place in the exchange (version 2; 0 is not written).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        round: usize,
     },
     Events {
         turn: usize,
@@ -194,6 +207,110 @@ pub enum Record {
     Adopted {
         turn: usize,
     },
+    Summary(Summary),
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// What a listing shows of a session, kept up to date in the file (see the module notes).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Turns as a person counts them (a comparison's columns are one).
+    pub turns: usize,
+    /// The model the conversation goes on with, or `compare ×N` for one that is only a
+    /// comparison.
+    pub model: String,
+    /// Tokens billed: prompt, answer and reasoning, over every round.
+    pub tokens: u64,
+    pub cost_ticks: i64,
+    /// False when a billed round's cost is not known (the total is then a lower bound).
+    pub cost_known: bool,
+    /// The first line of the first question, cut to `SUMMARY_PROMPT` characters.
+    pub first_prompt: String,
+    /// RFC 3339, UTC: when the last round ended.
+    pub last_activity: String,
+}
+
+/// Characters of the first prompt a summary keeps.
+pub const SUMMARY_PROMPT: usize = 120;
+
+fn summary_prompt(p: &str) -> String {
+    one_line(p.lines().next().unwrap_or(""), SUMMARY_PROMPT)
+}
+
+impl Summary {
+    /// Adds one ended round's tokens and cost.
+    fn count(&mut self, usage: Option<&Usage>, cost: Option<&Cost>) {
+        if let Some(u) = usage {
+            self.tokens += u.prompt_tokens + u.completion_tokens + u.reasoning();
+        }
+        match cost.map(|c| c.total_ticks) {
+            Some(Some(v)) => self.cost_ticks += v,
+            Some(None) => self.cost_known = false,
+            None if usage.is_some() => self.cost_known = false,
+            None => {}
+        }
+    }
+}
+
+/// A session file as listings see it.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub path: PathBuf,
+    pub header: Header,
+    pub summary: Summary,
+}
+
+impl Listing {
+    pub fn id(&self) -> &str {
+        &self.header.id
+    }
+}
+
+/// How much of a file's end is read for its `summary` record.
+const TAIL: u64 = 16 * 1024;
+
+/// A session's listing from its first line and its `summary` record when that is the file's
+/// last (a version 2 file at rest); otherwise (version 1, or a round still open or cut short)
+/// from the whole file.
+pub fn listing(path: &Path) -> Result<Listing, LoadError> {
+    use std::io::{BufRead, Read};
+    let io = |e| LoadError::Io(path.to_path_buf(), e);
+    let mut f = File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let mut first = Vec::new();
+    io::BufReader::new((&mut f).take(1 << 20))
+        .read_until(b'\n', &mut first)
+        .map_err(io)?;
+    let header = match serde_json::from_slice::<Record>(&first) {
+        Ok(Record::Header(h)) => h,
+        _ => return Err(LoadError::NoHeader(path.to_path_buf())),
+    };
+    if header.version >= 2 {
+        let start = len.saturating_sub(TAIL);
+        f.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut tail = Vec::new();
+        f.take(TAIL).read_to_end(&mut tail).map_err(io)?;
+        let last = tail
+            .split(|b| *b == b'\n')
+            .rev()
+            .find(|l| !l.iter().all(|b| b.is_ascii_whitespace()));
+        if let Some(Ok(Record::Summary(summary))) = last.map(serde_json::from_slice::<Record>) {
+            return Ok(Listing {
+                path: path.to_path_buf(),
+                header,
+                summary,
+            });
+        }
+    }
+    let s = load(path)?;
+    Ok(Listing {
+        path: path.to_path_buf(),
+        summary: s.summary(),
+        header: s.header,
+    })
 }
 
 /// Marks a turn as one column of a side-by-side comparison. The columns of one comparison
@@ -285,6 +402,9 @@ pub struct SavedTurn {
     pub compare: Option<CompareTag>,
     /// The parameters the request was sent with.
     pub params: ChatParams,
+    /// The exchange (user turn) it belongs to (see `Record::Request`) and its round in it.
+    pub exchange: usize,
+    pub round: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -467,6 +587,33 @@ impl Session {
         self.turns.first().map(|t| t.prompt()).unwrap_or("")
     }
 
+    /// What a listing shows, computed from the whole file (the `summary` record holds the
+    /// same, written as the session went).
+    pub fn summary(&self) -> Summary {
+        let mut sum = Summary {
+            turns: self.turn_count(),
+            model: self.model_label(),
+            cost_known: true,
+            first_prompt: summary_prompt(self.first_prompt()),
+            last_activity: self
+                .turns
+                .last()
+                .map(|t| t.at.clone())
+                .unwrap_or_else(|| self.header.created.clone()),
+            ..Summary::default()
+        };
+        for t in &self.turns {
+            let usage = t
+                .end
+                .as_ref()
+                .and_then(|e| e.usage.clone())
+                .or_else(|| t.to_turn().usage);
+            let cost = t.end.as_ref().and_then(|e| e.cost.as_ref());
+            sum.count(usage.as_ref(), cost);
+        }
+        sum
+    }
+
     /// What to call it: its name, else the first line of its first question (at most `max`
     /// characters).
     pub fn title(&self, max: usize) -> String {
@@ -573,9 +720,15 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 messages: n,
                 compare,
                 params,
+                exchange,
+                round,
             } => {
                 open.push((turns.len(), n.min(messages.len())));
+                let exchange =
+                    exchange.unwrap_or_else(|| compare.as_ref().map_or(turn, |c| c.group));
                 turns.push(SavedTurn {
+                    exchange,
+                    round,
                     turn,
                     at,
                     provider,
@@ -613,6 +766,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 }
             }
             Record::Adopted { turn } => adopted_turns.push(turn),
+            Record::Summary(_) => {}
         }
     }
     share(&messages, &mut open, &mut turns);
@@ -635,11 +789,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
         if messages[..] == last.request[..] {
             let t = last.to_turn();
             let mut c = Conversation::from_messages(String::new(), std::mem::take(&mut messages));
-            if !t.content.is_empty() || !t.tool_calls.is_empty() {
-                c.push_turn(&t);
-            } else if t.state != TurnState::Done {
-                c.pop_unanswered();
-            }
+            crate::session::exchange::close(&mut c, &t);
             messages = c.messages().to_vec();
         }
     }
@@ -808,6 +958,31 @@ pub struct Recorder {
     header_params: Option<ChatParams>,
     /// This process's hold on the file: no other grokpair writes it meanwhile.
     lock: Option<SessionLock>,
+    /// The listing as of the last round (see `Summary`), and what keeps it current.
+    summary: Summary,
+    tally: Tally,
+}
+
+/// What the recorder keeps to update the summary as rounds go (see `Session::model_label`).
+#[derive(Default)]
+struct Tally {
+    exchanges: std::collections::HashSet<usize>,
+    /// The model the conversation goes on with: the last plain turn's or adopted column's.
+    current: Option<String>,
+    /// Columns of the last comparison, and the models of every column by record number.
+    last_compare: Option<usize>,
+    columns: std::collections::HashMap<usize, String>,
+    header_model: String,
+}
+
+impl Tally {
+    fn label(&self) -> String {
+        match (&self.current, self.last_compare) {
+            (Some(m), _) => m.clone(),
+            (None, Some(n)) => format!("compare ×{n}"),
+            (None, None) => self.header_model.clone(),
+        }
+    }
 }
 
 impl Recorder {
@@ -826,6 +1001,11 @@ impl Recorder {
             error_taken: false,
             header_params: None,
             lock: None,
+            summary: Summary {
+                cost_known: true,
+                ..Summary::default()
+            },
+            tally: Tally::default(),
         }
     }
 
@@ -844,6 +1024,23 @@ impl Recorder {
         r.path = Some(s.path.clone());
         r.written = s.messages.iter().map(hash_message).collect();
         r.header_params = Some(s.header.settings.params.clone());
+        r.summary = s.summary();
+        r.tally = Tally {
+            exchanges: (0..s.turn_count()).collect(),
+            current: s.current_model().map(|(_, m)| m.to_string()),
+            last_compare: s
+                .turns
+                .last()
+                .and_then(|t| t.compare.as_ref())
+                .map(|c| c.of),
+            columns: s
+                .turns
+                .iter()
+                .filter(|t| t.compare.is_some())
+                .map(|t| (t.turn, t.model.clone()))
+                .collect(),
+            header_model: s.header.model.clone(),
+        };
         r
     }
 
@@ -991,7 +1188,7 @@ impl Recorder {
         self.written = hashes;
     }
 
-    /// A turn starts: the header (first time), the history, the request.
+    /// A plain turn starts (the first round of exchange `turn`).
     pub fn begin(
         &mut self,
         turn: usize,
@@ -1000,7 +1197,25 @@ impl Recorder {
         model: &str,
         settings: &Settings,
     ) {
-        self.begin_tagged(turn, conv, provider, model, settings, None);
+        self.begin_round(
+            crate::session::exchange::RoundId::first(turn),
+            conv,
+            provider,
+            model,
+            settings,
+        );
+    }
+
+    /// A round starts: the header (first time), the history, the request.
+    pub fn begin_round(
+        &mut self,
+        id: crate::session::exchange::RoundId,
+        conv: &Conversation,
+        provider: &str,
+        model: &str,
+        settings: &Settings,
+    ) {
+        self.begin_inner(id, conv, provider, model, settings, None);
     }
 
     /// Like `begin`, for one column of a comparison: its tag and the parameters it was sent
@@ -1008,6 +1223,24 @@ impl Recorder {
     pub fn begin_tagged(
         &mut self,
         turn: usize,
+        conv: &Conversation,
+        provider: &str,
+        model: &str,
+        settings: &Settings,
+        column: Option<(CompareTag, &ChatParams)>,
+    ) {
+        let exchange = column.as_ref().map_or(turn, |(t, _)| t.group);
+        let id = crate::session::exchange::RoundId {
+            rec: turn,
+            exchange,
+            round: 0,
+        };
+        self.begin_inner(id, conv, provider, model, settings, column);
+    }
+
+    fn begin_inner(
+        &mut self,
+        id: crate::session::exchange::RoundId,
         conv: &Conversation,
         provider: &str,
         model: &str,
@@ -1034,15 +1267,51 @@ impl Recorder {
             None => (None, &settings.params),
         };
         let params = (header != sent).then(|| sent.clone());
+        // The summary's bookkeeping.
+        if self.tally.header_model.is_empty() {
+            self.tally.header_model = model.to_string();
+        }
+        if self.tally.exchanges.insert(id.exchange) {
+            self.summary.turns += 1;
+        }
+        if self.summary.first_prompt.is_empty() {
+            let prompt = conv
+                .messages()
+                .iter()
+                .rev()
+                .find(|m| m.role == Role::User)
+                .map(|m| m.content.as_str())
+                .unwrap_or("");
+            self.summary.first_prompt = summary_prompt(prompt);
+        }
+        match &compare {
+            Some(tag) => {
+                self.tally.last_compare = Some(tag.of);
+                self.tally.columns.insert(id.rec, model.to_string());
+            }
+            None => {
+                self.tally.current = Some(model.to_string());
+                self.tally.last_compare = None;
+            }
+        }
         self.write(&Record::Request {
-            turn,
+            turn: id.rec,
             at: now_rfc3339(),
             provider: provider.to_string(),
             model: model.to_string(),
             messages: conv.messages().len(),
             compare,
             params,
+            exchange: Some(id.exchange),
+            round: id.round,
         });
+    }
+
+    fn write_summary(&mut self) {
+        self.summary.model = self.tally.label();
+        self.summary.last_activity = now_rfc3339();
+        let s = self.summary.clone();
+        self.write(&Record::Summary(s));
     }
 
     /// Column `turn`'s answer was adopted: the history with it, then the record saying so.
@@ -1055,6 +1324,10 @@ impl Recorder {
             self.flush();
             self.sync(conv);
             self.write(&Record::Adopted { turn });
+            if let Some(m) = self.tally.columns.get(&turn) {
+                self.tally.current = Some(m.clone());
+            }
+            self.write_summary();
         }
     }
 
@@ -1076,10 +1349,12 @@ impl Recorder {
         });
     }
 
-    /// Writes the buffered events: one line per turn.
+    /// Writes the buffered events: one line per turn, consecutive text deltas merged (at the
+    /// time of the first).
     pub fn flush(&mut self) {
         for (turn, events) in std::mem::take(&mut self.pending) {
             if !events.is_empty() {
+                let events = coalesce(events);
                 self.write(&Record::Events { turn, events });
             }
         }
@@ -1091,6 +1366,7 @@ impl Recorder {
         if self.file.is_none() {
             return;
         }
+        self.summary.count(t.usage.as_ref(), cost.as_ref());
         self.write(&Record::End {
             turn,
             state: t.state,
@@ -1100,7 +1376,27 @@ impl Recorder {
             error: t.error.clone(),
         });
         self.sync(conv);
+        self.write_summary();
     }
+}
+
+/// Consecutive answer or reasoning deltas as one event each.
+fn coalesce(events: Vec<SavedEvent>) -> Vec<SavedEvent> {
+    let mut out: Vec<SavedEvent> = Vec::with_capacity(events.len().min(64));
+    for ev in events {
+        if let Some(last) = out.last_mut() {
+            match (&mut last.event, &ev.event) {
+                (StreamEvent::Content(a), StreamEvent::Content(b))
+                | (StreamEvent::Reasoning(a), StreamEvent::Reasoning(b)) => {
+                    a.push_str(b);
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(ev);
+    }
+    out
 }
 
 #[cfg(test)]

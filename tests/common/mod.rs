@@ -111,7 +111,8 @@ pub fn engine(cfg: &Config) -> Engine {
     Engine::new(cfg, cfg.provider("fake").unwrap()).unwrap()
 }
 
-/// Runs one turn to its end; returns the assembled turn and every event.
+/// Runs one turn to its end through the runner (nothing recorded); returns the assembled
+/// turn and every event.
 pub async fn run_turn(
     cfg: &Config,
     model: &str,
@@ -119,23 +120,26 @@ pub async fn run_turn(
     params: &ChatParams,
 ) -> (Turn, Vec<TimedEvent>) {
     let eng = engine(cfg);
-    let mut started = eng.start(cfg, model, conv, params);
-    let mut turn = Turn::new(model);
+    let mut runner = grokpair::runner::Runner::new(grokpair::session::store::Recorder::new(
+        std::path::Path::new("/nonexistent"),
+        false,
+    ));
+    let settings = grokpair::session::store::Settings {
+        system: None,
+        params: params.clone(),
+    };
+    let id = grokpair::session::exchange::RoundId::first(0);
+    let mut round = runner.start(&eng, cfg, conv, model, &settings, id);
     let mut events = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let ev = tokio::time::timeout_at(deadline, started.stream.next())
+        let ev = tokio::time::timeout_at(deadline, runner.next(&mut round))
             .await
             .expect("turn did not end within 30s");
         let Some(ev) = ev else { break };
-        turn.apply(&ev);
-        let end = ev.event.is_terminal();
         events.push(ev);
-        if end {
-            break;
-        }
     }
-    (turn, events)
+    (round.turn, events)
 }
 
 pub fn count<F: Fn(&StreamEvent) -> bool>(events: &[TimedEvent], f: F) -> usize {
