@@ -46,6 +46,8 @@ enum Msg {
     Models(Result<Vec<String>, String>),
     /// The model a server says it serves (started without one).
     Model(Result<String, String>),
+    /// The saved sessions, for the `/sessions` picker.
+    Sessions(Vec<(std::path::PathBuf, String)>),
     /// A file read for `/file`.
     FileRead {
         path: String,
@@ -396,6 +398,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                         Msg::Catalog { .. } => {}
                         Msg::Models(served) => crate::app::commands::show_models(&mut app, served),
                         Msg::Model(found) => crate::app::commands::model_found(&mut app, found),
+                        Msg::Sessions(items) => crate::app::commands::sessions_listed(&mut app, items),
                         Msg::FileRead { path, read } => {
                             crate::app::commands::attach_file(&mut app, path, read)
                         }
@@ -593,26 +596,12 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     });
                 }
                 Effect::ListSessions => {
-                    let items = store::list(&sessions_dir)
-                        .into_iter()
-                        .take(200)
-                        .filter_map(|p| {
-                            let s = store::load(&p).ok()?;
-                            if s.turns.is_empty() || s.header.kind != "chat" {
-                                return None;
-                            }
-                            let model = s.model_label();
-                            let label = format!(
-                                "{}  {:<22} {:>3} turns  {}",
-                                store::short_date(&s.header.created),
-                                model,
-                                s.turn_count(),
-                                store::one_line(s.first_prompt(), 60)
-                            );
-                            Some((p, label))
-                        })
-                        .collect();
-                    app.picker = Some(crate::app::Picker { items, selected: 0 });
+                    // Off the UI thread: a directory of hundreds of sessions never stalls keys.
+                    let (dir, tx) = (sessions_dir.clone(), tx.clone());
+                    app.flash = Some("reading saved sessions…".into());
+                    tokio::task::spawn_blocking(move || {
+                        let _ = tx.send(Msg::Sessions(session_items(&dir)));
+                    });
                 }
                 Effect::OpenSession(path) => match store::lock_session(&path)
                     .and_then(|lock| Ok((lock, store::load(&path).map_err(|e| e.to_string())?)))
@@ -735,6 +724,29 @@ fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str)
             false
         }
     }
+}
+
+/// The picker's lines: the newest 200 conversations, from their listings (first line and
+/// summary record).
+fn session_items(dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+    store::list(dir)
+        .into_iter()
+        .take(200)
+        .filter_map(|p| {
+            let l = store::listing(&p).ok()?;
+            if l.summary.turns == 0 || l.header.kind != "chat" {
+                return None;
+            }
+            let label = format!(
+                "{}  {:<22} {:>3} turns  {}",
+                store::short_date(&l.header.created),
+                l.summary.model,
+                l.summary.turns,
+                store::one_line(&l.summary.first_prompt, 60)
+            );
+            Some((p, label))
+        })
+        .collect()
 }
 
 /// A comparison step the runner applied and recorded, shown.

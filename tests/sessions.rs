@@ -564,18 +564,19 @@ fn search_spans_answers_and_reasoning_and_turn_jumps_follow() {
 #[test]
 fn sessions_picker_opens_the_chosen_session() {
     use crossterm::event::{KeyCode, KeyEvent};
-    use grokpair::app::{Effect, Picker};
+    use grokpair::app::Effect;
     let mut a = app();
     a.input.insert_str("/sessions");
     let fx = a.on_key(KeyEvent::from(KeyCode::Enter));
     assert_eq!(fx, vec![Effect::ListSessions]);
-    a.picker = Some(Picker {
-        items: vec![
+    // The listing comes back from the background.
+    grokpair::app::commands::sessions_listed(
+        &mut a,
+        vec![
             ("a.jsonl".into(), "first".into()),
             ("b.jsonl".into(), "second".into()),
         ],
-        selected: 0,
-    });
+    );
     let scr = screen(&mut a, 100, 30);
     assert!(
         scr.contains("Saved sessions") && scr.contains("second"),

@@ -119,6 +119,20 @@ pub fn extension_to_lang(path: &str) -> &str {
 /// Largest file `/file` attaches (a context window is not a dump truck).
 const MAX_ATTACH: u64 = 512 * 1024;
 
+/// `/sessions`' answer: the picker over the saved conversations (newest first).
+pub fn sessions_listed(app: &mut App, items: Vec<(std::path::PathBuf, String)>) {
+    app.flash = None;
+    if items.is_empty() {
+        app.flash = Some("no saved conversation to continue yet".into());
+        return;
+    }
+    // Something else took the screen meanwhile (a message sent): the picker would cover it.
+    if app.busy() {
+        return;
+    }
+    app.picker = Some(crate::app::Picker { items, selected: 0 });
+}
+
 /// `/model`'s answer: what the provider serves (or, when it could not say, what the catalog
 /// knows), each with its prices per 1M tokens (input / cached / output) where known.
 pub fn show_models(app: &mut App, served: Result<Vec<String>, String>) {

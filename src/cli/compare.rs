@@ -325,7 +325,7 @@ pub async fn run(
         let v = summary_json(&prompt, &base.id, session, &reports, &winners);
         let _ = writeln!(out, "{v}");
     } else {
-        let md = markdown(&prompt, &cols, &reports, &winners, args.show_reasoning);
+        let md = markdown(&prompt, cols, &reports, &winners, args.show_reasoning);
         let _ = write!(out, "{md}");
         if !args.quiet {
             if let Some(s) = session {

@@ -22,36 +22,6 @@ pub fn tui_options(cli: &Cli, start: crate::tui::Start) -> crate::tui::TuiOption
     }
 }
 
-/// Figures of a saved session for listings.
-pub struct Summary {
-    pub tokens: u64,
-    pub cost_ticks: i64,
-    pub cost_known: bool,
-}
-
-pub fn summarize(s: &Session) -> Summary {
-    let mut sum = Summary {
-        tokens: 0,
-        cost_ticks: 0,
-        cost_known: true,
-    };
-    for t in &s.turns {
-        let turn = t.to_turn();
-        if let Some(u) = &turn.usage {
-            sum.tokens += u.prompt_tokens + u.completion_tokens + u.reasoning();
-        }
-        match t.end.as_ref().and_then(|e| e.cost.as_ref()) {
-            Some(c) => match c.total_ticks {
-                Some(v) => sum.cost_ticks += v,
-                None => sum.cost_known = false,
-            },
-            None if turn.usage.is_some() => sum.cost_known = false,
-            None => {}
-        }
-    }
-    sum
-}
-
 pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
     let dir = cfg.sessions_dir();
     let mut paths = store::list(&dir);
@@ -61,7 +31,8 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
     let mut out = crate::sanitize::stdout();
     let mut rows = Vec::new();
     for p in &paths {
-        match store::load(p) {
+        // The first line and the summary record: hundreds of files list without parsing them.
+        match store::listing(p) {
             Ok(s) => rows.push(s),
             Err(e) => {
                 use std::io::Write;
@@ -73,19 +44,20 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
         let v: Vec<serde_json::Value> = rows
             .iter()
             .map(|s| {
-                let sum = summarize(s);
+                let sum = &s.summary;
                 serde_json::json!({
                     "id": s.id(),
                     "name": s.header.name,
                     "file": s.path,
                     "created": s.header.created,
+                    "last_activity": sum.last_activity,
                     "provider": s.header.provider,
-                    "model": s.model_label(),
+                    "model": sum.model,
                     "conversation_id": s.header.conv_id,
-                    "turns": s.turn_count(),
+                    "turns": sum.turns,
                     "tokens": sum.tokens,
                     "cost_usd": sum.cost_known.then_some(sum.cost_ticks as f64 / 1e10),
-                    "first_prompt": s.first_prompt(),
+                    "first_prompt": sum.first_prompt,
                 })
             })
             .collect();
@@ -106,8 +78,8 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
         "ID", "DATE (UTC)", "MODEL", "TURNS", "TOKENS", "COST"
     );
     for s in &rows {
-        let sum = summarize(s);
-        let model = s.model_label();
+        let sum = &s.summary;
+        let model = &sum.model;
         let cost = if sum.cost_known {
             format_usd(sum.cost_ticks)
         } else {
@@ -118,11 +90,11 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
             "{:<24} {:<16} {:<22} {:>5} {:>8} {:>10}  {}",
             one_line(s.id(), 24),
             short_date(&s.header.created),
-            one_line(&model, 22),
-            s.turn_count(),
+            one_line(model, 22),
+            sum.turns,
             sum.tokens,
             cost,
-            one_line(s.first_prompt(), 60)
+            one_line(&sum.first_prompt, 60)
         );
     }
     let _ = writeln!(
