@@ -195,9 +195,48 @@ fn esc(s: &str) -> String {
     o
 }
 
-/// Markdown to HTML with fenced code highlighted by syntect. Raw HTML in the text is shown
-/// as text: an export must not run what a model wrote.
+/// Markdown to HTML with fenced code highlighted by syntect. The fences are found by the
+/// parser the code pane uses (`session::fence`), so the export shows the same blocks. Raw HTML
+/// in the text is shown as text: an export must not run what a model wrote.
 fn md_html(src: &str, theme: &syntect::highlighting::Theme) -> String {
+    let mut out = String::new();
+    for piece in crate::session::fence::split(src) {
+        match piece {
+            crate::session::fence::Piece::Text(t) => out.push_str(&prose_html(&t, theme)),
+            crate::session::fence::Piece::Code { lang, code } => {
+                out.push_str(&code_html(&lang, &code, theme))
+            }
+        }
+    }
+    out
+}
+
+/// `src` as the HTML export renders it (with the export's code theme).
+pub fn markdown_html(src: &str) -> String {
+    let themes = crate::ui::highlight::themes();
+    let theme = themes
+        .themes
+        .get("base16-ocean.dark")
+        .or_else(|| themes.themes.values().next())
+        .expect("syntect has themes");
+    md_html(src, theme)
+}
+
+/// A code block, highlighted, under its language.
+fn code_html(lang: &str, text: &str, theme: &syntect::highlighting::Theme) -> String {
+    let ss = crate::ui::highlight::syntaxes();
+    let syntax = crate::ui::highlight::syntax_for(lang);
+    let html = syntect::html::highlighted_html_for_string(text, ss, syntax, theme)
+        .unwrap_or_else(|_| format!("<pre>{}</pre>", esc(text)));
+    let label = if lang.is_empty() { "text" } else { lang };
+    format!(
+        "<div class=\"code\"><div class=\"lang\">{}</div>{html}</div>\n",
+        esc(label)
+    )
+}
+
+/// Markdown prose (no fences: `md_html` took them out) to HTML.
+fn prose_html(src: &str, theme: &syntect::highlighting::Theme) -> String {
     let mut opts = Options::empty();
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
@@ -217,18 +256,7 @@ fn md_html(src: &str, theme: &syntect::highlighting::Theme) -> String {
             Event::Text(t) if code.is_some() => code.as_mut().expect("in code").1.push_str(&t),
             Event::End(TagEnd::CodeBlock) => {
                 let (lang, text) = code.take().unwrap_or_default();
-                let ss = crate::ui::highlight::syntaxes();
-                let syntax = crate::ui::highlight::syntax_for(&lang);
-                let html = syntect::html::highlighted_html_for_string(&text, ss, syntax, theme)
-                    .unwrap_or_else(|_| format!("<pre>{}</pre>", esc(&text)));
-                let label = if lang.is_empty() { "text" } else { &lang };
-                events.push(Event::Html(
-                    format!(
-                        "<div class=\"code\"><div class=\"lang\">{}</div>{html}</div>\n",
-                        esc(label)
-                    )
-                    .into(),
-                ));
+                events.push(Event::Html(code_html(&lang, &text, theme).into()));
             }
             Event::Html(h) | Event::InlineHtml(h) => events.push(Event::Text(h)),
             // Only web and mail links stay live (a `javascript:` link would run the model's

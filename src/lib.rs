@@ -12,7 +12,7 @@ pub mod export;
 pub mod runner;
 pub mod sanitize;
 pub mod session;
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tui;
 pub mod ui;

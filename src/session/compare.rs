@@ -296,42 +296,10 @@ impl Winners {
     }
 }
 
-/// The fenced code blocks of a Markdown answer: `(language, code)`. An unclosed fence at the
-/// end (a cut-off answer) counts with what it has.
+/// The fenced code blocks of a Markdown answer: `(language, code)` (see `session::fence`). An
+/// unclosed fence at the end (a cut-off answer) counts with what it has.
 pub fn code_blocks(markdown: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut open: Option<(char, usize, String, String)> = None;
-    for line in markdown.lines() {
-        let indent = line.len() - line.trim_start_matches(' ').len();
-        let t = line.trim_start_matches(' ');
-        let fence = (indent <= 3)
-            .then(|| t.chars().next())
-            .flatten()
-            .filter(|c| *c == '`' || *c == '~')
-            .map(|c| (c, t.chars().take_while(|&x| x == c).count()))
-            .filter(|(_, n)| *n >= 3);
-        match (&mut open, fence) {
-            (Some((c, n, _, _)), Some((fc, fnum)))
-                if fc == *c && fnum >= *n && t.trim_end().chars().all(|x| x == fc) =>
-            {
-                let (_, _, lang, code) = open.take().expect("open fence");
-                out.push((lang, code));
-            }
-            (Some((_, _, _, code)), _) => {
-                code.push_str(line);
-                code.push('\n');
-            }
-            (None, Some((c, n))) => {
-                let lang = t[n..].split_whitespace().next().unwrap_or("").to_string();
-                open = Some((c, n, lang, String::new()));
-            }
-            (None, None) => {}
-        }
-    }
-    if let Some((_, _, lang, code)) = open {
-        out.push((lang, code));
-    }
-    out
+    crate::session::fence::blocks(markdown)
 }
 
 /// The code of an answer as one text for diffing: each block under a one-line header.

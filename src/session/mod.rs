@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod compare;
 pub mod conversation;
 pub mod exchange;
+pub mod fence;
 pub mod live_catalog;
 pub mod pricing;
 pub mod store;

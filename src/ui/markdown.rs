@@ -194,36 +194,11 @@ impl Sink {
 pub struct Segmenter {
     pub blocks: Vec<Block>,
     line: String,
-    /// Inside a fence: fence char, fence length, code block index.
-    fence: Option<(char, usize, usize)>,
+    /// Inside a fence: the fence and its code block's index.
+    fence: Option<(crate::session::fence::Fence, usize)>,
     text_open: bool,
     /// Rendered unfinished line (text outside a fence), re-rendered when it changes.
     tail: Option<(u16, Vec<Line<'static>>)>,
-}
-
-fn fence_open(line: &str) -> Option<(char, usize, String)> {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    if indent > 3 {
-        return None;
-    }
-    let t = &line[indent..];
-    let c = t.chars().next()?;
-    if c != '`' && c != '~' {
-        return None;
-    }
-    let n = t.chars().take_while(|&x| x == c).count();
-    if n < 3 {
-        return None;
-    }
-    let info = t[n..].trim();
-    if c == '`' && info.contains('`') {
-        return None;
-    }
-    Some((
-        c,
-        n,
-        info.split_whitespace().next().unwrap_or("").to_string(),
-    ))
 }
 
 impl Segmenter {
@@ -242,8 +217,8 @@ impl Segmenter {
         }
         self.line.push_str(rest);
         self.tail = None;
-        if let Some((_, _, idx)) = self.fence {
-            code[idx].partial.clone_from(&self.line);
+        if let Some((f, idx)) = &self.fence {
+            code[*idx].partial = f.content(&self.line).to_string();
         }
     }
 
@@ -254,7 +229,7 @@ impl Segmenter {
             let line = std::mem::take(&mut self.line);
             self.complete_line(&line, code, theme, message);
         }
-        if let Some((_, _, idx)) = self.fence.take() {
+        if let Some((_, idx)) = self.fence.take() {
             code[idx].complete = true;
             code[idx].partial.clear();
         }
@@ -268,29 +243,28 @@ impl Segmenter {
         theme: &Theme,
         message: usize,
     ) {
-        if let Some((c, n, idx)) = self.fence {
-            let t = line.trim();
-            let cb = &mut code[idx];
+        if let Some((f, idx)) = &self.fence {
+            let cb = &mut code[*idx];
             cb.partial.clear();
-            if t.len() >= n && t.chars().all(|x| x == c) {
+            if f.closes(line) {
                 self.fence = None;
                 cb.complete = true;
             } else {
-                cb.source.push_str(line);
+                cb.source.push_str(f.content(line));
                 cb.source.push('\n');
             }
             return;
         }
-        if let Some((c, n, lang)) = fence_open(line) {
+        if let Some(f) = crate::session::fence::open(line) {
             self.text_open = false;
             let idx = code.len();
-            code.push(CodeBlock::new(&lang, theme, message));
+            code.push(CodeBlock::new(&f.lang, theme, message));
             self.blocks.push(Block::Code {
                 idx,
                 cache: None,
                 height: None,
             });
-            self.fence = Some((c, n, idx));
+            self.fence = Some((f, idx));
             return;
         }
         if line.trim().is_empty() {
@@ -1064,6 +1038,41 @@ mod tests {
         assert_eq!(code.len(), 1);
         assert!(code[0].complete && code[0].source.is_empty());
         assert_eq!(out, vec!["Here:", "", "── rust ", "──", ""]);
+    }
+
+    /// The code pane, the comparison diff and the HTML export see the same blocks: one fence
+    /// parser (`session::fence`); an indented closing fence inside a block is content.
+    #[test]
+    fn code_pane_diff_and_export_agree_on_fences() {
+        let md = "Two:\n\n```rust\nfn a() {}\n    ```\nfn b() {}\n```\n\n  ~~~py\n  x = 1\n  ~~~\nafter\n";
+        let th = theme();
+        let mut code = Vec::new();
+        let mut seg = Segmenter::new();
+        // Streamed in small pieces, as an answer arrives.
+        for piece in md.as_bytes().chunks(3) {
+            seg.push(std::str::from_utf8(piece).unwrap(), &mut code, &th, 0);
+        }
+        seg.finish(&mut code, &th, 0);
+        let pane: Vec<(String, String)> = code.iter().map(|b| (b.lang.clone(), b.text())).collect();
+        let diff = crate::session::compare::code_blocks(md);
+        assert_eq!(
+            pane,
+            [
+                (
+                    "rust".to_string(),
+                    "fn a() {}\n    ```\nfn b() {}\n".to_string()
+                ),
+                ("py".to_string(), "x = 1\n".to_string()),
+            ]
+        );
+        assert_eq!(pane, diff);
+        let html = crate::export::markdown_html(md);
+        assert_eq!(html.matches("<div class=\"code\">").count(), 2, "{html}");
+        assert!(html.contains("after"), "{html}");
+        assert!(
+            !html.contains("<p>fn b"),
+            "fn b() is code, not prose: {html}"
+        );
     }
 
     #[test]

@@ -1,0 +1,169 @@
+//! Fenced code blocks, CommonMark style: the one parser behind the code pane, the comparison
+//! diff and the HTML export, so that all three see the same blocks.
+//!
+//! A fence is three or more backticks or tildes, indented at most three spaces; a backtick
+//! fence's info string has no backtick. It is closed by a line of the same character, at
+//! least as long, indented at most three spaces, with nothing but spaces after it — so a
+//! closing fence indented four spaces inside a block is content. Content lines lose as many
+//! leading spaces as the opening fence had. A fence still open at the end runs to the end
+//! (a cut-off answer keeps its code).
+
+/// An open fence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub ch: char,
+    pub len: usize,
+    /// Spaces before the opening fence.
+    pub indent: usize,
+    /// The first word of the info string (the language), possibly empty.
+    pub lang: String,
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The fence `line` opens, if any.
+pub fn open(line: &str) -> Option<Fence> {
+    let indent = indent_of(line);
+    if indent > 3 {
+        return None;
+    }
+    let t = &line[indent..];
+    let ch = t.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let len = t.chars().take_while(|&x| x == ch).count();
+    if len < 3 {
+        return None;
+    }
+    let info = t[len..].trim();
+    if ch == '`' && info.contains('`') {
+        return None;
+    }
+    Some(Fence {
+        ch,
+        len,
+        indent,
+        lang: info.split_whitespace().next().unwrap_or("").to_string(),
+    })
+}
+
+impl Fence {
+    /// True when `line` closes this fence.
+    pub fn closes(&self, line: &str) -> bool {
+        let indent = indent_of(line);
+        if indent > 3 {
+            return false;
+        }
+        let t = line[indent..].trim_end();
+        t.chars().count() >= self.len && t.chars().all(|c| c == self.ch)
+    }
+
+    /// A content line as the block holds it: up to the opening fence's indentation removed.
+    pub fn content<'a>(&self, line: &'a str) -> &'a str {
+        let strip = indent_of(line).min(self.indent);
+        &line[strip..]
+    }
+}
+
+/// A Markdown text in pieces: prose, and fenced code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Text(String),
+    Code { lang: String, code: String },
+}
+
+/// Splits `markdown` into prose and fenced code blocks, in order.
+pub fn split(markdown: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut open: Option<(Fence, String)> = None;
+    for line in markdown.split_inclusive('\n') {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        let bare = bare.strip_suffix('\r').unwrap_or(bare);
+        match &mut open {
+            Some((f, code)) => {
+                if f.closes(bare) {
+                    let (f, code) = open.take().expect("open fence");
+                    out.push(Piece::Code { lang: f.lang, code });
+                } else {
+                    code.push_str(f.content(bare));
+                    code.push('\n');
+                }
+            }
+            None => match self::open(bare) {
+                Some(f) => {
+                    if !text.is_empty() {
+                        out.push(Piece::Text(std::mem::take(&mut text)));
+                    }
+                    open = Some((f, String::new()));
+                }
+                None => text.push_str(line),
+            },
+        }
+    }
+    if let Some((f, code)) = open {
+        out.push(Piece::Code { lang: f.lang, code });
+    }
+    if !text.is_empty() {
+        out.push(Piece::Text(text));
+    }
+    out
+}
+
+/// The fenced code blocks of `markdown`: `(language, code)`.
+pub fn blocks(markdown: &str) -> Vec<(String, String)> {
+    split(markdown)
+        .into_iter()
+        .filter_map(|p| match p {
+            Piece::Code { lang, code } => Some((lang, code)),
+            Piece::Text(_) => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_indented_closing_fence_inside_a_block_is_content() {
+        let md = "```rust\nfn a() {}\n    ```\nfn b() {}\n```\nafter\n";
+        assert_eq!(
+            split(md),
+            [
+                Piece::Code {
+                    lang: "rust".into(),
+                    code: "fn a() {}\n    ```\nfn b() {}\n".into()
+                },
+                Piece::Text("after\n".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn closing_fences_match_their_opening() {
+        // A shorter fence or the other character does not close; a longer one does.
+        let md = "````md\n```\n~~~\n`````\ntext\n";
+        assert_eq!(blocks(md), [("md".to_string(), "```\n~~~\n".to_string())]);
+        // Up to three spaces of indentation open and close; content loses the fence's indent.
+        let md = "  ```py\n  x = 1\n    y = 2\n   ```\n";
+        assert_eq!(
+            blocks(md),
+            [("py".to_string(), "x = 1\n  y = 2\n".to_string())]
+        );
+        // Four spaces do not open a fence; a backtick in the info string does not either.
+        assert!(blocks("    ```\ncode\n").is_empty());
+        assert!(blocks("``` a`b\n").is_empty());
+        // Text after a closing fence means it is not one.
+        assert_eq!(blocks("```\n``` x\n").len(), 1);
+    }
+
+    #[test]
+    fn an_open_fence_runs_to_the_end() {
+        assert_eq!(
+            blocks("say\n~~~sh\nls\n"),
+            [("sh".to_string(), "ls\n".to_string())]
+        );
+        assert_eq!(split("a\r\n```\r\nb\r\n```\r\n").len(), 2);
+    }
+}
