@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::app::compare::ProviderInfo;
-use crate::app::{App, AppInit, Effect};
+use crate::app::{App, AppInit, Effect, Event as AppEvent};
 use crate::config::Config;
 use crate::engine::{ColumnPlan, Engine};
-use crate::runner::{ColumnStep, CompareRun, Round, Runner};
+use crate::runner::{CompareRun, Round, Runner};
 use crate::session::exchange::RoundId;
 use crate::session::store::{self, Recorder, Session};
 use crate::ui::theme::{color_enabled, Theme};
@@ -34,24 +34,13 @@ const CLOCK: Duration = Duration::from_millis(250);
 const BATCH_EVENTS: usize = 2048;
 const BATCH_TIME: Duration = Duration::from_millis(8);
 
+/// What background work sends the loop: an event for the app, or a model listing for the
+/// runtime's configuration (which then hands the app the new catalog).
 enum Msg {
-    /// A message for the status line from background work.
-    Flash(String),
-    /// A provider's own model listing arrived (prices, context windows).
+    App(AppEvent),
     Catalog {
         provider: String,
         models: Vec<crate::session::catalog::LiveModel>,
-    },
-    /// What the provider serves, for `/model`.
-    Models(Result<Vec<String>, String>),
-    /// The model a server says it serves (started without one).
-    Model(Result<String, String>),
-    /// The saved sessions, for the `/sessions` picker.
-    Sessions(Vec<(std::path::PathBuf, String)>),
-    /// A file read for `/file`.
-    FileRead {
-        path: String,
-        read: Result<String, String>,
     },
 }
 
@@ -215,7 +204,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         let (engine, cfg, tx) = (engine.clone(), cfg.clone(), tx.clone());
         tokio::spawn(async move {
             let found = engine.resolve_model(&cfg, None).await;
-            let _ = tx.send(Msg::Model(found.map_err(|e| e.to_string())));
+            let _ = tx.send(Msg::App(AppEvent::Model(found.map_err(|e| e.to_string()))));
         });
     }
     let mut app = App::new(AppInit {
@@ -352,9 +341,9 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         tokio::select! {
             ev = events.next() => {
                 match ev {
-                    Some(Ok(Event::Key(k))) => effects = app.on_key(k),
-                    Some(Ok(Event::Paste(p))) => effects = app.on_paste(&p),
-                    Some(Ok(Event::Mouse(m))) => effects = app.on_mouse(m),
+                    Some(Ok(Event::Key(k))) => effects = app.update(AppEvent::Key(k)),
+                    Some(Ok(Event::Paste(p))) => effects = app.update(AppEvent::Paste(p)),
+                    Some(Ok(Event::Mouse(m))) => effects = app.update(AppEvent::Mouse(m)),
                     Some(Ok(Event::Resize(_, _))) => {}
                     Some(Ok(_)) => {}
                     Some(Err(_)) | None => break,
@@ -376,7 +365,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 let mut next = active.as_mut().map(|(_, r)| runner.received(r, first));
                 let mut n = 0;
                 while let Some(ev) = next {
-                    app.on_stream(turn, ev);
+                    effects.extend(app.update(AppEvent::Stream { turn, ev }));
                     n += 1;
                     if n >= BATCH_EVENTS || Instant::now() >= until {
                         break;
@@ -389,18 +378,13 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 let mut next = Some(msg);
                 while let Some(msg) = next {
                     match msg {
-                        Msg::Flash(s) => app.flash = Some(s),
-                        // A listing for a provider no longer in use is not applied.
-                        Msg::Catalog { provider, models } if provider == app.provider => {
-                            cfg.use_live(&models);
-                            app.set_catalog(cfg.catalog.clone());
-                        }
-                        Msg::Catalog { .. } => {}
-                        Msg::Models(served) => crate::app::commands::show_models(&mut app, served),
-                        Msg::Model(found) => crate::app::commands::model_found(&mut app, found),
-                        Msg::Sessions(items) => crate::app::commands::sessions_listed(&mut app, items),
-                        Msg::FileRead { path, read } => {
-                            crate::app::commands::attach_file(&mut app, path, read)
+                        Msg::App(ev) => effects.extend(app.update(ev)),
+                        Msg::Catalog { provider, models } => {
+                            if provider == app.provider {
+                                cfg.use_live(&models);
+                            }
+                            let catalog = cfg.catalog.clone();
+                            effects.extend(app.update(AppEvent::Catalog { provider, models, catalog }));
                         }
                     }
                     next = rx.try_recv().ok();
@@ -421,7 +405,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     let mut next = runner.poll_column(run);
                     let mut n = 0;
                     while let Some((col, step)) = next {
-                        column_step(&mut app, *cmp, col, step);
+                        effects.extend(app.update(AppEvent::Column { cmp: *cmp, col, step }));
                         n += 1;
                         if n >= BATCH_EVENTS || Instant::now() >= until {
                             break;
@@ -436,19 +420,15 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(
                 replay_last + replay_wait.unwrap_or_default())), if replay_wait.is_some() => {
                 let now = Instant::now();
-                app.replay_advance(now - replay_last);
+                effects = app.update(AppEvent::ReplayAdvance(now - replay_last));
                 replay_last = now;
                 dirty = true;
             }
             _ = clock.tick(), if active.is_some() || cmp_run.is_some() => {
-                if let Some((_, r)) = &active {
-                    app.now = app.now.max(r.elapsed());
-                }
-                if let Some((c, run)) = &cmp_run {
-                    if let Some(cv) = app.comparisons.get_mut(*c) {
-                        cv.now = cv.now.max(run.elapsed());
-                    }
-                }
+                effects = app.update(AppEvent::Clock {
+                    turn: active.as_ref().map(|(_, r)| r.elapsed()),
+                    compare: cmp_run.as_ref().map(|(c, run)| (*c, run.elapsed())),
+                });
                 // A quiet stream's last events reach the file too.
                 runner.tick();
                 dirty = true;
@@ -461,176 +441,173 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 dirty = true;
             }
             _ = hup.recv() => { exit_code = 129; break; }
-            _ = int.recv() => { effects = app.on_key(crossterm::event::KeyEvent::new(
-                crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL)); dirty = true; }
+            _ = int.recv() => { effects = app.update(AppEvent::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL))); dirty = true; }
         }
-        for fx in effects {
-            if matches!(fx, Effect::Start { .. } | Effect::StartCompare { .. })
-                && app.conv.id != rec_conv
-            {
-                // `/new`: a new conversation is a new session file.
-                runner = Runner::new(Recorder::new(&sessions_dir, save));
-                rec_conv = app.conv.id.clone();
-            }
-            match fx {
-                Effect::Start { turn } => {
-                    let settings = app.settings();
-                    let id = RoundId::first(app.turns[turn].rec);
-                    let mut round =
-                        runner.start(&engine, &cfg, &app.conv, &app.model, &settings, id);
-                    if let Some(n) = app.params_notice(turn, round.notice.take()) {
-                        runner.note(&mut round, n);
-                    }
-                    active = Some((turn, round));
-                }
-                Effect::Cancel => {
-                    if let Some((_, r)) = active.as_mut() {
-                        runner.cancel(r, Some(app.now));
-                    }
-                }
-                Effect::StartCompare { cmp } => {
-                    let asked = app.compare_request(cmp);
-                    let mut settings = app.settings();
-                    // What the comparison was asked with (a queued column goes out later).
-                    settings.params = app.comparisons[cmp].params.clone();
-                    let mut columns = Vec::new();
-                    let mut ids = Vec::new();
-                    for c in &app.comparisons[cmp].cols {
-                        let plan = cfg
-                            .provider(&c.col.provider)
-                            .map_err(|e| e.message)
-                            .and_then(|p| Engine::new(&cfg, p).map_err(|e| e.to_string()))
-                            .map(|engine| ColumnPlan {
-                                engine,
-                                model: c.col.turn.asked_model.clone(),
-                                params: c.params.clone(),
-                            });
-                        columns.push((c.col.clone(), plan));
-                        ids.push(c.rec);
-                    }
-                    let mut run = runner.start_compare(&cfg, &asked, &settings, columns, ids);
-                    // Columns that could not be sent fail at once.
-                    while let Some((col, step)) = runner.poll_column(&mut run) {
-                        column_step(&mut app, cmp, col, step);
-                    }
-                    cmp_run = Some((cmp, run));
-                }
-                Effect::CancelColumn { cmp, col } => {
-                    if let Some((c, run)) = cmp_run.as_mut().filter(|(c, _)| *c == cmp) {
-                        runner.cancel_column(run, col);
-                        while let Some((col, step)) = runner.poll_column(run) {
-                            column_step(&mut app, *c, col, step);
-                        }
-                    }
-                }
-                Effect::Adopted {
-                    provider,
-                    model,
-                    rec: rec_id,
-                } => {
-                    runner.rec.adopted(rec_id, &app.conv);
-                    if provider == app.provider {
-                        app.model = model;
-                    } else if switch_provider(&cfg, &mut engine, &mut app, &provider) {
-                        app.model = model;
-                        app.flash = Some(format!(
-                            "adopted: the conversation goes on with {provider} · {}",
-                            app.model
-                        ));
-                    }
-                }
-                Effect::Copy(text) => {
-                    let n = text.lines().count();
-                    copy_osc52(&text);
-                    app.flash = Some(format!("copied {n} lines (OSC 52)"));
-                    // A clipboard tool may hang (no display, a stuck wl-copy): never in this loop.
-                    let tx = tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        if let Some(cmd) = copy_system(&text) {
-                            let _ =
-                                tx.send(Msg::Flash(format!("copied {n} lines (terminal + {cmd})")));
-                        }
-                    });
-                }
-                Effect::Save { path, text } => {
-                    app.flash = Some(match std::fs::write(&path, &text) {
-                        Ok(()) => {
-                            format!("saved {} ({} lines)", path.display(), text.lines().count())
-                        }
-                        Err(e) => format!("could not save {}: {e}", path.display()),
-                    });
-                }
-                Effect::SwitchProvider(name) => {
-                    if switch_provider(&cfg, &mut engine, &mut app, &name) {
-                        if let Some(n) = use_listing(&mut cfg, &engine, &tx) {
-                            app.notice(&n);
-                        }
-                        app.set_catalog(cfg.catalog.clone());
-                    }
-                }
-                Effect::SetMouse(on) => {
-                    let mut out = std::io::stdout();
-                    let _ = if on {
-                        execute!(out, EnableMouseCapture)
-                    } else {
-                        execute!(out, DisableMouseCapture)
-                    };
-                }
-                Effect::ReadFile { path, max } => {
-                    let tx = tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let read = read_attachment(std::path::Path::new(&path), max);
-                        let _ = tx.send(Msg::FileRead { path, read });
-                    });
-                }
-                Effect::ListModels => {
-                    let (engine, tx) = (engine.clone(), tx.clone());
-                    tokio::spawn(async move {
-                        let served = engine
-                            .client
-                            .get_json("models")
-                            .await
-                            .map(|v| crate::api::client::model_ids(&v))
-                            .map_err(|e| e.to_string());
-                        let _ = tx.send(Msg::Models(served));
-                    });
-                }
-                Effect::ListSessions => {
-                    // Off the UI thread: a directory of hundreds of sessions never stalls keys.
-                    let (dir, tx) = (sessions_dir.clone(), tx.clone());
-                    app.flash = Some("reading saved sessions…".into());
-                    tokio::task::spawn_blocking(move || {
-                        let _ = tx.send(Msg::Sessions(session_items(&dir)));
-                    });
-                }
-                Effect::OpenSession(path) => match store::lock_session(&path)
-                    .and_then(|lock| Ok((lock, store::load(&path).map_err(|e| e.to_string())?)))
+        // Effects run in order; what their results ask for runs after them.
+        let mut queue = effects;
+        while !queue.is_empty() {
+            let mut after = Vec::new();
+            for fx in queue {
+                if matches!(fx, Effect::Start { .. } | Effect::StartCompare { .. })
+                    && app.conv.id != rec_conv
                 {
-                    Ok((lock, s)) => {
-                        runner.flush();
-                        app.replay = None;
-                        let (cur_provider, cur_model) = (app.provider.clone(), app.model.clone());
-                        app.load_session(&s);
-                        if app.provider != cur_provider {
-                            // The requests go to the current provider; say so.
-                            app.notice(&format!(
-                                "this session used provider `{}`; continuing with `{cur_provider}` ({cur_model}). `/provider {}` switches.",
-                                app.provider, app.provider
-                            ));
-                            app.provider = cur_provider;
-                            app.model = cur_model;
+                    // `/new`: a new conversation is a new session file.
+                    runner = Runner::new(Recorder::new(&sessions_dir, save));
+                    rec_conv = app.conv.id.clone();
+                }
+                match fx {
+                    Effect::Start { turn } => {
+                        let settings = app.settings();
+                        let id = RoundId::first(app.turns[turn].rec);
+                        let mut round =
+                            runner.start(&engine, &cfg, &app.conv, &app.model, &settings, id);
+                        if let Some(n) = app.params_notice(turn, round.notice.take()) {
+                            runner.note(&mut round, n);
                         }
-                        let mut rec = Recorder::continue_session(&s, save);
-                        rec.hold(lock);
-                        runner = Runner::new(rec);
-                        rec_conv = app.conv.id.clone();
-                        app.flash =
-                            Some(format!("continuing {} ({} turns)", s.id(), s.turn_count()));
+                        active = Some((turn, round));
                     }
-                    Err(e) => app.error(&e),
-                },
-                Effect::Quit => {}
+                    Effect::Cancel => {
+                        if let Some((_, r)) = active.as_mut() {
+                            runner.cancel(r, Some(app.now));
+                        }
+                    }
+                    Effect::StartCompare { cmp } => {
+                        let asked = app.compare_request(cmp);
+                        let mut settings = app.settings();
+                        // What the comparison was asked with (a queued column goes out later).
+                        settings.params = app.comparisons[cmp].params.clone();
+                        let mut columns = Vec::new();
+                        let mut ids = Vec::new();
+                        for c in &app.comparisons[cmp].cols {
+                            let plan = cfg
+                                .provider(&c.col.provider)
+                                .map_err(|e| e.message)
+                                .and_then(|p| Engine::new(&cfg, p).map_err(|e| e.to_string()))
+                                .map(|engine| ColumnPlan {
+                                    engine,
+                                    model: c.col.turn.asked_model.clone(),
+                                    params: c.params.clone(),
+                                });
+                            columns.push((c.col.clone(), plan));
+                            ids.push(c.rec);
+                        }
+                        let mut run = runner.start_compare(&cfg, &asked, &settings, columns, ids);
+                        // Columns that could not be sent fail at once.
+                        while let Some((col, step)) = runner.poll_column(&mut run) {
+                            after.extend(app.update(AppEvent::Column { cmp, col, step }));
+                        }
+                        cmp_run = Some((cmp, run));
+                    }
+                    Effect::CancelColumn { cmp, col } => {
+                        if let Some((c, run)) = cmp_run.as_mut().filter(|(c, _)| *c == cmp) {
+                            runner.cancel_column(run, col);
+                            while let Some((col, step)) = runner.poll_column(run) {
+                                after.extend(app.update(AppEvent::Column { cmp: *c, col, step }));
+                            }
+                        }
+                    }
+                    Effect::Adopted {
+                        provider,
+                        model,
+                        rec: rec_id,
+                    } => {
+                        runner.rec.adopted(rec_id, &app.conv);
+                        if provider != app.provider {
+                            let ev = switch_provider(&cfg, &mut engine, &provider, Some(model));
+                            after.extend(app.update(ev));
+                        }
+                    }
+                    Effect::Copy(text) => {
+                        let n = text.lines().count();
+                        copy_osc52(&text);
+                        after.extend(
+                            app.update(AppEvent::Flash(format!("copied {n} lines (OSC 52)"))),
+                        );
+                        // A clipboard tool may hang (no display, a stuck wl-copy): never in this loop.
+                        let tx = tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            if let Some(cmd) = copy_system(&text) {
+                                let _ = tx.send(Msg::App(AppEvent::Flash(format!(
+                                    "copied {n} lines (terminal + {cmd})"
+                                ))));
+                            }
+                        });
+                    }
+                    Effect::Save { path, text } => {
+                        let saved = match std::fs::write(&path, &text) {
+                            Ok(()) => Ok((path, text.lines().count())),
+                            Err(e) => Err(format!("could not save {}: {e}", path.display())),
+                        };
+                        after.extend(app.update(AppEvent::Saved(saved)));
+                    }
+                    Effect::SwitchProvider(name) => {
+                        let ev = switch_provider(&cfg, &mut engine, &name, None);
+                        let switched = matches!(ev, AppEvent::ProviderSwitched { .. });
+                        after.extend(app.update(ev));
+                        if switched {
+                            if let Some(n) = use_listing(&mut cfg, &engine, &tx) {
+                                after.extend(app.update(AppEvent::Notice(n)));
+                            }
+                            after.extend(app.update(AppEvent::Catalog {
+                                provider: engine.provider.name.clone(),
+                                models: Vec::new(),
+                                catalog: cfg.catalog.clone(),
+                            }));
+                        }
+                    }
+                    Effect::SetMouse(on) => {
+                        let mut out = std::io::stdout();
+                        let _ = if on {
+                            execute!(out, EnableMouseCapture)
+                        } else {
+                            execute!(out, DisableMouseCapture)
+                        };
+                    }
+                    Effect::ReadFile { path, max } => {
+                        let tx = tx.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let read = read_attachment(std::path::Path::new(&path), max);
+                            let _ = tx.send(Msg::App(AppEvent::FileRead { path, read }));
+                        });
+                    }
+                    Effect::ListModels => {
+                        let (engine, tx) = (engine.clone(), tx.clone());
+                        tokio::spawn(async move {
+                            let served = engine
+                                .client
+                                .get_json("models")
+                                .await
+                                .map(|v| crate::api::client::model_ids(&v))
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(Msg::App(AppEvent::Models(served)));
+                        });
+                    }
+                    Effect::ListSessions => {
+                        // Off the UI thread: a directory of hundreds of sessions never stalls keys.
+                        let (dir, tx) = (sessions_dir.clone(), tx.clone());
+                        app.flash = Some("reading saved sessions…".into());
+                        tokio::task::spawn_blocking(move || {
+                            let _ = tx.send(Msg::App(AppEvent::Sessions(session_items(&dir))));
+                        });
+                    }
+                    Effect::OpenSession(path) => match store::lock_session(&path)
+                        .and_then(|lock| Ok((lock, store::load(&path).map_err(|e| e.to_string())?)))
+                    {
+                        Ok((lock, s)) => {
+                            runner.flush();
+                            let mut rec = Recorder::continue_session(&s, save);
+                            rec.hold(lock);
+                            runner = Runner::new(rec);
+                            after.extend(app.update(AppEvent::SessionOpened(Box::new(s))));
+                            rec_conv = app.conv.id.clone();
+                        }
+                        Err(e) => after.extend(app.update(AppEvent::Error(e))),
+                    },
+                    Effect::Quit => {}
+                }
             }
+            queue = after;
         }
         // A finished comparison lets go of its tasks.
         if cmp_run.as_ref().is_some_and(|(_, run)| !run.running()) {
@@ -691,38 +668,34 @@ fn use_listing(
     notice
 }
 
-/// Switches the provider for the next requests (`/provider`, or an adopted answer's); false
-/// (with the error shown) when it cannot.
-fn switch_provider(cfg: &Config, engine: &mut Engine, app: &mut App, name: &str) -> bool {
+/// Switches the engine to provider `name` for the next requests (`/provider`, or an adopted
+/// answer's, `adopted` being its model): the event that tells the app, or the error.
+fn switch_provider(
+    cfg: &Config,
+    engine: &mut Engine,
+    name: &str,
+    adopted: Option<String>,
+) -> AppEvent {
     let p = match cfg.provider(name) {
         Ok(p) => p.clone(),
-        Err(e) => {
-            app.error(&e.message);
-            return false;
-        }
+        Err(e) => return AppEvent::Error(e.message),
     };
     match Engine::new(cfg, &p) {
         Ok(e) => {
             *engine = e;
-            app.provider = p.name.clone();
-            app.provider_free = p.free;
-            app.includes_reasoning = p.completion_includes_reasoning;
-            app.has_key = !p.needs_key() || p.api_key().is_some();
-            app.key_help = key_help(cfg, &p);
-            if let Some(m) = &p.model {
-                app.model = m.clone();
+            AppEvent::ProviderSwitched {
+                to: crate::app::ProviderState {
+                    name: p.name.clone(),
+                    free: p.free,
+                    includes_reasoning: p.completion_includes_reasoning,
+                    has_key: !p.needs_key() || p.api_key().is_some(),
+                    key_help: key_help(cfg, &p),
+                    model: p.model.clone(),
+                },
+                adopted,
             }
-            app.flash = Some(format!("provider: {} · model: {}", p.name, app.model));
-            if !app.has_key {
-                let h = app.key_help.clone();
-                app.error(&h);
-            }
-            true
         }
-        Err(e) => {
-            app.error(&e.to_string());
-            false
-        }
+        Err(e) => AppEvent::Error(e.to_string()),
     }
 }
 
@@ -747,15 +720,6 @@ fn session_items(dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
             Some((p, label))
         })
         .collect()
-}
-
-/// A comparison step the runner applied and recorded, shown.
-fn column_step(app: &mut App, cmp: usize, col: usize, step: ColumnStep) {
-    match step {
-        ColumnStep::Sent(at) => app.compare_sent(cmp, col, at),
-        ColumnStep::Event(ev) => app.on_compare_event(cmp, col, ev),
-        ColumnStep::Ended(_) => {}
-    }
 }
 
 /// OSC 52, through tmux when inside it: the terminal sets the clipboard, also over ssh.

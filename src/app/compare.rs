@@ -452,6 +452,10 @@ impl App {
         self.flash = Some(format!(
             "adopted {name}: it is now the conversation's model{with}"
         ));
+        // Another provider's model is taken up once the runtime has switched to it.
+        if provider == self.provider {
+            self.model.clone_from(&model);
+        }
         vec![Effect::Adopted {
             provider,
             model,

@@ -16,9 +16,11 @@ use crate::ui::theme::Theme;
 
 pub mod commands;
 pub mod compare;
+pub mod event;
 pub mod replay;
 pub mod search;
 
+pub use event::{Event, ProviderState};
 pub use replay::Replay;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

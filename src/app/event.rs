@@ -1,0 +1,253 @@
+//! Everything that reaches the app, as one type: terminal input, the runner's stream and
+//! comparison steps, the clock, and the results of effects carried out elsewhere (a file
+//! read, a listing, a save). `App::update` is the one entry point.
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{commands, App, Effect};
+use crate::api::TimedEvent;
+use crate::runner::ColumnStep;
+use crate::session::catalog::LiveModel;
+
+#[derive(Debug)]
+pub enum Event {
+    Key(KeyEvent),
+    Paste(String),
+    Mouse(MouseEvent),
+    /// A stream event of turn `turn`, applied and recorded by the runner.
+    Stream {
+        turn: usize,
+        ev: TimedEvent,
+    },
+    /// A step of comparison `cmp`'s column `col`, applied and recorded by the runner.
+    Column {
+        cmp: usize,
+        col: usize,
+        step: ColumnStep,
+    },
+    /// The clock while something streams: time since the turn, or comparison `.0`, began.
+    Clock {
+        turn: Option<Duration>,
+        compare: Option<(usize, Duration)>,
+    },
+    /// A replay's clock moved on by this much wall time.
+    ReplayAdvance(Duration),
+    /// A line for the status bar from background work.
+    Flash(String),
+    /// The provider's own listing (prices, context windows) was applied: the new catalog.
+    Catalog {
+        provider: String,
+        models: Vec<LiveModel>,
+        catalog: crate::session::Catalog,
+    },
+    /// What the provider serves, for `/model`.
+    Models(Result<Vec<String>, String>),
+    /// The model a server says it serves (started without one).
+    Model(Result<String, String>),
+    /// The saved sessions, for the `/sessions` picker.
+    Sessions(Vec<(PathBuf, String)>),
+    /// A file read for `/file`.
+    FileRead {
+        path: String,
+        read: Result<String, String>,
+    },
+    /// A code block written by `Effect::Save`: the path and its lines, or why not.
+    Saved(Result<(PathBuf, usize), String>),
+    /// Requests now go to another provider (`/provider`, or an adopted answer's: then
+    /// `adopted` is the model the conversation goes on with).
+    ProviderSwitched {
+        to: ProviderState,
+        adopted: Option<String>,
+    },
+    /// A saved session was loaded (and locked) to continue.
+    SessionOpened(Box<crate::session::store::Session>),
+    /// Something failed that the transcript should say.
+    Error(String),
+    /// A note for the transcript.
+    Notice(String),
+}
+
+/// What the app shows and sends with of a provider.
+#[derive(Debug, Clone)]
+pub struct ProviderState {
+    pub name: String,
+    pub free: bool,
+    pub includes_reasoning: bool,
+    pub has_key: bool,
+    pub key_help: String,
+    /// The provider's own model, when it names one.
+    pub model: Option<String>,
+}
+
+impl App {
+    /// The one entry point: an event in, the effects it asks for out. No I/O here.
+    pub fn update(&mut self, ev: Event) -> Vec<Effect> {
+        match ev {
+            Event::Key(k) => return self.on_key(k),
+            Event::Paste(p) => return self.on_paste(&p),
+            Event::Mouse(m) => return self.on_mouse(m),
+            Event::Stream { turn, ev } => self.on_stream(turn, ev),
+            Event::Column { cmp, col, step } => match step {
+                ColumnStep::Sent(at) => self.compare_sent(cmp, col, at),
+                ColumnStep::Event(ev) => self.on_compare_event(cmp, col, ev),
+                ColumnStep::Ended(_) => {}
+            },
+            Event::Clock { turn, compare } => {
+                if let Some(t) = turn {
+                    self.now = self.now.max(t);
+                }
+                if let Some((c, t)) = compare {
+                    if let Some(cv) = self.comparisons.get_mut(c) {
+                        cv.now = cv.now.max(t);
+                    }
+                }
+            }
+            Event::ReplayAdvance(d) => self.replay_advance(d),
+            Event::Flash(s) => self.flash = Some(s),
+            // A listing for a provider no longer in use is not applied.
+            Event::Catalog {
+                provider, catalog, ..
+            } if provider == self.provider => self.set_catalog(catalog),
+            Event::Catalog { .. } => {}
+            Event::Models(served) => commands::show_models(self, served),
+            Event::Model(found) => commands::model_found(self, found),
+            Event::Sessions(items) => commands::sessions_listed(self, items),
+            Event::FileRead { path, read } => commands::attach_file(self, path, read),
+            Event::ProviderSwitched { to, adopted } => self.provider_switched(to, adopted),
+            Event::SessionOpened(s) => self.session_opened(&s),
+            Event::Error(e) => self.error(&e),
+            Event::Notice(n) => self.notice(&n),
+            Event::Saved(r) => {
+                self.flash = Some(match r {
+                    Ok((path, lines)) => format!("saved {} ({lines} lines)", path.display()),
+                    Err(e) => e,
+                })
+            }
+        }
+        vec![]
+    }
+}
+
+impl App {
+    fn provider_switched(&mut self, p: ProviderState, adopted: Option<String>) {
+        self.provider = p.name;
+        self.provider_free = p.free;
+        self.includes_reasoning = p.includes_reasoning;
+        self.has_key = p.has_key;
+        self.key_help = p.key_help;
+        if let Some(m) = p.model {
+            self.model = m;
+        }
+        self.flash = Some(match adopted {
+            Some(m) => {
+                self.model = m;
+                format!(
+                    "adopted: the conversation goes on with {} · {}",
+                    self.provider, self.model
+                )
+            }
+            None => format!("provider: {} · model: {}", self.provider, self.model),
+        });
+        if !self.has_key {
+            let h = self.key_help.clone();
+            self.error(&h);
+        }
+    }
+
+    /// Continues a saved session (`/sessions`): its transcript and history, sent on with the
+    /// current provider.
+    fn session_opened(&mut self, s: &crate::session::store::Session) {
+        self.replay = None;
+        let (cur_provider, cur_model) = (self.provider.clone(), self.model.clone());
+        self.load_session(s);
+        if self.provider != cur_provider {
+            // The requests go to the current provider; say so.
+            self.notice(&format!(
+                "this session used provider `{}`; continuing with `{cur_provider}` ({cur_model}). `/provider {}` switches.",
+                self.provider, self.provider
+            ));
+            self.provider = cur_provider;
+            self.model = cur_model;
+        }
+        self.flash = Some(format!("continuing {} ({} turns)", s.id(), s.turn_count()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::StreamEvent;
+    use crossterm::event::KeyCode;
+
+    fn at(ms: u64, event: StreamEvent) -> TimedEvent {
+        TimedEvent {
+            at: Duration::from_millis(ms),
+            event,
+        }
+    }
+
+    #[test]
+    fn events_in_effects_and_state_out() {
+        let mut a = App::new(crate::testing::app_init(false));
+        for c in "hello".chars() {
+            assert!(a
+                .update(Event::Key(KeyEvent::from(KeyCode::Char(c))))
+                .is_empty());
+        }
+        assert_eq!(
+            a.update(Event::Key(KeyEvent::from(KeyCode::Enter))),
+            [Effect::Start { turn: 0 }]
+        );
+        assert_eq!(a.active, Some(0));
+        for ev in [
+            at(5, StreamEvent::Content("Hi ".into())),
+            at(9, StreamEvent::Content("there.".into())),
+            at(
+                10,
+                StreamEvent::Finished {
+                    reason: Some("stop".into()),
+                },
+            ),
+        ] {
+            assert!(a.update(Event::Stream { turn: 0, ev }).is_empty());
+        }
+        assert_eq!(a.active, None, "the turn ended");
+        assert_eq!(a.conv.messages().last().unwrap().content, "Hi there.");
+        a.update(Event::Saved(Ok(("out/a.rs".into(), 3))));
+        assert_eq!(a.flash.as_deref(), Some("saved out/a.rs (3 lines)"));
+        a.update(Event::Clock {
+            turn: Some(Duration::from_secs(2)),
+            compare: None,
+        });
+        assert_eq!(a.now, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_provider_switch_and_a_stale_listing() {
+        let mut a = App::new(crate::testing::app_init(false));
+        a.update(Event::ProviderSwitched {
+            to: ProviderState {
+                name: "local".into(),
+                free: true,
+                includes_reasoning: false,
+                has_key: true,
+                key_help: String::new(),
+                model: Some("qwen".into()),
+            },
+            adopted: None,
+        });
+        assert_eq!((a.provider.as_str(), a.model.as_str()), ("local", "qwen"));
+        assert!(a.provider_free);
+        assert_eq!(a.flash.as_deref(), Some("provider: local · model: qwen"));
+        // A listing that arrives for the provider left behind changes nothing.
+        let before = a.catalog.all().len();
+        a.update(Event::Catalog {
+            provider: "xai".into(),
+            models: Vec::new(),
+            catalog: crate::session::Catalog::default(),
+        });
+        assert_eq!(a.catalog.all().len(), before);
+    }
+}
