@@ -1377,10 +1377,10 @@ fn search_results_do_not_outlive_the_transcript_and_the_picker_shows_over_column
     a.focus = Pane::Input;
     let cmp = start(&mut a);
     play(&mut a, cmp, &scripted(), 0, 10_000);
-    a.picker = Some(grokpair::app::Picker {
+    a.open_modal(grokpair::app::modal::Modal::Picker(grokpair::app::Picker {
         items: vec![("x.jsonl".into(), "2026-11-25 10:00  grok-3-mini".into())],
         selected: 0,
-    });
+    }));
     let s = screen(&mut a, 120, 40);
     assert!(s.contains("Saved sessions"), "{s}");
 }

@@ -585,7 +585,7 @@ fn sessions_picker_opens_the_chosen_session() {
     a.on_key(KeyEvent::from(KeyCode::Down));
     let fx = a.on_key(KeyEvent::from(KeyCode::Enter));
     assert_eq!(fx, vec![Effect::OpenSession("b.jsonl".into())]);
-    assert!(a.picker.is_none());
+    assert!(a.picker().is_none());
 }
 
 /// `/set` mid-session: each request records what it was sent with when that differs from the

@@ -90,6 +90,38 @@ fn help_overlay() {
     }
 }
 
+/// The help is made from the keymap that dispatches the keys: the focused pane's first, every
+/// binding listed.
+#[test]
+fn help_is_generated_from_the_keymap_focused_pane_first() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut a = app(true);
+    a.focus = grokpair::app::Pane::Code;
+    a.on_key(KeyEvent::from(KeyCode::Char('?')));
+    assert!(a.help_open());
+    let s = screen(&mut a, 120, 60);
+    let first = s.lines().nth(1).unwrap();
+    assert!(first.contains("Code pane"), "{s}");
+    assert!(
+        s.contains("copy the block (OSC 52 and the system clipboard)"),
+        "{s}"
+    );
+    // The modal takes the keys: `s` (save, in the code pane) does nothing while it is open.
+    a.on_key(KeyEvent::from(KeyCode::Char('s')));
+    assert!(a.save_prompt().is_none());
+    a.on_key(KeyEvent::from(KeyCode::Esc));
+    assert!(!a.help_open());
+    for b in grokpair::app::keymap::KEYMAP
+        .iter()
+        .filter(|b| !b.help.is_empty())
+    {
+        let sections = grokpair::app::keymap::help(&[]);
+        assert!(sections
+            .iter()
+            .any(|(t, rows)| *t == b.scope.title() && rows.contains(&(b.label, b.help))));
+    }
+}
+
 #[test]
 fn panes_resize_and_zoom() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -247,7 +279,7 @@ fn saving_over_a_broken_symlink_asks_first() {
         a.on_key(enter()).is_empty(),
         "the overwrite question, not a save"
     );
-    assert!(a.save.as_ref().is_some_and(|p| p.confirm));
+    assert!(a.save_prompt().is_some_and(|p| p.confirm));
     match a.on_key(enter()).as_slice() {
         [Effect::Save { path, .. }] => assert_eq!(path, &link),
         other => panic!("confirmed: {other:?}"),

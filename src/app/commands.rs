@@ -130,7 +130,10 @@ pub fn sessions_listed(app: &mut App, items: Vec<(std::path::PathBuf, String)>) 
     if app.busy() {
         return;
     }
-    app.picker = Some(crate::app::Picker { items, selected: 0 });
+    app.open_modal(crate::app::modal::Modal::Picker(crate::app::Picker {
+        items,
+        selected: 0,
+    }));
 }
 
 /// `/model`'s answer: what the provider serves (or, when it could not say, what the catalog
@@ -384,7 +387,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             vec![]
         }
         "/help" => {
-            app.help = true;
+            app.open_modal(crate::app::modal::Modal::Help { scroll: 0 });
             vec![]
         }
         "/quit" => {

@@ -2,7 +2,7 @@
 //! every model at once, each into its own column. Columns are independent: a failure, a stall
 //! or a cancel stays in its column. "Adopt" makes one answer the conversation's next turn.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::text::Line;
 use std::time::Duration;
 
@@ -13,8 +13,8 @@ use crate::session::{Conversation, TurnState};
 use crate::ui::markdown::{CodeBlock, Segmenter, Sink};
 
 use super::{
-    add_rate, segmented, step, wrap_reasoning, App, Effect, EntryKind, Pane, ReasoningCache,
-    TurnView,
+    add_rate, segmented, step, wrap_reasoning, Action, App, Effect, EntryKind, Modal, Pane,
+    ReasoningCache, TurnView,
 };
 
 /// What the app knows of each configured provider (for `provider:model` targets).
@@ -511,6 +511,9 @@ impl App {
 
     /// Diffs the focused column's code against column `b` (the next one when None).
     pub fn open_diff(&mut self, b: Option<usize>) {
+        let Some(cmp) = self.compare_shown else {
+            return;
+        };
         let Some(cv) = self.shown_compare_mut() else {
             return;
         };
@@ -544,63 +547,33 @@ impl App {
             text,
             scroll: 0,
         });
+        self.open_modal(Modal::Diff { cmp });
     }
 
-    /// Keys while the comparison has the focus.
-    pub(super) fn compare_key(&mut self, k: KeyEvent) -> Vec<Effect> {
+    /// A comparison key's action (`keymap.rs`, scope `Compare`).
+    pub(super) fn compare_act(&mut self, a: Action, k: KeyEvent) -> Option<Vec<Effect>> {
         let Some(cmp) = self.compare_shown else {
             self.focus = Pane::Input;
-            return vec![];
+            return Some(vec![]);
         };
         let n = self.comparisons[cmp].cols.len();
-        if self.comparisons[cmp].diff.is_some() {
-            let cv = &mut self.comparisons[cmp];
-            let d = cv.diff.as_ref().expect("diff open");
-            let (a, b) = (d.a, d.b);
-            match k.code {
-                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('d') => cv.diff = None,
-                KeyCode::Right | KeyCode::Char('l') => {
-                    let mut nb = (b + 1) % n;
-                    if nb == a {
-                        nb = (nb + 1) % n;
-                    }
-                    self.open_diff(Some(nb));
-                }
-                KeyCode::Left | KeyCode::Char('h') => {
-                    let mut nb = (b + n - 1) % n;
-                    if nb == a {
-                        nb = (nb + n - 1) % n;
-                    }
-                    self.open_diff(Some(nb));
-                }
-                KeyCode::Up | KeyCode::Char('k') => self.compare_scroll(-1),
-                KeyCode::Down | KeyCode::Char('j') => self.compare_scroll(1),
-                KeyCode::PageUp => self.compare_scroll(-10),
-                KeyCode::PageDown => self.compare_scroll(10),
-                KeyCode::Home | KeyCode::Char('g') => {
-                    if let Some(d) = self.comparisons[cmp].diff.as_mut() {
-                        d.scroll = 0;
-                    }
-                }
-                _ => {}
-            }
-            return vec![];
-        }
         let cv = &mut self.comparisons[cmp];
-        match k.code {
-            KeyCode::Left | KeyCode::Char('h') => cv.focus = (cv.focus + n - 1) % n,
-            KeyCode::Right | KeyCode::Char('l') => cv.focus = (cv.focus + 1) % n,
-            KeyCode::Char(c @ '1'..='4') => {
-                let i = c as usize - '1' as usize;
-                if i < n {
-                    cv.focus = i;
+        match a {
+            Action::ColumnPrev => cv.focus = (cv.focus + n - 1) % n,
+            Action::ColumnNext => cv.focus = (cv.focus + 1) % n,
+            Action::ColumnPick => {
+                if let KeyCode::Char(c) = k.code {
+                    let i = (c as usize).wrapping_sub('1' as usize);
+                    if i < n {
+                        cv.focus = i;
+                    }
                 }
             }
-            KeyCode::Up | KeyCode::Char('k') => self.compare_scroll(-1),
-            KeyCode::Down | KeyCode::Char('j') => self.compare_scroll(1),
-            KeyCode::Home | KeyCode::Char('g') => self.compare_scroll(-1_000_000),
-            KeyCode::End | KeyCode::Char('G') => self.compare_scroll(1_000_000),
-            KeyCode::Char('s') => {
+            Action::Up => self.compare_scroll(-1),
+            Action::Down => self.compare_scroll(1),
+            Action::Top => self.compare_scroll(-1_000_000),
+            Action::Bottom => self.compare_scroll(1_000_000),
+            Action::SyncScroll => {
                 cv.sync = !cv.sync;
                 self.flash = Some(if cv.sync {
                     "columns scroll together".into()
@@ -608,35 +581,51 @@ impl App {
                     "columns scroll one at a time".into()
                 });
             }
-            KeyCode::Char('r') => cv.show_reasoning = !cv.show_reasoning,
-            KeyCode::Char('x') if self.replay.is_none() => {
+            Action::ToggleReasoning => cv.show_reasoning = !cv.show_reasoning,
+            Action::CancelColumn if self.replay.is_none() => {
                 let col = cv.focus;
-                return self.cancel_column(cmp, col);
+                return Some(self.cancel_column(cmp, col));
             }
-            KeyCode::Char('d') => self.open_diff(None),
-            KeyCode::Char('a') | KeyCode::Enter => {
+            Action::Diff => self.open_diff(None),
+            Action::Adopt => {
                 let col = cv.focus;
-                return self.adopt(cmp, col);
+                return Some(self.adopt(cmp, col));
             }
-            KeyCode::Char('?') => self.help = true,
-            KeyCode::Char('/') => self.open_search(),
-            KeyCode::Char('n') if self.search.as_ref().is_some_and(|s| !s.hits.is_empty()) => {
-                self.step_search(1)
-            }
-            KeyCode::Char('N') if self.search.as_ref().is_some_and(|s| !s.hits.is_empty()) => {
-                self.step_search(-1)
-            }
-            KeyCode::Tab | KeyCode::BackTab => self.focus = Pane::Input,
-            // A replay has no message box to type into.
-            KeyCode::Char(_) if self.replay.is_some() => {}
-            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                // Typing goes to the message box.
-                self.focus = Pane::Input;
-                self.input.insert_char(c);
-            }
-            _ => {}
+            Action::ToInput => self.focus = Pane::Input,
+            _ => return None,
         }
-        vec![]
+        Some(vec![])
+    }
+
+    /// Closes the code diff on top.
+    pub(super) fn close_diff(&mut self) {
+        self.close_modals(|m| matches!(m, Modal::Diff { .. }));
+        if let Some(cv) = self.compare_shown.and_then(|c| self.comparisons.get_mut(c)) {
+            cv.diff = None;
+        }
+    }
+
+    /// The diff against the next (`1`) or previous (`-1`) other column.
+    pub(super) fn diff_other(&mut self, dir: i64) {
+        let Some(cmp) = self.compare_shown else {
+            return;
+        };
+        let n = self.comparisons[cmp].cols.len();
+        let Some((a, b)) = self.comparisons[cmp].diff.as_ref().map(|d| (d.a, d.b)) else {
+            return;
+        };
+        let step = |x: usize| {
+            if dir > 0 {
+                (x + 1) % n
+            } else {
+                (x + n - 1) % n
+            }
+        };
+        let mut nb = step(b);
+        if nb == a {
+            nb = step(nb);
+        }
+        self.open_diff(Some(nb));
     }
 
     /// Esc while a comparison is on screen: cancel what runs, else close the diff, else
@@ -646,7 +635,8 @@ impl App {
         if self.comparisons[cmp].running() {
             return Some(self.cancel_compare(cmp));
         }
-        if self.comparisons[cmp].diff.take().is_some() {
+        if self.comparisons[cmp].diff.is_some() {
+            self.close_diff();
             return Some(vec![]);
         }
         self.compare_shown = None;

@@ -13,10 +13,14 @@ use crate::session::catalog::ReasoningMode;
 use crate::session::{Catalog, Conversation, Turn, TurnReport, TurnState};
 use crate::ui::markdown::{wrap, CodeBlock, Segmenter, Sink};
 use crate::ui::theme::Theme;
+use keymap::{Action, Scope};
+use modal::Modal;
 
 pub mod commands;
 pub mod compare;
 pub mod event;
+pub mod keymap;
+pub mod modal;
 pub mod replay;
 pub mod search;
 
@@ -196,8 +200,8 @@ pub struct App {
     history_pos: Option<usize>,
     pub focus: Pane,
     pub zoom: bool,
-    pub help: bool,
-    pub help_scroll: usize,
+    /// What is open over the panes, the top one taking the keys.
+    pub modals: Vec<Modal>,
     /// Share of the main area the conversation gets, in percent (Alt+Left / Alt+Right).
     pub split: u16,
     pub mouse: bool,
@@ -214,7 +218,6 @@ pub struct App {
     pub now: Duration,
     pub flash: Option<String>,
     pub quit_armed: bool,
-    pub save: Option<SavePrompt>,
     pub session_cost: i64,
     pub session_savings: i64,
     pub session_cost_known: bool,
@@ -225,7 +228,6 @@ pub struct App {
     /// One line on how to set a key (the demo banner shows it).
     pub key_hint: String,
     pub search: Option<search::Search>,
-    pub picker: Option<Picker>,
     pub comparisons: Vec<compare::CompareView>,
     /// The comparison on screen in place of the panes.
     pub compare_shown: Option<usize>,
@@ -289,8 +291,7 @@ impl App {
             history_pos: None,
             focus: Pane::Input,
             zoom: false,
-            help: false,
-            help_scroll: 0,
+            modals: Vec::new(),
             split: 58,
             mouse: true,
             conv_scroll: 0,
@@ -303,7 +304,6 @@ impl App {
             now: Duration::ZERO,
             flash: None,
             quit_armed: false,
-            save: None,
             session_cost: 0,
             session_savings: 0,
             session_cost_known: true,
@@ -312,7 +312,6 @@ impl App {
             replay: None,
             key_hint: String::new(),
             search: None,
-            picker: None,
             comparisons: Vec::new(),
             compare_shown: None,
             compare_armed: None,
@@ -412,7 +411,7 @@ impl App {
 
     pub fn on_paste(&mut self, text: &str) -> Vec<Effect> {
         let text = text.replace("\r\n", "\n").replace('\r', "\n");
-        if let Some(p) = &mut self.save {
+        if let Some(Modal::Save(p)) = self.modals.last_mut() {
             p.path.push_str(text.trim());
             return vec![];
         }
@@ -428,181 +427,295 @@ impl App {
         vec![]
     }
 
+    /// A key: looked up in the keymap (`keymap.rs`) in the scopes that apply, the first
+    /// binding whose action applies runs; a key no binding takes is typed.
     pub fn on_key(&mut self, k: KeyEvent) -> Vec<Effect> {
         if k.kind == KeyEventKind::Release {
             return vec![];
         }
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = k.modifiers.contains(KeyModifiers::ALT);
-        if ctrl && k.code == KeyCode::Char('c') {
+        if keymap::lookup(Scope::Always, &k).any(|a| a == Action::Interrupt) {
             return self.ctrl_c();
         }
         self.quit_armed = false;
-        if self.help {
-            match k.code {
-                KeyCode::Esc
-                | KeyCode::F(1)
-                | KeyCode::Char('?')
-                | KeyCode::Char('q')
-                | KeyCode::Enter => {
-                    self.help = false;
-                    self.help_scroll = 0;
+        if let Some(scope) = self.modal().map(|m| m.scope()) {
+            return self.modal_key(scope, k);
+        }
+        // A replay has no message box to type into.
+        if self.replay.is_some() && self.focus == Pane::Input {
+            self.focus = Pane::Conversation;
+        }
+        let mut scopes = Vec::with_capacity(5);
+        if matches!(self.focus, Pane::Conversation | Pane::Reasoning) {
+            scopes.push(Scope::Browse);
+        }
+        if self.replay.is_some() {
+            scopes.push(Scope::Replay);
+        }
+        scopes.push(Scope::Global);
+        match self.focus {
+            Pane::Input => scopes.push(Scope::Input),
+            Pane::Compare => scopes.push(Scope::Compare),
+            Pane::Conversation => scopes.push(Scope::Panes),
+            Pane::Reasoning => scopes.extend([Scope::Reasoning, Scope::Panes]),
+            Pane::Code => scopes.extend([Scope::Code, Scope::Panes]),
+        }
+        for scope in scopes {
+            let actions: Vec<Action> = keymap::lookup(scope, &k).collect();
+            for a in actions {
+                if let Some(fx) = self.act(scope, a, k) {
+                    return fx;
                 }
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.help_scroll = self.help_scroll.saturating_sub(1)
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    self.help_scroll = (self.help_scroll + 1).min(200)
-                }
-                KeyCode::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
-                KeyCode::PageDown => self.help_scroll = (self.help_scroll + 10).min(200),
-                _ => {}
             }
-            return vec![];
-        }
-        if self.save.is_some() {
-            return self.save_prompt_key(k);
-        }
-        if let Some(p) = self.picker.as_mut() {
-            match k.code {
-                KeyCode::Up | KeyCode::Char('k') => p.selected = p.selected.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => {
-                    p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1))
-                }
-                KeyCode::Enter => {
-                    let path = p.items.get(p.selected).map(|i| i.0.clone());
-                    self.picker = None;
-                    if let Some(path) = path {
-                        return vec![Effect::OpenSession(path)];
-                    }
-                }
-                KeyCode::Esc | KeyCode::Char('q') => self.picker = None,
-                _ => {}
-            }
-            return vec![];
-        }
-        if self.search.as_ref().is_some_and(|s| s.editing) {
-            self.search_prompt_key(k);
-            return vec![];
-        }
-        // An open code diff takes every key (Esc closes it; it never cancels anything).
-        if self.shown_compare().is_some_and(|cv| cv.diff.is_some()) {
-            return self.compare_key(k);
-        }
-        if ctrl && k.code == KeyCode::Char('f') {
-            self.open_search();
-            return vec![];
-        }
-        if !matches!(self.focus, Pane::Input | Pane::Code | Pane::Compare) {
-            let searching = self.search.as_ref().is_some_and(|s| !s.hits.is_empty());
-            match k.code {
-                KeyCode::Char('n') if searching => {
-                    self.step_search(1);
-                    return vec![];
-                }
-                KeyCode::Char('N') if searching => {
-                    self.step_search(-1);
-                    return vec![];
-                }
-                KeyCode::Char('/') => {
-                    self.open_search();
-                    return vec![];
-                }
-                KeyCode::Esc if self.search.is_some() && self.active.is_none() => {
-                    self.search = None;
-                    self.flash = None;
-                    return vec![];
-                }
-                KeyCode::Char('{') => {
-                    self.jump_turn(-1);
-                    return vec![];
-                }
-                KeyCode::Char('}') => {
-                    self.jump_turn(1);
-                    return vec![];
-                }
-                _ => {}
+            if scope == Scope::Replay && self.replay_refuses(k) {
+                self.flash = Some("a replay: Space pauses, q leaves".into());
+                return vec![];
             }
         }
-        if self.replay.is_some() && k.code != KeyCode::F(1) {
-            if let Some(fx) = self.replay_key(k) {
+        self.typed(k)
+    }
+
+    /// A key while a modal is open: its bindings, else (in a prompt) typed into it.
+    fn modal_key(&mut self, scope: Scope, k: KeyEvent) -> Vec<Effect> {
+        let actions: Vec<Action> = keymap::lookup(scope, &k).collect();
+        for a in actions {
+            if let Some(fx) = self.act(scope, a, k) {
                 return fx;
             }
-            if let KeyCode::Char(c) = k.code {
-                // Looking keys work in a replay; a comparison's also diff, fold and focus.
-                let compare_view =
-                    self.compare_shown.is_some() && matches!(c, 'd' | 'r' | '1'..='4');
-                if c != '?'
-                    && !ctrl
-                    && !alt
-                    && !compare_view
-                    && !matches!(
-                        c,
-                        '[' | ']' | 'j' | 'k' | 'g' | 'G' | 'y' | 'c' | 'h' | 'l' | 's'
-                    )
-                {
-                    self.flash = Some("a replay: Space pauses, q leaves".into());
-                    return vec![];
-                }
-            }
-            if self.focus == Pane::Input {
-                self.focus = Pane::Conversation;
-            }
         }
-        match k.code {
-            KeyCode::F(1) => {
-                self.help = true;
-                return vec![];
+        let text = match k.code {
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => Some(Some(c)),
+            KeyCode::Backspace => Some(None),
+            _ => None,
+        };
+        match (self.modals.last_mut(), text) {
+            (Some(Modal::Save(p)), Some(c)) => {
+                match c {
+                    Some(c) => p.path.push(c),
+                    None => {
+                        p.path.pop();
+                    }
+                }
+                p.confirm = false;
             }
-            KeyCode::F(2) => return self.toggle_mouse(),
-            KeyCode::F(11) => {
-                self.zoom = !self.zoom;
-                return vec![];
-            }
-            KeyCode::Char('z') if alt => {
-                self.zoom = !self.zoom;
-                return vec![];
-            }
-            KeyCode::Char('m') if alt => return self.toggle_mouse(),
-            KeyCode::Esc => return self.escape(),
-            KeyCode::BackTab => {
-                self.focus = match self.focus {
-                    Pane::Input if self.compare_shown.is_some() => Pane::Compare,
-                    f => f.prev(),
-                };
-                return vec![];
-            }
-            KeyCode::PageUp => {
-                self.scroll(self.scroll_target(), -10);
-                return vec![];
-            }
-            KeyCode::PageDown => {
-                self.scroll(self.scroll_target(), 10);
-                return vec![];
-            }
-            KeyCode::Up if alt => {
-                self.scroll(Pane::Conversation, -1);
-                return vec![];
-            }
-            KeyCode::Left if alt => {
-                self.split = self.split.saturating_sub(5).max(25);
-                return vec![];
-            }
-            KeyCode::Right if alt => {
-                self.split = (self.split + 5).min(80);
-                return vec![];
-            }
-            KeyCode::Down if alt => {
-                self.scroll(Pane::Conversation, 1);
-                return vec![];
+            (Some(Modal::Search), Some(c)) => {
+                if let Some(s) = self.search.as_mut() {
+                    match c {
+                        Some(c) => s.query.push(c),
+                        None => {
+                            s.query.pop();
+                        }
+                    }
+                }
             }
             _ => {}
         }
+        vec![]
+    }
+
+    /// In a replay, a key that would type is refused (its looking keys still work, and a
+    /// comparison's diff, fold and focus keys).
+    fn replay_refuses(&self, k: KeyEvent) -> bool {
+        let KeyCode::Char(c) = k.code else {
+            return false;
+        };
+        let chord = k
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let compare_view = self.compare_shown.is_some() && matches!(c, 'd' | 'r' | '1'..='4');
+        c != '?'
+            && !chord
+            && !compare_view
+            && !matches!(
+                c,
+                '[' | ']' | 'j' | 'k' | 'g' | 'G' | 'y' | 'c' | 'h' | 'l' | 's'
+            )
+    }
+
+    /// A key no binding took: typed into the message box (from a pane too, which then gives
+    /// the box the focus).
+    fn typed(&mut self, k: KeyEvent) -> Vec<Effect> {
         match self.focus {
-            Pane::Input => self.input_key(k),
-            Pane::Compare => self.compare_key(k),
-            pane => self.pane_key(pane, k),
+            Pane::Input => {
+                self.input.input(k);
+            }
+            _ if self.replay.is_some() => {}
+            _ => {
+                if let KeyCode::Char(c) = k.code {
+                    if !k.modifiers.contains(KeyModifiers::CONTROL) {
+                        self.focus = Pane::Input;
+                        self.input.insert_char(c);
+                    }
+                }
+            }
         }
+        vec![]
+    }
+
+    /// Runs `a` as bound in `scope`: `None` when it does not apply now (the next binding or
+    /// scope gets the key).
+    fn act(&mut self, scope: Scope, a: Action, k: KeyEvent) -> Option<Vec<Effect>> {
+        use Action as A;
+        use Scope as S;
+        let done = Some(vec![]);
+        match (scope, a) {
+            // ---- modals
+            (S::Help, A::Close) | (S::Picker, A::Close) => {
+                self.close_modal();
+            }
+            (S::Help, A::Up | A::Down | A::PageUp | A::PageDown) => {
+                if let Some(Modal::Help { scroll }) = self.modals.last_mut() {
+                    *scroll = match a {
+                        A::Up => scroll.saturating_sub(1),
+                        A::Down => (*scroll + 1).min(200),
+                        A::PageUp => scroll.saturating_sub(10),
+                        _ => (*scroll + 10).min(200),
+                    };
+                }
+            }
+            (S::Picker, A::Up | A::Down) => {
+                if let Some(Modal::Picker(p)) = self.modals.last_mut() {
+                    p.selected = match a {
+                        A::Up => p.selected.saturating_sub(1),
+                        _ => (p.selected + 1).min(p.items.len().saturating_sub(1)),
+                    };
+                }
+            }
+            (S::Picker, A::Open) => {
+                if let Some(Modal::Picker(p)) = self.close_modal() {
+                    if let Some((path, _)) = p.items.into_iter().nth(p.selected) {
+                        return Some(vec![Effect::OpenSession(path)]);
+                    }
+                }
+            }
+            (S::Diff, A::Close) => self.close_diff(),
+            (S::Diff, A::DiffOther | A::DiffOtherBack) => {
+                self.diff_other(if a == A::DiffOther { 1 } else { -1 })
+            }
+            (S::Diff, A::Up) => self.compare_scroll(-1),
+            (S::Diff, A::Down) => self.compare_scroll(1),
+            (S::Diff, A::PageUp) => self.compare_scroll(-10),
+            (S::Diff, A::PageDown) => self.compare_scroll(10),
+            (S::Diff, A::Top) => self.compare_scroll(-1_000_000),
+            (S::Save, A::Submit) => return Some(self.save_submit()),
+            (S::Save, A::Close) => {
+                self.close_modal();
+                self.flash = Some("save cancelled".into());
+            }
+            (S::Save, A::Clear) => {
+                if let Some(Modal::Save(p)) = self.modals.last_mut() {
+                    p.path.clear();
+                    p.confirm = false;
+                }
+            }
+            (S::Search, A::Submit) => self.run_search(),
+            (S::Search, A::Close) => {
+                self.close_modal();
+                self.search = None;
+            }
+            // ---- a replay
+            (S::Replay, _) => return self.replay_act(a),
+            // ---- browsing
+            (S::Browse | S::Compare, A::SearchNext | A::SearchPrev) => {
+                if self.search.as_ref().is_none_or(|s| s.hits.is_empty()) {
+                    return None;
+                }
+                self.step_search(if a == A::SearchNext { 1 } else { -1 });
+            }
+            (S::Browse | S::Global | S::Compare, A::Search) => self.open_search(),
+            (S::Browse, A::Close) => {
+                if self.search.is_none() || self.active.is_some() {
+                    return None;
+                }
+                self.search = None;
+                self.flash = None;
+            }
+            (S::Browse, A::TurnPrev) => self.jump_turn(-1),
+            (S::Browse, A::TurnNext) => self.jump_turn(1),
+            // ---- everywhere
+            (S::Global | S::Panes | S::Compare, A::Help) => {
+                self.open_modal(Modal::Help { scroll: 0 })
+            }
+            (S::Global, A::ToggleMouse) => return Some(self.toggle_mouse()),
+            (S::Global, A::Zoom) => self.zoom = !self.zoom,
+            (S::Global, A::Escape) => return Some(self.escape()),
+            (S::Global, A::FocusPrev) => {
+                self.focus = match self.focus {
+                    Pane::Input if self.compare_shown.is_some() => Pane::Compare,
+                    f => f.prev(),
+                }
+            }
+            (S::Global, A::PageUp) => self.scroll(self.scroll_target(), -10),
+            (S::Global, A::PageDown) => self.scroll(self.scroll_target(), 10),
+            (S::Global, A::ConversationLineUp) => self.scroll(Pane::Conversation, -1),
+            (S::Global, A::ConversationLineDown) => self.scroll(Pane::Conversation, 1),
+            (S::Global, A::SplitShrink) => self.split = self.split.saturating_sub(5).max(25),
+            (S::Global, A::SplitGrow) => self.split = (self.split + 5).min(80),
+            // ---- the message box
+            (S::Input, A::Newline) => self.input.insert_newline(),
+            (S::Input, A::Submit) => return Some(self.submit()),
+            (S::Input, A::Complete) => {
+                let text = self.input_text();
+                if text.starts_with('/') && !text.contains(' ') {
+                    if let Some(done) = commands::complete(&text) {
+                        self.set_input(&done);
+                    } else {
+                        self.flash = Some(commands::candidates(&text).join("  "));
+                    }
+                } else if self.compare_shown.is_some() {
+                    self.focus = Pane::Compare;
+                } else {
+                    self.focus = self.focus.next();
+                }
+            }
+            (S::Input, A::HistoryPrev) => {
+                if self.input.cursor().0 != 0 || self.history.is_empty() {
+                    return None;
+                }
+                let pos = match self.history_pos {
+                    None => self.history.len() - 1,
+                    Some(p) => p.saturating_sub(1),
+                };
+                self.history_pos = Some(pos);
+                let h = self.history[pos].clone();
+                self.set_input(&h);
+            }
+            (S::Input, A::HistoryNext) => {
+                let last_line = self.input.cursor().0 + 1 >= self.input.lines().len();
+                let p = self.history_pos.filter(|_| last_line)?;
+                if p + 1 >= self.history.len() {
+                    self.history_pos = None;
+                    self.set_input("");
+                } else {
+                    self.history_pos = Some(p + 1);
+                    let h = self.history[p + 1].clone();
+                    self.set_input(&h);
+                }
+            }
+            // ---- the panes
+            (S::Reasoning, A::ReasoningPrev) => {
+                let cur = self.shown_reasoning_turn().unwrap_or(0);
+                self.reasoning_turn = Some(cur.saturating_sub(1));
+                self.reasoning_scroll = 0;
+            }
+            (S::Reasoning, A::ReasoningNext) => {
+                let next = self.shown_reasoning_turn().unwrap_or(0) + 1;
+                self.reasoning_turn = (next + 1 < self.turns.len()).then_some(next);
+                self.reasoning_scroll = 0;
+            }
+            (S::Code, A::CodePrev) => self.select_code(self.selected_code.saturating_sub(1)),
+            (S::Code, A::CodeNext) => self.select_code(self.selected_code + 1),
+            (S::Code, A::CodeCopy) => return Some(self.copy_block(self.selected_code)),
+            (S::Code, A::CodeSave) => self.start_save(self.selected_code, None),
+            (S::Panes, A::FocusNext) => self.focus = self.focus.next(),
+            (S::Panes, A::Up) => self.scroll(self.focus, -1),
+            (S::Panes, A::Down) => self.scroll(self.focus, 1),
+            (S::Panes, A::Top) => self.scroll(self.focus, -1_000_000),
+            (S::Panes, A::Bottom) => self.scroll(self.focus, 1_000_000),
+            // ---- a comparison
+            (S::Compare, _) => return self.compare_act(a, k),
+            _ => return None,
+        }
+        done
     }
 
     fn scroll_target(&self) -> Pane {
@@ -678,110 +791,6 @@ impl App {
         vec![Effect::Cancel]
     }
 
-    fn input_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        let alt = k.modifiers.contains(KeyModifiers::ALT);
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        let shift = k.modifiers.contains(KeyModifiers::SHIFT);
-        match k.code {
-            KeyCode::Enter if alt || shift => {
-                self.input.insert_newline();
-                vec![]
-            }
-            KeyCode::Char('j') if ctrl => {
-                self.input.insert_newline();
-                vec![]
-            }
-            KeyCode::Enter => self.submit(),
-            KeyCode::Tab => {
-                let text = self.input_text();
-                if text.starts_with('/') && !text.contains(' ') {
-                    if let Some(done) = commands::complete(&text) {
-                        self.set_input(&done);
-                    } else {
-                        self.flash = Some(commands::candidates(&text).join("  "));
-                    }
-                } else if self.compare_shown.is_some() {
-                    self.focus = Pane::Compare;
-                } else {
-                    self.focus = self.focus.next();
-                }
-                vec![]
-            }
-            KeyCode::Up if self.input.cursor().0 == 0 && !self.history.is_empty() => {
-                let pos = match self.history_pos {
-                    None => self.history.len() - 1,
-                    Some(p) => p.saturating_sub(1),
-                };
-                self.history_pos = Some(pos);
-                let h = self.history[pos].clone();
-                self.set_input(&h);
-                vec![]
-            }
-            KeyCode::Down
-                if self.history_pos.is_some()
-                    && self.input.cursor().0 + 1 >= self.input.lines().len() =>
-            {
-                let p = self.history_pos.unwrap_or(0) + 1;
-                if p >= self.history.len() {
-                    self.history_pos = None;
-                    self.set_input("");
-                } else {
-                    self.history_pos = Some(p);
-                    let h = self.history[p].clone();
-                    self.set_input(&h);
-                }
-                vec![]
-            }
-            _ => {
-                self.input.input(k);
-                vec![]
-            }
-        }
-    }
-
-    fn pane_key(&mut self, pane: Pane, k: KeyEvent) -> Vec<Effect> {
-        match k.code {
-            KeyCode::Tab => self.focus = self.focus.next(),
-            KeyCode::Char('?') => self.help = true,
-            KeyCode::Up | KeyCode::Char('k') => self.scroll(pane, -1),
-            KeyCode::Down | KeyCode::Char('j') => self.scroll(pane, 1),
-            KeyCode::Home | KeyCode::Char('g') => self.scroll(pane, -1_000_000),
-            KeyCode::End | KeyCode::Char('G') => self.scroll(pane, 1_000_000),
-            KeyCode::Char('[') if pane == Pane::Reasoning => {
-                let cur = self.shown_reasoning_turn().unwrap_or(0);
-                self.reasoning_turn = Some(cur.saturating_sub(1));
-                self.reasoning_scroll = 0;
-            }
-            KeyCode::Char(']') if pane == Pane::Reasoning => {
-                let cur = self.shown_reasoning_turn().unwrap_or(0);
-                let next = cur + 1;
-                self.reasoning_turn = if next + 1 >= self.turns.len() {
-                    None
-                } else {
-                    Some(next)
-                };
-                self.reasoning_scroll = 0;
-            }
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p') if pane == Pane::Code => {
-                self.select_code(self.selected_code.saturating_sub(1));
-            }
-            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') if pane == Pane::Code => {
-                self.select_code(self.selected_code + 1);
-            }
-            KeyCode::Char('y') | KeyCode::Char('c') if pane == Pane::Code => {
-                return self.copy_block(self.selected_code);
-            }
-            KeyCode::Char('s') if pane == Pane::Code => self.start_save(self.selected_code, None),
-            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                // Typing anywhere goes to the input.
-                self.focus = Pane::Input;
-                self.input.insert_char(c);
-            }
-            _ => {}
-        }
-        vec![]
-    }
-
     pub fn select_code(&mut self, i: usize) {
         if !self.code.is_empty() {
             self.selected_code = i.min(self.code.len() - 1);
@@ -813,52 +822,32 @@ impl App {
         };
         let suggested =
             path.unwrap_or_else(|| format!("block{}.{}", block + 1, commands::extension(&b.lang)));
-        self.save = Some(SavePrompt {
+        self.open_modal(Modal::Save(SavePrompt {
             block,
             path: suggested,
             confirm: false,
-        });
+        }));
     }
 
-    fn save_prompt_key(&mut self, k: KeyEvent) -> Vec<Effect> {
-        let Some(p) = &mut self.save else {
+    /// Enter in the save prompt: writes, after asking when something is there already.
+    fn save_submit(&mut self) -> Vec<Effect> {
+        let Some(Modal::Save(p)) = self.modals.last_mut() else {
             return vec![];
         };
-        match k.code {
-            KeyCode::Esc => {
-                self.save = None;
-                self.flash = Some("save cancelled".into());
-            }
-            KeyCode::Backspace => {
-                p.path.pop();
-                p.confirm = false;
-            }
-            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                p.path.push(c);
-                p.confirm = false;
-            }
-            KeyCode::Char('u') => {
-                p.path.clear();
-                p.confirm = false;
-            }
-            KeyCode::Enter => {
-                let path = PathBuf::from(p.path.trim());
-                if p.path.trim().is_empty() {
-                    return vec![];
-                }
-                // Anything already there asks first, a symlink too (even a broken one, which
-                // `exists()` calls absent and a write would follow).
-                if path.symlink_metadata().is_ok() && !p.confirm {
-                    p.confirm = true;
-                    return vec![];
-                }
-                let text = self.code[p.block].text();
-                self.save = None;
-                return vec![Effect::Save { path, text }];
-            }
-            _ => {}
+        let path = PathBuf::from(p.path.trim());
+        if p.path.trim().is_empty() {
+            return vec![];
         }
-        vec![]
+        // Anything already there asks first, a symlink too (even a broken one, which
+        // `exists()` calls absent and a write would follow).
+        if path.symlink_metadata().is_ok() && !p.confirm {
+            p.confirm = true;
+            return vec![];
+        }
+        let block = p.block;
+        self.close_modal();
+        let text = self.code[block].text();
+        vec![Effect::Save { path, text }]
     }
 
     pub fn scroll(&mut self, pane: Pane, delta: i64) {
@@ -1407,6 +1396,7 @@ impl App {
         self.session_cost_known = true;
         // Matches point into what was on screen.
         self.search = None;
+        self.close_modals(|m| matches!(m, Modal::Search | Modal::Diff { .. }));
         self.comparisons.clear();
         self.compare_shown = None;
         self.compare_armed = None;

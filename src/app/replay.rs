@@ -376,15 +376,14 @@ impl App {
     }
 
     /// Replay keys; `None` when the key is not one of them.
-    pub(super) fn replay_key(
-        &mut self,
-        k: crossterm::event::KeyEvent,
-    ) -> Option<Vec<super::Effect>> {
-        use crossterm::event::KeyCode;
-        let r = self.replay.as_mut()?;
+    /// A replay key's action (`keymap.rs`, scope `Replay`); `None` when it does not apply
+    /// (the turn and seek keys belong to the code pane there).
+    pub(super) fn replay_act(&mut self, a: super::Action) -> Option<Vec<super::Effect>> {
+        use super::Action as A;
         let code_pane = self.focus == super::Pane::Code;
-        match k.code {
-            KeyCode::Char(' ') => {
+        let r = self.replay.as_mut()?;
+        match a {
+            A::ReplayPause => {
                 if r.finished() {
                     r.paused = false;
                     self.replay_seek(Duration::ZERO);
@@ -392,7 +391,7 @@ impl App {
                     r.paused = !r.paused;
                 }
             }
-            KeyCode::Char('n') if !code_pane => {
+            A::ReplayNextTurn if !code_pane => {
                 let k = r.current_turn() + 1;
                 if k < r.turn_starts.len() {
                     self.replay_turn(k);
@@ -402,7 +401,7 @@ impl App {
                 }
             }
             // A session with no turns (a crash right after its header) has nowhere to go.
-            KeyCode::Char('p') if !code_pane && !r.turn_starts.is_empty() => {
+            A::ReplayPrevTurn if !code_pane && !r.turn_starts.is_empty() => {
                 let cur = r.current_turn();
                 // Within the first seconds of a turn, "previous" means the one before.
                 let k = if r.clock < r.turn_starts[cur] + Duration::from_secs(2) {
@@ -412,28 +411,28 @@ impl App {
                 };
                 self.replay_turn(k);
             }
-            KeyCode::Char('p') if !code_pane => {}
-            KeyCode::Right | KeyCode::Char('.') if !code_pane => {
+            A::ReplayPrevTurn if !code_pane => {}
+            A::ReplayForward if !code_pane => {
                 let t = r.clock + SEEK_STEP;
                 self.replay_seek(t);
             }
-            KeyCode::Left | KeyCode::Char(',') if !code_pane => {
+            A::ReplayBack if !code_pane => {
                 let t = r.clock.saturating_sub(SEEK_STEP);
                 self.replay_seek(t);
             }
-            KeyCode::Char('+') | KeyCode::Char('=') => {
+            A::ReplayFaster => {
                 r.speed = Some(match r.speed {
                     None => 16.0,
                     Some(s) => (s * 2.0).min(16.0),
                 });
             }
-            KeyCode::Char('-') => {
+            A::ReplaySlower => {
                 r.speed = Some(match r.speed {
                     None => 16.0,
                     Some(s) => (s / 2.0).max(0.25),
                 });
             }
-            KeyCode::Char('q') | KeyCode::Esc => {
+            A::ReplayLeave => {
                 if r.quit_on_exit {
                     self.should_quit = true;
                     return Some(vec![super::Effect::Quit]);

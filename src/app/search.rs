@@ -22,8 +22,6 @@ pub enum Hit {
 #[derive(Debug, Default)]
 pub struct Search {
     pub query: String,
-    /// The prompt is open for typing.
-    pub editing: bool,
     pub hits: Vec<Hit>,
     pub current: usize,
 }
@@ -49,9 +47,9 @@ impl App {
             .unwrap_or_default();
         self.search = Some(Search {
             query,
-            editing: true,
             ..Default::default()
         });
+        self.open_modal(super::modal::Modal::Search);
     }
 
     /// Finds every match of the query; jumps to the first one.
@@ -65,6 +63,7 @@ impl App {
         };
         if q.is_empty() {
             self.search = None;
+            self.close_modals(|m| matches!(m, super::modal::Modal::Search));
             return;
         }
         let (cw, _) = text_size(self.areas.conversation);
@@ -138,8 +137,8 @@ impl App {
         if let Some(s) = self.search.as_mut() {
             s.hits = hits;
             s.current = 0;
-            s.editing = false;
         }
+        self.close_modals(|m| matches!(m, super::modal::Modal::Search));
         if n == 0 {
             self.flash = Some(format!("no match for “{q}”"));
         } else {
@@ -192,7 +191,8 @@ impl App {
                 self.focus = Pane::Compare;
                 let cv = &mut self.comparisons[cmp];
                 cv.focus = col;
-                cv.diff = None;
+                self.close_diff();
+                let cv = &mut self.comparisons[cmp];
                 cv.cols[col].scroll = count.pos.saturating_sub(line + h.max(1) / 2 + 1);
             }
             Hit::Conversation { line, turn } => {
@@ -281,23 +281,6 @@ impl App {
             }
             None if dir > 0 => self.conv_scroll = 0,
             None => self.conv_scroll = total,
-        }
-    }
-
-    /// Keys while the search prompt is open.
-    pub(super) fn search_prompt_key(&mut self, k: crossterm::event::KeyEvent) {
-        use crossterm::event::KeyCode;
-        let Some(s) = self.search.as_mut() else {
-            return;
-        };
-        match k.code {
-            KeyCode::Esc => self.search = None,
-            KeyCode::Enter => self.run_search(),
-            KeyCode::Backspace => {
-                s.query.pop();
-            }
-            KeyCode::Char(c) => s.query.push(c),
-            _ => {}
         }
     }
 }

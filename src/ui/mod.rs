@@ -159,17 +159,17 @@ fn draw_panes(f: &mut Frame, app: &mut App) {
 
 /// Help and the session picker, over whatever is on screen.
 fn draw_overlays(f: &mut Frame, app: &mut App) {
-    if app.help {
+    if app.help_open() {
         draw_help(f, app);
     }
-    if app.picker.is_some() {
+    if app.picker().is_some() {
         draw_picker(f, app);
     }
 }
 
 fn draw_picker(f: &mut Frame, app: &App) {
     let th = &app.theme;
-    let Some(p) = &app.picker else { return };
+    let Some(p) = app.picker() else { return };
     let area = f.area();
     let w = area.width.min(110);
     let h = area.height.min(p.items.len().max(1) as u16 + 4).max(5);
@@ -558,7 +558,7 @@ pub(crate) fn mark_matches(app: &App, lines: &mut [Line<'static>]) {
     let Some(q) = app
         .search
         .as_ref()
-        .filter(|s| !s.editing)
+        .filter(|_| !app.search_editing())
         .map(|s| s.query.trim().to_ascii_lowercase())
         .filter(|q| !q.is_empty())
     else {
@@ -614,7 +614,7 @@ pub(crate) fn mark_matches(app: &App, lines: &mut [Line<'static>]) {
 
 fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
     let th = app.theme.clone();
-    if let Some(s) = app.search.as_ref().filter(|s| s.editing) {
+    if let Some(s) = app.search.as_ref().filter(|_| app.search_editing()) {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(th.fg(th.accent).add_modifier(Modifier::BOLD))
@@ -631,7 +631,7 @@ fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
         draw_replay_bar(f, app, area);
         return;
     }
-    if let Some(p) = &app.save {
+    if let Some(p) = app.save_prompt() {
         let title = if p.confirm {
             format!(" {} exists — Enter overwrites, Esc cancels ", p.path)
         } else {
@@ -826,126 +826,86 @@ fn draw_status(f: &mut Frame, app: &mut App, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
 }
 
-/// Every key binding, for the help overlay.
-pub const KEYS: &[(&str, &str)] = &[
-    ("Enter", "send the message"),
-    ("Alt+Enter, Shift+Enter, Ctrl+J", "new line in the message"),
-    (
-        "Up / Down (in the message)",
-        "previous / next message from history",
-    ),
-    (
-        "Tab / Shift+Tab",
-        "next / previous pane (Tab completes a /command)",
-    ),
-    ("F11 or Alt+Z", "maximise the focused pane / restore"),
-    (
-        "Alt+Left / Alt+Right",
-        "shrink / grow the conversation pane",
-    ),
-    (
-        "PageUp / PageDown",
-        "scroll the focused pane (the conversation from the input)",
-    ),
-    ("Alt+Up / Alt+Down", "scroll the conversation by a line"),
-    ("Up/Down, j/k, Home/End, g/G", "scroll the focused pane"),
-    (
-        "[ / ]  (reasoning pane)",
-        "reasoning of the previous / next turn",
-    ),
-    ("Left/Right, h/l  (code pane)", "previous / next code block"),
-    (
-        "y  (code pane)",
-        "copy the block (OSC 52 + system clipboard)",
-    ),
-    ("s  (code pane)", "save the block to a file"),
-    (
-        "/ or Ctrl+F  (outside the message)",
-        "search answers and reasoning of the session (comparisons too)",
-    ),
-    ("n / N", "next / previous search match"),
-    ("{ / }", "previous / next turn (its reasoning beside it)"),
-    (
-        "Replay: Space, n/p, Left/Right, +/-, q",
-        "pause, turn, seek 5 s, speed, quit",
-    ),
-    (
-        "Esc",
-        "cancel the streaming reply (partial kept) / close / unzoom",
-    ),
-    ("Ctrl+C twice", "quit (the first also cancels a stream)"),
-    (
-        "F2 or Alt+M",
-        "toggle mouse capture (off: terminal selection works)",
-    ),
-    ("F1 or ?", "this help"),
-    (
-        "Comparison: ←/→ h/l, 1-4",
-        "focus a column (Tab: the message box and back)",
-    ),
-    (
-        "Comparison: ↑/↓ j/k, PgUp/PgDn, g/G",
-        "scroll the columns (s: together / one at a time)",
-    ),
-    (
-        "Comparison: a or Enter",
-        "adopt the focused answer: the conversation's next turn, its model the current one",
-    ),
-    (
-        "Comparison: d",
-        "unified diff of the code blocks of the focused column and another (←/→ picks it)",
-    ),
-    (
-        "Comparison: x / Esc",
-        "cancel the focused column / all of them (Esc when done: back to the panes)",
-    ),
-    ("Comparison: r", "show or collapse the reasoning"),
-];
+/// The scopes whose keys the help shows first: the focused pane's.
+fn help_order(app: &App) -> Vec<crate::app::keymap::Scope> {
+    use crate::app::keymap::Scope;
+    let mut order = Vec::new();
+    if app.replay.is_some() {
+        order.push(Scope::Replay);
+    }
+    order.extend(match app.focus {
+        Pane::Input => vec![Scope::Input],
+        Pane::Conversation => vec![Scope::Panes, Scope::Browse],
+        Pane::Reasoning => vec![Scope::Reasoning, Scope::Panes, Scope::Browse],
+        Pane::Code => vec![Scope::Code, Scope::Panes],
+        Pane::Compare => vec![Scope::Compare],
+    });
+    order.extend([Scope::Global, Scope::Always]);
+    order
+}
 
+/// The help overlay: every binding of the keymap (the focused pane's first), then the
+/// commands — generated, so it says what the keys do.
 fn draw_help(f: &mut Frame, app: &App) {
     let th = &app.theme;
     let area = f.area();
-    let w = area.width.min(86);
+    let sections = crate::app::keymap::help(&help_order(app));
+    let rows: usize = sections.iter().map(|(_, r)| r.len() + 2).sum();
+    let w = area.width.min(90);
     let h = area
         .height
-        .min((KEYS.len() + crate::app::commands::COMMANDS.len() + 12) as u16)
+        .min((rows + crate::app::commands::COMMANDS.len() + 4) as u16)
         .max(5);
     let r = centered(area, w, h);
     f.render_widget(Clear, r);
     let inner_w = r.width.saturating_sub(2) as usize;
-    let key_w = KEYS
+    let key_w = sections
         .iter()
-        .map(|k| k.0.len())
+        .flat_map(|(_, rows)| rows.iter().map(|(k, _)| k.chars().count()))
         .max()
         .unwrap_or(10)
+        .min(22)
         .min(inner_w / 2);
-    let mut lines = vec![Line::from(Span::styled(
-        "Keys",
-        th.fg(th.heading).add_modifier(Modifier::BOLD),
-    ))];
+    let mut lines = Vec::new();
     let row = |k: &str, what: &str, lines: &mut Vec<Line<'static>>| {
+        let pad = key_w.saturating_sub(k.chars().count());
         markdown::wrap(
-            vec![Span::styled(format!("{k:<key_w$}  "), th.fg(th.accent))],
+            vec![Span::styled(
+                format!("{k}{}  ", " ".repeat(pad)),
+                th.fg(th.accent),
+            )],
             vec![Span::raw(" ".repeat(key_w + 2))],
             vec![Span::raw(what.to_string())],
             inner_w,
             lines,
         );
     };
-    for (k, what) in KEYS {
-        row(k, what, &mut lines);
+    let heading = |t: &str| {
+        Line::from(Span::styled(
+            t.to_string(),
+            th.fg(th.heading).add_modifier(Modifier::BOLD),
+        ))
+    };
+    for (title, keys) in &sections {
+        if keys.is_empty() {
+            continue;
+        }
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        lines.push(heading(title));
+        for (k, what) in keys {
+            row(k, what, &mut lines);
+        }
     }
     lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
-        "Commands",
-        th.fg(th.heading).add_modifier(Modifier::BOLD),
-    )));
+    lines.push(heading("Commands"));
     for (c, arg, what) in crate::app::commands::COMMANDS {
         row(&format!("{c} {arg}"), what, &mut lines);
     }
     let visible = r.height.saturating_sub(2) as usize;
     let max = lines.len().saturating_sub(visible);
-    let scroll = app.help_scroll.min(max);
+    let scroll = app.help_scroll().min(max);
     let title = if max > 0 {
         format!(
             " Help — ↑↓ scroll ({}/{}) · Esc closes ",
