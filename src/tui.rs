@@ -534,12 +534,12 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                             }
                         });
                     }
-                    Effect::Save { path, text } => {
-                        let saved = match std::fs::write(&path, &text) {
-                            Ok(()) => Ok((path, text.lines().count())),
-                            Err(e) => Err(format!("could not save {}: {e}", path.display())),
-                        };
-                        after.extend(app.update(AppEvent::Saved(saved)));
+                    fx @ (Effect::CheckSave { .. }
+                    | Effect::LoadTheme { .. }
+                    | Effect::Save { .. }) => {
+                        if let Some(ev) = local_io(fx) {
+                            after.extend(app.update(ev));
+                        }
                     }
                     Effect::SwitchProvider(name) => {
                         let ev = switch_provider(&cfg, &mut engine, &name, None);
@@ -697,6 +697,28 @@ fn switch_provider(
         }
         Err(e) => AppEvent::Error(e.to_string()),
     }
+}
+
+/// The effects that are a quick local file operation, carried out at once: the event with
+/// the result (`None` for any other effect). Also what tests use to stand in for the runtime.
+pub fn local_io(fx: Effect) -> Option<AppEvent> {
+    Some(match fx {
+        Effect::CheckSave { path } => {
+            // Anything there, a symlink too (even a broken one, which `exists()` calls absent
+            // and a write would follow).
+            let exists = path.symlink_metadata().is_ok();
+            AppEvent::SaveTarget { path, exists }
+        }
+        Effect::LoadTheme { name, color } => {
+            let theme = Theme::load(&name, color);
+            AppEvent::ThemeLoaded { name, theme }
+        }
+        Effect::Save { path, text } => AppEvent::Saved(match std::fs::write(&path, &text) {
+            Ok(()) => Ok((path, text.lines().count())),
+            Err(e) => Err(format!("could not save {}: {e}", path.display())),
+        }),
+        _ => return None,
+    })
 }
 
 /// The picker's lines: the newest 200 conversations, from their listings (first line and

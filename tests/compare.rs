@@ -1158,7 +1158,11 @@ fn four_columns_fit_small_terminals_and_follow_theme_changes() {
     a.on_key(key(KeyCode::Tab));
     assert_eq!(a.focus, Pane::Input);
     a.input.insert_str("/theme light");
-    a.on_key(key(KeyCode::Enter));
+    for fx in a.on_key(key(KeyCode::Enter)) {
+        // The runtime loads it.
+        let loaded = grokpair::tui::local_io(fx).expect("a theme to load");
+        a.update(loaded);
+    }
     assert_eq!(a.theme.name, "light");
     let c = &a.comparisons[cmp].cols[0];
     assert_eq!(c.code.len(), 2);

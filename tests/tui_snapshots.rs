@@ -275,8 +275,12 @@ fn saving_over_a_broken_symlink_asks_first() {
     a.input.insert_str(format!("/save 1 {}", link.display()));
     let enter = || crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
     assert!(a.on_key(enter()).is_empty(), "the prompt opens");
+    // The runtime looks at the path and answers.
+    let fx = a.on_key(enter());
+    assert!(matches!(fx.as_slice(), [Effect::CheckSave { .. }]), "{fx:?}");
+    let answer = grokpair::tui::local_io(fx.into_iter().next().unwrap()).unwrap();
     assert!(
-        a.on_key(enter()).is_empty(),
+        a.update(answer).is_empty(),
         "the overwrite question, not a save"
     );
     assert!(a.save_prompt().is_some_and(|p| p.confirm));

@@ -2,7 +2,7 @@
 
 use super::{App, Effect};
 use crate::api::request::SAMPLING_KEYS;
-use crate::ui::theme::{bundled_names, Theme};
+use crate::ui::theme::bundled_names;
 
 /// (command, argument hint, what it does) — also the help overlay's command list.
 pub const COMMANDS: &[(&str, &str, &str)] = &[
@@ -376,15 +376,11 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                 ));
                 return vec![];
             }
-            match Theme::load(arg, app.theme.color) {
-                Ok(t) => {
-                    app.theme = t;
-                    app.restyle();
-                    app.flash = Some(format!("theme: {arg}"));
-                }
-                Err(e) => app.error(&e),
-            }
-            vec![]
+            // A theme of the user's is a file: read by the runtime.
+            vec![Effect::LoadTheme {
+                name: arg.to_string(),
+                color: app.theme.color,
+            }]
         }
         "/help" => {
             app.open_modal(crate::app::modal::Modal::Help { scroll: 0 });

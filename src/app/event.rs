@@ -53,6 +53,13 @@ pub enum Event {
         path: String,
         read: Result<String, String>,
     },
+    /// `Effect::CheckSave`'s answer: whether anything (a symlink too) is at the path.
+    SaveTarget { path: PathBuf, exists: bool },
+    /// `Effect::LoadTheme`'s answer.
+    ThemeLoaded {
+        name: String,
+        theme: Result<crate::ui::theme::Theme, String>,
+    },
     /// A code block written by `Effect::Save`: the path and its lines, or why not.
     Saved(Result<(PathBuf, usize), String>),
     /// Requests now go to another provider (`/provider`, or an adopted answer's: then
@@ -119,6 +126,15 @@ impl App {
             Event::SessionOpened(s) => self.session_opened(&s),
             Event::Error(e) => self.error(&e),
             Event::Notice(n) => self.notice(&n),
+            Event::SaveTarget { path, exists } => return self.save_target(path, exists),
+            Event::ThemeLoaded { name, theme } => match theme {
+                Ok(t) => {
+                    self.theme = t;
+                    self.restyle();
+                    self.flash = Some(format!("theme: {name}"));
+                }
+                Err(e) => self.error(&e),
+            },
             Event::Saved(r) => {
                 self.flash = Some(match r {
                     Ok((path, lines)) => format!("saved {} ({lines} lines)", path.display()),

@@ -129,9 +129,19 @@ pub enum Effect {
         rec: usize,
     },
     Copy(String),
+    /// Whether something is at `path` already (the save prompt asks before replacing it);
+    /// the answer comes back as `Event::SaveTarget`.
+    CheckSave {
+        path: PathBuf,
+    },
     Save {
         path: PathBuf,
         text: String,
+    },
+    /// Load a theme (`/theme NAME`); it comes back as `Event::ThemeLoaded`.
+    LoadTheme {
+        name: String,
+        color: bool,
     },
     SwitchProvider(String),
     SetMouse(bool),
@@ -838,16 +848,40 @@ impl App {
         if p.path.trim().is_empty() {
             return vec![];
         }
-        // Anything already there asks first, a symlink too (even a broken one, which
-        // `exists()` calls absent and a write would follow).
-        if path.symlink_metadata().is_ok() && !p.confirm {
+        if p.confirm {
+            return self.save_to(path);
+        }
+        // Whether something is there is the runtime's to find out (`Event::SaveTarget`).
+        vec![Effect::CheckSave { path }]
+    }
+
+    /// The save prompt's path checked: anything already there asks first, else it is written.
+    pub(crate) fn save_target(&mut self, path: PathBuf, exists: bool) -> Vec<Effect> {
+        let Some(Modal::Save(p)) = self.modals.last_mut() else {
+            return vec![];
+        };
+        // The path changed while it was looked at: the next Enter looks again.
+        if PathBuf::from(p.path.trim()) != path {
+            return vec![];
+        }
+        if exists {
             p.confirm = true;
             return vec![];
         }
-        let block = p.block;
-        self.close_modal();
-        let text = self.code[block].text();
-        vec![Effect::Save { path, text }]
+        self.save_to(path)
+    }
+
+    fn save_to(&mut self, path: PathBuf) -> Vec<Effect> {
+        let Some(Modal::Save(p)) = self.close_modal() else {
+            return vec![];
+        };
+        match self.code.get(p.block) {
+            Some(b) => vec![Effect::Save {
+                path,
+                text: b.text(),
+            }],
+            None => vec![],
+        }
     }
 
     pub fn scroll(&mut self, pane: Pane, delta: i64) {
