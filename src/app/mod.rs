@@ -861,7 +861,7 @@ impl App {
             return vec![];
         };
         // The path changed while it was looked at: the next Enter looks again.
-        if PathBuf::from(p.path.trim()) != path {
+        if path != std::path::Path::new(p.path.trim()) {
             return vec![];
         }
         if exists {
