@@ -108,7 +108,7 @@ fn rss_child(w: u16, h: u16) {
             },
         );
         if i % 1_000 == 0 {
-            term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+            grokpair::tui::frame(&mut term, &mut a).unwrap();
             if std::env::var_os("BENCH_DEBUG").is_some() && i % 10_000 == 0 {
                 eprintln!(
                     "token {i}: rss {} KiB, live heap {} KiB",
@@ -118,7 +118,7 @@ fn rss_child(w: u16, h: u16) {
             }
         }
     }
-    term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+    grokpair::tui::frame(&mut term, &mut a).unwrap();
     println!("{}", peak_rss_kib());
 }
 
@@ -163,7 +163,7 @@ fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
                 }
                 for from in (0..m - window).step_by(64) {
                     feed(&mut a, from, (from + 64).min(m - window));
-                    term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+                    grokpair::tui::frame(&mut term, &mut a).unwrap();
                 }
                 a
             })
@@ -174,7 +174,7 @@ fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
                 let from = marks[k] - window + slice * 64;
                 let c0 = cpu_ns();
                 feed(a, from, from + 64);
-                term.draw(|f| grokpair::ui::draw(f, a)).unwrap();
+                grokpair::tui::frame(&mut term, a).unwrap();
                 spent[k] += cpu_ns() - c0;
             }
         }
@@ -217,7 +217,7 @@ fn idle_frame_us(turns: usize) -> f64 {
     let mut samples = Vec::new();
     for _ in 0..60 {
         let c0 = cpu_ns();
-        term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+        grokpair::tui::frame(&mut term, &mut a).unwrap();
         samples.push((cpu_ns() - c0) as f64 / 1e3);
     }
     samples.sort_by(|x, y| x.total_cmp(y));
@@ -243,7 +243,7 @@ fn main() {
         let _ = grokpair::ui::highlight::themes();
         let mut a = app();
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+        grokpair::tui::frame(&mut term, &mut a).unwrap();
         println!("{}", peak_rss_kib());
         return;
     }
@@ -256,7 +256,7 @@ fn main() {
     let t0 = Instant::now();
     let mut a = app();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+    grokpair::tui::frame(&mut term, &mut a).unwrap();
     let first_frame = t0.elapsed();
     // First code block pays for loading syntect's syntaxes (done off-thread after the first
     // frame in the real runtime).
@@ -283,7 +283,7 @@ fn main() {
         );
         if last.elapsed() >= Duration::from_millis(16) {
             let ft = Instant::now();
-            term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+            grokpair::tui::frame(&mut term, &mut a).unwrap();
             if std::env::var_os("BENCH_DEBUG").is_some() {
                 eprintln!("frame at token {i}: {:?}", ft.elapsed());
             }
@@ -291,7 +291,7 @@ fn main() {
             last = Instant::now();
         }
     }
-    term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+    grokpair::tui::frame(&mut term, &mut a).unwrap();
     frames += 1;
     let dt = t.elapsed();
     let cpu = cpu_ns() - cpu0;
@@ -319,7 +319,7 @@ fn main() {
                         },
                     );
                     if i % 64 == 0 {
-                        term.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+                        grokpair::tui::frame(&mut term, &mut a).unwrap();
                     }
                 }
                 (a, turn)
@@ -339,7 +339,7 @@ fn main() {
                         },
                     );
                 }
-                term.draw(|f| grokpair::ui::draw(f, a)).unwrap();
+                grokpair::tui::frame(&mut term, a).unwrap();
                 spent[k] += cpu_ns() - c0;
             }
         }

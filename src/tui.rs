@@ -281,6 +281,12 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     .map_err(|e| e.to_string())?;
     let mut terminal =
         Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| e.to_string())?;
+    if let Ok(size) = terminal.size() {
+        app.update(AppEvent::Resize {
+            width: size.width,
+            height: size.height,
+        });
+    }
 
     #[cfg(unix)]
     let mut signals = {
@@ -309,11 +315,9 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            terminal
-                .draw(|f| crate::ui::draw(f, &mut app))
-                .map_err(|e| e.to_string())?;
+            // One more frame when the app's scroll offsets had to come back within what fits.
+            dirty = frame(&mut terminal, &mut app).map_err(|e| e.to_string())?;
             last_draw = Instant::now();
-            dirty = false;
             if !prewarmed {
                 // Syntaxes load after the first frame, off the UI thread.
                 crate::ui::highlight::prewarm();
@@ -344,7 +348,9 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     Some(Ok(Event::Key(k))) => effects = app.update(AppEvent::Key(k)),
                     Some(Ok(Event::Paste(p))) => effects = app.update(AppEvent::Paste(p)),
                     Some(Ok(Event::Mouse(m))) => effects = app.update(AppEvent::Mouse(m)),
-                    Some(Ok(Event::Resize(_, _))) => {}
+                    Some(Ok(Event::Resize(width, height))) => {
+                        effects = app.update(AppEvent::Resize { width, height });
+                    }
                     Some(Ok(_)) => {}
                     Some(Err(_)) | None => break,
                 }
@@ -697,6 +703,41 @@ fn switch_provider(
         }
         Err(e) => AppEvent::Error(e.to_string()),
     }
+}
+
+/// Draws one frame of `app` (at the terminal's size, which the app is told first) and gives
+/// the app what the frame could show. True when that changed the app's scroll offsets (so
+/// the frame drawn is already stale). The runtime, the tests and the benchmarks draw with it.
+pub fn frame<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+) -> std::io::Result<bool> {
+    if let Ok(size) = terminal.size() {
+        if (app.size.width, app.size.height) != (size.width, size.height) {
+            app.update(AppEvent::Resize {
+                width: size.width,
+                height: size.height,
+            });
+        }
+    }
+    let mut drawn = None;
+    terminal.draw(|f| drawn = Some(crate::ui::draw(f, app)))?;
+    let before = (
+        app.conv_scroll,
+        app.reasoning_scroll,
+        app.code_scroll,
+        app.new_output,
+    );
+    if let Some(d) = drawn {
+        app.update(AppEvent::Drawn(d));
+    }
+    Ok(before
+        != (
+            app.conv_scroll,
+            app.reasoning_scroll,
+            app.code_scroll,
+            app.new_output,
+        ))
 }
 
 /// The effects that are a quick local file operation, carried out at once: the event with

@@ -54,7 +54,7 @@ fn key(c: KeyCode) -> KeyEvent {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| grokpair::ui::draw(f, app)).unwrap();
+    grokpair::tui::frame(&mut t, app).unwrap();
     t.backend().to_string()
 }
 

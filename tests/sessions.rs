@@ -407,7 +407,7 @@ fn app() -> App {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| grokpair::ui::draw(f, app)).unwrap();
+    grokpair::tui::frame(&mut t, app).unwrap();
     t.backend().to_string()
 }
 
@@ -708,7 +708,7 @@ fn absurd_times_in_a_session_file_are_bounded() {
     r.start_replay(&s, Some(0.01), false, false);
     r.replay_advance(Duration::from_secs(3600));
     let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    t.draw(|f| grokpair::ui::draw(f, &mut r)).unwrap();
+    grokpair::tui::frame(&mut t, &mut r).unwrap();
 }
 
 /// A session file cut right after its header (a crash) has no turns: replaying it and
@@ -738,5 +738,5 @@ fn replaying_a_session_with_no_turns() {
         a.on_key(crossterm::event::KeyEvent::from(k));
     }
     let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    t.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+    grokpair::tui::frame(&mut t, &mut a).unwrap();
 }

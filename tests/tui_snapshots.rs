@@ -37,7 +37,7 @@ fn send(app: &mut App, text: &str) -> usize {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| grokpair::ui::draw(f, app)).unwrap();
+    grokpair::tui::frame(&mut t, app).unwrap();
     t.backend().to_string()
 }
 
@@ -243,7 +243,7 @@ fn no_control_character_reaches_a_cell() {
         );
     }
     let mut t = Terminal::new(TestBackend::new(160, 48)).unwrap();
-    t.draw(|f| grokpair::ui::draw(f, &mut a)).unwrap();
+    grokpair::tui::frame(&mut t, &mut a).unwrap();
     let buf = t.backend().buffer();
     for cell in buf.content() {
         assert!(
@@ -277,7 +277,10 @@ fn saving_over_a_broken_symlink_asks_first() {
     assert!(a.on_key(enter()).is_empty(), "the prompt opens");
     // The runtime looks at the path and answers.
     let fx = a.on_key(enter());
-    assert!(matches!(fx.as_slice(), [Effect::CheckSave { .. }]), "{fx:?}");
+    assert!(
+        matches!(fx.as_slice(), [Effect::CheckSave { .. }]),
+        "{fx:?}"
+    );
     let answer = grokpair::tui::local_io(fx.into_iter().next().unwrap()).unwrap();
     assert!(
         a.update(answer).is_empty(),

@@ -16,6 +16,14 @@ pub enum Event {
     Key(KeyEvent),
     Paste(String),
     Mouse(MouseEvent),
+    /// The terminal's size: where everything goes follows from it.
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// A frame was drawn: how far each pane can scroll at its size now (scroll offsets are
+    /// the app's; the renderer only reports what fits).
+    Drawn(Drawn),
     /// A stream event of turn `turn`, applied and recorded by the runner.
     Stream {
         turn: usize,
@@ -54,7 +62,10 @@ pub enum Event {
         read: Result<String, String>,
     },
     /// `Effect::CheckSave`'s answer: whether anything (a symlink too) is at the path.
-    SaveTarget { path: PathBuf, exists: bool },
+    SaveTarget {
+        path: PathBuf,
+        exists: bool,
+    },
     /// `Effect::LoadTheme`'s answer.
     ThemeLoaded {
         name: String,
@@ -76,6 +87,47 @@ pub enum Event {
     Notice(String),
 }
 
+/// What a frame could show: the most each pane can scroll by (lines above the bottom for the
+/// conversation and reasoning, lines below the top for the code pane, a comparison's columns
+/// and its diff).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Drawn {
+    pub conversation: Option<usize>,
+    pub reasoning: Option<usize>,
+    pub code: Option<usize>,
+    /// Per column of the comparison on screen (`None`: a column not drawn).
+    pub columns: Vec<Option<usize>>,
+    pub diff: Option<usize>,
+}
+
+impl App {
+    /// Scroll offsets kept within what the last frame could show.
+    fn drawn(&mut self, d: &Drawn) {
+        if let Some(max) = d.conversation {
+            self.conv_scroll = self.conv_scroll.min(max);
+            if self.conv_scroll == 0 {
+                self.new_output = false;
+            }
+        }
+        if let Some(max) = d.reasoning {
+            self.reasoning_scroll = self.reasoning_scroll.min(max);
+        }
+        if let Some(max) = d.code {
+            self.code_scroll = self.code_scroll.min(max);
+        }
+        if let Some(cv) = self.compare_shown.and_then(|c| self.comparisons.get_mut(c)) {
+            for (c, max) in cv.cols.iter_mut().zip(&d.columns) {
+                if let Some(max) = max {
+                    c.scroll = c.scroll.min(*max);
+                }
+            }
+            if let (Some(diff), Some(max)) = (cv.diff.as_mut(), d.diff) {
+                diff.scroll = diff.scroll.min(max);
+            }
+        }
+    }
+}
+
 /// What the app shows and sends with of a provider.
 #[derive(Debug, Clone)]
 pub struct ProviderState {
@@ -95,6 +147,10 @@ impl App {
             Event::Key(k) => return self.on_key(k),
             Event::Paste(p) => return self.on_paste(&p),
             Event::Mouse(m) => return self.on_mouse(m),
+            Event::Resize { width, height } => {
+                self.size = ratatui::layout::Rect::new(0, 0, width, height)
+            }
+            Event::Drawn(d) => self.drawn(&d),
             Event::Stream { turn, ev } => self.on_stream(turn, ev),
             Event::Column { cmp, col, step } => match step {
                 ColumnStep::Sent(at) => self.compare_sent(cmp, col, at),

@@ -20,11 +20,12 @@ pub mod commands;
 pub mod compare;
 pub mod event;
 pub mod keymap;
+pub mod layout;
 pub mod modal;
 pub mod replay;
 pub mod search;
 
-pub use event::{Event, ProviderState};
+pub use event::{Drawn, Event, ProviderState};
 pub use replay::Replay;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,16 +167,7 @@ pub struct Picker {
     pub selected: usize,
 }
 
-/// Where each pane was drawn last, for mouse hit-testing.
-#[derive(Debug, Default, Clone)]
-pub struct Areas {
-    pub conversation: Rect,
-    pub reasoning: Rect,
-    pub code: Rect,
-    pub input: Rect,
-    /// A comparison's columns.
-    pub columns: Vec<Rect>,
-}
+pub use layout::Areas;
 
 pub struct SavePrompt {
     pub block: usize,
@@ -231,7 +223,9 @@ pub struct App {
     pub session_cost: i64,
     pub session_savings: i64,
     pub session_cost_known: bool,
-    pub areas: Areas,
+    /// The terminal's size (`Event::Resize`): where everything goes follows from it
+    /// (`App::areas`).
+    pub size: Rect,
     pub should_quit: bool,
     /// Playing back a saved session (no input, no provider).
     pub replay: Option<Box<Replay>>,
@@ -317,7 +311,7 @@ impl App {
             session_cost: 0,
             session_savings: 0,
             session_cost_known: true,
-            areas: Areas::default(),
+            size: Rect::default(),
             should_quit: false,
             replay: None,
             key_hint: String::new(),
@@ -366,6 +360,11 @@ impl App {
         if self.conv_scroll > 0 {
             self.new_output = true;
         }
+    }
+
+    /// Where everything is on screen now.
+    pub fn areas(&self) -> Areas {
+        layout::layout(self.size, self)
     }
 
     /// The turn whose numbers the status bar shows: the active one, else the last.
@@ -903,7 +902,7 @@ impl App {
         let pos = Position::new(m.column, m.row);
         // Over a comparison the wheel scrolls the column under it (or an open diff, where
         // clicks do nothing).
-        let over = self.areas.columns.iter().position(|r| r.contains(pos));
+        let over = self.areas().columns.iter().position(|r| r.contains(pos));
         if let Some(cv) = self.shown_compare_mut() {
             if cv.diff.is_some() || over.is_some() {
                 if let (None, Some(col)) = (&cv.diff, over) {
@@ -918,13 +917,13 @@ impl App {
                 return vec![];
             }
         }
-        let pane = if self.areas.conversation.contains(pos) {
+        let pane = if self.areas().conversation.contains(pos) {
             Pane::Conversation
-        } else if self.areas.reasoning.contains(pos) {
+        } else if self.areas().reasoning.contains(pos) {
             Pane::Reasoning
-        } else if self.areas.code.contains(pos) {
+        } else if self.areas().code.contains(pos) {
             Pane::Code
-        } else if self.areas.input.contains(pos) {
+        } else if self.areas().input.contains(pos) {
             Pane::Input
         } else {
             return vec![];

@@ -66,7 +66,7 @@ impl App {
             self.close_modals(|m| matches!(m, super::modal::Modal::Search));
             return;
         }
-        let (cw, _) = text_size(self.areas.conversation);
+        let (cw, _) = text_size(self.areas().conversation);
         let cw = if cw < 4 { 80 } else { cw };
         // Every conversation line, with where each entry starts.
         let mut sink = Sink::all();
@@ -90,7 +90,7 @@ impl App {
                 turn: turn_at(line),
             })
             .collect();
-        let (rw, _) = text_size(self.areas.reasoning);
+        let (rw, _) = text_size(self.areas().reasoning);
         let rw = if rw < 4 { 60 } else { rw };
         for t in 0..self.turns.len() {
             if !contains_ci(&self.turns[t].turn.reasoning, &q) {
@@ -196,7 +196,7 @@ impl App {
                 cv.cols[col].scroll = count.pos.saturating_sub(line + h.max(1) / 2 + 1);
             }
             Hit::Conversation { line, turn } => {
-                let (cw, ch) = text_size(self.areas.conversation);
+                let (cw, ch) = text_size(self.areas().conversation);
                 let mut count = Sink::count();
                 self.conversation_runs(if cw < 4 { 80 } else { cw }, &mut count);
                 self.conv_scroll = count.pos.saturating_sub(line + ch.max(1) / 2 + 1);
@@ -207,7 +207,7 @@ impl App {
                 }
             }
             Hit::Reasoning { turn, line } => {
-                let (rw, rh) = text_size(self.areas.reasoning);
+                let (rw, rh) = text_size(self.areas().reasoning);
                 self.reasoning_turn = Some(turn);
                 let (done, tail) = self.reasoning_lines(turn, if rw < 4 { 60 } else { rw });
                 let total = done.len() + tail.len();
@@ -229,7 +229,7 @@ impl App {
     /// Text width and height of column `col` of comparison `cmp` as last drawn (or as it
     /// would be drawn in the panes' place).
     fn column_size(&self, cmp: usize, col: usize) -> (u16, usize) {
-        match self.areas.columns.get(col) {
+        match self.areas().columns.get(col) {
             // Border, left margin, right margin; border and two figure lines.
             Some(r) if self.compare_shown == Some(cmp) => (
                 r.width.saturating_sub(4).max(10),
@@ -237,7 +237,10 @@ impl App {
             ),
             _ => {
                 let n = self.comparisons[cmp].cols.len().max(1) as u16;
-                let main = self.areas.conversation.union(self.areas.reasoning);
+                let main = {
+                    let a = self.areas();
+                    a.conversation.union(a.reasoning)
+                };
                 let w = if main.width > 0 { main.width } else { 160 };
                 ((w / n).saturating_sub(4).max(10), 20)
             }
@@ -247,7 +250,7 @@ impl App {
     /// Scrolls the conversation to the previous (`-1`) or next (`+1`) turn's question and
     /// shows that turn's reasoning.
     pub fn jump_turn(&mut self, dir: i64) {
-        let (cw, ch) = text_size(self.areas.conversation);
+        let (cw, ch) = text_size(self.areas().conversation);
         let cw = if cw < 4 { 80 } else { cw };
         let mut count = Sink::count();
         count.track_marks();

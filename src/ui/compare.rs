@@ -2,7 +2,7 @@
 //! row with the winners, and the code diff over it. Pure rendering of `App`.
 
 use crate::session::report::seconds;
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
@@ -14,34 +14,7 @@ use crate::app::{App, Pane};
 use crate::session::compare::{self, ColumnReport};
 use crate::session::{format_usd, TurnState};
 
-/// Narrower than this, 3 or 4 columns go in two rows.
-const MIN_COLUMN_WIDTH: u16 = 30;
-
-/// Where each column goes in `area`: side by side, or two rows of two when too narrow.
-pub fn column_rects(area: Rect, n: usize) -> Vec<Rect> {
-    if n == 0 {
-        return Vec::new();
-    }
-    let side_by_side = n <= 2 || area.width / n as u16 >= MIN_COLUMN_WIDTH;
-    let split = |r: Rect, k: usize| -> Vec<Rect> {
-        Layout::default()
-            .direction(Direction::Horizontal)
-            .constraints(vec![Constraint::Ratio(1, k as u32); k])
-            .split(r)
-            .to_vec()
-    };
-    if side_by_side {
-        return split(area, n);
-    }
-    let rows = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)])
-        .split(area);
-    let top = n.div_ceil(2);
-    let mut v = split(rows[0], top);
-    v.extend(split(rows[1], n - top));
-    v
-}
+pub use crate::app::layout::column_rects;
 
 fn state_label(c: &crate::session::compare::Column) -> (&'static str, fn(&App) -> Style) {
     if c.queued() {
@@ -100,18 +73,18 @@ fn figure_lines(app: &App, r: &ColumnReport, rate: &[u32]) -> Vec<Line<'static>>
     vec![Line::from(l1), Line::from(spans)]
 }
 
-pub fn draw_compare(f: &mut Frame, app: &mut App, area: Rect) {
+pub fn draw_compare(
+    f: &mut Frame,
+    app: &mut App,
+    areas: &crate::app::Areas,
+    drawn: &mut crate::app::Drawn,
+) {
     let Some(cmp) = app.compare_shown else {
         return;
     };
     let th = app.theme.clone();
-    let rows = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([Constraint::Min(4), Constraint::Length(2)])
-        .split(area);
-    let n = app.comparisons[cmp].cols.len();
-    let rects = column_rects(rows[0], n);
-    app.areas.columns = rects.clone();
+    let rects = areas.columns.clone();
+    drawn.columns = vec![None; rects.len()];
     let reports = app.comparisons[cmp].reports(&app.catalog);
     let winners = compare::winners(&reports);
     let running = app.comparisons[cmp].running();
@@ -187,7 +160,7 @@ pub fn draw_compare(f: &mut Frame, app: &mut App, area: Rect) {
         let h = body.height as usize;
         let mut scroll = app.comparisons[cmp].cols[i].scroll;
         let start = window(total, h, &mut scroll);
-        app.comparisons[cmp].cols[i].scroll = scroll;
+        drawn.columns[i] = Some(total.saturating_sub(h));
         let mut sink = Sink::window(start..start + h, 2 * h);
         app.column_lines(cmp, i, width, &mut sink);
         let mut lines = sink.out;
@@ -201,9 +174,9 @@ pub fn draw_compare(f: &mut Frame, app: &mut App, area: Rect) {
         }
         f.render_widget(Paragraph::new(lines), body);
     }
-    draw_summary(f, app, cmp, &reports, rows[1]);
+    draw_summary(f, app, cmp, &reports, areas.summary);
     if app.comparisons[cmp].diff.is_some() {
-        draw_diff(f, app, cmp, area);
+        draw_diff(f, app, cmp, areas.main, drawn);
     }
 }
 
@@ -271,10 +244,10 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
     f.render_widget(Paragraph::new(lines), area);
 }
 
-fn draw_diff(f: &mut Frame, app: &mut App, cmp: usize, area: Rect) {
+fn draw_diff(f: &mut Frame, app: &App, cmp: usize, area: Rect, drawn: &mut crate::app::Drawn) {
     let th = app.theme.clone();
-    let cv = &mut app.comparisons[cmp];
-    let Some(d) = cv.diff.as_mut() else { return };
+    let cv = &app.comparisons[cmp];
+    let Some(d) = cv.diff.as_ref() else { return };
     let w = (area.width.saturating_mul(9) / 10).max(20).min(area.width);
     let h = (area.height.saturating_mul(9) / 10).max(5).min(area.height);
     let r = centered(area, w, h);
@@ -295,11 +268,11 @@ fn draw_diff(f: &mut Frame, app: &mut App, cmp: usize, area: Rect) {
     f.render_widget(block, r);
     let total = d.text.lines().count();
     let rows = inner.height as usize;
-    d.scroll = d.scroll.min(total.saturating_sub(rows));
+    drawn.diff = Some(total.saturating_sub(rows));
     let lines: Vec<Line<'static>> = d
         .text
         .lines()
-        .skip(d.scroll)
+        .skip(d.scroll.min(total.saturating_sub(rows)))
         .take(rows)
         .map(|l| {
             let style = if l.starts_with("+++") || l.starts_with("---") {

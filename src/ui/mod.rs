@@ -6,7 +6,7 @@ pub mod markdown;
 pub mod theme;
 
 use crate::session::report::seconds;
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
@@ -17,81 +17,7 @@ use crate::session::catalog::ReasoningMode;
 use crate::session::{format_usd, CostSource, TurnState};
 use markdown::Sink;
 
-/// Below this width the side panes go under the conversation instead of beside it.
-pub const WIDE: u16 = 110;
-
-pub struct Areas {
-    /// Everything above the message box (the panes, or a comparison's columns).
-    pub main: Rect,
-    pub conversation: Rect,
-    pub reasoning: Rect,
-    pub code: Rect,
-    pub input: Rect,
-    pub status: Rect,
-}
-
-pub fn layout(area: Rect, app: &App) -> Areas {
-    let input_lines = match &app.replay {
-        Some(r) if r.demo => 2,
-        Some(_) => 1,
-        None => app.input.lines().len().clamp(1, 6) as u16,
-    };
-    let rows = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Min(3),
-            Constraint::Length(input_lines + 2),
-            Constraint::Length(1),
-        ])
-        .split(area);
-    let (main, input, status) = (rows[0], rows[1], rows[2]);
-    let none = Rect::default();
-    if app.zoom && app.focus != Pane::Input {
-        let mut a = Areas {
-            main,
-            conversation: none,
-            reasoning: none,
-            code: none,
-            input,
-            status,
-        };
-        match app.focus {
-            Pane::Reasoning => a.reasoning = main,
-            Pane::Code => a.code = main,
-            _ => a.conversation = main,
-        }
-        return a;
-    }
-    // Wide: conversation | (reasoning over code). Narrow: conversation over
-    // (reasoning | code). The side split is perpendicular to the main one.
-    let (dir, side_dir, side_pct) = if area.width >= WIDE {
-        (Direction::Horizontal, Direction::Vertical, 45)
-    } else {
-        (Direction::Vertical, Direction::Horizontal, 50)
-    };
-    let halves = Layout::default()
-        .direction(dir)
-        .constraints([
-            Constraint::Percentage(app.split),
-            Constraint::Percentage(100 - app.split),
-        ])
-        .split(main);
-    let side = Layout::default()
-        .direction(side_dir)
-        .constraints([
-            Constraint::Percentage(side_pct),
-            Constraint::Percentage(100 - side_pct),
-        ])
-        .split(halves[1]);
-    Areas {
-        main,
-        conversation: halves[0],
-        reasoning: side[0],
-        code: side[1],
-        input,
-        status,
-    }
-}
+pub use crate::app::layout::{layout, Areas, WIDE};
 
 fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
     let th = &app.theme;
@@ -107,11 +33,15 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
         .title(Line::from(title))
 }
 
-pub fn draw(f: &mut Frame, app: &mut App) {
-    draw_panes(f, app);
+/// Draws the app into the frame. Scroll offsets are the app's: what the frame could show
+/// comes back (`Drawn`, for `Event::Drawn`) and the offsets used here are clamped copies.
+pub fn draw(f: &mut Frame, app: &mut App) -> crate::app::Drawn {
+    let mut drawn = crate::app::Drawn::default();
+    draw_panes(f, app, &mut drawn);
     // The one boundary between untrusted text and the terminal: whatever a model, a server
     // or a session file put into a cell, no control character leaves as one.
     sanitize_cells(f.buffer_mut());
+    drawn
 }
 
 /// Replaces every cell symbol holding a control character with its visible stand-in.
@@ -123,34 +53,25 @@ pub fn sanitize_cells(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
-fn draw_panes(f: &mut Frame, app: &mut App) {
+fn draw_panes(f: &mut Frame, app: &mut App, drawn: &mut crate::app::Drawn) {
+    // Drawn where the app's layout says (for the frame's size, which the app follows through
+    // `Event::Resize`).
     let areas = layout(f.area(), app);
     if app.compare_shown.is_some() {
-        app.areas = crate::app::Areas {
-            input: areas.input,
-            ..Default::default()
-        };
-        compare::draw_compare(f, app, areas.main);
+        compare::draw_compare(f, app, &areas, drawn);
         draw_input(f, app, areas.input);
         draw_status(f, app, areas.status);
         draw_overlays(f, app);
         return;
     }
-    app.areas = crate::app::Areas {
-        conversation: areas.conversation,
-        reasoning: areas.reasoning,
-        code: areas.code,
-        input: areas.input,
-        columns: Vec::new(),
-    };
     if areas.conversation.height > 0 {
-        draw_conversation(f, app, areas.conversation);
+        draw_conversation(f, app, areas.conversation, drawn);
     }
     if areas.reasoning.height > 0 {
-        draw_reasoning(f, app, areas.reasoning);
+        draw_reasoning(f, app, areas.reasoning, drawn);
     }
     if areas.code.height > 0 {
-        draw_code(f, app, areas.code);
+        draw_code(f, app, areas.code, drawn);
     }
     draw_input(f, app, areas.input);
     draw_status(f, app, areas.status);
@@ -230,7 +151,7 @@ pub(crate) fn window(total: usize, height: usize, scroll: &mut usize) -> usize {
     max - *scroll
 }
 
-fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::app::Drawn) {
     let th = app.theme.clone();
     let mut title = vec![Span::styled(
         " Conversation ",
@@ -255,10 +176,7 @@ fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect) {
     let h = inner.height as usize;
     let mut scroll = app.conv_scroll;
     let start = window(total, h, &mut scroll);
-    app.conv_scroll = scroll;
-    if scroll == 0 {
-        app.new_output = false;
-    }
+    drawn.conversation = Some(total.saturating_sub(h));
     // Blocks within a few screens stay rendered, so scrolling does not re-render them.
     let mut sink = Sink::window(start..start + h, 2 * h);
     app.conversation_runs(width, &mut sink);
@@ -285,7 +203,7 @@ fn secs(ms: Option<u64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::app::Drawn) {
     let th = app.theme.clone();
     let shown = app.shown_reasoning_turn();
     let mut title = vec![Span::styled(
@@ -384,7 +302,7 @@ fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect) {
         .collect();
     let mut lines = lines;
     mark_matches(app, &mut lines);
-    app.reasoning_scroll = scroll;
+    drawn.reasoning = Some(total.saturating_sub(h));
     f.render_widget(
         Paragraph::new(lines),
         Rect {
@@ -395,7 +313,7 @@ fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect) {
     );
 }
 
-fn draw_code(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_code(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::app::Drawn) {
     let th = app.theme.clone();
     let n = app.code.len();
     let mut title = vec![Span::styled(
@@ -462,14 +380,13 @@ fn draw_code(f: &mut Frame, app: &mut App, area: Rect) {
     let total = count + usize::from(!partial.is_empty());
     let gutter = total.max(1).to_string().len();
     let max_scroll = total.saturating_sub(body_h);
-    if app.code_scroll > max_scroll {
-        app.code_scroll = max_scroll;
-    }
+    drawn.code = Some(max_scroll);
+    let code_scroll = app.code_scroll.min(max_scroll);
     // While the block streams, follow its end.
-    let start = if !b.complete && app.code_scroll == 0 {
+    let start = if !b.complete && code_scroll == 0 {
         max_scroll
     } else {
-        app.code_scroll
+        code_scroll
     };
     let mut lines = vec![tab_line];
     for i in start..(start + body_h).min(total) {

@@ -1,0 +1,132 @@
+//! Where everything goes on a terminal of the app's size: the panes, the message box, the
+//! status bar, a comparison's columns. Geometry of the state only (no drawing): the renderer
+//! draws into these areas and the update function hit-tests the mouse against them.
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+
+use super::{App, Pane};
+
+/// Below this width the side panes go under the conversation instead of beside it.
+pub const WIDE: u16 = 110;
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Areas {
+    /// Everything above the message box (the panes, or a comparison's columns).
+    pub main: Rect,
+    pub conversation: Rect,
+    pub reasoning: Rect,
+    pub code: Rect,
+    pub input: Rect,
+    pub status: Rect,
+    /// A comparison on screen: its columns and the summary row under them.
+    pub columns: Vec<Rect>,
+    pub summary: Rect,
+}
+
+pub fn layout(area: Rect, app: &App) -> Areas {
+    let mut a = panes(area, app);
+    if let Some(cv) = app.compare_shown.and_then(|c| app.comparisons.get(c)) {
+        let rows = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Min(4), Constraint::Length(2)])
+            .split(a.main);
+        a.columns = column_rects(rows[0], cv.cols.len());
+        a.summary = rows[1];
+        (a.conversation, a.reasoning, a.code) = (Rect::default(), Rect::default(), Rect::default());
+    }
+    a
+}
+
+fn panes(area: Rect, app: &App) -> Areas {
+    let input_lines = match &app.replay {
+        Some(r) if r.demo => 2,
+        Some(_) => 1,
+        None => app.input.lines().len().clamp(1, 6) as u16,
+    };
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Min(3),
+            Constraint::Length(input_lines + 2),
+            Constraint::Length(1),
+        ])
+        .split(area);
+    let (main, input, status) = (rows[0], rows[1], rows[2]);
+    let none = Rect::default();
+    if app.zoom && app.focus != Pane::Input {
+        let mut a = Areas {
+            main,
+            conversation: none,
+            reasoning: none,
+            code: none,
+            input,
+            status,
+            ..Areas::default()
+        };
+        match app.focus {
+            Pane::Reasoning => a.reasoning = main,
+            Pane::Code => a.code = main,
+            _ => a.conversation = main,
+        }
+        return a;
+    }
+    // Wide: conversation | (reasoning over code). Narrow: conversation over
+    // (reasoning | code). The side split is perpendicular to the main one.
+    let (dir, side_dir, side_pct) = if area.width >= WIDE {
+        (Direction::Horizontal, Direction::Vertical, 45)
+    } else {
+        (Direction::Vertical, Direction::Horizontal, 50)
+    };
+    let halves = Layout::default()
+        .direction(dir)
+        .constraints([
+            Constraint::Percentage(app.split),
+            Constraint::Percentage(100 - app.split),
+        ])
+        .split(main);
+    let side = Layout::default()
+        .direction(side_dir)
+        .constraints([
+            Constraint::Percentage(side_pct),
+            Constraint::Percentage(100 - side_pct),
+        ])
+        .split(halves[1]);
+    Areas {
+        main,
+        conversation: halves[0],
+        reasoning: side[0],
+        code: side[1],
+        input,
+        status,
+        ..Areas::default()
+    }
+}
+
+/// Narrower than this, 3 or 4 columns go in two rows.
+const MIN_COLUMN_WIDTH: u16 = 30;
+
+/// Where each column goes in `area`: side by side, or two rows of two when too narrow.
+pub fn column_rects(area: Rect, n: usize) -> Vec<Rect> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let side_by_side = n <= 2 || area.width / n as u16 >= MIN_COLUMN_WIDTH;
+    let split = |r: Rect, k: usize| -> Vec<Rect> {
+        Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints(vec![Constraint::Ratio(1, k as u32); k])
+            .split(r)
+            .to_vec()
+    };
+    if side_by_side {
+        return split(area, n);
+    }
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)])
+        .split(area);
+    let top = n.div_ceil(2);
+    let mut v = split(rows[0], top);
+    v.extend(split(rows[1], n - top));
+    v
+}
