@@ -1,0 +1,468 @@
+//! The interactive runtime: terminal setup and restore, and one event loop over terminal input,
+//! stream events and the frame clock. Stream tasks only send events; only this loop draws.
+
+use crossterm::event::{EnableBracketedPaste, EnableMouseCapture, Event, EventStream};
+use crossterm::execute;
+use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
+use futures_util::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+use crate::app::compare::ProviderInfo;
+use crate::app::{App, AppInit, Event as AppEvent};
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::runner::{CompareRun, Round, Runner};
+use crate::session::store::{Recorder, Session};
+use crate::ui::theme::{color_enabled, Theme};
+
+/// At most ~60 frames a second.
+const FRAME: Duration = Duration::from_millis(16);
+/// While a reply streams, the clock in the status bar ticks this often even with no events.
+const CLOCK: Duration = Duration::from_millis(250);
+/// Most stream events applied between two looks at the keyboard and the signals: a flood
+/// of events must never starve them.
+const BATCH_EVENTS: usize = 2048;
+const BATCH_TIME: Duration = Duration::from_millis(8);
+
+/// What background work sends the loop: an event for the app, or a model listing for the
+/// runtime's configuration (which then hands the app the new catalog).
+mod effects;
+mod terminal;
+
+use effects::use_listing;
+pub use effects::{base64, local_io, read_attachment};
+pub use terminal::frame;
+use terminal::{restore_terminal, suspend, TerminalGuard};
+
+enum Msg {
+    App(AppEvent),
+    Catalog {
+        provider: String,
+        models: Vec<crate::session::catalog::LiveModel>,
+    },
+}
+
+pub struct TuiOptions {
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub theme: Option<String>,
+    pub no_save: bool,
+    pub start: Start,
+}
+
+/// What the TUI opens with.
+pub enum Start {
+    /// A new conversation (or, with no key configured, the demo first).
+    Chat,
+    /// A saved session, to continue.
+    Resume(Box<Session>),
+    /// A saved session played back; `speed` None is as fast as possible.
+    Replay {
+        session: Box<Session>,
+        speed: Option<f64>,
+        demo: bool,
+    },
+}
+
+pub(super) fn key_help(cfg: &Config, provider: &crate::config::Provider) -> String {
+    let var = provider
+        .api_key_env
+        .clone()
+        .unwrap_or_else(|| format!("providers.{}.api_key", provider.name));
+    let file = cfg
+        .path
+        .clone()
+        .or_else(crate::config::default_path)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "the config file".into());
+    format!(
+        "No API key for provider `{}`. Quit (Ctrl+C twice), then `export {var}=…` and start again, \
+         or set it in {file} (`grokpair config init` writes one). A local llama.cpp / Ollama \
+         server needs no key: `grokpair --provider local`.",
+        provider.name
+    )
+}
+
+pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
+    let color = color_enabled();
+    let theme_name = opts
+        .theme
+        .clone()
+        .or(cfg.theme.clone())
+        .unwrap_or_else(|| "dark".into());
+    let theme = Theme::load(&theme_name, color)?;
+    // A resumed session keeps its provider and model unless told otherwise.
+    let resumed_last = match &opts.start {
+        Start::Resume(s) => s
+            .current_model()
+            .map(|(p, m)| (p.to_string(), m.to_string())),
+        _ => None,
+    };
+    let provider_name = opts
+        .provider
+        .clone()
+        .or(resumed_last.as_ref().map(|(p, _)| p.clone()))
+        .unwrap_or_else(|| cfg.provider.clone());
+    let provider = cfg
+        .provider(&provider_name)
+        .map_err(|e| e.to_string())?
+        .clone();
+    let model_flag = opts.model.clone().or(resumed_last
+        .as_ref()
+        .filter(|(p, _)| *p == provider.name)
+        .map(|(_, m)| m.clone()));
+    let has_key = !provider.needs_key() || provider.api_key().is_some();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut engine = Engine::new(&cfg, &provider).map_err(|e| e.to_string())?;
+    let live_notice = use_listing(&mut cfg, &engine, &tx);
+    // A local server with no model set is asked which one it serves — in the background:
+    // the screen comes first, and a message waits until the answer (or `/model ID`) is in.
+    let model = engine
+        .known_model(&cfg, model_flag.as_deref())
+        .unwrap_or_default();
+    if model.is_empty() {
+        let (engine, cfg, tx) = (engine.clone(), cfg.clone(), tx.clone());
+        tokio::spawn(async move {
+            let found = engine.resolve_model(&cfg, None).await;
+            let _ = tx.send(Msg::App(AppEvent::Model(found.map_err(|e| e.to_string()))));
+        });
+    }
+    let mut app = App::new(AppInit {
+        theme,
+        catalog: cfg.catalog.clone(),
+        provider: provider.name.clone(),
+        providers: cfg.providers.keys().cloned().collect(),
+        provider_free: provider.free,
+        includes_reasoning: provider.completion_includes_reasoning,
+        has_key,
+        key_help: key_help(&cfg, &provider),
+        model,
+        system: cfg.system.clone(),
+        provider_info: ProviderInfo::from_config(&cfg),
+    });
+    if let Some(n) = live_notice {
+        app.notice(&n);
+    }
+    if app.model.is_empty() {
+        app.flash = Some(format!("asking {} which model it serves…", provider.name));
+    }
+    app.params = cfg.sampling.clone();
+    app.key_hint = match &provider.api_key_env {
+        Some(var) => format!(
+            "To chat for real: quit, `export {var}=…`, run grokpair again (a local server needs no key: grokpair -p local)."
+        ),
+        None => format!(
+            "To chat for real: set providers.{}.api_key in the config (a local server needs no key: grokpair -p local).",
+            provider.name
+        ),
+    };
+    let sessions_dir = cfg.sessions_dir();
+    let save = cfg.autosave && !opts.no_save;
+    let mut runner = Runner::new(Recorder::new(&sessions_dir, save));
+    match opts.start {
+        Start::Chat if !has_key => {
+            // Something real to look at without a key: the bundled demo, clearly labelled.
+            if let Some(s) = crate::demo::sessions().into_iter().next() {
+                app.start_replay(&s, Some(1.0), true, false);
+            }
+        }
+        Start::Chat => {}
+        Start::Resume(s) => {
+            // One writer per session: refused before the screen is taken.
+            let mut rec = Recorder::continue_session(&s, save);
+            rec.try_lock()?;
+            runner = Runner::new(rec);
+            app.load_session(&s);
+            app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turn_count()));
+        }
+        Start::Replay {
+            session,
+            speed,
+            demo,
+        } => app.start_replay(&session, speed, demo, true),
+    }
+    let mut rec_conv = app.conv.id.clone();
+
+    // Terminal setup, with restore on panic and on every exit path.
+    let prev_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        prev_hook(info);
+    }));
+    enable_raw_mode().map_err(|e| format!("cannot enter raw mode: {e}"))?;
+    let _guard = TerminalGuard;
+    let mut stdout = std::io::stdout();
+    execute!(
+        stdout,
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        EnableMouseCapture
+    )
+    .map_err(|e| e.to_string())?;
+    let mut terminal =
+        Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| e.to_string())?;
+    if let Ok(size) = terminal.size() {
+        app.update(AppEvent::Resize {
+            width: size.width,
+            height: size.height,
+        });
+    }
+
+    #[cfg(unix)]
+    let mut signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).map_err(|e| e.to_string())?,
+            signal(SignalKind::hangup()).map_err(|e| e.to_string())?,
+            signal(SignalKind::interrupt()).map_err(|e| e.to_string())?,
+            signal(SignalKind::from_raw(libc::SIGTSTP)).map_err(|e| e.to_string())?,
+        )
+    };
+
+    let mut events = EventStream::new();
+    // The turn streaming now, read here directly: its bounded channel slows a flooding
+    // server down to the screen's pace.
+    let mut active: Option<(usize, Round)> = None;
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    let mut clock = tokio::time::interval(CLOCK);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut prewarmed = false;
+    let mut exit_code = 0;
+    let mut replay_last = Instant::now();
+    // The comparison streaming now.
+    let mut cmp_run: Option<(usize, CompareRun)> = None;
+
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            // One more frame when the app's scroll offsets had to come back within what fits.
+            dirty = terminal::frame(&mut terminal, &mut app).map_err(|e| e.to_string())?;
+            last_draw = Instant::now();
+            if !prewarmed {
+                // Syntaxes load after the first frame, off the UI thread.
+                crate::ui::highlight::prewarm();
+                prewarmed = true;
+            }
+        }
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        // A playing replay wakes when its next event is due (and at least every clock tick).
+        let replay_wait = app
+            .replay
+            .as_ref()
+            .and_then(|r| r.next_due())
+            .map(|d| d.min(CLOCK));
+        if replay_wait.is_none() {
+            replay_last = Instant::now();
+        }
+        let mut effects = Vec::new();
+        #[cfg(unix)]
+        let (term, hup, int, tstp) = (
+            &mut signals.0,
+            &mut signals.1,
+            &mut signals.2,
+            &mut signals.3,
+        );
+        tokio::select! {
+            ev = events.next() => {
+                match ev {
+                    Some(Ok(Event::Key(k))) => effects = app.update(AppEvent::Key(k)),
+                    Some(Ok(Event::Paste(p))) => effects = app.update(AppEvent::Paste(p)),
+                    Some(Ok(Event::Mouse(m))) => effects = app.update(AppEvent::Mouse(m)),
+                    Some(Ok(Event::Resize(width, height))) => {
+                        effects = app.update(AppEvent::Resize { width, height });
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                }
+                dirty = true;
+            }
+            (turn, first) = async {
+                match active.as_mut() {
+                    Some((turn, r)) => match r.wait().await {
+                        Some(ev) => (*turn, ev),
+                        None => std::future::pending().await,
+                    },
+                    None => std::future::pending().await,
+                }
+            } => {
+                // This event and whatever else is waiting, one frame for a burst of tokens —
+                // but never more than a frame's work, so keys and signals keep their turn.
+                let until = Instant::now() + BATCH_TIME;
+                let mut next = active.as_mut().map(|(_, r)| runner.received(r, first));
+                let mut n = 0;
+                while let Some(ev) = next {
+                    effects.extend(app.update(AppEvent::Stream { turn, ev }));
+                    n += 1;
+                    if n >= BATCH_EVENTS || Instant::now() >= until {
+                        break;
+                    }
+                    next = active.as_mut().and_then(|(_, r)| runner.poll_now(r));
+                }
+                dirty = true;
+            }
+            Some(msg) = rx.recv() => {
+                let mut next = Some(msg);
+                while let Some(msg) = next {
+                    match msg {
+                        Msg::App(ev) => effects.extend(app.update(ev)),
+                        Msg::Catalog { provider, models } => {
+                            if provider == app.provider {
+                                cfg.use_live(&models);
+                            }
+                            let catalog = cfg.catalog.clone();
+                            effects.extend(app.update(AppEvent::Catalog { provider, models, catalog }));
+                        }
+                    }
+                    next = rx.try_recv().ok();
+                }
+                dirty = true;
+            }
+            msg = async {
+                match cmp_run.as_mut() {
+                    Some((_, run)) => run.wait().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Some((cmp, run)) = cmp_run.as_mut() {
+                    let until = Instant::now() + BATCH_TIME;
+                    if let Some(msg) = msg {
+                        runner.column_msg(run, msg);
+                    }
+                    let mut next = runner.poll_column(run);
+                    let mut n = 0;
+                    while let Some((col, step)) = next {
+                        effects.extend(app.update(AppEvent::Column { cmp: *cmp, col, step }));
+                        n += 1;
+                        if n >= BATCH_EVENTS || Instant::now() >= until {
+                            break;
+                        }
+                        next = runner.poll_column(run);
+                    }
+                    dirty = true;
+                }
+            }
+            _ = tokio::time::sleep_until(next_frame), if dirty => {}
+            // Anchored to the last advance, so other wake-ups never push it back.
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(
+                replay_last + replay_wait.unwrap_or_default())), if replay_wait.is_some() => {
+                let now = Instant::now();
+                effects = app.update(AppEvent::ReplayAdvance(now - replay_last));
+                replay_last = now;
+                dirty = true;
+            }
+            _ = clock.tick(), if active.is_some() || cmp_run.is_some() => {
+                effects = app.update(AppEvent::Clock {
+                    turn: active.as_ref().map(|(_, r)| r.elapsed()),
+                    compare: cmp_run.as_ref().map(|(c, run)| (*c, run.elapsed())),
+                });
+                // A quiet stream's last events reach the file too.
+                runner.tick();
+                dirty = true;
+            }
+            _ = term.recv() => { exit_code = 143; break; }
+            _ = tstp.recv() => {
+                suspend(app.mouse);
+                // Continued (`fg`): everything on screen is stale.
+                let _ = terminal.clear();
+                dirty = true;
+            }
+            _ = hup.recv() => { exit_code = 129; break; }
+            _ = int.recv() => { effects = app.update(AppEvent::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL))); dirty = true; }
+        }
+        // Effects run in order; what their results ask for runs after them.
+        let mut ctx = effects::Ctx {
+            cfg: &mut cfg,
+            engine: &mut engine,
+            runner: &mut runner,
+            active: &mut active,
+            cmp_run: &mut cmp_run,
+            tx: &tx,
+            sessions_dir: &sessions_dir,
+            save,
+            rec_conv: &mut rec_conv,
+        };
+        ctx.run(&mut app, effects);
+        // A finished comparison lets go of its tasks.
+        if cmp_run.as_ref().is_some_and(|(_, run)| !run.running()) {
+            cmp_run = None;
+            if let Some(e) = runner.rec.take_error() {
+                app.error(&e);
+            }
+        }
+        // A turn that ended (finished, failed, cancelled) gets its end record.
+        if active.as_ref().is_some_and(|(_, r)| r.turn.is_finished()) {
+            if let Some((_, mut r)) = active.take() {
+                runner.end(&mut r, &app.conv, &app.catalog);
+            }
+            if let Some(e) = runner.rec.take_error() {
+                app.error(&e);
+            }
+        }
+        if app.should_quit {
+            break;
+        }
+    }
+    // Quitting mid-stream (a signal): what arrived is saved, marked cancelled.
+    if let Some((_, mut r)) = active.take() {
+        runner.cancel(&mut r, Some(app.now));
+        runner.end(&mut r, &app.conv, &app.catalog);
+    }
+    // And a live comparison still running: its columns end cancelled, with what they had.
+    if let Some((_, mut run)) = cmp_run.take() {
+        runner.cancel_compare(&mut run);
+    }
+    drop(terminal);
+    Ok(exit_code)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+}
+
+#[cfg(test)]
+mod attach_tests {
+    use super::read_attachment;
+
+    #[test]
+    fn only_regular_files_within_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("a.rs");
+        std::fs::write(&ok, "fn main() {}\n").unwrap();
+        assert_eq!(read_attachment(&ok, 100).unwrap(), "fn main() {}\n");
+        let big = dir.path().join("big.txt");
+        std::fs::write(&big, vec![b'x'; 4096]).unwrap();
+        assert_eq!(
+            read_attachment(&big, 2048).unwrap_err(),
+            "4 KiB is more than the 2 KiB limit"
+        );
+        assert!(read_attachment(std::path::Path::new("/dev/zero"), 2048)
+            .unwrap_err()
+            .starts_with("not a regular file"));
+        assert!(read_attachment(dir.path(), 2048)
+            .unwrap_err()
+            .contains("directory"));
+        let bin = dir.path().join("b.bin");
+        std::fs::write(&bin, [0xff, 0xfe]).unwrap();
+        assert_eq!(read_attachment(&bin, 2048).unwrap_err(), "not UTF-8 text");
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        assert!(read_attachment(&fifo, 2048)
+            .unwrap_err()
+            .starts_with("not a regular file"));
+    }
+}
