@@ -12,6 +12,7 @@ pub mod export;
 pub mod runner;
 pub mod sanitize;
 pub mod session;
+pub mod theme;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tui;

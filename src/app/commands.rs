@@ -2,7 +2,7 @@
 
 use super::{App, Effect};
 use crate::api::request::SAMPLING_KEYS;
-use crate::ui::theme::bundled_names;
+use crate::theme::bundled_names;
 
 /// (command, argument hint, what it does) — also the help overlay's command list.
 pub const COMMANDS: &[(&str, &str, &str)] = &[

@@ -69,7 +69,7 @@ pub enum Event {
     /// `Effect::LoadTheme`'s answer.
     ThemeLoaded {
         name: String,
-        theme: Result<crate::ui::theme::Theme, String>,
+        theme: Result<crate::theme::Theme, String>,
     },
     /// A code block written by `Effect::Save`: the path and its lines, or why not.
     Saved(Result<(PathBuf, usize), String>),

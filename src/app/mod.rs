@@ -12,7 +12,7 @@ use crate::api::{ChatParams, StreamEvent, TimedEvent};
 use crate::session::catalog::ReasoningMode;
 use crate::session::{Catalog, Conversation, Turn, TurnReport, TurnState};
 use crate::ui::markdown::{wrap, CodeBlock, Segmenter, Sink};
-use crate::ui::theme::Theme;
+use crate::theme::Theme;
 use keymap::{Action, Scope};
 use modal::Modal;
 

@@ -3,7 +3,8 @@
 pub mod compare;
 pub mod highlight;
 pub mod markdown;
-pub mod theme;
+/// Colours and styles (configuration data, used by the app too).
+pub use crate::theme;
 
 use crate::session::report::seconds;
 use ratatui::layout::Rect;

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 const BUNDLED: &[(&str, &str)] = &[
-    ("dark", include_str!("../../themes/dark.toml")),
-    ("light", include_str!("../../themes/light.toml")),
+    ("dark", include_str!("../themes/dark.toml")),
+    ("light", include_str!("../themes/light.toml")),
 ];
 
 #[derive(Deserialize)]
