@@ -10,6 +10,7 @@
 use grokpair::api::{StreamEvent, TimedEvent};
 use grokpair::app::App;
 use grokpair::testing::token_pieces;
+use grokpair::ui::view::View;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::{Duration, Instant};
@@ -97,6 +98,7 @@ fn rss_kib(key: &str) -> u64 {
 /// Child mode: one 80k-token answer streamed and on screen, nothing else; prints peak RSS.
 fn rss_child(w: u16, h: u16) {
     let mut a = app();
+    let mut v = View::new();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     let turn = start(&mut a);
     for (i, p) in piece_stream(80_000).enumerate() {
@@ -108,7 +110,7 @@ fn rss_child(w: u16, h: u16) {
             },
         );
         if i % 1_000 == 0 {
-            grokpair::tui::frame(&mut term, &mut a).unwrap();
+            grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
             if std::env::var_os("BENCH_DEBUG").is_some() && i % 10_000 == 0 {
                 eprintln!(
                     "token {i}: rss {} KiB, live heap {} KiB",
@@ -118,7 +120,7 @@ fn rss_child(w: u16, h: u16) {
             }
         }
     }
-    grokpair::tui::frame(&mut term, &mut a).unwrap();
+    grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
     println!("{}", peak_rss_kib());
 }
 
@@ -145,10 +147,11 @@ fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
     };
     let mut rounds: Vec<Vec<f64>> = Vec::new();
     for _ in 0..3 {
-        let mut apps: Vec<App> = marks
+        let mut apps: Vec<(App, View)> = marks
             .iter()
             .map(|m| {
                 let mut a = app();
+                let mut v = View::new();
                 let targets: Vec<Target> = ["grok-code-fast-1", "grok-3-mini", "grok-4-fast"]
                     .iter()
                     .map(|m| Target {
@@ -163,18 +166,18 @@ fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
                 }
                 for from in (0..m - window).step_by(64) {
                     feed(&mut a, from, (from + 64).min(m - window));
-                    grokpair::tui::frame(&mut term, &mut a).unwrap();
+                    grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
                 }
-                a
+                (a, v)
             })
             .collect();
         let mut spent = [0u64; 2];
         for slice in 0..window / 64 {
-            for (k, a) in apps.iter_mut().enumerate() {
+            for (k, (a, v)) in apps.iter_mut().enumerate() {
                 let from = marks[k] - window + slice * 64;
                 let c0 = cpu_ns();
                 feed(a, from, from + 64);
-                grokpair::tui::frame(&mut term, a).unwrap();
+                grokpair::tui::frame(&mut term, a, v).unwrap();
                 spent[k] += cpu_ns() - c0;
             }
         }
@@ -194,6 +197,7 @@ fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
 /// turns, each a short answer with its figures line: the median of 60 frames at 160x48.
 fn idle_frame_us(turns: usize) -> f64 {
     let mut a = app();
+    let mut v = View::new();
     let sse = grokpair::testing::synth_sse(
         "grok-code-fast-1",
         "A short thought.\n",
@@ -217,7 +221,7 @@ fn idle_frame_us(turns: usize) -> f64 {
     let mut samples = Vec::new();
     for _ in 0..60 {
         let c0 = cpu_ns();
-        grokpair::tui::frame(&mut term, &mut a).unwrap();
+        grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
         samples.push((cpu_ns() - c0) as f64 / 1e3);
     }
     samples.sort_by(|x, y| x.total_cmp(y));
@@ -242,8 +246,9 @@ fn main() {
         let _ = grokpair::ui::highlight::syntaxes();
         let _ = grokpair::ui::highlight::themes();
         let mut a = app();
+        let mut v = View::new();
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-        grokpair::tui::frame(&mut term, &mut a).unwrap();
+        grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
         println!("{}", peak_rss_kib());
         return;
     }
@@ -255,8 +260,9 @@ fn main() {
     // Time to first frame: app state, theme, catalog, layout, one full render.
     let t0 = Instant::now();
     let mut a = app();
+    let mut v = View::new();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    grokpair::tui::frame(&mut term, &mut a).unwrap();
+    grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
     let first_frame = t0.elapsed();
     // First code block pays for loading syntect's syntaxes (done off-thread after the first
     // frame in the real runtime).
@@ -268,6 +274,7 @@ fn main() {
     let n = 80_000;
     let ps = pieces(n);
     let mut a = app();
+    let mut v = View::new();
     let turn = start(&mut a);
     let mut frames = 0u32;
     let t = Instant::now();
@@ -283,7 +290,7 @@ fn main() {
         );
         if last.elapsed() >= Duration::from_millis(16) {
             let ft = Instant::now();
-            grokpair::tui::frame(&mut term, &mut a).unwrap();
+            grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
             if std::env::var_os("BENCH_DEBUG").is_some() {
                 eprintln!("frame at token {i}: {:?}", ft.elapsed());
             }
@@ -291,7 +298,7 @@ fn main() {
             last = Instant::now();
         }
     }
-    grokpair::tui::frame(&mut term, &mut a).unwrap();
+    grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
     frames += 1;
     let dt = t.elapsed();
     let cpu = cpu_ns() - cpu0;
@@ -305,10 +312,11 @@ fn main() {
     let window = 4_000;
     let mut rounds: Vec<Vec<f64>> = Vec::new();
     for _ in 0..3 {
-        let mut apps: Vec<(App, usize)> = marks
+        let mut apps: Vec<(App, usize, View)> = marks
             .iter()
             .map(|m| {
                 let mut a = app();
+                let mut v = View::new();
                 let turn = start(&mut a);
                 for (i, p) in ps.iter().enumerate().take(m - window) {
                     a.on_stream(
@@ -319,15 +327,15 @@ fn main() {
                         },
                     );
                     if i % 64 == 0 {
-                        grokpair::tui::frame(&mut term, &mut a).unwrap();
+                        grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
                     }
                 }
-                (a, turn)
+                (a, turn, v)
             })
             .collect();
         let mut spent = [0u64; 3];
         for slice in 0..window / 64 {
-            for (k, (a, turn)) in apps.iter_mut().enumerate() {
+            for (k, (a, turn, v)) in apps.iter_mut().enumerate() {
                 let from = marks[k] - window + slice * 64;
                 let c0 = cpu_ns();
                 for (i, p) in ps.iter().enumerate().skip(from).take(64) {
@@ -339,7 +347,7 @@ fn main() {
                         },
                     );
                 }
-                grokpair::tui::frame(&mut term, a).unwrap();
+                grokpair::tui::frame(&mut term, a, v).unwrap();
                 spent[k] += cpu_ns() - c0;
             }
         }

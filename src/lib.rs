@@ -12,8 +12,8 @@ pub mod export;
 pub mod runner;
 pub mod sanitize;
 pub mod session;
-pub mod theme;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod theme;
 pub mod tui;
 pub mod ui;

@@ -54,7 +54,7 @@ fn key(c: KeyCode) -> KeyEvent {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    grokpair::tui::frame(&mut t, app).unwrap();
+    grokpair::tui::frame(&mut t, app, &mut grokpair::ui::view::View::new()).unwrap();
     t.backend().to_string()
 }
 
@@ -1164,9 +1164,11 @@ fn four_columns_fit_small_terminals_and_follow_theme_changes() {
         a.update(loaded);
     }
     assert_eq!(a.theme.name, "light");
-    let c = &a.comparisons[cmp].cols[0];
-    assert_eq!(c.code.len(), 2);
-    assert!(c.code.iter().all(|b| b.complete));
+    let mut view = grokpair::ui::view::View::new();
+    view.sync(&a);
+    let code = view.column_code(cmp, 0);
+    assert_eq!(code.len(), 2);
+    assert!(code.iter().all(|b| b.complete));
     a.on_key(key(KeyCode::Esc));
     screen(&mut a, 120, 40);
 }
@@ -1340,7 +1342,16 @@ fn search_finds_matches_in_comparison_columns() {
         a.on_key(key(KeyCode::Char(c)));
     }
     a.on_key(key(KeyCode::Enter));
-    let hits = a.search.as_ref().unwrap().hits.clone();
+    // Found in what is drawn, with the next frame.
+    screen(&mut a, 120, 40);
+    let hits: Vec<Hit> = a
+        .search
+        .as_ref()
+        .unwrap()
+        .hits
+        .iter()
+        .map(|m| m.hit)
+        .collect();
     // B's reasoning ("trimming can hide") and B's answer ("No trimming"): nothing else.
     assert_eq!(hits.len(), 2, "{hits:?}");
     assert!(hits
@@ -1367,6 +1378,7 @@ fn search_results_do_not_outlive_the_transcript_and_the_picker_shows_over_column
     a.search = Some(Default::default());
     a.search.as_mut().unwrap().query = "trimming".into();
     a.run_search();
+    screen(&mut a, 120, 40);
     assert_eq!(a.search.as_ref().unwrap().hits.len(), 2);
     // Esc back to the panes, /new, then n from a pane: the old matches are gone, no panic.
     a.on_key(key(KeyCode::Esc));

@@ -1,5 +1,6 @@
 //! The layers import only downward: `api` → `session` → the engine and runner → `app` → `ui`
-//! → the `tui` runtime and `cli`. A file that reaches up fails here, with its line.
+//! → the `tui` runtime and `cli`. A file that reaches up fails here, with its line. (`theme`
+//! is configuration data, below the app.)
 
 use std::path::Path;
 
@@ -63,7 +64,8 @@ fn the_engine_and_runner_know_no_front_end() {
 }
 
 #[test]
-fn the_app_knows_no_runtime() {
-    assert_no_imports("app", &["app"], &["tui", "cli"]);
+fn the_app_knows_no_renderer_and_no_runtime() {
+    // The app is state and its update function: rendering (and its caches) is the ui's.
+    assert_no_imports("app", &["app"], &["ui", "tui", "cli"]);
     assert_no_imports("ui", &["ui"], &["tui", "cli"]);
 }

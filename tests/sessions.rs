@@ -407,7 +407,7 @@ fn app() -> App {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    grokpair::tui::frame(&mut t, app).unwrap();
+    grokpair::tui::frame(&mut t, app, &mut grokpair::ui::view::View::new()).unwrap();
     t.backend().to_string()
 }
 
@@ -502,7 +502,17 @@ fn search_spans_answers_and_reasoning_and_turn_jumps_follow() {
         key(&mut a, KeyCode::Char(c));
     }
     key(&mut a, KeyCode::Enter);
-    let hits = a.search.as_ref().unwrap().hits.clone();
+    // The renderer finds the matches in what it draws: with the next frame.
+    assert!(a.search.as_ref().unwrap().pending);
+    screen(&mut a, w, h);
+    let hits: Vec<Hit> = a
+        .search
+        .as_ref()
+        .unwrap()
+        .hits
+        .iter()
+        .map(|m| m.hit)
+        .collect();
     // Both turns' reasoning and answers mention it.
     assert!(hits
         .iter()
@@ -708,7 +718,7 @@ fn absurd_times_in_a_session_file_are_bounded() {
     r.start_replay(&s, Some(0.01), false, false);
     r.replay_advance(Duration::from_secs(3600));
     let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    grokpair::tui::frame(&mut t, &mut r).unwrap();
+    grokpair::tui::frame(&mut t, &mut r, &mut grokpair::ui::view::View::new()).unwrap();
 }
 
 /// A session file cut right after its header (a crash) has no turns: replaying it and
@@ -738,5 +748,5 @@ fn replaying_a_session_with_no_turns() {
         a.on_key(crossterm::event::KeyEvent::from(k));
     }
     let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    grokpair::tui::frame(&mut t, &mut a).unwrap();
+    grokpair::tui::frame(&mut t, &mut a, &mut grokpair::ui::view::View::new()).unwrap();
 }

@@ -37,7 +37,7 @@ fn send(app: &mut App, text: &str) -> usize {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    grokpair::tui::frame(&mut t, app).unwrap();
+    grokpair::tui::frame(&mut t, app, &mut grokpair::ui::view::View::new()).unwrap();
     t.backend().to_string()
 }
 
@@ -243,7 +243,7 @@ fn no_control_character_reaches_a_cell() {
         );
     }
     let mut t = Terminal::new(TestBackend::new(160, 48)).unwrap();
-    grokpair::tui::frame(&mut t, &mut a).unwrap();
+    grokpair::tui::frame(&mut t, &mut a, &mut grokpair::ui::view::View::new()).unwrap();
     let buf = t.backend().buffer();
     for cell in buf.content() {
         assert!(

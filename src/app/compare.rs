@@ -3,19 +3,14 @@
 //! or a cancel stays in its column. "Adopt" makes one answer the conversation's next turn.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::text::Line;
 use std::time::Duration;
 
 use crate::api::{ChatParams, StreamEvent, TimedEvent};
 use crate::session::catalog::ReasoningMode;
 use crate::session::compare::{self, Column, ColumnReport, Target};
 use crate::session::{Conversation, TurnState};
-use crate::ui::markdown::{CodeBlock, Segmenter, Sink};
 
-use super::{
-    add_rate, segmented, step, wrap_reasoning, Action, App, Effect, EntryKind, Modal, Pane,
-    ReasoningCache, TurnView,
-};
+use super::{add_rate, step, Action, App, Effect, EntryKind, Modal, Pane, TurnView};
 
 /// What the app knows of each configured provider (for `provider:model` targets).
 #[derive(Debug, Clone, PartialEq)]
@@ -55,9 +50,6 @@ pub struct ColView {
     pub reasoning_mode: ReasoningMode,
     /// Estimated output tokens per 250 ms bucket, for the sparkline.
     pub rate: Vec<u32>,
-    pub seg: Segmenter,
-    pub code: Vec<CodeBlock>,
-    pub reasoning: ReasoningCache,
     /// Lines scrolled up from the bottom (0: follow the tail).
     pub scroll: usize,
     /// Record number in the session file.
@@ -241,9 +233,6 @@ impl App {
                     .with_settings(&t.settings),
                     reasoning_mode: self.catalog.lookup(&model).reasoning,
                     rate: Vec::new(),
-                    seg: Segmenter::new(),
-                    code: Vec::new(),
-                    reasoning: ReasoningCache::default(),
                     scroll: 0,
                     rec,
                     params: {
@@ -294,7 +283,6 @@ impl App {
     }
 
     pub fn on_compare_event(&mut self, cmp: usize, col: usize, ev: TimedEvent) {
-        let th = self.theme.clone();
         let Some(cv) = self.comparisons.get_mut(cmp) else {
             return;
         };
@@ -310,10 +298,7 @@ impl App {
         c.col.turn.apply(&ev);
         let bucket = (ev.at.as_millis() / 250) as usize;
         match &ev.event {
-            StreamEvent::Content(t) => {
-                add_rate(&mut c.rate, bucket, t);
-                c.seg.push(t, &mut c.code, &th, usize::MAX);
-            }
+            StreamEvent::Content(t) => add_rate(&mut c.rate, bucket, t),
             StreamEvent::Reasoning(r) => add_rate(&mut c.rate, bucket, r),
             StreamEvent::ToolCall(d) => add_rate(&mut c.rate, bucket, &d.arguments),
             _ => {}
@@ -324,19 +309,15 @@ impl App {
     }
 
     pub(super) fn finish_column(&mut self, cmp: usize, col: usize) {
-        let th = self.theme.clone();
         let cv = &mut self.comparisons[cmp];
         let now = cv.now;
         let c = &mut cv.cols[col];
-        c.seg.finish(&mut c.code, &th, usize::MAX);
         let r = c.col.report(col, now, &self.catalog);
         // Every column was billed, adopted or not (one never sent, not at all).
         let unknown = !c.col.free && c.col.turn.usage.is_none() && c.col.sent_at.is_some();
         let entry = cv.entry;
         self.count_cost(r.report.cost.as_ref(), unknown);
-        if let Some(e) = self.entries.get_mut(entry) {
-            e.cache = None;
-        }
+        let _ = entry;
         if !self.comparisons[cmp].running() {
             // All in: columns that followed their tails go back to the top, to be read side
             // by side from the start.
@@ -472,7 +453,6 @@ impl App {
             turn: c.col.turn.clone(),
             provider: c.col.provider.clone(),
             entry: self.entries.len(),
-            reasoning: ReasoningCache::default(),
             rate: c.rate.clone(),
             free: c.col.free,
             includes_reasoning: c.col.includes_reasoning,
@@ -483,12 +463,11 @@ impl App {
         };
         self.comparisons[cmp].adopted = Some(col);
         let entry = self.push_entry(EntryKind::Assistant(self.turns.len()), "");
-        let th = self.theme.clone();
-        self.entries[entry].seg = segmented(&view.turn.content, true, &mut self.code, &th, entry);
+        // Its code blocks join the code pane's list, as the renderer finds them.
+        let mut tracker = crate::session::fence::Tracker::default();
+        tracker.push(&view.turn.content, &mut self.code, entry);
+        tracker.finish(&mut self.code, entry);
         self.turns.push(view);
-        if let Some(e) = self.entries.get_mut(self.comparisons[cmp].entry) {
-            e.cache = None;
-        }
     }
 
     /// Scrolls the focused column, or all of them when they scroll together.
@@ -643,185 +622,5 @@ impl App {
         self.focus = Pane::Input;
         self.flash = Some("/compare shows the comparison again".into());
         Some(vec![])
-    }
-
-    /// The lines of one column, in order, to `sink`: reasoning (or a line about it), the
-    /// answer, then notices, errors and tool calls.
-    pub fn column_lines(&mut self, cmp: usize, col: usize, width: u16, sink: &mut Sink) {
-        use ratatui::style::Modifier;
-        use ratatui::text::Span;
-        let th = self.theme.clone();
-        let cv = &mut self.comparisons[cmp];
-        let show = cv.show_reasoning;
-        let now = cv.now;
-        let c = &mut cv.cols[col];
-        let r = c.col.report(col, now, &self.catalog);
-        let muted = th.muted();
-        let rstyle = th.fg(th.reasoning).add_modifier(Modifier::ITALIC);
-        let mut head: Vec<Line<'static>> = Vec::new();
-        let t = &c.col.turn;
-        let approx = if r.report.tokens_estimated { "~" } else { "" };
-        if c.col.queued() {
-            head.push(Line::from(Span::styled(
-                format!(
-                    "queued: waiting for a free slot at {} (max_concurrent {})",
-                    c.col.provider,
-                    self.provider_info
-                        .get(&c.col.provider)
-                        .map(|i| i.max_concurrent)
-                        .unwrap_or(1)
-                ),
-                th.warning(),
-            )));
-        } else if !t.reasoning.is_empty() {
-            let mark = if show { "▾" } else { "▸" };
-            let secs = r
-                .report
-                .reasoning_ms
-                .map(|m| format!(" · {:.1}s", m as f64 / 1000.0))
-                .unwrap_or_default();
-            head.push(Line::from(Span::styled(
-                format!(
-                    "{mark} reasoning · {approx}{} tok{secs}{}",
-                    r.report.reasoning_tokens,
-                    if show { "" } else { " (r shows)" }
-                ),
-                th.fg(th.reasoning).add_modifier(Modifier::BOLD),
-            )));
-        } else if r.report.reasoning_tokens > 0 && t.usage.is_some() {
-            head.push(Line::from(Span::styled(
-                format!(
-                    "▸ hidden reasoning · {} tok billed, not sent",
-                    r.report.reasoning_tokens
-                ),
-                rstyle,
-            )));
-        } else if !t.is_finished() && t.content.is_empty() {
-            let what = match (t.state, c.reasoning_mode) {
-                (TurnState::Connecting, _) => "connecting…",
-                (_, ReasoningMode::Hidden) => "thinking (it does not stream its reasoning)…",
-                _ => "waiting for the first token…",
-            };
-            head.push(Line::from(Span::styled(what, muted)));
-        }
-        sink.lines(&head);
-        if show && !t.reasoning.is_empty() {
-            wrap_reasoning(&mut c.reasoning, &c.col.turn.reasoning, width, rstyle);
-            sink.lines(&c.reasoning.lines);
-            sink.lines(&c.reasoning.tail);
-            sink.lines(&[Line::default()]);
-        } else if !head.is_empty() && !t.content.is_empty() {
-            sink.lines(&[Line::default()]);
-        }
-        c.seg.render(width, &th, &mut c.code, sink);
-        let mut foot: Vec<Line<'static>> = Vec::new();
-        let t = &c.col.turn;
-        let mut add = |mark: &str, text: String, style| {
-            crate::ui::markdown::wrap(
-                vec![Span::styled(mark.to_string(), style)],
-                vec![Span::raw("  ")],
-                vec![Span::styled(text, style)],
-                width as usize,
-                &mut foot,
-            );
-        };
-        for n in &t.notices {
-            add("ℹ ", n.clone(), th.warning());
-        }
-        for tc in &t.tool_calls {
-            add(
-                "⚙ ",
-                format!("tool call {}({})", tc.function.name, tc.function.arguments),
-                th.fg(th.accent),
-            );
-        }
-        if let Some(e) = &t.error {
-            add("✗ ", format!("{}: {e}", c.col.provider), th.error());
-            if !t.content.is_empty() || !t.reasoning.is_empty() {
-                add("  ", "partial answer kept".into(), muted);
-            }
-        }
-        if t.state == TurnState::Cancelled {
-            add("■ ", "cancelled — partial answer kept".into(), th.warning());
-        }
-        if t.state == TurnState::Done && t.content.is_empty() && t.tool_calls.is_empty() {
-            let reason = t.finish_reason.clone().unwrap_or_else(|| "none".into());
-            add(
-                "ℹ ",
-                format!("no answer text (finish reason: {reason})"),
-                th.warning(),
-            );
-        }
-        if !foot.is_empty() {
-            sink.lines(&[Line::default()]);
-            sink.lines(&foot);
-        }
-    }
-
-    /// The transcript's summary of comparison `cmp`.
-    pub(super) fn compare_entry_lines(&self, cmp: usize, width: u16) -> Vec<Line<'static>> {
-        use ratatui::style::Modifier;
-        use ratatui::text::Span;
-        let th = &self.theme;
-        let cv = &self.comparisons[cmp];
-        let reports = cv.reports(&self.catalog);
-        let mut out = vec![Line::from(vec![
-            Span::styled(
-                "▌ Comparison",
-                th.fg(th.assistant).add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(
-                format!(
-                    " · {} models{}",
-                    cv.cols.len(),
-                    if cv.running() { " · running" } else { "" }
-                ),
-                th.muted(),
-            ),
-        ])];
-        let mut add = |first: Vec<Span<'static>>, text: String, style| {
-            crate::ui::markdown::wrap(
-                first,
-                vec![Span::raw("    ")],
-                vec![Span::styled(text, style)],
-                width as usize,
-                &mut out,
-            );
-        };
-        for (i, r) in reports.iter().enumerate() {
-            let adopted = cv.adopted == Some(i);
-            let mark = if adopted { "✓ " } else { "  " };
-            let style = if adopted {
-                th.fg(th.accent).add_modifier(Modifier::BOLD)
-            } else {
-                ratatui::style::Style::default()
-            };
-            add(
-                vec![Span::styled(
-                    format!("{mark}{} ", compare::letter(i)),
-                    style,
-                )],
-                r.report.summary_line(),
-                if adopted { style } else { th.muted() },
-            );
-        }
-        let items = compare::winners(&reports).items();
-        if !cv.running() && !items.is_empty() {
-            let text = items
-                .iter()
-                .map(|(what, col, fig)| format!("{what}: {} ({fig})", compare::letter(*col)))
-                .collect::<Vec<_>>()
-                .join(" · ");
-            add(vec![Span::raw("  ")], text, th.fg(th.user));
-        }
-        if cv.adopted.is_none() && !cv.running() {
-            add(
-                vec![Span::raw("  ")],
-                "not adopted: /compare shows it, a adopts an answer".into(),
-                th.muted(),
-            );
-        }
-        out.push(Line::default());
-        out
     }
 }

@@ -98,11 +98,24 @@ pub struct Drawn {
     /// Per column of the comparison on screen (`None`: a column not drawn).
     pub columns: Vec<Option<usize>>,
     pub diff: Option<usize>,
+    /// The conversation's lines and where each entry starts (for turn jumps).
+    pub conversation_lines: Option<(usize, Vec<usize>)>,
+    /// The pending search's matches, when one was asked for.
+    pub search: Option<Vec<crate::app::search::Match>>,
 }
 
 impl App {
     /// Scroll offsets kept within what the last frame could show.
-    fn drawn(&mut self, d: &Drawn) {
+    fn drawn(&mut self, d: Drawn) {
+        let before = (
+            self.conv_scroll,
+            self.reasoning_scroll,
+            self.code_scroll,
+            self.new_output,
+            self.focus,
+            self.compare_shown,
+            self.reasoning_turn,
+        );
         if let Some(max) = d.conversation {
             self.conv_scroll = self.conv_scroll.min(max);
             if self.conv_scroll == 0 {
@@ -125,6 +138,25 @@ impl App {
                 diff.scroll = diff.scroll.min(max);
             }
         }
+        if let Some(l) = d.conversation_lines {
+            self.conv_layout = l;
+        }
+        let searched = d.search.is_some();
+        if let Some(hits) = d.search {
+            self.search_found(hits);
+        }
+        // What was drawn is already out of date: one more frame.
+        self.needs_frame = searched
+            || before
+                != (
+                    self.conv_scroll,
+                    self.reasoning_scroll,
+                    self.code_scroll,
+                    self.new_output,
+                    self.focus,
+                    self.compare_shown,
+                    self.reasoning_turn,
+                );
     }
 }
 
@@ -150,7 +182,7 @@ impl App {
             Event::Resize { width, height } => {
                 self.size = ratatui::layout::Rect::new(0, 0, width, height)
             }
-            Event::Drawn(d) => self.drawn(&d),
+            Event::Drawn(d) => self.drawn(d),
             Event::Stream { turn, ev } => self.on_stream(turn, ev),
             Event::Column { cmp, col, step } => match step {
                 ColumnStep::Sent(at) => self.compare_sent(cmp, col, at),

@@ -3,15 +3,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
-use ratatui::text::Line;
 use std::path::PathBuf;
 use std::time::Duration;
 use tui_textarea::TextArea;
 
 use crate::api::{ChatParams, StreamEvent, TimedEvent};
 use crate::session::catalog::ReasoningMode;
-use crate::session::{Catalog, Conversation, Turn, TurnReport, TurnState};
-use crate::ui::markdown::{wrap, CodeBlock, Segmenter, Sink};
+use crate::session::{Catalog, Conversation, Turn, TurnReport};
 use crate::theme::Theme;
 use keymap::{Action, Scope};
 use modal::Modal;
@@ -70,33 +68,19 @@ pub enum EntryKind {
     Compare(usize),
 }
 
+/// One transcript entry, as data (the renderer's cell for it lives in `ui::view`).
 pub struct Entry {
     pub kind: EntryKind,
-    pub seg: Segmenter,
-    /// Plain text for notices and errors (rendered wrapped, not as markdown).
+    /// A question as typed; a notice's or an error's text. (An answer's text is its turn's.)
     pub text: String,
-    /// Code blocks of a user message (shown inline; not collected in the code pane).
-    pub own_code: Vec<CodeBlock>,
-    cache: Option<(u16, Vec<Line<'static>>)>,
-    /// A finished turn's footer (notices, tools, sources, figures) for a width: it changes
-    /// only with the theme or the prices, so a long transcript does not rebuild it per frame.
-    footer: Option<(u16, Vec<Line<'static>>)>,
-}
-
-/// Wrapped reasoning text: complete lines are wrapped once; only the last line is re-wrapped.
-#[derive(Default)]
-pub struct ReasoningCache {
-    width: u16,
-    done: usize,
-    pub lines: Vec<Line<'static>>,
-    pub tail: Vec<Line<'static>>,
+    /// Finds an answer's code blocks as it streams (into `App::code`).
+    tracker: crate::session::fence::Tracker,
 }
 
 pub struct TurnView {
     pub turn: Turn,
     pub provider: String,
     pub entry: usize,
-    pub reasoning: ReasoningCache,
     /// Estimated output tokens per 250 ms bucket, for the sparkline.
     pub rate: Vec<u32>,
     pub free: bool,
@@ -192,7 +176,8 @@ pub struct App {
     pub conv: Conversation,
     pub entries: Vec<Entry>,
     pub turns: Vec<TurnView>,
-    pub code: Vec<CodeBlock>,
+    /// The answers' code blocks, in order (the code pane's list).
+    pub code: Vec<crate::session::fence::Code>,
     pub input: TextArea<'static>,
     pub pastes: Vec<String>,
     pub attachments: Vec<(String, String)>,
@@ -240,6 +225,15 @@ pub struct App {
     pub provider_info: std::collections::BTreeMap<String, compare::ProviderInfo>,
     /// The next record number in the session file (turns and comparison columns).
     pub next_rec: usize,
+    /// Bumped when the theme, the prices or the whole transcript change: the renderer's
+    /// caches follow.
+    pub theme_gen: u64,
+    pub catalog_gen: u64,
+    pub transcript_gen: u64,
+    /// The conversation's line count and entry starts as last drawn (turn jumps use them).
+    pub conv_layout: (usize, Vec<usize>),
+    /// The last frame is stale (a drawn frame moved a scroll offset or answered a search).
+    pub needs_frame: bool,
 }
 
 /// Pastes longer than this many lines show as a placeholder in the input.
@@ -321,6 +315,11 @@ impl App {
             compare_armed: None,
             provider_info: init.provider_info,
             next_rec: 0,
+            theme_gen: 0,
+            catalog_gen: 0,
+            transcript_gen: 0,
+            conv_layout: (0, Vec::new()),
+            needs_frame: false,
         };
         if !app.has_key {
             let help = app.key_help.clone();
@@ -338,19 +337,10 @@ impl App {
     }
 
     fn push_entry(&mut self, kind: EntryKind, text: &str) -> usize {
-        let mut own_code = Vec::new();
-        let seg = if kind == EntryKind::User {
-            user_segments(text, &mut own_code, &self.theme)
-        } else {
-            Segmenter::new()
-        };
         self.entries.push(Entry {
             kind,
-            seg,
             text: text.to_string(),
-            own_code,
-            cache: None,
-            footer: None,
+            tracker: Default::default(),
         });
         self.output_arrived();
         self.entries.len() - 1
@@ -1035,7 +1025,6 @@ impl App {
             turn: Turn::new(&self.model),
             provider: self.provider.clone(),
             entry,
-            reasoning: ReasoningCache::default(),
             rate: Vec::new(),
             free: self.provider_free,
             includes_reasoning: self.includes_reasoning,
@@ -1094,8 +1083,7 @@ impl App {
                 let entry = tv.entry;
                 add_rate(&mut tv.rate, bucket, c);
                 let code_before = self.code.len();
-                let th = &self.theme;
-                self.entries[entry].seg.push(c, &mut self.code, th, entry);
+                self.entries[entry].tracker.push(c, &mut self.code, entry);
                 if self.code.len() > code_before && self.active == Some(turn) {
                     // Follow the newest block while it streams.
                     self.selected_code = self.code.len() - 1;
@@ -1114,9 +1102,7 @@ impl App {
 
     fn finish_turn(&mut self, i: usize) {
         let entry = self.turns[i].entry;
-        let th = &self.theme;
-        self.entries[entry].seg.finish(&mut self.code, th, entry);
-        self.entries[entry].cache = None;
+        self.entries[entry].tracker.finish(&mut self.code, entry);
         // Nothing came back: the question left the history; it goes back to the user, so
         // that a retry does not send it twice.
         if let crate::session::exchange::Closed::TakenBack(m) =
@@ -1135,7 +1121,6 @@ impl App {
         if self.active == Some(i) {
             self.active = None;
         }
-        self.entries[entry].cache = None;
     }
 
     /// Adds a finished request's cost to the session's. With no cost, `unknown` says whether
@@ -1154,252 +1139,15 @@ impl App {
         }
     }
 
-    // ---- rendering support ---------------------------------------------------------------
-
-    /// Sends the conversation's lines, in order, to `sink` (see `Sink` for the two passes).
-    pub fn conversation_runs(&mut self, width: u16, sink: &mut Sink) {
-        let th = self.theme.clone();
-        for i in 0..self.entries.len() {
-            sink.mark();
-            let kind = self.entries[i].kind;
-            let header = self.entry_header(i, width, &th);
-            sink.lines(&header);
-            match kind {
-                EntryKind::User => {
-                    let e = &mut self.entries[i];
-                    e.seg.render(width, &th, &mut e.own_code, sink);
-                }
-                EntryKind::Assistant(_) => {
-                    let e = &mut self.entries[i];
-                    e.seg.render(width, &th, &mut self.code, sink);
-                }
-                EntryKind::Notice | EntryKind::Error | EntryKind::Compare(_) => {}
-            }
-            if let EntryKind::Assistant(t) = kind {
-                if self.turns[t].turn.is_finished() {
-                    if !matches!(&self.entries[i].footer, Some((w, _)) if *w == width) {
-                        let f = self.turn_footer(t, width, &th);
-                        self.entries[i].footer = Some((width, f));
-                    }
-                    if let Some((_, f)) = &self.entries[i].footer {
-                        sink.lines(f);
-                    }
-                } else {
-                    let f = self.turn_footer(t, width, &th);
-                    sink.lines(&f);
-                }
-            }
-        }
-    }
-
-    fn entry_header(&mut self, i: usize, width: u16, th: &Theme) -> Vec<Line<'static>> {
-        use ratatui::style::Modifier;
-        use ratatui::text::Span;
-        let e = &self.entries[i];
-        // A finished turn's header is fixed: built once (a long transcript draws many).
-        if let (EntryKind::User | EntryKind::Assistant(_), Some((_, lines))) = (e.kind, &e.cache) {
-            return lines.clone();
-        }
-        match e.kind {
-            EntryKind::Compare(c) => self.compare_entry_lines(c, width),
-            EntryKind::User => {
-                let lines = vec![Line::from(Span::styled(
-                    "▌ You",
-                    th.fg(th.user).add_modifier(Modifier::BOLD),
-                ))];
-                self.entries[i].cache = Some((width, lines.clone()));
-                lines
-            }
-            EntryKind::Assistant(t) => {
-                let tv = &self.turns[t];
-                let mut spans = vec![Span::styled(
-                    format!("▌ {}", tv.turn.model()),
-                    th.fg(th.assistant).add_modifier(Modifier::BOLD),
-                )];
-                if tv.turn.model_differs() {
-                    spans.push(Span::styled(
-                        format!(" (asked {})", tv.turn.asked_model),
-                        th.warning(),
-                    ));
-                }
-                if !tv.turn.is_finished() && tv.turn.content.is_empty() {
-                    let what = match tv.turn.state {
-                        TurnState::Connecting => " connecting…",
-                        _ => " thinking…",
-                    };
-                    spans.push(Span::styled(what, th.muted()));
-                }
-                let lines = vec![Line::from(spans)];
-                if tv.turn.is_finished() {
-                    self.entries[i].cache = Some((width, lines.clone()));
-                }
-                lines
-            }
-            EntryKind::Notice | EntryKind::Error => {
-                if let Some((w, lines)) = &e.cache {
-                    if *w == width {
-                        return lines.clone();
-                    }
-                }
-                let (mark, style) = if e.kind == EntryKind::Error {
-                    ("✗ ", th.error())
-                } else {
-                    ("ℹ ", th.warning())
-                };
-                let mut out = Vec::new();
-                for (n, para) in e.text.split('\n').enumerate() {
-                    let first = if n == 0 { mark } else { "  " };
-                    wrap(
-                        vec![ratatui::text::Span::styled(first, style)],
-                        vec![ratatui::text::Span::raw("  ")],
-                        vec![ratatui::text::Span::styled(para.to_string(), style)],
-                        width as usize,
-                        &mut out,
-                    );
-                }
-                out.push(Line::default());
-                self.entries[i].cache = Some((width, out.clone()));
-                out
-            }
-        }
-    }
-
-    fn turn_footer(&self, t: usize, width: u16, th: &Theme) -> Vec<Line<'static>> {
-        use ratatui::text::Span;
-        let tv = &self.turns[t];
-        let mut out = Vec::new();
-        let mut add = |mark: &str, text: String, style| {
-            wrap(
-                vec![Span::styled(mark.to_string(), style)],
-                vec![Span::raw("  ")],
-                vec![Span::styled(text, style)],
-                width as usize,
-                &mut out,
-            );
-        };
-        for n in &tv.turn.notices {
-            add("ℹ ", n.clone(), th.warning());
-        }
-        for st in &tv.turn.server_tools {
-            add(
-                "⚙ ",
-                crate::session::report::server_tool_line(st),
-                th.muted(),
-            );
-        }
-        for (i, c) in tv.turn.citations.iter().enumerate() {
-            add(
-                "  ",
-                crate::session::report::citation_line(i, c),
-                th.fg(th.accent),
-            );
-        }
-        if let Some(d) = &tv.turn.doom_loop {
-            add(
-                "⚠ ",
-                format!("the provider's loop check fired: {d}"),
-                th.warning(),
-            );
-        }
-        if let Some(e) = &tv.turn.error {
-            add("✗ ", format!("{}: {e}", tv.provider), th.error());
-            if !tv.turn.content.is_empty() || !tv.turn.reasoning.is_empty() {
-                add("  ", "partial answer and reasoning kept".into(), th.muted());
-            }
-        }
-        if tv.turn.state == TurnState::Cancelled {
-            add("■ ", "cancelled — partial answer kept".into(), th.warning());
-        }
-        if tv.turn.state == TurnState::Done
-            && tv.turn.content.is_empty()
-            && tv.turn.tool_calls.is_empty()
-        {
-            let reason = tv
-                .turn
-                .finish_reason
-                .clone()
-                .unwrap_or_else(|| "none".into());
-            add(
-                "ℹ ",
-                format!("no answer text (finish reason: {reason})"),
-                th.warning(),
-            );
-        }
-        for c in &tv.turn.tool_calls {
-            add(
-                "⚙ ",
-                format!("tool call {}({})", c.function.name, c.function.arguments),
-                th.fg(th.accent),
-            );
-        }
-        if tv.turn.is_finished() {
-            // Per-turn stats: timing, tokens, cost, cache savings.
-            let line = self.report(tv).summary_line();
-            add("· ", line, th.muted());
-        }
-        if !out.is_empty() {
-            out.push(Line::default());
-        }
-        out
-    }
-
-    /// Wrapped reasoning of turn `t` for `width`: complete lines cached, the last re-wrapped.
-    pub fn reasoning_lines(
-        &mut self,
-        t: usize,
-        width: u16,
-    ) -> (&[Line<'static>], &[Line<'static>]) {
-        // Only the shown turn's trace stays wrapped; another is re-wrapped when browsed to.
-        for (i, tv) in self.turns.iter_mut().enumerate() {
-            if i != t && tv.reasoning.width != 0 {
-                tv.reasoning = ReasoningCache::default();
-            }
-        }
-        let th = &self.theme;
-        let style = th
-            .fg(th.reasoning)
-            .add_modifier(ratatui::style::Modifier::ITALIC);
-        let tv = &mut self.turns[t];
-        wrap_reasoning(&mut tv.reasoning, &tv.turn.reasoning, width, style);
-        (&tv.reasoning.lines, &tv.reasoning.tail)
-    }
-
     /// New prices (the provider's listing arrived): the figures under finished turns follow.
     pub fn set_catalog(&mut self, catalog: Catalog) {
         self.catalog = catalog;
-        for e in &mut self.entries {
-            e.footer = None;
-        }
+        self.catalog_gen += 1;
     }
 
-    /// Re-creates every render cache (after a theme change).
+    /// A new theme: everything is drawn anew in it.
     pub fn restyle(&mut self) {
-        let th = self.theme.clone();
-        let mut code = Vec::new();
-        for (i, e) in self.entries.iter_mut().enumerate() {
-            e.cache = None;
-            e.footer = None;
-            e.seg = match e.kind {
-                EntryKind::Assistant(t) => {
-                    let turn = &self.turns[t].turn;
-                    segmented(&turn.content, turn.is_finished(), &mut code, &th, i)
-                }
-                EntryKind::User => user_segments(&e.text, &mut e.own_code, &th),
-                _ => continue,
-            };
-        }
-        self.code = code;
-        for tv in &mut self.turns {
-            tv.reasoning = ReasoningCache::default();
-        }
-        for cv in &mut self.comparisons {
-            for c in &mut cv.cols {
-                let mut code = Vec::new();
-                let t = &c.col.turn;
-                c.seg = segmented(&t.content, t.is_finished(), &mut code, &th, usize::MAX);
-                (c.code, c.reasoning) = (code, ReasoningCache::default());
-            }
-        }
+        self.theme_gen += 1;
         let input = self.input_text();
         self.set_input(&input);
     }
@@ -1412,6 +1160,7 @@ impl App {
 
     /// Empties the transcript and everything derived from it (costs, scroll positions).
     pub fn clear_transcript(&mut self) {
+        self.transcript_gen += 1;
         self.entries.clear();
         self.turns.clear();
         self.code.clear();
@@ -1440,45 +1189,6 @@ impl App {
     }
 }
 
-/// Wraps reasoning `text` into `rc` for `width`: complete lines once, the last line anew.
-pub fn wrap_reasoning(
-    rc: &mut ReasoningCache,
-    text: &str,
-    width: u16,
-    style: ratatui::style::Style,
-) {
-    if rc.width != width {
-        *rc = ReasoningCache {
-            width,
-            ..Default::default()
-        };
-    }
-    if let Some(last_nl) = text[rc.done..].rfind('\n') {
-        let end = rc.done + last_nl;
-        for line in text[rc.done..end].split('\n') {
-            wrap(
-                vec![],
-                vec![],
-                vec![ratatui::text::Span::styled(line.to_string(), style)],
-                width as usize,
-                &mut rc.lines,
-            );
-        }
-        rc.done = end + 1;
-    }
-    rc.tail.clear();
-    let rest = &text[rc.done..];
-    if !rest.is_empty() {
-        wrap(
-            vec![],
-            vec![],
-            vec![ratatui::text::Span::styled(rest.to_string(), style)],
-            width as usize,
-            &mut rc.tail,
-        );
-    }
-}
-
 /// `v` moved by `by` (either way), without wrapping.
 pub(crate) fn step(v: usize, by: i64) -> usize {
     if by > 0 {
@@ -1486,30 +1196,6 @@ pub(crate) fn step(v: usize, by: i64) -> usize {
     } else {
         v.saturating_sub(by.unsigned_abs() as usize)
     }
-}
-
-/// An answer's markdown segmented from its whole text (finished: its last block closed); its
-/// code blocks go to `code`, tagged with `message`.
-pub(crate) fn segmented(
-    text: &str,
-    finished: bool,
-    code: &mut Vec<CodeBlock>,
-    th: &Theme,
-    message: usize,
-) -> Segmenter {
-    let mut seg = Segmenter::new();
-    seg.push(text, code, th, message);
-    if finished {
-        seg.finish(code, th, message);
-    }
-    seg
-}
-
-/// A user message as markdown; its code blocks go to `own` (shown inline, not collected in the
-/// code pane).
-fn user_segments(text: &str, own: &mut Vec<CodeBlock>, th: &Theme) -> Segmenter {
-    own.clear();
-    segmented(&format!("{text}\n"), true, own, th, usize::MAX)
 }
 
 pub(crate) fn add_rate(rate: &mut Vec<u32>, bucket: usize, text: &str) {

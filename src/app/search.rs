@@ -4,10 +4,7 @@
 //! step through them, scrolling the pane (or column) that holds the match and showing that
 //! turn's reasoning beside its answer.
 
-use ratatui::text::Line;
-
 use super::{App, EntryKind, Pane};
-use crate::ui::markdown::{plain, Sink};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hit {
@@ -19,23 +16,28 @@ pub enum Hit {
     Column { cmp: usize, col: usize, line: usize },
 }
 
+/// A match and how many lines its pane (or column) had when it was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub hit: Hit,
+    pub lines: usize,
+}
+
 #[derive(Debug, Default)]
 pub struct Search {
     pub query: String,
-    pub hits: Vec<Hit>,
+    pub hits: Vec<Match>,
     pub current: usize,
+    /// Asked for, not answered yet: the renderer finds the matches with the next frame.
+    pub pending: bool,
 }
 
-/// Text widths of the conversation and reasoning panes as last drawn (border and margin off).
-fn text_size(r: ratatui::layout::Rect) -> (u16, usize) {
+/// Text widths of the conversation and reasoning panes (border and margin off).
+pub fn text_size(r: ratatui::layout::Rect) -> (u16, usize) {
     (
         r.width.saturating_sub(3),
         r.height.saturating_sub(2) as usize,
     )
-}
-
-fn contains_ci(hay: &str, needle_lower: &str) -> bool {
-    hay.to_ascii_lowercase().contains(needle_lower)
 }
 
 impl App {
@@ -66,79 +68,24 @@ impl App {
             self.close_modals(|m| matches!(m, super::modal::Modal::Search));
             return;
         }
-        let (cw, _) = text_size(self.areas().conversation);
-        let cw = if cw < 4 { 80 } else { cw };
-        // Every conversation line, with where each entry starts.
-        let mut sink = Sink::all();
-        self.conversation_runs(cw, &mut sink);
-        let lines = plain(&sink.out);
-        let marks = sink.marks.clone();
-        let turn_at = |line: usize| -> Option<usize> {
-            let e = marks.iter().rposition(|m| *m <= line)?;
-            // A question belongs to the answer that follows it.
-            self.entries[e..].iter().find_map(|en| match en.kind {
-                EntryKind::Assistant(t) => Some(t),
-                _ => None,
-            })
-        };
-        let mut hits: Vec<Hit> = lines
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| contains_ci(l, &q))
-            .map(|(line, _)| Hit::Conversation {
-                line,
-                turn: turn_at(line),
-            })
-            .collect();
-        let (rw, _) = text_size(self.areas().reasoning);
-        let rw = if rw < 4 { 60 } else { rw };
-        for t in 0..self.turns.len() {
-            if !contains_ci(&self.turns[t].turn.reasoning, &q) {
-                continue;
-            }
-            let (done, tail) = self.reasoning_lines(t, rw);
-            let all: Vec<Line<'static>> = done.iter().chain(tail).cloned().collect();
-            for (line, text) in plain(&all).iter().enumerate() {
-                if contains_ci(text, &q) {
-                    hits.push(Hit::Reasoning { turn: t, line });
-                }
-            }
-        }
-        // A comparison sorts after the turns before it in the transcript.
-        let turns_before: Vec<usize> = self
-            .comparisons
-            .iter()
-            .map(|cv| {
-                self.entries[..cv.entry]
-                    .iter()
-                    .filter(|e| matches!(e.kind, EntryKind::Assistant(_)))
-                    .count()
-            })
-            .collect();
-        for cmp in 0..self.comparisons.len() {
-            for col in 0..self.comparisons[cmp].cols.len() {
-                let (w, _) = self.column_size(cmp, col);
-                let mut sink = Sink::all();
-                self.column_lines(cmp, col, w, &mut sink);
-                for (line, text) in plain(&sink.out).iter().enumerate() {
-                    if contains_ci(text, &q) {
-                        hits.push(Hit::Column { cmp, col, line });
-                    }
-                }
-            }
-        }
-        let key = |h: &Hit| match *h {
-            Hit::Conversation { line, turn } => (turn.map_or(0, |t| t + 1), 0, line),
-            Hit::Reasoning { turn, line } => (turn + 1, 1, line),
-            Hit::Column { cmp, col, line } => (turns_before[cmp], 2 + col, line),
-        };
-        hits.sort_by_key(key);
-        let n = hits.len();
+        // The renderer finds the matches in what it draws, with the next frame
+        // (`Event::Drawn`).
         if let Some(s) = self.search.as_mut() {
-            s.hits = hits;
-            s.current = 0;
+            s.pending = true;
         }
         self.close_modals(|m| matches!(m, super::modal::Modal::Search));
+    }
+
+    /// The matches the renderer found for the pending search; jumps to the first.
+    pub(crate) fn search_found(&mut self, hits: Vec<Match>) {
+        let Some(s) = self.search.as_mut().filter(|s| s.pending) else {
+            return;
+        };
+        s.pending = false;
+        let q = s.query.trim().to_string();
+        let n = hits.len();
+        s.hits = hits;
+        s.current = 0;
         if n == 0 {
             self.flash = Some(format!("no match for “{q}”"));
         } else {
@@ -164,7 +111,7 @@ impl App {
             return;
         };
         s.current = i;
-        let hit = s.hits[i];
+        let Match { hit, lines: total } = s.hits[i];
         let n = s.hits.len();
         let gone = match hit {
             Hit::Column { cmp, col, .. } => self
@@ -184,22 +131,18 @@ impl App {
         }
         match hit {
             Hit::Column { cmp, col, line } => {
-                let (w, h) = self.column_size(cmp, col);
-                let mut count = Sink::count();
-                self.column_lines(cmp, col, w, &mut count);
+                let (_, h) = self.column_size(cmp, col);
                 self.compare_shown = Some(cmp);
                 self.focus = Pane::Compare;
                 let cv = &mut self.comparisons[cmp];
                 cv.focus = col;
                 self.close_diff();
                 let cv = &mut self.comparisons[cmp];
-                cv.cols[col].scroll = count.pos.saturating_sub(line + h.max(1) / 2 + 1);
+                cv.cols[col].scroll = total.saturating_sub(line + h.max(1) / 2 + 1);
             }
             Hit::Conversation { line, turn } => {
-                let (cw, ch) = text_size(self.areas().conversation);
-                let mut count = Sink::count();
-                self.conversation_runs(if cw < 4 { 80 } else { cw }, &mut count);
-                self.conv_scroll = count.pos.saturating_sub(line + ch.max(1) / 2 + 1);
+                let (_, ch) = text_size(self.areas().conversation);
+                self.conv_scroll = total.saturating_sub(line + ch.max(1) / 2 + 1);
                 self.focus = Pane::Conversation;
                 if let Some(t) = turn {
                     self.reasoning_turn = Some(t);
@@ -207,10 +150,8 @@ impl App {
                 }
             }
             Hit::Reasoning { turn, line } => {
-                let (rw, rh) = text_size(self.areas().reasoning);
+                let (_, rh) = text_size(self.areas().reasoning);
                 self.reasoning_turn = Some(turn);
-                let (done, tail) = self.reasoning_lines(turn, if rw < 4 { 60 } else { rw });
-                let total = done.len() + tail.len();
                 self.reasoning_scroll = total.saturating_sub(line + rh.max(1) / 2 + 1);
                 self.focus = Pane::Reasoning;
             }
@@ -228,7 +169,7 @@ impl App {
 
     /// Text width and height of column `col` of comparison `cmp` as last drawn (or as it
     /// would be drawn in the panes' place).
-    fn column_size(&self, cmp: usize, col: usize) -> (u16, usize) {
+    pub fn column_size(&self, cmp: usize, col: usize) -> (u16, usize) {
         match self.areas().columns.get(col) {
             // Border, left margin, right margin; border and two figure lines.
             Some(r) if self.compare_shown == Some(cmp) => (
@@ -250,12 +191,9 @@ impl App {
     /// Scrolls the conversation to the previous (`-1`) or next (`+1`) turn's question and
     /// shows that turn's reasoning.
     pub fn jump_turn(&mut self, dir: i64) {
-        let (cw, ch) = text_size(self.areas().conversation);
-        let cw = if cw < 4 { 80 } else { cw };
-        let mut count = Sink::count();
-        count.track_marks();
-        self.conversation_runs(cw, &mut count);
-        let total = count.pos;
+        // Where each entry starts, as the last frame drew the conversation.
+        let (_, ch) = text_size(self.areas().conversation);
+        let (total, marks) = (self.conv_layout.0, &self.conv_layout.1);
         let top = total.saturating_sub(ch + self.conv_scroll);
         let starts: Vec<(usize, usize)> = self
             .entries
@@ -267,7 +205,7 @@ impl App {
                     EntryKind::Assistant(t) => Some(t),
                     _ => None,
                 })?;
-                Some((count.marks[i], t))
+                Some((*marks.get(i)?, t))
             })
             .collect();
         let target = if dir > 0 {

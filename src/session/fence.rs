@@ -65,6 +65,107 @@ impl Fence {
     }
 }
 
+/// A fenced code block of a message, as data: the code pane lists these, copy and save write
+/// `text()`. (The renderer keeps its own copy, with highlighting, found the same way.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Code {
+    pub lang: String,
+    /// Complete lines only.
+    pub source: String,
+    /// The unfinished last line while streaming.
+    pub partial: String,
+    pub complete: bool,
+    /// Which transcript entry it belongs to.
+    pub message: usize,
+}
+
+impl Code {
+    /// The full text (what copy and save write).
+    pub fn text(&self) -> String {
+        let mut s = self.source.clone();
+        s.push_str(&self.partial);
+        s
+    }
+
+    pub fn label(&self) -> &str {
+        if self.lang.is_empty() {
+            "text"
+        } else {
+            &self.lang
+        }
+    }
+}
+
+/// Follows a message's text as it streams, keeping its code blocks in a list (the same blocks,
+/// in the same order, as the streaming renderer finds).
+#[derive(Debug, Default, Clone)]
+pub struct Tracker {
+    line: String,
+    /// The fence open now and its block's index in the list.
+    open: Option<(Fence, usize)>,
+}
+
+impl Tracker {
+    /// Appends streamed text; new blocks go onto `blocks`, tagged with `message`.
+    pub fn push(&mut self, text: &str, blocks: &mut Vec<Code>, message: usize) {
+        let mut rest = text;
+        while let Some(i) = rest.find('\n') {
+            self.line.push_str(&rest[..i]);
+            let line = std::mem::take(&mut self.line);
+            self.complete_line(&line, blocks, message);
+            rest = &rest[i + 1..];
+        }
+        self.line.push_str(rest);
+        if let Some((f, idx)) = &self.open {
+            blocks[*idx].partial = f.content(&self.line).to_string();
+        }
+    }
+
+    /// The message ended: whatever is unfinished is final.
+    pub fn finish(&mut self, blocks: &mut Vec<Code>, message: usize) {
+        if !self.line.is_empty() {
+            // The last line may itself open a fence ("```rust" with nothing after it).
+            let line = std::mem::take(&mut self.line);
+            self.complete_line(&line, blocks, message);
+        }
+        if let Some((_, idx)) = self.open.take() {
+            blocks[idx].complete = true;
+            blocks[idx].partial.clear();
+        }
+    }
+
+    fn complete_line(&mut self, line: &str, blocks: &mut Vec<Code>, message: usize) {
+        if self.open.is_none() {
+            if let Some(f) = open(line) {
+                blocks.push(Code {
+                    lang: f.lang.clone(),
+                    message,
+                    ..Code::default()
+                });
+                self.open = Some((f, blocks.len() - 1));
+            }
+            return;
+        }
+        self.complete_line_in(line, blocks);
+    }
+
+    /// A complete line inside the open block.
+    fn complete_line_in(&mut self, line: &str, blocks: &mut [Code]) {
+        let Some((f, idx)) = &self.open else {
+            return;
+        };
+        let b = &mut blocks[*idx];
+        b.partial.clear();
+        if f.closes(line) {
+            b.complete = true;
+            self.open = None;
+        } else {
+            b.source.push_str(f.content(line));
+            b.source.push('\n');
+        }
+    }
+}
+
 /// A Markdown text in pieces: prose, and fenced code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
@@ -156,6 +257,31 @@ mod tests {
         assert!(blocks("``` a`b\n").is_empty());
         // Text after a closing fence means it is not one.
         assert_eq!(blocks("```\n``` x\n").len(), 1);
+    }
+
+    #[test]
+    fn the_tracker_streams_the_blocks_split_finds() {
+        let md = "a\n```rust\nfn a() {}\n    ```\n```\n~~~\nopen";
+        let mut blocks = Vec::new();
+        let mut t = Tracker::default();
+        for piece in md.as_bytes().chunks(2) {
+            t.push(std::str::from_utf8(piece).unwrap(), &mut blocks, 7);
+        }
+        assert_eq!(
+            blocks[1].partial, "open",
+            "the unfinished line while streaming"
+        );
+        t.finish(&mut blocks, 7);
+        let got: Vec<(String, String)> =
+            blocks.iter().map(|b| (b.lang.clone(), b.text())).collect();
+        assert_eq!(got, super::blocks(md));
+        assert!(blocks.iter().all(|b| b.complete && b.message == 7));
+        // A message that ends on an opening fence has an empty block.
+        let (mut blocks, mut t) = (Vec::new(), Tracker::default());
+        t.push("Here:\n\n```rust", &mut blocks, 0);
+        t.finish(&mut blocks, 0);
+        assert_eq!(blocks.len(), 1);
+        assert!(blocks[0].complete && blocks[0].source.is_empty());
     }
 
     #[test]

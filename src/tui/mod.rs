@@ -222,6 +222,8 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         )
     };
 
+    // The renderer's cells and caches, beside the app (drawing never writes the app).
+    let mut view = crate::ui::view::View::new();
     let mut events = EventStream::new();
     // The turn streaming now, read here directly: its bounded channel slows a flooding
     // server down to the screen's pace.
@@ -239,7 +241,8 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             // One more frame when the app's scroll offsets had to come back within what fits.
-            dirty = terminal::frame(&mut terminal, &mut app).map_err(|e| e.to_string())?;
+            dirty =
+                terminal::frame(&mut terminal, &mut app, &mut view).map_err(|e| e.to_string())?;
             last_draw = Instant::now();
             if !prewarmed {
                 // Syntaxes load after the first frame, off the UI thread.

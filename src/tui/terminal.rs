@@ -58,6 +58,7 @@ impl Drop for TerminalGuard {
 pub fn frame<B: ratatui::backend::Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
+    view: &mut crate::ui::view::View,
 ) -> std::io::Result<bool> {
     if let Ok(size) = terminal.size() {
         if (app.size.width, app.size.height) != (size.width, size.height) {
@@ -68,21 +69,9 @@ pub fn frame<B: ratatui::backend::Backend>(
         }
     }
     let mut drawn = None;
-    terminal.draw(|f| drawn = Some(crate::ui::draw(f, app)))?;
-    let before = (
-        app.conv_scroll,
-        app.reasoning_scroll,
-        app.code_scroll,
-        app.new_output,
-    );
+    terminal.draw(|f| drawn = Some(crate::ui::draw(f, app, view)))?;
     if let Some(d) = drawn {
         app.update(AppEvent::Drawn(d));
     }
-    Ok(before
-        != (
-            app.conv_scroll,
-            app.reasoning_scroll,
-            app.code_scroll,
-            app.new_output,
-        ))
+    Ok(std::mem::take(&mut app.needs_frame))
 }

@@ -75,7 +75,8 @@ fn figure_lines(app: &App, r: &ColumnReport, rate: &[u32]) -> Vec<Line<'static>>
 
 pub fn draw_compare(
     f: &mut Frame,
-    app: &mut App,
+    app: &App,
+    view: &mut super::view::View,
     areas: &crate::app::Areas,
     drawn: &mut crate::app::Drawn,
 ) {
@@ -155,14 +156,14 @@ pub fn draw_compare(
         };
         let width = body.width.saturating_sub(1).max(1);
         let mut count = Sink::count();
-        app.column_lines(cmp, i, width, &mut count);
+        view.column_lines(app, cmp, i, width, &mut count);
         let total = count.pos;
         let h = body.height as usize;
         let mut scroll = app.comparisons[cmp].cols[i].scroll;
         let start = window(total, h, &mut scroll);
         drawn.columns[i] = Some(total.saturating_sub(h));
         let mut sink = Sink::window(start..start + h, 2 * h);
-        app.column_lines(cmp, i, width, &mut sink);
+        view.column_lines(app, cmp, i, width, &mut sink);
         let mut lines = sink.out;
         super::mark_matches(app, &mut lines);
         if scroll > 0 && !lines.is_empty() && running {

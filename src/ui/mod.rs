@@ -3,6 +3,8 @@
 pub mod compare;
 pub mod highlight;
 pub mod markdown;
+pub mod search;
+pub mod view;
 /// Colours and styles (configuration data, used by the app too).
 pub use crate::theme;
 
@@ -36,9 +38,13 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
 
 /// Draws the app into the frame. Scroll offsets are the app's: what the frame could show
 /// comes back (`Drawn`, for `Event::Drawn`) and the offsets used here are clamped copies.
-pub fn draw(f: &mut Frame, app: &mut App) -> crate::app::Drawn {
+pub fn draw(f: &mut Frame, app: &App, view: &mut view::View) -> crate::app::Drawn {
+    view.sync(app);
     let mut drawn = crate::app::Drawn::default();
-    draw_panes(f, app, &mut drawn);
+    if app.search.as_ref().is_some_and(|s| s.pending) {
+        drawn.search = Some(search::find(app, view));
+    }
+    draw_panes(f, app, view, &mut drawn);
     // The one boundary between untrusted text and the terminal: whatever a model, a server
     // or a session file put into a cell, no control character leaves as one.
     sanitize_cells(f.buffer_mut());
@@ -54,25 +60,25 @@ pub fn sanitize_cells(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
-fn draw_panes(f: &mut Frame, app: &mut App, drawn: &mut crate::app::Drawn) {
+fn draw_panes(f: &mut Frame, app: &App, view: &mut view::View, drawn: &mut crate::app::Drawn) {
     // Drawn where the app's layout says (for the frame's size, which the app follows through
     // `Event::Resize`).
     let areas = layout(f.area(), app);
     if app.compare_shown.is_some() {
-        compare::draw_compare(f, app, &areas, drawn);
+        compare::draw_compare(f, app, view, &areas, drawn);
         draw_input(f, app, areas.input);
         draw_status(f, app, areas.status);
         draw_overlays(f, app);
         return;
     }
     if areas.conversation.height > 0 {
-        draw_conversation(f, app, areas.conversation, drawn);
+        draw_conversation(f, app, view, areas.conversation, drawn);
     }
     if areas.reasoning.height > 0 {
-        draw_reasoning(f, app, areas.reasoning, drawn);
+        draw_reasoning(f, app, view, areas.reasoning, drawn);
     }
     if areas.code.height > 0 {
-        draw_code(f, app, areas.code, drawn);
+        draw_code(f, app, view, areas.code, drawn);
     }
     draw_input(f, app, areas.input);
     draw_status(f, app, areas.status);
@@ -80,7 +86,7 @@ fn draw_panes(f: &mut Frame, app: &mut App, drawn: &mut crate::app::Drawn) {
 }
 
 /// Help and the session picker, over whatever is on screen.
-fn draw_overlays(f: &mut Frame, app: &mut App) {
+fn draw_overlays(f: &mut Frame, app: &App) {
     if app.help_open() {
         draw_help(f, app);
     }
@@ -152,7 +158,13 @@ pub(crate) fn window(total: usize, height: usize, scroll: &mut usize) -> usize {
     max - *scroll
 }
 
-fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::app::Drawn) {
+fn draw_conversation(
+    f: &mut Frame,
+    app: &App,
+    view: &mut view::View,
+    area: Rect,
+    drawn: &mut crate::app::Drawn,
+) {
     let th = app.theme.clone();
     let mut title = vec![Span::styled(
         " Conversation ",
@@ -172,15 +184,17 @@ fn draw_conversation(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate
     }
     let width = inner.width.saturating_sub(1);
     let mut count = Sink::count();
-    app.conversation_runs(width, &mut count);
+    count.track_marks();
+    view.conversation_runs(app, width, &mut count);
     let total = count.pos;
+    drawn.conversation_lines = Some((total, count.marks));
     let h = inner.height as usize;
     let mut scroll = app.conv_scroll;
     let start = window(total, h, &mut scroll);
     drawn.conversation = Some(total.saturating_sub(h));
     // Blocks within a few screens stay rendered, so scrolling does not re-render them.
     let mut sink = Sink::window(start..start + h, 2 * h);
-    app.conversation_runs(width, &mut sink);
+    view.conversation_runs(app, width, &mut sink);
     let mut lines = sink.out;
     mark_matches(app, &mut lines);
     if total == 0 {
@@ -204,7 +218,13 @@ fn secs(ms: Option<u64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::app::Drawn) {
+fn draw_reasoning(
+    f: &mut Frame,
+    app: &App,
+    view: &mut view::View,
+    area: Rect,
+    drawn: &mut crate::app::Drawn,
+) {
     let th = app.theme.clone();
     let shown = app.shown_reasoning_turn();
     let mut title = vec![Span::styled(
@@ -291,7 +311,7 @@ fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::a
     }
     let h = inner.height as usize;
     let mut scroll = app.reasoning_scroll;
-    let (done, tail) = app.reasoning_lines(t, width);
+    let (done, tail) = view.reasoning_lines(app, t, width);
     let total = done.len() + tail.len();
     let start = window(total, h, &mut scroll);
     let lines: Vec<Line<'static>> = done
@@ -314,7 +334,13 @@ fn draw_reasoning(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::a
     );
 }
 
-fn draw_code(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::app::Drawn) {
+fn draw_code(
+    f: &mut Frame,
+    app: &App,
+    view: &mut view::View,
+    area: Rect,
+    drawn: &mut crate::app::Drawn,
+) {
     let th = app.theme.clone();
     let n = app.code.len();
     let mut title = vec![Span::styled(
@@ -375,7 +401,10 @@ fn draw_code(f: &mut Frame, app: &mut App, area: Rect, drawn: &mut crate::app::D
     }
     let tab_line = Line::from(tabs.split_off(first));
     let body_h = inner.height.saturating_sub(1) as usize;
-    let b = &mut app.code[sel];
+    // The renderer's copy of the block (the same one, with its highlighting).
+    let Some(b) = view.code.get_mut(sel) else {
+        return;
+    };
     let count = b.highlight();
     let partial = b.partial.clone();
     let total = count + usize::from(!partial.is_empty());
@@ -530,7 +559,7 @@ pub(crate) fn mark_matches(app: &App, lines: &mut [Line<'static>]) {
     }
 }
 
-fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_input(f: &mut Frame, app: &App, area: Rect) {
     let th = app.theme.clone();
     if let Some(s) = app.search.as_ref().filter(|_| app.search_editing()) {
         let block = Block::default()
@@ -580,14 +609,17 @@ fn draw_input(f: &mut Frame, app: &mut App, area: Rect) {
         );
     }
     let block = pane_block(app, Pane::Input, vec![Span::styled(hint, th.muted())]);
-    app.input.set_block(block);
     let cursor = if app.focus == Pane::Input {
         Style::default().add_modifier(Modifier::REVERSED)
     } else {
         Style::default()
     };
-    app.input.set_cursor_style(cursor);
-    f.render_widget(&app.input, area);
+    // Drawn from a copy with the frame's block and cursor: the message box (a few lines; a
+    // long paste is a placeholder) stays the app's.
+    let mut input = app.input.clone();
+    input.set_block(block);
+    input.set_cursor_style(cursor);
+    f.render_widget(&input, area);
 }
 
 pub(crate) fn sparkline(rate: &[u32], n: usize) -> String {
@@ -713,7 +745,7 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
     segs
 }
 
-fn draw_status(f: &mut Frame, app: &mut App, area: Rect) {
+fn draw_status(f: &mut Frame, app: &App, area: Rect) {
     let th = app.theme.clone();
     let mut segs = status_segments(app);
     let sep = " │ ";

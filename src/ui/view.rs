@@ -1,0 +1,632 @@
+//! The renderer's own state: a cell per transcript entry (user message, answer, notice or
+//! error, comparison summary) and per comparison column, each with its width caches, kept in
+//! step with the app (`View::sync`) and never written back into it. The runtime owns one
+//! `View` beside its `App`; drawing reads the app and updates only this.
+
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use std::collections::HashMap;
+
+use super::markdown::{wrap, CodeBlock, Segmenter, Sink};
+use crate::app::{App, EntryKind};
+use crate::session::catalog::ReasoningMode;
+use crate::session::compare;
+use crate::session::TurnState;
+use crate::theme::Theme;
+
+/// Wrapped reasoning text: complete lines are wrapped once; only the last line is re-wrapped.
+#[derive(Default)]
+pub struct ReasoningCache {
+    width: u16,
+    done: usize,
+    pub lines: Vec<Line<'static>>,
+    pub tail: Vec<Line<'static>>,
+}
+
+/// One transcript entry as drawn.
+struct Cell {
+    /// An answer's or a question's markdown, fed as its text grows.
+    seg: Segmenter,
+    fed: usize,
+    finished: bool,
+    /// A question's own code blocks (shown inline, not in the code pane).
+    own_code: Vec<CodeBlock>,
+    /// The header (fixed once the turn ended), or a notice's lines, for a width.
+    header: Option<(u16, Vec<Line<'static>>)>,
+    /// A finished answer's footer (notices, tools, sources, figures) for a width.
+    footer: Option<(u16, Vec<Line<'static>>)>,
+}
+
+/// One comparison column as drawn.
+#[derive(Default)]
+struct ColumnCell {
+    seg: Segmenter,
+    code: Vec<CodeBlock>,
+    fed: usize,
+    finished: bool,
+    reasoning: ReasoningCache,
+}
+
+#[derive(Default)]
+pub struct View {
+    /// What the caches were made for: the theme, the prices, the transcript.
+    key: (u64, u64, u64),
+    cells: Vec<Cell>,
+    /// The code blocks of the answers, in order: the same blocks as `App::code` (found by the
+    /// same parser), with their highlighting.
+    pub(crate) code: Vec<CodeBlock>,
+    /// The shown turn's wrapped reasoning.
+    reasoning: Option<(usize, ReasoningCache)>,
+    columns: HashMap<(usize, usize), ColumnCell>,
+}
+
+impl View {
+    pub fn new() -> View {
+        View::default()
+    }
+
+    /// Brings the cells up to the app: new entries, new text, ended answers; everything anew
+    /// after a theme change or a new transcript, the footers after new prices.
+    pub fn sync(&mut self, app: &App) {
+        let key = (app.theme_gen, app.catalog_gen, app.transcript_gen);
+        if key.0 != self.key.0 || key.2 != self.key.2 {
+            *self = View {
+                key,
+                ..View::default()
+            };
+        } else if key.1 != self.key.1 {
+            self.key = key;
+            for c in &mut self.cells {
+                c.footer = None;
+            }
+        }
+        let th = &app.theme;
+        self.cells.truncate(app.entries.len());
+        for (i, e) in app.entries.iter().enumerate() {
+            if self.cells.len() <= i {
+                let mut cell = Cell {
+                    seg: Segmenter::new(),
+                    fed: 0,
+                    finished: false,
+                    own_code: Vec::new(),
+                    header: None,
+                    footer: None,
+                };
+                if e.kind == EntryKind::User {
+                    // A question as markdown, its code shown inline.
+                    cell.seg
+                        .push(&format!("{}\n", e.text), &mut cell.own_code, th, usize::MAX);
+                    cell.seg.finish(&mut cell.own_code, th, usize::MAX);
+                    cell.finished = true;
+                }
+                self.cells.push(cell);
+            }
+            let EntryKind::Assistant(t) = e.kind else {
+                continue;
+            };
+            let Some(tv) = app.turns.get(t) else { continue };
+            let cell = &mut self.cells[i];
+            let text = &tv.turn.content;
+            if text.len() < cell.fed || !text.is_char_boundary(cell.fed) {
+                // The text was replaced (a session loaded over it): start over.
+                *self = View {
+                    key,
+                    ..View::default()
+                };
+                return self.sync(app);
+            }
+            if text.len() > cell.fed {
+                cell.seg.push(&text[cell.fed..], &mut self.code, th, i);
+                cell.fed = text.len();
+            }
+            if tv.turn.is_finished() && !cell.finished {
+                cell.seg.finish(&mut self.code, th, i);
+                cell.finished = true;
+                cell.header = None;
+            }
+        }
+        for (cmp, cv) in app.comparisons.iter().enumerate() {
+            for (col, c) in cv.cols.iter().enumerate() {
+                let cell = self.columns.entry((cmp, col)).or_default();
+                let text = &c.col.turn.content;
+                if text.len() < cell.fed {
+                    *cell = ColumnCell::default();
+                }
+                if text.len() > cell.fed {
+                    cell.seg
+                        .push(&text[cell.fed..], &mut cell.code, th, usize::MAX);
+                    cell.fed = text.len();
+                }
+                if c.col.turn.is_finished() && !cell.finished {
+                    cell.seg.finish(&mut cell.code, th, usize::MAX);
+                    cell.finished = true;
+                }
+            }
+        }
+    }
+
+    /// Code blocks of comparison `cmp`'s column `col`, as drawn.
+    pub fn column_code(&self, cmp: usize, col: usize) -> &[CodeBlock] {
+        self.columns
+            .get(&(cmp, col))
+            .map(|c| c.code.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// Sends the conversation's lines, in order, to `sink` (see `Sink` for the two passes).
+    pub fn conversation_runs(&mut self, app: &App, width: u16, sink: &mut Sink) {
+        let th = &app.theme;
+        for i in 0..app.entries.len().min(self.cells.len()) {
+            sink.mark();
+            let kind = app.entries[i].kind;
+            let header = self.entry_header(app, i, width, th);
+            sink.lines(&header);
+            match kind {
+                EntryKind::User => {
+                    let c = &mut self.cells[i];
+                    c.seg.render(width, th, &mut c.own_code, sink);
+                }
+                EntryKind::Assistant(_) => {
+                    let c = &mut self.cells[i];
+                    c.seg.render(width, th, &mut self.code, sink);
+                }
+                EntryKind::Notice | EntryKind::Error | EntryKind::Compare(_) => {}
+            }
+            if let EntryKind::Assistant(t) = kind {
+                if app.turns[t].turn.is_finished() {
+                    if !matches!(&self.cells[i].footer, Some((w, _)) if *w == width) {
+                        let f = turn_footer(app, t, width, th);
+                        self.cells[i].footer = Some((width, f));
+                    }
+                    if let Some((_, f)) = &self.cells[i].footer {
+                        sink.lines(f);
+                    }
+                } else {
+                    sink.lines(&turn_footer(app, t, width, th));
+                }
+            }
+        }
+    }
+
+    fn entry_header(&mut self, app: &App, i: usize, width: u16, th: &Theme) -> Vec<Line<'static>> {
+        let e = &app.entries[i];
+        let cell = &mut self.cells[i];
+        // A finished turn's header is fixed: built once (a long transcript draws many).
+        if let (EntryKind::User | EntryKind::Assistant(_), Some((_, lines))) =
+            (e.kind, &cell.header)
+        {
+            return lines.clone();
+        }
+        match e.kind {
+            EntryKind::Compare(c) => compare_entry_lines(app, c, width),
+            EntryKind::User => {
+                let lines = vec![Line::from(Span::styled(
+                    "▌ You",
+                    th.fg(th.user).add_modifier(Modifier::BOLD),
+                ))];
+                cell.header = Some((width, lines.clone()));
+                lines
+            }
+            EntryKind::Assistant(t) => {
+                let tv = &app.turns[t];
+                let mut spans = vec![Span::styled(
+                    format!("▌ {}", tv.turn.model()),
+                    th.fg(th.assistant).add_modifier(Modifier::BOLD),
+                )];
+                if tv.turn.model_differs() {
+                    spans.push(Span::styled(
+                        format!(" (asked {})", tv.turn.asked_model),
+                        th.warning(),
+                    ));
+                }
+                if !tv.turn.is_finished() && tv.turn.content.is_empty() {
+                    let what = match tv.turn.state {
+                        TurnState::Connecting => " connecting…",
+                        _ => " thinking…",
+                    };
+                    spans.push(Span::styled(what, th.muted()));
+                }
+                let lines = vec![Line::from(spans)];
+                if tv.turn.is_finished() {
+                    cell.header = Some((width, lines.clone()));
+                }
+                lines
+            }
+            EntryKind::Notice | EntryKind::Error => {
+                if let Some((w, lines)) = &cell.header {
+                    if *w == width {
+                        return lines.clone();
+                    }
+                }
+                let (mark, style) = if e.kind == EntryKind::Error {
+                    ("✗ ", th.error())
+                } else {
+                    ("ℹ ", th.warning())
+                };
+                let mut out = Vec::new();
+                for (n, para) in e.text.split('\n').enumerate() {
+                    let first = if n == 0 { mark } else { "  " };
+                    wrap(
+                        vec![Span::styled(first, style)],
+                        vec![Span::raw("  ")],
+                        vec![Span::styled(para.to_string(), style)],
+                        width as usize,
+                        &mut out,
+                    );
+                }
+                out.push(Line::default());
+                cell.header = Some((width, out.clone()));
+                out
+            }
+        }
+    }
+
+    /// Wrapped reasoning of turn `t` for `width`: complete lines cached, the last re-wrapped.
+    /// Only the shown turn's trace stays wrapped; another is re-wrapped when browsed to.
+    pub fn reasoning_lines(
+        &mut self,
+        app: &App,
+        t: usize,
+        width: u16,
+    ) -> (&[Line<'static>], &[Line<'static>]) {
+        if self.reasoning.as_ref().is_none_or(|(k, _)| *k != t) {
+            self.reasoning = Some((t, ReasoningCache::default()));
+        }
+        let th = &app.theme;
+        let style = th.fg(th.reasoning).add_modifier(Modifier::ITALIC);
+        let (_, rc) = self.reasoning.as_mut().expect("set above");
+        wrap_reasoning(rc, &app.turns[t].turn.reasoning, width, style);
+        (&rc.lines, &rc.tail)
+    }
+
+    /// The lines of one column, in order, to `sink`: reasoning (or a line about it), the
+    /// answer, then notices, errors and tool calls.
+    pub fn column_lines(&mut self, app: &App, cmp: usize, col: usize, width: u16, sink: &mut Sink) {
+        let th = &app.theme;
+        let cv = &app.comparisons[cmp];
+        let show = cv.show_reasoning;
+        let c = &cv.cols[col];
+        let cell = self.columns.entry((cmp, col)).or_default();
+        let r = c.col.report(col, cv.now, &app.catalog);
+        let muted = th.muted();
+        let rstyle = th.fg(th.reasoning).add_modifier(Modifier::ITALIC);
+        let mut head: Vec<Line<'static>> = Vec::new();
+        let t = &c.col.turn;
+        let approx = if r.report.tokens_estimated { "~" } else { "" };
+        if c.col.queued() {
+            head.push(Line::from(Span::styled(
+                format!(
+                    "queued: waiting for a free slot at {} (max_concurrent {})",
+                    c.col.provider,
+                    app.provider_info
+                        .get(&c.col.provider)
+                        .map(|i| i.max_concurrent)
+                        .unwrap_or(1)
+                ),
+                th.warning(),
+            )));
+        } else if !t.reasoning.is_empty() {
+            let mark = if show { "▾" } else { "▸" };
+            let secs = r
+                .report
+                .reasoning_ms
+                .map(|m| format!(" · {:.1}s", m as f64 / 1000.0))
+                .unwrap_or_default();
+            head.push(Line::from(Span::styled(
+                format!(
+                    "{mark} reasoning · {approx}{} tok{secs}{}",
+                    r.report.reasoning_tokens,
+                    if show { "" } else { " (r shows)" }
+                ),
+                th.fg(th.reasoning).add_modifier(Modifier::BOLD),
+            )));
+        } else if r.report.reasoning_tokens > 0 && t.usage.is_some() {
+            head.push(Line::from(Span::styled(
+                format!(
+                    "▸ hidden reasoning · {} tok billed, not sent",
+                    r.report.reasoning_tokens
+                ),
+                rstyle,
+            )));
+        } else if !t.is_finished() && t.content.is_empty() {
+            let what = match (t.state, c.reasoning_mode) {
+                (TurnState::Connecting, _) => "connecting…",
+                (_, ReasoningMode::Hidden) => "thinking (it does not stream its reasoning)…",
+                _ => "waiting for the first token…",
+            };
+            head.push(Line::from(Span::styled(what, muted)));
+        }
+        sink.lines(&head);
+        if show && !t.reasoning.is_empty() {
+            wrap_reasoning(&mut cell.reasoning, &t.reasoning, width, rstyle);
+            sink.lines(&cell.reasoning.lines);
+            sink.lines(&cell.reasoning.tail);
+            sink.lines(&[Line::default()]);
+        } else if !head.is_empty() && !t.content.is_empty() {
+            sink.lines(&[Line::default()]);
+        }
+        cell.seg.render(width, th, &mut cell.code, sink);
+        let mut foot: Vec<Line<'static>> = Vec::new();
+        let mut add = |mark: &str, text: String, style| {
+            wrap(
+                vec![Span::styled(mark.to_string(), style)],
+                vec![Span::raw("  ")],
+                vec![Span::styled(text, style)],
+                width as usize,
+                &mut foot,
+            );
+        };
+        for n in &t.notices {
+            add("ℹ ", n.clone(), th.warning());
+        }
+        for tc in &t.tool_calls {
+            add(
+                "⚙ ",
+                format!("tool call {}({})", tc.function.name, tc.function.arguments),
+                th.fg(th.accent),
+            );
+        }
+        if let Some(e) = &t.error {
+            add("✗ ", format!("{}: {e}", c.col.provider), th.error());
+            if !t.content.is_empty() || !t.reasoning.is_empty() {
+                add("  ", "partial answer kept".into(), muted);
+            }
+        }
+        if t.state == TurnState::Cancelled {
+            add("■ ", "cancelled — partial answer kept".into(), th.warning());
+        }
+        if t.state == TurnState::Done && t.content.is_empty() && t.tool_calls.is_empty() {
+            let reason = t.finish_reason.clone().unwrap_or_else(|| "none".into());
+            add(
+                "ℹ ",
+                format!("no answer text (finish reason: {reason})"),
+                th.warning(),
+            );
+        }
+        if !foot.is_empty() {
+            sink.lines(&[Line::default()]);
+            sink.lines(&foot);
+        }
+    }
+}
+
+/// A turn's footer: notices, server tools, sources, errors, tool calls, and its figures once
+/// it ended.
+fn turn_footer(app: &App, t: usize, width: u16, th: &Theme) -> Vec<Line<'static>> {
+    let tv = &app.turns[t];
+    let mut out = Vec::new();
+    let mut add = |mark: &str, text: String, style| {
+        wrap(
+            vec![Span::styled(mark.to_string(), style)],
+            vec![Span::raw("  ")],
+            vec![Span::styled(text, style)],
+            width as usize,
+            &mut out,
+        );
+    };
+    for n in &tv.turn.notices {
+        add("ℹ ", n.clone(), th.warning());
+    }
+    for st in &tv.turn.server_tools {
+        add(
+            "⚙ ",
+            crate::session::report::server_tool_line(st),
+            th.muted(),
+        );
+    }
+    for (i, c) in tv.turn.citations.iter().enumerate() {
+        add(
+            "  ",
+            crate::session::report::citation_line(i, c),
+            th.fg(th.accent),
+        );
+    }
+    if let Some(d) = &tv.turn.doom_loop {
+        add(
+            "⚠ ",
+            format!("the provider's loop check fired: {d}"),
+            th.warning(),
+        );
+    }
+    if let Some(e) = &tv.turn.error {
+        add("✗ ", format!("{}: {e}", tv.provider), th.error());
+        if !tv.turn.content.is_empty() || !tv.turn.reasoning.is_empty() {
+            add("  ", "partial answer and reasoning kept".into(), th.muted());
+        }
+    }
+    if tv.turn.state == TurnState::Cancelled {
+        add("■ ", "cancelled — partial answer kept".into(), th.warning());
+    }
+    if tv.turn.state == TurnState::Done
+        && tv.turn.content.is_empty()
+        && tv.turn.tool_calls.is_empty()
+    {
+        let reason = tv
+            .turn
+            .finish_reason
+            .clone()
+            .unwrap_or_else(|| "none".into());
+        add(
+            "ℹ ",
+            format!("no answer text (finish reason: {reason})"),
+            th.warning(),
+        );
+    }
+    for c in &tv.turn.tool_calls {
+        add(
+            "⚙ ",
+            format!("tool call {}({})", c.function.name, c.function.arguments),
+            th.fg(th.accent),
+        );
+    }
+    if tv.turn.is_finished() {
+        // Per-turn stats: timing, tokens, cost, cache savings.
+        let line = app.report(tv).summary_line();
+        add("· ", line, th.muted());
+    }
+    if !out.is_empty() {
+        out.push(Line::default());
+    }
+    out
+}
+
+/// The transcript's summary of comparison `cmp`.
+fn compare_entry_lines(app: &App, cmp: usize, width: u16) -> Vec<Line<'static>> {
+    let th = &app.theme;
+    let cv = &app.comparisons[cmp];
+    let reports = cv.reports(&app.catalog);
+    let mut out = vec![Line::from(vec![
+        Span::styled(
+            "▌ Comparison",
+            th.fg(th.assistant).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!(
+                " · {} models{}",
+                cv.cols.len(),
+                if cv.running() { " · running" } else { "" }
+            ),
+            th.muted(),
+        ),
+    ])];
+    let mut add = |first: Vec<Span<'static>>, text: String, style| {
+        wrap(
+            first,
+            vec![Span::raw("    ")],
+            vec![Span::styled(text, style)],
+            width as usize,
+            &mut out,
+        );
+    };
+    for (i, r) in reports.iter().enumerate() {
+        let adopted = cv.adopted == Some(i);
+        let mark = if adopted { "✓ " } else { "  " };
+        let style = if adopted {
+            th.fg(th.accent).add_modifier(Modifier::BOLD)
+        } else {
+            ratatui::style::Style::default()
+        };
+        add(
+            vec![Span::styled(
+                format!("{mark}{} ", compare::letter(i)),
+                style,
+            )],
+            r.report.summary_line(),
+            if adopted { style } else { th.muted() },
+        );
+    }
+    let items = compare::winners(&reports).items();
+    if !cv.running() && !items.is_empty() {
+        let text = items
+            .iter()
+            .map(|(what, col, fig)| format!("{what}: {} ({fig})", compare::letter(*col)))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        add(vec![Span::raw("  ")], text, th.fg(th.user));
+    }
+    if cv.adopted.is_none() && !cv.running() {
+        add(
+            vec![Span::raw("  ")],
+            "not adopted: /compare shows it, a adopts an answer".into(),
+            th.muted(),
+        );
+    }
+    out.push(Line::default());
+    out
+}
+
+/// Wraps reasoning `text` into `rc` for `width`: complete lines once, the last line anew.
+pub fn wrap_reasoning(
+    rc: &mut ReasoningCache,
+    text: &str,
+    width: u16,
+    style: ratatui::style::Style,
+) {
+    if rc.width != width || rc.done > text.len() {
+        *rc = ReasoningCache {
+            width,
+            ..Default::default()
+        };
+    }
+    if let Some(last_nl) = text[rc.done..].rfind('\n') {
+        let end = rc.done + last_nl;
+        for line in text[rc.done..end].split('\n') {
+            wrap(
+                vec![],
+                vec![],
+                vec![Span::styled(line.to_string(), style)],
+                width as usize,
+                &mut rc.lines,
+            );
+        }
+        rc.done = end + 1;
+    }
+    rc.tail.clear();
+    let rest = &text[rc.done..];
+    if !rest.is_empty() {
+        wrap(
+            vec![],
+            vec![],
+            vec![Span::styled(rest.to_string(), style)],
+            width as usize,
+            &mut rc.tail,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{StreamEvent, TimedEvent};
+    use crossterm::event::{KeyCode, KeyEvent};
+
+    /// The code pane lists the app's blocks and draws the view's: both are found by the same
+    /// parser, so they are the same blocks, in the same order, streaming or not.
+    #[test]
+    fn the_views_code_blocks_are_the_apps() {
+        let mut a = App::new(crate::testing::app_init(false));
+        let mut v = View::new();
+        let answer = "One:\n```rust\nfn a() {}\n```\nTwo:\n~~~py\nx = 1\n    ~~~\ny = 2\n";
+        for (k, q) in ["first", "second"].iter().enumerate() {
+            a.input.insert_str(*q);
+            a.on_key(KeyEvent::from(KeyCode::Enter));
+            for (i, piece) in answer.as_bytes().chunks(5).enumerate() {
+                a.on_stream(
+                    k,
+                    TimedEvent {
+                        at: std::time::Duration::from_millis(i as u64),
+                        event: StreamEvent::Content(std::str::from_utf8(piece).unwrap().into()),
+                    },
+                );
+                v.sync(&a);
+                assert_eq!(v.code.len(), a.code.len(), "while streaming");
+            }
+            a.on_stream(
+                k,
+                TimedEvent {
+                    at: std::time::Duration::from_millis(99),
+                    event: StreamEvent::Finished {
+                        reason: Some("stop".into()),
+                    },
+                },
+            );
+        }
+        v.sync(&a);
+        let shown: Vec<(String, String, bool)> = v
+            .code
+            .iter()
+            .map(|b| (b.lang.clone(), b.text(), b.complete))
+            .collect();
+        let data: Vec<(String, String, bool)> = a
+            .code
+            .iter()
+            .map(|b| (b.lang.clone(), b.text(), b.complete))
+            .collect();
+        assert_eq!(shown, data);
+        assert_eq!(data.len(), 4);
+        assert_eq!(
+            data[1].1, "x = 1\n    ~~~\ny = 2\n",
+            "an indented fence is content"
+        );
+    }
+}
