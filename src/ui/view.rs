@@ -159,8 +159,19 @@ impl View {
         for i in 0..app.entries.len().min(self.cells.len()) {
             sink.mark();
             let kind = app.entries[i].kind;
-            let header = self.entry_header(app, i, width, th);
-            sink.lines(&header);
+            // A cached header is passed by reference: an idle frame over a long transcript
+            // copies nothing.
+            match &self.cells[i].header {
+                Some((w, lines))
+                    if *w == width || matches!(kind, EntryKind::User | EntryKind::Assistant(_)) =>
+                {
+                    sink.lines(lines)
+                }
+                _ => {
+                    let header = self.entry_header(app, i, width, th);
+                    sink.lines(&header);
+                }
+            }
             match kind {
                 EntryKind::User => {
                     let c = &mut self.cells[i];
