@@ -91,7 +91,15 @@ async fn a_plain_round_is_streamed_recorded_and_closed() {
     let recs = lines(&path);
     let kinds: Vec<&str> = recs.iter().map(|r| r["type"].as_str().unwrap()).collect();
     assert_eq!(kinds[..3], ["header", "history", "request"]);
-    assert_eq!(kinds[kinds.len() - 3..], ["end", "history", "summary"]);
+    // The answer joins the history by reference: it is in the file once.
+    assert_eq!(kinds[kinds.len() - 3..], ["end", "reply", "summary"]);
+    assert_eq!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .matches("It returns the whole file")
+            .count(),
+        1
+    );
     assert_eq!(recs[0]["version"], 2);
     assert_eq!(recs[2]["exchange"], 0);
     // Text deltas merged per flush: far fewer entries than events.
@@ -387,4 +395,63 @@ async fn ask_the_tui_and_the_demo_recorder_write_the_same_records() {
     assert_eq!(a, b, "ask and the TUI");
     assert_eq!(a, c, "ask and the demo recorder");
     assert!(a.iter().any(|r| r["type"] == "summary"));
+}
+
+/// One long answer is a few `events` lines, not one per token, and is not repeated in the
+/// history: the file stays within 1.5× the text (it was 10–14× with a line per batch of deltas
+/// and a second copy in the history).
+#[tokio::test]
+async fn a_long_answer_is_recorded_in_about_its_own_size() {
+    let unit = "## Step\n\nRead the file with `std::fs::read_to_string` and \"split\" it:\n\n```rust\nlet lines: Vec<&str> = text.lines().collect();\n```\n\n- one\n- two\n\n";
+    let answer: String = unit.repeat(2_000);
+    let sse = synth_sse(
+        "grok-code-fast-1",
+        "",
+        &answer,
+        SynthUsage {
+            prompt: 10,
+            cached: 0,
+            completion: 80_000,
+            reasoning: 0,
+            ticks: None,
+        },
+    );
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(sse));
+    let cfg = config_for(&s.base_url(), "xai", "");
+    let dir = tempfile::tempdir().unwrap();
+    let mut runner = runner_in(dir.path());
+    let mut conv = Conversation::new(None);
+    conv.push_user("q");
+    let mut round = runner.start(
+        &engine(&cfg),
+        &cfg,
+        &conv,
+        "grok-code-fast-1",
+        &settings(),
+        RoundId::first(0),
+    );
+    let mut deltas = 0;
+    while let Some(ev) = runner.next(&mut round).await {
+        deltas += matches!(ev.event, StreamEvent::Content(_)) as usize;
+    }
+    runner.close(&mut round, &mut conv, &cfg.catalog);
+    assert_eq!(round.turn.content, answer);
+    assert!(deltas > 50_000, "{deltas} deltas");
+    let path = runner.rec.path().unwrap();
+    let size = std::fs::metadata(path).unwrap().len() as f64;
+    let text = answer.len() as f64;
+    eprintln!(
+        "session file: {size} bytes for {text} bytes of text ({:.2}×)",
+        size / text
+    );
+    assert!(
+        size <= 1.5 * text,
+        "{size} bytes for {text} bytes of text ({:.2}×)",
+        size / text
+    );
+    assert_eq!(
+        store::load(path).unwrap().turns[0].to_turn().content,
+        answer
+    );
 }

@@ -61,21 +61,9 @@ impl Conversation {
     /// (whether it is sent back is the request builder's decision, per model). A turn that
     /// produced nothing adds nothing.
     pub fn push_turn(&mut self, turn: &Turn) {
-        if turn.content.is_empty() && turn.tool_calls.is_empty() {
-            return;
+        if let Some(m) = reply(turn) {
+            self.messages.push(m);
         }
-        let mut m = Message::new(Role::Assistant, turn.content.clone());
-        if !turn.reasoning.is_empty() {
-            m.reasoning_content = Some(turn.reasoning.clone());
-        }
-        m.reasoning_items.clone_from(&turn.reasoning_items);
-        m.tool_calls = turn
-            .tool_calls
-            .iter()
-            .filter(|c| !c.id.is_empty() || !c.function.name.is_empty())
-            .cloned()
-            .collect();
-        self.messages.push(m);
     }
 
     /// Removes a trailing user message that got no answer (a failed first attempt), so that a
@@ -87,6 +75,26 @@ impl Conversation {
             _ => None,
         }
     }
+}
+
+/// The assistant message a finished turn adds to the history (none when it produced
+/// nothing).
+pub fn reply(turn: &Turn) -> Option<Message> {
+    if turn.content.is_empty() && turn.tool_calls.is_empty() {
+        return None;
+    }
+    let mut m = Message::new(Role::Assistant, turn.content.clone());
+    if !turn.reasoning.is_empty() {
+        m.reasoning_content = Some(turn.reasoning.clone());
+    }
+    m.reasoning_items.clone_from(&turn.reasoning_items);
+    m.tool_calls = turn
+        .tool_calls
+        .iter()
+        .filter(|c| !c.id.is_empty() || !c.function.name.is_empty())
+        .cloned()
+        .collect();
+    Some(m)
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! - `events`: the stream events of a round since the last flush, each with its offset `ms`
 //!   from the request; consecutive text deltas are merged (one entry per flush, not per token).
 //! - `end`: the round ended: state, usage, cost, error.
+//! - `reply` (version 2): the history gains round `turn`'s reply, as its events rebuild it —
+//!   an answer is in the file once, not again in a `history` line.
 //! - `adopted`: a comparison column's answer became the conversation's next turn (the
 //!   `history` line before it holds the question and that answer).
 //! - `summary` (version 2): what a listing shows — turns, tokens, cost, model, first prompt,
@@ -205,6 +207,10 @@ pub enum Record {
         error: Option<ApiError>,
     },
     Adopted {
+        turn: usize,
+    },
+    /// The history gains round `turn`'s reply, rebuilt from its events (version 2).
+    Reply {
         turn: usize,
     },
     Summary(Summary),
@@ -766,6 +772,19 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 }
             }
             Record::Adopted { turn } => adopted_turns.push(turn),
+            Record::Reply { turn } => {
+                // Appending leaves every open prefix as it was.
+                let reply = turns
+                    .iter()
+                    .rev()
+                    .find(|t| t.turn == turn)
+                    .map(|t| crate::session::conversation::reply(&t.to_turn()));
+                match reply {
+                    Some(Some(m)) => messages.push(m),
+                    Some(None) => {}
+                    None => skipped += 1,
+                }
+            }
             Record::Summary(_) => {}
         }
     }
@@ -1188,6 +1207,25 @@ impl Recorder {
         self.written = hashes;
     }
 
+    /// Like `sync`, after round `turn` ended: when all that changed is its reply joining the
+    /// history, a `reply` record says so instead of repeating the answer.
+    fn sync_reply(&mut self, conv: &Conversation, turn: usize, t: &Turn) {
+        let msgs = conv.messages();
+        let appended_one = msgs.len() == self.written.len() + 1
+            && self
+                .written
+                .iter()
+                .zip(msgs)
+                .all(|(h, m)| *h == hash_message(m));
+        let is_reply =
+            appended_one && crate::session::conversation::reply(t).as_ref() == msgs.last();
+        if !is_reply {
+            return self.sync(conv);
+        }
+        self.write(&Record::Reply { turn });
+        self.written.push(hash_message(&msgs[msgs.len() - 1]));
+    }
+
     /// A plain turn starts (the first round of exchange `turn`).
     pub fn begin(
         &mut self,
@@ -1375,7 +1413,7 @@ impl Recorder {
             cost,
             error: t.error.clone(),
         });
-        self.sync(conv);
+        self.sync_reply(conv, turn, t);
         self.write_summary();
     }
 }
