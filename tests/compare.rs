@@ -54,7 +54,14 @@ fn key(c: KeyCode) -> KeyEvent {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    grokpair::tui::frame(&mut t, app, &mut grokpair::ui::view::View::new()).unwrap();
+    // As the runtime does: another frame while the last one is out of date (a search's
+    // matches arrived with it).
+    let mut view = grokpair::ui::view::View::new();
+    for _ in 0..3 {
+        if !grokpair::tui::frame(&mut t, app, &mut view).unwrap() {
+            break;
+        }
+    }
     t.backend().to_string()
 }
 

@@ -455,3 +455,55 @@ async fn a_long_answer_is_recorded_in_about_its_own_size() {
         answer
     );
 }
+
+/// A crash between a round's end and the line that adds its reply to the history: the reply
+/// is rebuilt on load, and continuing the session writes it, so a later load has it too.
+#[tokio::test]
+async fn a_reply_lost_in_a_crash_is_written_when_the_session_goes_on() {
+    let s = FakeServer::start().await;
+    s.route(|_| Some(scripted()));
+    let cfg = config_for(&s.base_url(), "xai", "");
+    let dir = tempfile::tempdir().unwrap();
+    let mut runner = runner_in(dir.path());
+    let mut conv = Conversation::new(None);
+    conv.push_user("first");
+    let mut round = runner.start(
+        &engine(&cfg),
+        &cfg,
+        &conv,
+        "grok-code-fast-1",
+        &settings(),
+        RoundId::first(0),
+    );
+    while runner.next(&mut round).await.is_some() {}
+    runner.close(&mut round, &mut conv, &cfg.catalog);
+    let path = runner.rec.path().unwrap().to_path_buf();
+    drop(runner);
+    // Cut after the end record: the reply and the summary never made it.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let keep: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.contains("\"type\":\"reply\""))
+        .collect();
+    std::fs::write(&path, keep.join("\n") + "\n").unwrap();
+    let saved = store::load(&path).unwrap();
+    assert_eq!(saved.messages.len(), 2, "the reply rebuilt from the events");
+    let mut runner = Runner::new(Recorder::continue_session(&saved, true));
+    let mut conv = saved.conversation();
+    conv.push_user("second");
+    let mut round = runner.start(
+        &engine(&cfg),
+        &cfg,
+        &conv,
+        "grok-code-fast-1",
+        &settings(),
+        RoundId::first(1),
+    );
+    while runner.next(&mut round).await.is_some() {}
+    runner.close(&mut round, &mut conv, &cfg.catalog);
+    drop(runner);
+    let again = store::load(&path).unwrap();
+    assert_eq!(again.messages, conv.messages());
+    assert_eq!(again.messages.len(), 4);
+    assert_eq!(again.messages[1].content, ANSWER);
+}

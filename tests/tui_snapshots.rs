@@ -37,7 +37,14 @@ fn send(app: &mut App, text: &str) -> usize {
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    grokpair::tui::frame(&mut t, app, &mut grokpair::ui::view::View::new()).unwrap();
+    // As the runtime does: another frame while the last one is out of date (a search's
+    // matches arrived with it).
+    let mut view = grokpair::ui::view::View::new();
+    for _ in 0..3 {
+        if !grokpair::tui::frame(&mut t, app, &mut view).unwrap() {
+            break;
+        }
+    }
     t.backend().to_string()
 }
 
@@ -360,4 +367,68 @@ fn cached_turn_figures_follow_new_prices() {
     a.set_catalog(cfg.catalog);
     let after = figures(screen(&mut a, 160, 48));
     assert!(after.contains("$2.0000"), "{after}");
+}
+
+/// `n` counts lines as they are now, not as they were when the search ran: a match stays in
+/// view while the transcript grows; and an `n` typed before the matches arrive steps.
+#[test]
+fn search_steps_follow_a_growing_transcript() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut a = app(true);
+    let answer = |word: &str, lines: usize| {
+        let mut s = format!("The {word} is here.\n\n");
+        for i in 0..lines {
+            s.push_str(&format!("filler line {i}\n\n"));
+        }
+        s
+    };
+    let turn = send(&mut a, "first");
+    for ev in [
+        StreamEvent::Content(answer("zebra", 60)),
+        StreamEvent::Finished {
+            reason: Some("stop".into()),
+        },
+    ] {
+        a.on_stream(
+            turn,
+            TimedEvent {
+                at: std::time::Duration::from_millis(5),
+                event: ev,
+            },
+        );
+    }
+    screen(&mut a, 100, 30);
+    a.on_key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL));
+    for c in "zebra".chars() {
+        a.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    // Before any frame: `n` is a step, not a letter in the message box.
+    a.on_key(KeyEvent::from(KeyCode::Char('n')));
+    assert_eq!(a.input_text(), "");
+    let s = screen(&mut a, 100, 30);
+    assert!(s.contains("The zebra is here."), "{s}");
+    // The transcript grows by a long second answer; `n` (one match: it wraps to itself) still
+    // shows it.
+    a.focus = grokpair::app::Pane::Input;
+    let turn = send(&mut a, "second");
+    for ev in [
+        StreamEvent::Content(answer("giraffe", 200)),
+        StreamEvent::Finished {
+            reason: Some("stop".into()),
+        },
+    ] {
+        a.on_stream(
+            turn,
+            TimedEvent {
+                at: std::time::Duration::from_millis(5),
+                event: ev,
+            },
+        );
+    }
+    screen(&mut a, 100, 30);
+    a.focus = grokpair::app::Pane::Conversation;
+    a.on_key(KeyEvent::from(KeyCode::Char('n')));
+    let s = screen(&mut a, 100, 30);
+    assert!(s.contains("The zebra is here."), "{s}");
 }

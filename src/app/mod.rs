@@ -615,10 +615,9 @@ impl App {
             (S::Replay, _) => return self.replay_act(a),
             // ---- browsing
             (S::Browse | S::Compare, A::SearchNext | A::SearchPrev) => {
-                if self.search.as_ref().is_none_or(|s| s.hits.is_empty()) {
+                if !self.step_search(if a == A::SearchNext { 1 } else { -1 }) {
                     return None;
                 }
-                self.step_search(if a == A::SearchNext { 1 } else { -1 });
             }
             (S::Browse | S::Global | S::Compare, A::Search) => self.open_search(),
             (S::Browse, A::Close) => {

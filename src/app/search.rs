@@ -30,6 +30,10 @@ pub struct Search {
     pub current: usize,
     /// Asked for, not answered yet: the renderer finds the matches with the next frame.
     pub pending: bool,
+    /// What to do with the answer: `None` jump to the first match (a new search), else step
+    /// from the current one by this much (`n` / `N`, which look again: the transcript may
+    /// have grown since).
+    pub step: Option<i64>,
 }
 
 /// Text widths of the conversation and reasoning panes (border and margin off).
@@ -72,8 +76,18 @@ impl App {
         // (`Event::Drawn`).
         if let Some(s) = self.search.as_mut() {
             s.pending = true;
+            s.step = None;
         }
         self.close_modals(|m| matches!(m, super::modal::Modal::Search));
+        // Out of the message box at once: `n` typed before the matches arrive steps, it does
+        // not type.
+        if self.focus == Pane::Input {
+            self.focus = if self.compare_shown.is_some() {
+                Pane::Compare
+            } else {
+                Pane::Conversation
+            };
+        }
     }
 
     /// The matches the renderer found for the pending search; jumps to the first.
@@ -85,25 +99,34 @@ impl App {
         let q = s.query.trim().to_string();
         let n = hits.len();
         s.hits = hits;
+        let i = match s.step.take() {
+            None => 0,
+            Some(d) => (s.current as i64 + d).rem_euclid(n.max(1) as i64) as usize,
+        };
         s.current = 0;
         if n == 0 {
             self.flash = Some(format!("no match for “{q}”"));
         } else {
-            self.goto_hit(0);
+            self.goto_hit(i);
         }
     }
 
-    /// Steps to the next (`+1`) or previous (`-1`) match.
-    pub fn step_search(&mut self, dir: i64) {
-        let Some(s) = self.search.as_ref() else {
-            return;
+    /// Steps to the next (`+1`) or previous (`-1`) match: the matches are found again with
+    /// the next frame (lines counted as they are now), then the step is taken. False when
+    /// there is nothing to step through.
+    pub fn step_search(&mut self, dir: i64) -> bool {
+        let Some(s) = self.search.as_mut() else {
+            return false;
         };
-        let n = s.hits.len();
-        if n == 0 {
-            return;
+        if s.hits.is_empty() && !s.pending {
+            return false;
         }
-        let i = (s.current as i64 + dir).rem_euclid(n as i64) as usize;
-        self.goto_hit(i);
+        // Steps taken before the answer add up (`n` typed fast, key repeat).
+        s.step = Some(s.step.unwrap_or(0) + dir);
+        if !s.pending {
+            s.pending = true;
+        }
+        true
     }
 
     fn goto_hit(&mut self, i: usize) {

@@ -242,8 +242,10 @@ pub struct Summary {
 /// Characters of the first prompt a summary keeps.
 pub const SUMMARY_PROMPT: usize = 120;
 
+/// A prompt as listings show it: its first line with text in it (a paste may start blank).
 fn summary_prompt(p: &str) -> String {
-    one_line(p.lines().next().unwrap_or(""), SUMMARY_PROMPT)
+    let line = p.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    one_line(line, SUMMARY_PROMPT)
 }
 
 impl Summary {
@@ -493,6 +495,9 @@ pub struct Session {
     pub skipped: usize,
     /// Turn numbers of the comparison columns whose answers were adopted.
     pub adopted_turns: Vec<usize>,
+    /// How many of `messages` the file's history records hold (a reply rebuilt after a crash
+    /// is not among them: continuing writes it).
+    pub recorded: usize,
 }
 
 impl Session {
@@ -789,6 +794,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
         }
     }
     share(&messages, &mut open, &mut turns);
+    let recorded = messages.len();
     // A comparison's columns are recorded as their requests went out; they load in column
     // order.
     for run in runs(&turns) {
@@ -820,6 +826,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
         turns,
         skipped,
         adopted_turns,
+        recorded,
     })
 }
 
@@ -992,6 +999,8 @@ struct Tally {
     last_compare: Option<usize>,
     columns: std::collections::HashMap<usize, String>,
     header_model: String,
+    /// The first request's prompt is in the summary (an empty one too).
+    prompt_set: bool,
 }
 
 impl Tally {
@@ -1041,7 +1050,9 @@ impl Recorder {
         let mut r = Recorder::new(&dir, enabled);
         r.name = s.header.name.clone();
         r.path = Some(s.path.clone());
-        r.written = s.messages.iter().map(hash_message).collect();
+        // What the file holds: a reply rebuilt after a crash is written with the next turn.
+        let n = s.recorded.min(s.messages.len());
+        r.written = s.messages[..n].iter().map(hash_message).collect();
         r.header_params = Some(s.header.settings.params.clone());
         r.summary = s.summary();
         r.tally = Tally {
@@ -1059,6 +1070,7 @@ impl Recorder {
                 .map(|t| (t.turn, t.model.clone()))
                 .collect(),
             header_model: s.header.model.clone(),
+            prompt_set: !s.turns.is_empty(),
         };
         r
     }
@@ -1312,7 +1324,8 @@ impl Recorder {
         if self.tally.exchanges.insert(id.exchange) {
             self.summary.turns += 1;
         }
-        if self.summary.first_prompt.is_empty() {
+        if !self.tally.prompt_set {
+            self.tally.prompt_set = true;
             let prompt = conv
                 .messages()
                 .iter()
