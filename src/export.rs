@@ -213,13 +213,17 @@ fn md_html(src: &str, theme: &syntect::highlighting::Theme) -> String {
 
 /// `src` as the HTML export renders it (with the export's code theme).
 pub fn markdown_html(src: &str) -> String {
+    md_html(src, code_theme())
+}
+
+/// The export's code theme (dark blocks on the light page).
+fn code_theme() -> &'static syntect::highlighting::Theme {
     let themes = crate::ui::highlight::themes();
-    let theme = themes
+    themes
         .themes
         .get("base16-ocean.dark")
         .or_else(|| themes.themes.values().next())
-        .expect("syntect has themes");
-    md_html(src, theme)
+        .expect("syntect has themes")
 }
 
 /// A code block, highlighted, under its language.
@@ -316,12 +320,7 @@ table.stats td:first-child{color:#586274}blockquote{border-left:3px solid #c5ccd
 pub fn html(s: &Session, catalog: &Catalog) -> String {
     let reports: Vec<TurnReport> = s.turns.iter().map(|t| t.report(catalog)).collect();
     let t = totals(&reports);
-    let themes = crate::ui::highlight::themes();
-    let theme = themes
-        .themes
-        .get("base16-ocean.dark")
-        .or_else(|| themes.themes.values().next())
-        .expect("syntect has themes");
+    let theme = code_theme();
     let mut out = String::new();
     out.push_str(&format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>\n{CSS}\n</style>\n</head>\n<body>\n<header>\n<h1>{}</h1>\n",

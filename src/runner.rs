@@ -303,14 +303,7 @@ impl Runner {
             // Every task is gone: what is still open died with its task.
             c.rx = None;
             for i in 0..c.cols.len() {
-                if !c.cols[i].turn.is_finished() {
-                    let at = c.cols[i].local(c.t0.elapsed());
-                    let ev = TimedEvent {
-                        at,
-                        event: StreamEvent::Error(ApiError::new(ErrorKind::Protocol, TASK_ENDED)),
-                    };
-                    self.column_event(c, i, ev);
-                }
+                self.column_died(c, i);
             }
             return;
         };
@@ -332,16 +325,19 @@ impl Runner {
                 self.column_event(c, i, ev);
             }
             ColumnMsg::Event(ev) => self.column_event(c, i, ev),
-            ColumnMsg::Closed => {
-                if !c.cols[i].turn.is_finished() {
-                    let at = c.cols[i].local(c.t0.elapsed());
-                    let ev = TimedEvent {
-                        at,
-                        event: StreamEvent::Error(ApiError::new(ErrorKind::Protocol, TASK_ENDED)),
-                    };
-                    self.column_event(c, i, ev);
-                }
-            }
+            ColumnMsg::Closed => self.column_died(c, i),
+        }
+    }
+
+    /// Column `i`'s task ended without a terminal event: it fails (if it was still open).
+    fn column_died(&mut self, c: &mut CompareRun, i: usize) {
+        if !c.cols[i].turn.is_finished() {
+            let at = c.cols[i].local(c.t0.elapsed());
+            let ev = TimedEvent {
+                at,
+                event: StreamEvent::Error(ApiError::new(ErrorKind::Protocol, TASK_ENDED)),
+            };
+            self.column_event(c, i, ev);
         }
     }
 

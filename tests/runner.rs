@@ -40,6 +40,24 @@ fn settings() -> Settings {
     Settings::default()
 }
 
+/// Sends `conv` to the fake provider's grok-code-fast-1 as exchange `k`'s first round.
+fn start(
+    runner: &mut Runner,
+    cfg: &grokpair::config::Config,
+    conv: &Conversation,
+    k: usize,
+) -> grokpair::runner::Round {
+    let eng = engine(cfg);
+    runner.start(
+        &eng,
+        cfg,
+        conv,
+        "grok-code-fast-1",
+        &settings(),
+        RoundId::first(k),
+    )
+}
+
 fn runner_in(dir: &std::path::Path) -> Runner {
     Runner::new(Recorder::new(dir, true))
 }
@@ -61,14 +79,7 @@ async fn a_plain_round_is_streamed_recorded_and_closed() {
     let mut runner = runner_in(dir.path());
     let mut conv = Conversation::new(None);
     conv.push_user("How do I read a file?");
-    let mut round = runner.start(
-        &engine(&cfg),
-        &cfg,
-        &conv,
-        "grok-code-fast-1",
-        &settings(),
-        RoundId::first(0),
-    );
+    let mut round = start(&mut runner, &cfg, &conv, 0);
     let mut n = 0;
     while let Some(ev) = runner.next(&mut round).await {
         n += 1;
@@ -135,14 +146,7 @@ async fn a_cancelled_round_keeps_its_partial_answer() {
     let mut runner = runner_in(dir.path());
     let mut conv = Conversation::new(None);
     conv.push_user("q");
-    let mut round = runner.start(
-        &engine(&cfg),
-        &cfg,
-        &conv,
-        "grok-code-fast-1",
-        &settings(),
-        RoundId::first(0),
-    );
+    let mut round = start(&mut runner, &cfg, &conv, 0);
     while round.turn.content.is_empty() {
         runner.next(&mut round).await.unwrap();
     }
@@ -176,14 +180,7 @@ async fn a_failed_round_takes_its_question_back() {
     let mut runner = runner_in(dir.path());
     let mut conv = Conversation::new(None);
     conv.push_user("q");
-    let mut round = runner.start(
-        &engine(&cfg),
-        &cfg,
-        &conv,
-        "grok-code-fast-1",
-        &settings(),
-        RoundId::first(0),
-    );
+    let mut round = start(&mut runner, &cfg, &conv, 0);
     let mut last = None;
     while let Some(ev) = runner.next(&mut round).await {
         last = Some(ev);
@@ -423,14 +420,7 @@ async fn a_long_answer_is_recorded_in_about_its_own_size() {
     let mut runner = runner_in(dir.path());
     let mut conv = Conversation::new(None);
     conv.push_user("q");
-    let mut round = runner.start(
-        &engine(&cfg),
-        &cfg,
-        &conv,
-        "grok-code-fast-1",
-        &settings(),
-        RoundId::first(0),
-    );
+    let mut round = start(&mut runner, &cfg, &conv, 0);
     let mut deltas = 0;
     while let Some(ev) = runner.next(&mut round).await {
         deltas += matches!(ev.event, StreamEvent::Content(_)) as usize;
@@ -467,14 +457,7 @@ async fn a_reply_lost_in_a_crash_is_written_when_the_session_goes_on() {
     let mut runner = runner_in(dir.path());
     let mut conv = Conversation::new(None);
     conv.push_user("first");
-    let mut round = runner.start(
-        &engine(&cfg),
-        &cfg,
-        &conv,
-        "grok-code-fast-1",
-        &settings(),
-        RoundId::first(0),
-    );
+    let mut round = start(&mut runner, &cfg, &conv, 0);
     while runner.next(&mut round).await.is_some() {}
     runner.close(&mut round, &mut conv, &cfg.catalog);
     let path = runner.rec.path().unwrap().to_path_buf();
@@ -491,14 +474,7 @@ async fn a_reply_lost_in_a_crash_is_written_when_the_session_goes_on() {
     let mut runner = Runner::new(Recorder::continue_session(&saved, true));
     let mut conv = saved.conversation();
     conv.push_user("second");
-    let mut round = runner.start(
-        &engine(&cfg),
-        &cfg,
-        &conv,
-        "grok-code-fast-1",
-        &settings(),
-        RoundId::first(1),
-    );
+    let mut round = start(&mut runner, &cfg, &conv, 1);
     while runner.next(&mut round).await.is_some() {}
     runner.close(&mut round, &mut conv, &cfg.catalog);
     drop(runner);

@@ -104,10 +104,20 @@ pub struct Drawn {
     pub search: Option<Vec<crate::app::search::Match>>,
 }
 
+/// What decides where the panes are scrolled to and what they show.
+type Placement = (
+    usize,
+    usize,
+    usize,
+    bool,
+    super::Pane,
+    Option<usize>,
+    Option<usize>,
+);
+
 impl App {
-    /// Scroll offsets kept within what the last frame could show.
-    fn drawn(&mut self, d: Drawn) {
-        let before = (
+    fn placement(&self) -> Placement {
+        (
             self.conv_scroll,
             self.reasoning_scroll,
             self.code_scroll,
@@ -115,7 +125,12 @@ impl App {
             self.focus,
             self.compare_shown,
             self.reasoning_turn,
-        );
+        )
+    }
+
+    /// Scroll offsets kept within what the last frame could show.
+    fn drawn(&mut self, d: Drawn) {
+        let before = self.placement();
         if let Some(max) = d.conversation {
             self.conv_scroll = self.conv_scroll.min(max);
             if self.conv_scroll == 0 {
@@ -146,17 +161,7 @@ impl App {
             self.search_found(hits);
         }
         // What was drawn is already out of date: one more frame.
-        self.needs_frame = searched
-            || before
-                != (
-                    self.conv_scroll,
-                    self.reasoning_scroll,
-                    self.code_scroll,
-                    self.new_output,
-                    self.focus,
-                    self.compare_shown,
-                    self.reasoning_turn,
-                );
+        self.needs_frame = searched || before != self.placement();
     }
 }
 

@@ -358,15 +358,7 @@ impl View {
         }
         cell.seg.render(width, th, &mut cell.code, sink);
         let mut foot: Vec<Line<'static>> = Vec::new();
-        let mut add = |mark: &str, text: String, style| {
-            wrap(
-                vec![Span::styled(mark.to_string(), style)],
-                vec![Span::raw("  ")],
-                vec![Span::styled(text, style)],
-                width as usize,
-                &mut foot,
-            );
-        };
+        let mut add = |mark: &str, text: String, style| marked(&mut foot, width, mark, text, style);
         for n in &t.notices {
             add("ℹ ", n.clone(), th.warning());
         }
@@ -401,20 +393,29 @@ impl View {
     }
 }
 
+/// `text` wrapped to `width` after `mark`, its further lines indented: a footer line.
+fn marked(
+    out: &mut Vec<Line<'static>>,
+    width: u16,
+    mark: &str,
+    text: String,
+    style: ratatui::style::Style,
+) {
+    wrap(
+        vec![Span::styled(mark.to_string(), style)],
+        vec![Span::raw("  ")],
+        vec![Span::styled(text, style)],
+        width as usize,
+        out,
+    );
+}
+
 /// A turn's footer: notices, server tools, sources, errors, tool calls, and its figures once
 /// it ended.
 fn turn_footer(app: &App, t: usize, width: u16, th: &Theme) -> Vec<Line<'static>> {
     let tv = &app.turns[t];
     let mut out = Vec::new();
-    let mut add = |mark: &str, text: String, style| {
-        wrap(
-            vec![Span::styled(mark.to_string(), style)],
-            vec![Span::raw("  ")],
-            vec![Span::styled(text, style)],
-            width as usize,
-            &mut out,
-        );
-    };
+    let mut add = |mark: &str, text: String, style| marked(&mut out, width, mark, text, style);
     for n in &tv.turn.notices {
         add("ℹ ", n.clone(), th.warning());
     }
