@@ -15,5 +15,6 @@ pub mod session;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod theme;
+pub mod tools;
 pub mod tui;
 pub mod ui;

@@ -55,6 +55,15 @@ fn the_protocol_and_domain_layers_know_nothing_above_them() {
 }
 
 #[test]
+fn the_tools_know_only_the_workspace() {
+    assert_no_imports(
+        "tools",
+        &["tools"],
+        &["engine", "runner", "app", "ui", "tui", "cli", "export"],
+    );
+}
+
+#[test]
 fn the_engine_and_runner_know_no_front_end() {
     assert_no_imports(
         "engine",
