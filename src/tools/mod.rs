@@ -1,8 +1,10 @@
 //! Workspace I/O for the agent: every path confined to the workspace root (`workspace.rs`),
 //! reading, listing and finding files (`fs.rs`), searching them (`grep.rs`), editing and
-//! writing them (`edit.rs`), running commands (`shell.rs`). No terminal, no network. A tool's error is a message for the
+//! writing them (`edit.rs`), running commands (`shell.rs`), and keeping what they change
+//! for a rewind (`checkpoint.rs`). No terminal, no network. A tool's error is a message for the
 //! model: it says what went wrong and how to go on.
 
+pub mod checkpoint;
 pub mod edit;
 pub mod fs;
 pub mod grep;
