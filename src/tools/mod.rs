@@ -4,6 +4,7 @@
 //! for a rewind (`checkpoint.rs`). No terminal, no network. A tool's error is a message for the
 //! model: it says what went wrong and how to go on.
 
+pub mod calls;
 pub mod checkpoint;
 pub mod edit;
 pub mod fs;
