@@ -66,6 +66,13 @@ impl Conversation {
         }
     }
 
+    /// Appends a tool's result, answering the call `call_id` of the last assistant message.
+    pub fn push_tool_result(&mut self, call_id: &str, content: impl Into<String>) {
+        let mut m = Message::new(Role::Tool, content);
+        m.tool_call_id = Some(call_id.to_string());
+        self.messages.push(m);
+    }
+
     /// Removes a trailing user message that got no answer (a failed first attempt), so that a
     /// retry does not send it twice. Only the unanswered tail is touched: the history before it
     /// stays byte-identical.

@@ -1,5 +1,6 @@
 //! Conversation model, model catalog, pricing and per-turn accounting. No terminal here.
 
+pub mod agent;
 pub mod approval;
 pub mod catalog;
 pub mod compare;

@@ -316,6 +316,13 @@ impl Call {
     }
 }
 
+/// The approval view of a wire call, for `session::agent::AgentLoop` (its `Classify`).
+pub fn classify(c: &crate::api::ToolCall) -> Result<approval::Call, String> {
+    Call::parse(&c.function.name, &c.function.arguments)
+        .map(|call| call.approval())
+        .map_err(|e| e.message)
+}
+
 /// A command as the user sees it: its shell line, or its argv quoted where needed.
 pub fn command_line(c: &CommandSpec) -> String {
     if let Some(s) = &c.shell {
@@ -436,6 +443,49 @@ mod tests {
             Call::RunCommand(s) => assert_eq!(s.timeout, MAX_TIMEOUT),
             _ => unreachable!(),
         }
+    }
+
+    /// The loop and the tools together: a read runs, an edit asks, bad arguments are
+    /// answered with the reason.
+    #[test]
+    fn the_agent_loop_classifies_calls_through_the_tools() {
+        use crate::api::types::FunctionCall;
+        use crate::session::agent::{AgentLoop, Command, Event, Limits};
+        use crate::session::approval::{Mode, Policy};
+        use crate::session::{Conversation, Turn, TurnState};
+        let call = |id: &str, name: &str, args: &str| crate::api::ToolCall {
+            id: id.into(),
+            kind: "function".into(),
+            function: FunctionCall {
+                name: name.into(),
+                arguments: args.into(),
+            },
+        };
+        let mut conv = Conversation::new(None);
+        conv.push_user("q");
+        let mut t = Turn::new("m");
+        t.tool_calls = vec![
+            call("1", "read_file", r#"{"path":"a.txt"}"#),
+            call(
+                "2",
+                "edit_file",
+                r#"{"path":"a.txt","old_string":"a","new_string":"b"}"#,
+            ),
+            call("3", "read_file", r#"{"file":"a.txt"}"#),
+        ];
+        t.state = TurnState::Done;
+        conv.push_turn(&t);
+        let mut a = AgentLoop::new(Policy::new(Mode::Ask), Limits::default(), classify);
+        let cmds = a.on(
+            Event::RoundEnded {
+                turn: Box::new(t),
+                spent: 0,
+            },
+            &mut conv,
+        );
+        assert!(matches!(&cmds[0], Command::RunTool { call_id, .. } if call_id == "1"));
+        assert!(matches!(&cmds[1], Command::AskApproval { call, .. } if call.target == "a.txt"));
+        assert_eq!(cmds.len(), 2);
     }
 
     #[test]
