@@ -357,10 +357,14 @@ async fn ask_the_tui_and_the_demo_recorder_write_the_same_records() {
     t.wait_for("the TUI", |s| s.contains("Ask anything")).await;
     t.type_text(prompt);
     t.send(&["Enter"]);
-    t.wait_for("the answer", |s| s.contains("It returns the whole file"))
-        .await;
-    t.wait_for("the turn's figures", |s| s.contains("tok/s"))
-        .await;
+    // The whole answer, and the turn over (its figures under it, the status bar idle):
+    // quitting earlier would cancel it.
+    t.wait_for("the finished turn", |s| {
+        s.contains("as a String.")
+            && s.contains("│ idle │")
+            && s.contains("· grok-code-fast-1 · ttft")
+    })
+    .await;
     t.quit().await;
     let tui_file = store::list(&t.dir.path().join("sessions"))[0].clone();
 
