@@ -382,21 +382,20 @@ fn search_steps_follow_a_growing_transcript() {
         }
         s
     };
-    let turn = send(&mut a, "first");
-    for ev in [
-        StreamEvent::Content(answer("zebra", 60)),
-        StreamEvent::Finished {
-            reason: Some("stop".into()),
-        },
-    ] {
-        a.on_stream(
-            turn,
-            TimedEvent {
-                at: std::time::Duration::from_millis(5),
-                event: ev,
+    // A question and its whole answer.
+    let answered = |a: &mut App, q: &str, text: String| {
+        let turn = send(a, q);
+        for event in [
+            StreamEvent::Content(text),
+            StreamEvent::Finished {
+                reason: Some("stop".into()),
             },
-        );
-    }
+        ] {
+            let at = std::time::Duration::from_millis(5);
+            a.on_stream(turn, TimedEvent { at, event });
+        }
+    };
+    answered(&mut a, "first", answer("zebra", 60));
     screen(&mut a, 100, 30);
     a.on_key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL));
     for c in "zebra".chars() {
@@ -411,21 +410,7 @@ fn search_steps_follow_a_growing_transcript() {
     // The transcript grows by a long second answer; `n` (one match: it wraps to itself) still
     // shows it.
     a.focus = grokpair::app::Pane::Input;
-    let turn = send(&mut a, "second");
-    for ev in [
-        StreamEvent::Content(answer("giraffe", 200)),
-        StreamEvent::Finished {
-            reason: Some("stop".into()),
-        },
-    ] {
-        a.on_stream(
-            turn,
-            TimedEvent {
-                at: std::time::Duration::from_millis(5),
-                event: ev,
-            },
-        );
-    }
+    answered(&mut a, "second", answer("giraffe", 200));
     screen(&mut a, 100, 30);
     a.focus = grokpair::app::Pane::Conversation;
     a.on_key(KeyEvent::from(KeyCode::Char('n')));
