@@ -51,6 +51,7 @@ struct ConfigFile {
     reasoning_effort: Option<String>,
     network: Option<NetworkFile>,
     sessions: Option<SessionsFile>,
+    agent: Option<AgentFile>,
     #[serde(default)]
     providers: BTreeMap<String, ProviderFile>,
     #[serde(default)]
@@ -62,6 +63,60 @@ struct ConfigFile {
 struct SessionsFile {
     dir: Option<PathBuf>,
     autosave: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentFile {
+    tools: Option<bool>,
+    mode: Option<String>,
+    max_steps: Option<usize>,
+    max_cost: Option<f64>,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    ask: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+}
+
+/// `[agent]`: the model's tools in the workspace, and who decides what runs.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// Offer the tools at all (`tools = false`: plain chat).
+    pub tools: bool,
+    pub mode: crate::session::approval::Mode,
+    pub max_steps: usize,
+    /// USD per session past which the loop pauses (`--max-cost`, `/budget`).
+    pub max_cost: Option<f64>,
+    pub allow: Vec<crate::session::approval::Rule>,
+    pub ask: Vec<crate::session::approval::Rule>,
+    pub deny: Vec<crate::session::approval::Rule>,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            tools: true,
+            mode: crate::session::approval::Mode::Ask,
+            max_steps: 25,
+            max_cost: None,
+            allow: Vec::new(),
+            ask: Vec::new(),
+            deny: Vec::new(),
+        }
+    }
+}
+
+impl AgentConfig {
+    /// The approval policy these settings make.
+    pub fn policy(&self) -> crate::session::approval::Policy {
+        let mut p = crate::session::approval::Policy::new(self.mode);
+        p.allow = self.allow.clone();
+        p.ask = self.ask.clone();
+        p.deny = self.deny.clone();
+        p
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -258,6 +313,7 @@ pub struct Config {
     pub sessions_dir: Option<PathBuf>,
     /// Save every conversation as it happens.
     pub autosave: bool,
+    pub agent: AgentConfig,
     pub providers: BTreeMap<String, Provider>,
     pub catalog: Catalog,
     pub model_overrides: BTreeMap<String, ModelOverride>,
@@ -299,6 +355,7 @@ impl Default for Config {
             net: NetPolicy::default(),
             sessions_dir: None,
             autosave: true,
+            agent: AgentConfig::default(),
             providers,
             catalog: Catalog::default(),
             model_overrides: BTreeMap::new(),
@@ -373,6 +430,41 @@ impl Config {
             }
             if let Some(a) = sf.autosave {
                 cfg.autosave = a;
+            }
+        }
+        if let Some(a) = file.agent {
+            let bad = |key: &str, message: String| {
+                err(at(&["agent"], key), Some(format!("agent.{key}")), message)
+            };
+            let ag = &mut cfg.agent;
+            if let Some(t) = a.tools {
+                ag.tools = t;
+            }
+            if let Some(m) = a.mode {
+                ag.mode = crate::session::approval::Mode::parse(&m).ok_or_else(|| {
+                    bad("mode", format!("`{m}`: read-only, ask, auto-edit or yolo"))
+                })?;
+            }
+            if let Some(n) = a.max_steps {
+                if n == 0 || n > 1000 {
+                    return Err(bad("max_steps", format!("from 1 to 1000, got {n}")));
+                }
+                ag.max_steps = n;
+            }
+            if let Some(c) = a.max_cost {
+                if !(c.is_finite() && c > 0.0) {
+                    return Err(bad("max_cost", format!("a number of USD above 0, got {c}")));
+                }
+                ag.max_cost = Some(c);
+            }
+            for (key, list, out) in [
+                ("allow", a.allow, &mut ag.allow),
+                ("ask", a.ask, &mut ag.ask),
+                ("deny", a.deny, &mut ag.deny),
+            ] {
+                for r in list {
+                    out.push(crate::session::approval::Rule::parse(&r).map_err(|m| bad(key, m))?);
+                }
             }
         }
         if let Some(n) = file.network {

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: `api` (protocol) → `session` (accounting) → front ends (`cli`).
 
+pub mod agent;
 pub mod api;
 pub mod app;
 pub mod cli;

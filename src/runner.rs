@@ -29,6 +29,9 @@ pub const TASK_ENDED: &str = "the request task ended unexpectedly";
 pub struct Runner {
     pub rec: Recorder,
     flushed: Instant,
+    /// Offered with every round (the agent's tools; the same bytes each time). Not part of
+    /// the recorded settings.
+    pub tools: Vec<crate::api::ToolSpec>,
 }
 
 /// One request streaming (or streamed): its turn as assembled so far.
@@ -78,6 +81,7 @@ impl Runner {
         Runner {
             rec,
             flushed: Instant::now(),
+            tools: Vec::new(),
         }
     }
 
@@ -94,7 +98,13 @@ impl Runner {
     ) -> Round {
         self.rec
             .begin_round(id, conv, &engine.provider.name, model, settings);
-        let started = engine.start(cfg, model, conv, &settings.params);
+        let started = if self.tools.is_empty() {
+            engine.start(cfg, model, conv, &settings.params)
+        } else {
+            let mut p = settings.params.clone();
+            p.tools = self.tools.clone();
+            engine.start(cfg, model, conv, &p)
+        };
         Round {
             id,
             turn: Turn::new(model),

@@ -284,6 +284,7 @@ fn fixed_session() -> Session {
         turns: vec![turn(0, req1, e1, &t1), turn(1, req2, e2, &t2)],
         skipped: 0,
         adopted_turns: Vec::new(),
+        tools: Vec::new(),
         recorded: usize::MAX,
     }
 }

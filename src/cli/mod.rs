@@ -8,6 +8,7 @@ use crate::config::{Config, ConfigError, Provider};
 mod ask;
 pub mod compare;
 mod config_cmd;
+pub mod exec;
 mod models;
 pub mod output;
 mod sessions;
@@ -24,7 +25,7 @@ pub const EXIT_INTERRUPTED: i32 = 130;
     version,
     about = "Pair-program with xAI Grok and any OpenAI-compatible model, from the terminal",
     after_help = "Keys come from XAI_API_KEY, AIMLAPI_API_KEY, OPENROUTER_API_KEY (or the config file).\n\
-                  Exit codes: 0 ok, 1 provider/network error, 2 usage/config error, 130 interrupted."
+                  Exit codes: 0 ok, 1 provider/network error, 2 usage/config error, 3 agent stopped (exec: budget, step cap, loop guard), 130 interrupted."
 )]
 pub struct Cli {
     /// Config file (default: ~/.config/grokpair/config.toml; env GROKPAIR_CONFIG).
@@ -43,6 +44,9 @@ pub struct Cli {
     /// Do not save this run's conversation (config: `[sessions] autosave = false`).
     #[arg(long, global = true)]
     pub no_save: bool,
+    /// The workspace the agent's tools work in (default: the current directory).
+    #[arg(long = "cd", global = true, value_name = "DIR")]
+    pub cd: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -51,6 +55,11 @@ pub struct Cli {
 pub enum Command {
     /// Ask one question; the answer streams to stdout.
     Ask(Box<AskArgs>),
+    /// Agent mode without a screen: the model reads, edits and runs commands in the workspace
+    /// as far as --mode and --approve allow (anything that would ask is denied and reported).
+    /// Exit codes: 0 done, 1 provider error, 2 usage, 3 stopped by the budget, the step cap or
+    /// the loop guard, 130 interrupted.
+    Exec(Box<ExecArgs>),
     /// Ask 2-4 models the same question at once (-m A -m B …): a table of their figures, the
     /// winners and each answer.
     Compare(Box<CompareArgs>),
@@ -259,6 +268,36 @@ pub struct AskArgs {
     /// Continue the most recent saved conversation.
     #[arg(long = "continue", short = 'c')]
     pub continue_last: bool,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub gen: PromptArgs,
+    /// read-only, ask, auto-edit or yolo (default: the config's `agent.mode`, else ask).
+    /// Unattended, `ask` lets only reads run.
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Let calls matching a rule run, e.g. 'run_command: cargo test *' or 'edit_file: src/*'
+    /// (repeatable; the config's `agent.deny` rules still win).
+    #[arg(long, value_name = "RULE")]
+    pub approve: Vec<String>,
+    /// Most rounds with tool calls for the prompt (default: `agent.max_steps`, else 25).
+    #[arg(long, value_name = "N")]
+    pub max_steps: Option<usize>,
+    /// Stop before a round would start past this spend in USD (default: `agent.max_cost`).
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Stream the model's reasoning to stderr.
+    #[arg(long, short = 'r')]
+    pub show_reasoning: bool,
+    /// NDJSON on stdout: start, round, stream events, tool_call, decision, tool_started,
+    /// tool_output, diff, tool_result, answer, cost, summary.
+    #[arg(long)]
+    pub json: bool,
+    /// No figures and no command output on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -473,6 +512,18 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
         Some(Command::Compare(a)) => {
             let cfg = Config::load(cli.config.as_deref())?;
             compare::run(&cfg, cli.provider.as_deref(), &cli.model, cli.no_save, *a).await
+        }
+        Some(Command::Exec(a)) => {
+            let cfg = Config::load(cli.config.as_deref())?;
+            exec::run(
+                &cfg,
+                cli.provider.as_deref(),
+                cli.model.first().map(String::as_str),
+                cli.no_save,
+                cli.cd.as_deref(),
+                *a,
+            )
+            .await
         }
         Some(Command::Ask(a)) => {
             let cfg = Config::load(cli.config.as_deref())?;

@@ -255,6 +255,7 @@ pub fn import_sse(path: &Path, bytes: &[u8]) -> Result<Session, Failure> {
         }],
         skipped: 0,
         adopted_turns: Vec::new(),
+        tools: Vec::new(),
         recorded: usize::MAX,
     })
 }

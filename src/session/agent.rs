@@ -107,6 +107,8 @@ pub enum Command {
         call_id: String,
         name: String,
         arguments: String,
+        /// Who let it run: `user`, a rule, a session grant, the mode.
+        by: String,
     },
     CancelTools,
     Finished(Outcome),
@@ -128,6 +130,19 @@ struct Pending {
     call: ToolCall,
     view: Option<crate::session::approval::Call>,
     state: State,
+    /// Its answer came from the tool (not from the loop: an error, a denial, a cancel).
+    ran: bool,
+    /// Its answer was handed out by `take_answered`.
+    reported: bool,
+}
+
+/// A call answered without running (bad arguments, denied, cancelled, not run), for the
+/// front end to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answered {
+    pub call_id: String,
+    pub name: String,
+    pub output: String,
 }
 
 pub struct AgentLoop {
@@ -142,6 +157,7 @@ pub struct AgentLoop {
     pause: Option<Outcome>,
     /// The session's spend as of the last round.
     spent: i64,
+    answered: Vec<Answered>,
 }
 
 impl AgentLoop {
@@ -156,7 +172,47 @@ impl AgentLoop {
             repeats: 0,
             pause: None,
             spent: 0,
+            answered: Vec::new(),
         }
+    }
+
+    /// A new user turn: the step count and the repeat guard start again (the policy and its
+    /// session grants stay).
+    pub fn begin(&mut self) {
+        self.steps = 0;
+        self.pending.clear();
+        self.last = None;
+        self.repeats = 0;
+        self.pause = None;
+    }
+
+    /// The calls answered without running since the last call, in call order.
+    pub fn take_answered(&mut self) -> Vec<Answered> {
+        self.report();
+        std::mem::take(&mut self.answered)
+    }
+
+    fn report(&mut self) {
+        for p in &mut self.pending {
+            if let (State::Done(out), false, false) = (&p.state, p.ran, p.reported) {
+                p.reported = true;
+                self.answered.push(Answered {
+                    call_id: p.call.id.clone(),
+                    name: p.call.function.name.clone(),
+                    output: out.clone(),
+                });
+            }
+        }
+    }
+
+    /// A pending call's tool and arguments.
+    pub fn call(&self, id: &str) -> Option<(String, String)> {
+        self.pending.iter().find(|p| p.call.id == id).map(|p| {
+            (
+                p.call.function.name.clone(),
+                p.call.function.arguments.clone(),
+            )
+        })
     }
 
     pub fn steps(&self) -> usize {
@@ -179,6 +235,7 @@ impl AgentLoop {
                     let output = self.guard_repeats(name, args, output);
                     if let Some(p) = self.find(&call_id) {
                         p.state = State::Done(output);
+                        p.ran = true;
                     }
                 }
                 self.settle(conv)
@@ -237,6 +294,8 @@ impl AgentLoop {
                 .map(|call| Pending {
                     call,
                     view: None,
+                    ran: false,
+                    reported: false,
                     state: State::Done("not run: the reply was cut off".into()),
                 })
                 .collect();
@@ -253,6 +312,8 @@ impl AgentLoop {
                 .map(|call| Pending {
                     call,
                     view: None,
+                    ran: false,
+                    reported: false,
                     state: State::Done(format!("not run: the provider's loop check fired ({d})")),
                 })
                 .collect();
@@ -270,6 +331,8 @@ impl AgentLoop {
                 .map(|call| Pending {
                     call,
                     view: None,
+                    ran: false,
+                    reported: false,
                     state: State::Done(format!(
                         "not run: the limit of {max} tool steps for one message was reached"
                     )),
@@ -287,11 +350,15 @@ impl AgentLoop {
                         call,
                         view: Some(v),
                         state: State::Waiting,
+                        ran: false,
+                        reported: false,
                     },
                     Err(e) => Pending {
                         call,
                         view: None,
                         state: State::Done(format!("error: {e}")),
+                        ran: false,
+                        reported: false,
                     },
                 }
             })
@@ -317,6 +384,7 @@ impl AgentLoop {
                     call_id: p.call.id.clone(),
                     name: p.call.function.name.clone(),
                     arguments: p.call.function.arguments.clone(),
+                    by: self.policy.allowed_by(&view),
                 }]
             }
             Verdict::Deny(why) => {
@@ -369,6 +437,7 @@ impl AgentLoop {
                     call_id: p.call.id.clone(),
                     name: p.call.function.name.clone(),
                     arguments: p.call.function.arguments.clone(),
+                    by: "user".into(),
                 });
             }
         }
@@ -428,6 +497,7 @@ impl AgentLoop {
     }
 
     fn flush_results(&mut self, conv: &mut Conversation) {
+        self.report();
         for p in std::mem::take(&mut self.pending) {
             let State::Done(output) = p.state else {
                 continue;

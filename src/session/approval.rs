@@ -194,6 +194,19 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Who let an allowed call run, for the record: a rule, a session grant, or the mode.
+    pub fn allowed_by(&self, call: &Call) -> String {
+        if let Some(r) = self.allow.iter().find(|r| r.matches(call)) {
+            return format!("rule `{r}`");
+        }
+        if let Some(r) = self.granted.iter().find(|r| r.matches(call)) {
+            return format!("session grant `{r}`");
+        }
+        format!("mode {}", self.mode.name())
+    }
+}
+
 /// Why a command line is dangerous, if it is: each segment of its pipelines and lists is
 /// looked at (`a && b`, `a; b`, `a | b`), through `sudo`-like and `env`-like wrappers.
 pub fn dangerous(line: &str) -> Option<String> {

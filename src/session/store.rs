@@ -214,6 +214,51 @@ pub enum Record {
         turn: usize,
     },
     Summary(Summary),
+    /// A tool call answered: run (with how it went), denied, or not run (version 2).
+    Tool(ToolRecord),
+}
+
+/// How a tool call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolStatus {
+    /// It ran and succeeded (a command: exit 0).
+    Ok,
+    /// A command that exited non-zero or was killed.
+    Failed,
+    /// It could not be carried out (the model is told why).
+    Error,
+    Denied,
+    Cancelled,
+    /// Not run: the step cap, the loop check, a reply cut off.
+    NotRun,
+}
+
+/// One tool call of a round, as it was answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolRecord {
+    /// The round that asked for it.
+    pub turn: usize,
+    pub call_id: String,
+    pub name: String,
+    /// In a few words (`edit src/a.rs`, `run cargo test`).
+    pub title: String,
+    /// Who let it run: `user`, a rule, a session grant, the mode (none: it did not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    pub status: ToolStatus,
+    pub ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    /// How it went in a few words (`+1 −1`, `exit 0 (2.1 s)`, an error's first line).
+    pub summary: String,
+    /// What the model was sent (bounded; also the history's tool message).
+    pub output: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    /// Workspace files it changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -495,6 +540,8 @@ pub struct Session {
     pub skipped: usize,
     /// Turn numbers of the comparison columns whose answers were adopted.
     pub adopted_turns: Vec<usize>,
+    /// The agent's tool calls, as they were answered.
+    pub tools: Vec<ToolRecord>,
     /// How many of `messages` the file's history records hold (a reply rebuilt after a crash
     /// is not among them: continuing writes it).
     pub recorded: usize,
@@ -701,6 +748,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
         };
     let mut skipped = 0;
     let mut adopted_turns = Vec::new();
+    let mut tools = Vec::new();
     for line in bytes.split(|b| *b == b'\n') {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
@@ -791,6 +839,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
                 }
             }
             Record::Summary(_) => {}
+            Record::Tool(t) => tools.push(t),
         }
     }
     share(&messages, &mut open, &mut turns);
@@ -826,6 +875,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
         turns,
         skipped,
         adopted_turns,
+        tools,
         recorded,
     })
 }
@@ -1379,6 +1429,23 @@ impl Recorder {
                 self.tally.current = Some(m.clone());
             }
             self.write_summary();
+        }
+    }
+
+    /// A tool call was answered (after the events so far).
+    pub fn tool(&mut self, t: &ToolRecord) {
+        self.flush();
+        if self.file.is_some() {
+            self.write(&Record::Tool(t.clone()));
+        }
+    }
+
+    /// The history as it stands (tool results of an agent turn that sent no more rounds),
+    /// so that a continued session has every call answered.
+    pub fn history(&mut self, conv: &Conversation) {
+        self.flush();
+        if self.file.is_some() {
+            self.sync(conv);
         }
     }
 

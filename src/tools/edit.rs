@@ -29,6 +29,18 @@ impl Tools {
         new: &str,
         replace_all: bool,
     ) -> Result<Written, ToolError> {
+        let p = self.plan_edit(path, old, new, replace_all)?;
+        self.commit(path, &p.real, &p.before, &p.after, false, p.replacements)
+    }
+
+    /// What `edit_file` would write, without writing it (the approval prompt's diff).
+    pub fn plan_edit(
+        &self,
+        path: &str,
+        old: &str,
+        new: &str,
+        replace_all: bool,
+    ) -> Result<Planned, ToolError> {
         if old.is_empty() {
             return Err(ToolError::new(
                 "old_string is empty: give the exact text to replace (write_file creates a file)",
@@ -74,7 +86,12 @@ impl Tools {
         } else {
             text.replacen(&old, &new, 1)
         };
-        self.commit(path, &real, &text, &after, false, at.len())
+        Ok(Planned {
+            real,
+            before: text,
+            after,
+            replacements: at.len(),
+        })
     }
 
     /// Writes `content` to a new file (directories made as needed), or replaces a whole
@@ -85,23 +102,48 @@ impl Tools {
         content: &str,
         overwrite: bool,
     ) -> Result<Written, ToolError> {
+        let p = self.plan_write(path, content, overwrite)?;
+        let created = !p.real.exists();
+        if created {
+            if let Some(dir) = p.real.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| ToolError::new(format!("{path}: {e}")))?;
+            }
+        }
+        self.commit(path, &p.real, &p.before, content, created, 1)
+    }
+
+    /// What `write_file` would write, without writing it.
+    pub fn plan_write(
+        &self,
+        path: &str,
+        content: &str,
+        overwrite: bool,
+    ) -> Result<Planned, ToolError> {
         let real = self.ws.target(path)?;
         if real.is_dir() {
             return Err(ToolError::new(format!("{path} is a directory")));
         }
-        if real.exists() {
+        let before = if real.exists() {
             if !overwrite {
                 return Err(ToolError::new(format!(
                     "{path} exists: edit_file changes part of it; write_file with overwrite=true replaces it whole (read it first)"
                 )));
             }
-            let before = self.read_unchanged(path, &real)?;
-            return self.commit(path, &real, &before, content, false, 1);
-        }
-        if let Some(dir) = real.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| ToolError::new(format!("{path}: {e}")))?;
-        }
-        self.commit(path, &real, "", content, true, 1)
+            self.read_unchanged(path, &real)?
+        } else {
+            String::new()
+        };
+        Ok(Planned {
+            real,
+            before,
+            after: content.to_string(),
+            replacements: 1,
+        })
+    }
+
+    /// A planned change as a unified diff (`--- a/PATH` / `+++ b/PATH`).
+    pub fn diff(&self, p: &Planned) -> String {
+        diff(&self.ws.display(&p.real), &p.before, &p.after)
     }
 
     /// The file's text, provided it was read in this session and is as it was then.
@@ -134,11 +176,7 @@ impl Tools {
         self.seen
             .insert(real.to_path_buf(), Seen::of(real, after.as_bytes()));
         let shown = self.ws.display(real);
-        let diff = similar::TextDiff::from_lines(before, after)
-            .unified_diff()
-            .context_radius(3)
-            .header(&format!("a/{shown}"), &format!("b/{shown}"))
-            .to_string();
+        let diff = diff(&shown, before, after);
         Ok(Written {
             path: shown,
             created,
@@ -146,6 +184,23 @@ impl Tools {
             diff,
         })
     }
+}
+
+/// What an edit or a write would do: the file, its text now and after.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub real: std::path::PathBuf,
+    pub before: String,
+    pub after: String,
+    pub replacements: usize,
+}
+
+fn diff(shown: &str, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .to_string()
 }
 
 /// `bytes` to `path` through a temporary file beside it, renamed over it: a crash leaves the

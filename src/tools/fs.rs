@@ -1,6 +1,6 @@
 //! `read_file`, `list_dir` and `glob`.
 
-use super::{cut, Seen, ToolError, Tools};
+use super::{cut, Seen, ToolError, Tools, OUTPUT_BYTES};
 
 /// Bytes looked at for a NUL byte: a file with one is not text.
 const BINARY_SNIFF: usize = 8192;
@@ -14,7 +14,11 @@ impl Tools {
         offset: Option<usize>,
         limit: Option<usize>,
     ) -> Result<String, ToolError> {
-        let real = self.ws.existing(path)?;
+        let (real, cap) = match self.output_file(path) {
+            // A saved output is read in ranges, whatever its size.
+            Some(p) => (p?, OUTPUT_BYTES),
+            None => (self.ws.existing(path)?, self.limits.file_bytes),
+        };
         let meta = std::fs::metadata(&real).map_err(|e| ToolError::new(format!("{path}: {e}")))?;
         if meta.is_dir() {
             return Err(ToolError::new(format!(
@@ -26,11 +30,11 @@ impl Tools {
                 "{path} is not a regular file (a device, FIFO or socket): not read"
             )));
         }
-        if meta.len() > self.limits.file_bytes {
+        if meta.len() > cap {
             return Err(ToolError::new(format!(
                 "{path} is {} KiB, more than the {} KiB a read may take: grep it for what you need",
                 meta.len().div_ceil(1024),
-                self.limits.file_bytes / 1024
+                cap / 1024
             )));
         }
         let bytes = std::fs::read(&real).map_err(|e| ToolError::new(format!("{path}: {e}")))?;

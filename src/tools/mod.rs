@@ -93,17 +93,96 @@ impl Seen {
 pub struct Tools {
     pub ws: Workspace,
     pub limits: Limits,
+    /// Where results too long to send whole are kept (`spill`): `read_file` reads them as
+    /// `@output/NAME`. Outside the workspace, beside the session file.
+    pub outputs: Option<PathBuf>,
     seen: HashMap<PathBuf, Seen>,
 }
+
+/// How a spilled result is named to the model.
+pub const OUTPUT_PREFIX: &str = "@output/";
+
+/// Most bytes of a saved output `read_file` reads (a command's output is kept up to this).
+pub const OUTPUT_BYTES: u64 = 64 << 20;
+
+/// Most bytes of one result the model is sent: the head and the tail, the middle saved.
+pub const RESULT_BYTES: usize = 32 * 1024;
 
 impl Tools {
     pub fn new(ws: Workspace) -> Tools {
         Tools {
             ws,
             limits: Limits::default(),
+            outputs: None,
             seen: HashMap::new(),
         }
     }
+
+    /// Forgets what was read (after a rewind put other contents in place): files are read
+    /// again before they are edited.
+    pub fn forget_reads(&mut self) {
+        self.seen.clear();
+    }
+
+    /// The file a spilled result `path` (`@output/NAME`) names, if it is one.
+    fn output_file(&self, path: &str) -> Option<Result<PathBuf, ToolError>> {
+        let name = path.strip_prefix(OUTPUT_PREFIX)?;
+        let ok = !name.is_empty()
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        Some(match (&self.outputs, ok) {
+            (Some(dir), true) if dir.join(name).is_file() => Ok(dir.join(name)),
+            _ => Err(ToolError::new(format!(
+                "{path}: no such saved output (the names come in results that were cut)"
+            ))),
+        })
+    }
+
+    /// A result for the model, at most `RESULT_BYTES`: a longer one keeps its head and its
+    /// tail, and the whole text goes to a file under `outputs` that `read_file` can read.
+    pub fn bound(&self, name: &str, text: String) -> String {
+        if text.len() <= RESULT_BYTES {
+            return text;
+        }
+        let half = RESULT_BYTES / 2;
+        let head_end = floor_char(&text, half);
+        let tail_start = ceil_char(&text, text.len() - half);
+        let omitted = tail_start - head_end;
+        let saved = self.outputs.as_ref().and_then(|dir| {
+            crate::session::store::private_dir(dir).ok()?;
+            let file = format!("{name}.txt");
+            std::fs::write(dir.join(&file), &text).ok()?;
+            Some(format!("{OUTPUT_PREFIX}{file}"))
+        });
+        let note = match saved {
+            Some(p) => format!(
+                "\n… {omitted} bytes omitted; the whole output is in {p} (read_file with offset/limit) …\n"
+            ),
+            None => format!("\n… {omitted} bytes omitted …\n"),
+        };
+        format!("{}{note}{}", &text[..head_end], &text[tail_start..])
+    }
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// `line` cut to `max` characters with an ellipsis (an owned copy).
+pub fn cut_line(line: &str, max: usize) -> String {
+    cut(line, max).into_owned()
 }
 
 /// `line` cut to `max` characters with an ellipsis.

@@ -41,6 +41,9 @@ pub struct CommandOutput {
 /// Bytes of output kept at each end.
 pub const KEEP: usize = 16 * 1024;
 
+/// Characters of one output line the model is sent (the rest cut with `…`).
+pub const LINE_CHARS: usize = 2000;
+
 impl CommandOutput {
     /// The result as the model reads it.
     pub fn for_model(&self) -> String {
@@ -184,7 +187,8 @@ impl Tools {
             // As printed: the screen shows it through the one sanitizing pass (`ui::draw`).
             if let Some(l) = line {
                 on_line(&l);
-                kept.push(&l);
+                // One enormous line must not fill the tail on its own.
+                kept.push(&super::cut(&l, LINE_CHARS));
             }
         }
         let status = match stopped {
