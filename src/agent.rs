@@ -167,6 +167,17 @@ impl Agent {
         self.tools.lock().expect("tools").outputs = Some(self.dir.join("outputs"));
     }
 
+    /// A new conversation (`/new`): a new session file, so new checkpoints (the policy and
+    /// its grants stay).
+    pub fn new_session(&mut self) {
+        self.dir = private_temp();
+        self.dir_fixed = false;
+        *self.checkpoints.lock().expect("checkpoints") = None;
+        let mut t = self.tools.lock().expect("tools");
+        t.outputs = Some(self.dir.join("outputs"));
+        t.forget_reads();
+    }
+
     /// The directory checkpoints and saved outputs live in.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -209,7 +220,7 @@ impl Agent {
             },
             conv,
         );
-        self.carry_out(runner, cmds)
+        self.carry_out(runner, cmds, conv)
     }
 
     pub fn decide(
@@ -226,19 +237,19 @@ impl Agent {
             },
             conv,
         );
-        self.carry_out(runner, cmds)
+        self.carry_out(runner, cmds, conv)
     }
 
     /// Esc: the running tools stop; every call is answered.
     pub fn stop(&mut self, runner: &mut Runner, conv: &mut Conversation) -> Vec<Step> {
         let cmds = self.lp.on(Event::Stop, conv);
-        self.carry_out(runner, cmds)
+        self.carry_out(runner, cmds, conv)
     }
 
     /// After a pause (budget, repeated calls): go on.
     pub fn go_on(&mut self, runner: &mut Runner, spent: i64, conv: &mut Conversation) -> Vec<Step> {
         let cmds = self.lp.on(Event::Continue { spent }, conv);
-        self.carry_out(runner, cmds)
+        self.carry_out(runner, cmds, conv)
     }
 
     /// The next report of a running tool (pending while none runs).
@@ -286,13 +297,18 @@ impl Agent {
                     conv,
                 );
                 let mut out = vec![Step::Ended(rec)];
-                out.extend(self.carry_out(runner, cmds));
+                out.extend(self.carry_out(runner, cmds, conv));
                 out
             }
         }
     }
 
-    fn carry_out(&mut self, runner: &mut Runner, cmds: Vec<Command>) -> Vec<Step> {
+    fn carry_out(
+        &mut self,
+        runner: &mut Runner,
+        cmds: Vec<Command>,
+        conv: &Conversation,
+    ) -> Vec<Step> {
         let mut steps = Vec::new();
         let mut last = Vec::new();
         for c in cmds {
@@ -341,10 +357,13 @@ impl Agent {
             } else {
                 ToolStatus::NotRun
             };
+            let title = Call::parse(&a.name, &a.arguments)
+                .map(|c| title(&c))
+                .unwrap_or_else(|_| a.name.clone());
             let rec = ToolRecord {
                 turn: self.round_rec,
                 call_id: a.call_id,
-                title: a.name.clone(),
+                title,
                 name: a.name,
                 by: None,
                 status,
@@ -357,6 +376,11 @@ impl Agent {
             };
             runner.rec.tool(&rec);
             steps.push(Step::Ended(rec));
+        }
+        if last.iter().any(|s| matches!(s, Step::Done(_))) {
+            // The turn is over: every call's answer is in the file (no next request carries
+            // them there).
+            runner.rec.history(conv);
         }
         steps.extend(last);
         steps

@@ -319,7 +319,7 @@ async fn ask_the_tui_and_the_demo_recorder_write_the_same_records() {
     s.route(|_| Some(scripted()));
     let prompt = "How do I read a file?";
     let base = format!(
-        "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n{}",
+        "provider = \"fake\"\n[agent]\ntools = false\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n{}",
         s.base_url(),
         grokpair::testing::RECORDING_PRICES_TOML
     );

@@ -85,7 +85,7 @@ fn help_overlay() {
         ));
         insta::assert_snapshot!(format!("help_{w}x{h}"), screen(&mut a, w, h));
         if h < 40 {
-            for _ in 0..120 {
+            for _ in 0..160 {
                 a.on_key(crossterm::event::KeyEvent::from(
                     crossterm::event::KeyCode::Down,
                 ));

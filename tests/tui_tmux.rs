@@ -463,7 +463,10 @@ async fn compare_the_current_model_at_two_temperatures_and_adopt_one() {
     // The follow-up asks the way the adopted answer was asked.
     assert_eq!(reqs[2]["temperature"], 1.2);
     assert_eq!(reqs[2]["seed"], 3);
-    assert_eq!(reqs[2]["messages"][2]["content"], "Shorter");
+    // (After the agent's system prompt: this config leaves agent mode on.)
+    let msgs = reqs[2]["messages"].as_array().unwrap();
+    assert_eq!(msgs[0]["role"], "system");
+    assert_eq!(msgs.last().unwrap()["content"], "Shorter");
     // The adopted answer is turn 1 of the conversation; the follow-up, turn 2.
     t.wait_for("the follow-up's answer", |s| {
         s.contains("Reasoning · turn 2/2 · 61 tok")

@@ -28,6 +28,21 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
         "A B [C D]",
         "send the next message to 2-4 models at once (MODEL, PROVIDER:MODEL, MODEL@temperature=0); alone: show the last comparison",
     ),
+    (
+        "/mode",
+        "[MODE]",
+        "agent: read-only, ask (default), auto-edit or yolo (no MODE: what each does)",
+    ),
+    (
+        "/budget",
+        "[USD|off]",
+        "agent: pause before a round past this session spend",
+    ),
+    (
+        "/rewind",
+        "",
+        "agent: put the files and/or the conversation back as before a turn (undoable)",
+    ),
     ("/sessions", "", "pick a saved session to continue"),
     ("/search", "TEXT", "search answers and reasoning (n/N step)"),
     (
@@ -315,6 +330,9 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             }
             vec![]
         }
+        "/mode" => app.set_mode(arg),
+        "/budget" => app.set_budget(arg),
+        "/rewind" => app.open_rewind(),
         "/new" => {
             if app.busy() {
                 return vec![];
@@ -430,7 +448,10 @@ mod tests {
 
     #[test]
     fn completion() {
-        assert_eq!(complete("/mo").as_deref(), Some("/model "));
+        assert_eq!(complete("/mod").as_deref(), None);
+        assert_eq!(complete("/mode").as_deref(), None);
+        assert_eq!(complete("/b").as_deref(), Some("/budget "));
+        assert_eq!(complete("/rew").as_deref(), Some("/rewind"));
         assert_eq!(complete("/ne").as_deref(), Some("/new"));
         assert_eq!(complete("/s"), None);
         assert_eq!(

@@ -460,6 +460,8 @@ impl App {
             // Its cost was counted with the comparison.
             counted: true,
             rec: c.rec,
+            exchange: c.rec,
+            round: 0,
         };
         self.comparisons[cmp].adopted = Some(col);
         let entry = self.push_entry(EntryKind::Assistant(self.turns.len()), "");

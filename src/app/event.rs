@@ -81,6 +81,16 @@ pub enum Event {
     },
     /// A saved session was loaded (and locked) to continue.
     SessionOpened(Box<crate::session::store::Session>),
+    /// A step of the agent's (a tool call asked, started, printed, answered; the next
+    /// round; done).
+    Agent(crate::agent::Step),
+    /// `Effect::RewindPlan`'s answer.
+    RewindPlan {
+        exchange: usize,
+        plan: Result<Vec<crate::tools::checkpoint::Change>, String>,
+    },
+    /// `Effect::Rewind`'s answer: the files put back.
+    Rewound(Result<Vec<crate::tools::checkpoint::Change>, String>),
     /// Something failed that the transcript should say.
     Error(String),
     /// A note for the transcript.
@@ -217,6 +227,9 @@ impl App {
             Event::FileRead { path, read } => commands::attach_file(self, path, read),
             Event::ProviderSwitched { to, adopted } => self.provider_switched(to, adopted),
             Event::SessionOpened(s) => self.session_opened(&s),
+            Event::Agent(step) => return self.on_agent(step),
+            Event::RewindPlan { exchange, plan } => self.rewind_planned(exchange, plan),
+            Event::Rewound(r) => self.rewound(r),
             Event::Error(e) => self.error(&e),
             Event::Notice(n) => self.notice(&n),
             Event::SaveTarget { path, exists } => return self.save_target(path, exists),

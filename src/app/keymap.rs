@@ -30,6 +30,14 @@ pub enum Scope {
     Save,
     Search,
     Diff,
+    /// The approval prompt of a tool call.
+    Approval,
+    /// Typing a note to the model with a denial.
+    Note,
+    /// The agent paused (budget, repeated calls).
+    Pause,
+    /// `/rewind`.
+    Rewind,
 }
 
 impl Scope {
@@ -50,6 +58,10 @@ impl Scope {
             Scope::Save => "Save prompt",
             Scope::Search => "Search prompt",
             Scope::Diff => "Code diff",
+            Scope::Approval => "Tool approval",
+            Scope::Note => "Denial note",
+            Scope::Pause => "Agent paused",
+            Scope::Rewind => "Rewind",
         }
     }
 }
@@ -113,6 +125,26 @@ pub enum Action {
     Clear,
     DiffOther,
     DiffOtherBack,
+    /// Approval: run it this once.
+    AllowOnce,
+    /// Approval: allow the rule shown for the session.
+    AllowSession,
+    /// Approval: deny (a note may follow).
+    Deny,
+    /// Stop the agent's turn.
+    StopAgent,
+    /// Pause: go on.
+    GoOn,
+    /// Rewind the files and the conversation / only the files / only the conversation.
+    RewindBoth,
+    RewindCode,
+    RewindConversation,
+    /// The conversation pane: open or close the selected tool cell.
+    ToolToggle,
+    ToolPrev,
+    ToolNext,
+    /// Every tool cell open, or all closed.
+    ToolsAll,
 }
 
 /// A key: its code and the modifiers it needs. `NONE` matches the key without Ctrl or Alt
@@ -178,6 +210,90 @@ pub static KEYMAP: &[Binding] = &[
         "cancel the streaming reply; twice: quit"
     ),
     // ---- modals
+    b!(Approval, [ch('y')], "y", AllowOnce, "run it, this once"),
+    b!(
+        Approval,
+        [ch('a')],
+        "a",
+        AllowSession,
+        "run it and allow the rule shown for the rest of the session"
+    ),
+    b!(
+        Approval,
+        [ch('n')],
+        "n",
+        Deny,
+        "deny it (then a note to the model, Enter sends)"
+    ),
+    b!(
+        Approval,
+        [key(KeyCode::Esc)],
+        "Esc",
+        StopAgent,
+        "stop the agent's turn (every call answered)"
+    ),
+    b!(
+        Approval,
+        [key(KeyCode::Up), ch('k')],
+        "↑ ↓ PgUp PgDn",
+        Up,
+        "scroll the diff"
+    ),
+    b!(Approval, [key(KeyCode::Down), ch('j')], "", Down, ""),
+    b!(Approval, [key(KeyCode::PageUp)], "", PageUp, ""),
+    b!(Approval, [key(KeyCode::PageDown)], "", PageDown, ""),
+    b!(
+        Note,
+        [key(KeyCode::Enter)],
+        "Enter",
+        Submit,
+        "deny, with the note (none: a plain denial)"
+    ),
+    b!(
+        Note,
+        [key(KeyCode::Esc)],
+        "Esc",
+        Close,
+        "back to the prompt"
+    ),
+    b!(
+        Pause,
+        [ch('y'), key(KeyCode::Enter)],
+        "y, Enter",
+        GoOn,
+        "go on"
+    ),
+    b!(
+        Pause,
+        [ch('n'), key(KeyCode::Esc)],
+        "n, Esc",
+        StopAgent,
+        "stop here"
+    ),
+    b!(
+        Rewind,
+        [key(KeyCode::Up), ch('k')],
+        "↑ ↓",
+        Up,
+        "pick the turn to go back to (before it)"
+    ),
+    b!(Rewind, [key(KeyCode::Down), ch('j')], "", Down, ""),
+    b!(
+        Rewind,
+        [key(KeyCode::Enter), ch('b')],
+        "Enter, b",
+        RewindBoth,
+        "put back the files and the conversation"
+    ),
+    b!(Rewind, [ch('c')], "c", RewindCode, "only the files"),
+    b!(
+        Rewind,
+        [ch('v')],
+        "v",
+        RewindConversation,
+        "only the conversation (the question goes back into the box)"
+    ),
+    b!(Rewind, [key(KeyCode::Esc), ch('q')], "Esc", Close, "close"),
     b!(
         Help,
         [
@@ -384,6 +500,28 @@ pub static KEYMAP: &[Binding] = &[
         "previous / next turn (its reasoning beside it)"
     ),
     b!(Browse, [ch('}')], "", TurnNext, ""),
+    b!(
+        Browse,
+        [key(KeyCode::Enter), ch('x')],
+        "Enter, x",
+        ToolToggle,
+        "conversation: open or close the selected tool call"
+    ),
+    b!(
+        Browse,
+        [ch('[')],
+        "[ ]",
+        ToolPrev,
+        "conversation: select the previous / next tool call"
+    ),
+    b!(Browse, [ch(']')], "", ToolNext, ""),
+    b!(
+        Global,
+        [Key(KeyCode::Char('o'), CTRL)],
+        "Ctrl+O",
+        ToolsAll,
+        "open every tool call, or close them all"
+    ),
     // ---- everywhere
     b!(
         Global,
@@ -641,6 +779,10 @@ pub fn help(order: &[Scope]) -> Vec<(&'static str, Vec<(&'static str, &'static s
         Scope::Global,
         Scope::Replay,
         Scope::Diff,
+        Scope::Approval,
+        Scope::Note,
+        Scope::Pause,
+        Scope::Rewind,
         Scope::Picker,
         Scope::Save,
         Scope::Search,

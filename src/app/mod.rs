@@ -14,6 +14,7 @@ use crate::theme::Theme;
 use keymap::{Action, Scope};
 use modal::Modal;
 
+pub mod agent;
 pub mod commands;
 pub mod compare;
 pub mod event;
@@ -66,6 +67,8 @@ pub enum EntryKind {
     Error,
     /// A comparison's summary: index into `comparisons`.
     Compare(usize),
+    /// An agent's tool call: index into `tools`.
+    Tool(usize),
 }
 
 /// One transcript entry, as data (the renderer's cell for it lives in `ui::view`).
@@ -89,6 +92,10 @@ pub struct TurnView {
     pub counted: bool,
     /// Record number in the session file.
     pub rec: usize,
+    /// The exchange (user turn) it is a round of: its first round's record number.
+    pub exchange: usize,
+    /// Its place in the exchange (agent mode: one round per tool step).
+    pub round: usize,
 }
 
 /// Side effects for the runtime to carry out.
@@ -134,6 +141,28 @@ pub enum Effect {
     ListSessions,
     /// Ask the provider which models it serves (`/model` with no argument).
     ListModels,
+    /// The user's answer to an approval prompt.
+    Decide {
+        call_id: String,
+        decision: crate::session::agent::Decision,
+    },
+    /// Stop the agent's running tools (Esc); every call gets answered.
+    StopAgent,
+    /// Go on after a pause (budget, repeated calls).
+    GoOn,
+    SetMode(crate::session::approval::Mode),
+    /// USD per session (None: no budget).
+    SetBudget(Option<f64>),
+    /// What rewinding the files to before exchange `exchange` would change; it comes back as
+    /// `Event::RewindPlan`.
+    RewindPlan {
+        exchange: usize,
+    },
+    /// Put the files back as they were before exchange `exchange`, recorded as `now`'s change.
+    Rewind {
+        exchange: usize,
+        now: usize,
+    },
     /// Read a file to attach (`/file`): a regular file of at most `max` bytes, off the UI
     /// thread; the result comes back through `commands::attach_file`.
     ReadFile {
@@ -225,6 +254,11 @@ pub struct App {
     pub provider_info: std::collections::BTreeMap<String, compare::ProviderInfo>,
     /// The next record number in the session file (turns and comparison columns).
     pub next_rec: usize,
+    /// Agent mode (the tools offered), and its tool calls' cells.
+    pub agent: Option<agent::AgentView>,
+    pub tools: Vec<agent::ToolView>,
+    /// The record numbers of the rewinds made (the last one can be undone).
+    pub rewinds: Vec<usize>,
     /// Bumped when the theme, the prices or the whole transcript change: the renderer's
     /// caches follow.
     pub theme_gen: u64,
@@ -315,6 +349,9 @@ impl App {
             compare_armed: None,
             provider_info: init.provider_info,
             next_rec: 0,
+            agent: None,
+            tools: Vec::new(),
+            rewinds: Vec::new(),
             theme_gen: 0,
             catalog_gen: 0,
             transcript_gen: 0,
@@ -496,6 +533,12 @@ impl App {
                 }
                 p.confirm = false;
             }
+            (Some(Modal::Approval { note: Some(n), .. }), Some(c)) => match c {
+                Some(c) => n.push(c),
+                None => {
+                    n.pop();
+                }
+            },
             (Some(Modal::Search), Some(c)) => {
                 if let Some(s) = self.search.as_mut() {
                     match c {
@@ -585,6 +628,77 @@ impl App {
                         return Some(vec![Effect::OpenSession(path)]);
                     }
                 }
+            }
+            (S::Approval, A::AllowOnce) => {
+                return Some(self.decide(crate::session::agent::Decision::Once))
+            }
+            (S::Approval, A::AllowSession) => {
+                let rule = self.asking().map(|a| a.suggested.clone());
+                if let Some(r) = rule {
+                    return Some(self.decide(crate::session::agent::Decision::ForSession(r)));
+                }
+            }
+            (S::Approval, A::Deny) => {
+                if let Some(Modal::Approval { note, .. }) = self.modals.last_mut() {
+                    *note = Some(String::new());
+                }
+            }
+            (S::Approval | S::Pause, A::StopAgent) => {
+                if scope == S::Pause {
+                    return Some(self.resume_agent(false));
+                }
+                return Some(self.stop_agent());
+            }
+            (S::Approval, A::Up | A::Down | A::PageUp | A::PageDown) => {
+                if let Some(Modal::Approval { scroll, .. }) = self.modals.last_mut() {
+                    *scroll = match a {
+                        A::Up => scroll.saturating_sub(1),
+                        A::Down => *scroll + 1,
+                        A::PageUp => scroll.saturating_sub(10),
+                        _ => *scroll + 10,
+                    };
+                }
+            }
+            (S::Note, A::Submit) => {
+                let note = match self.modals.last() {
+                    Some(Modal::Approval { note: Some(n), .. }) => n.trim().to_string(),
+                    _ => String::new(),
+                };
+                let note = (!note.is_empty()).then_some(note);
+                return Some(self.decide(crate::session::agent::Decision::Deny(note)));
+            }
+            (S::Note, A::Close) => {
+                if let Some(Modal::Approval { note, .. }) = self.modals.last_mut() {
+                    *note = None;
+                }
+            }
+            (S::Pause, A::GoOn) => return Some(self.resume_agent(true)),
+            (S::Rewind, A::Up) => return Some(self.rewind_move(-1)),
+            (S::Rewind, A::Down) => return Some(self.rewind_move(1)),
+            (S::Rewind, A::RewindBoth) => return Some(self.rewind(true, true)),
+            (S::Rewind, A::RewindCode) => return Some(self.rewind(true, false)),
+            (S::Rewind, A::RewindConversation) => return Some(self.rewind(false, true)),
+            (S::Rewind, A::Close) => {
+                self.close_modal();
+            }
+            (S::Browse, A::ToolToggle | A::ToolPrev | A::ToolNext) => {
+                if self.focus != Pane::Conversation {
+                    return None;
+                }
+                let ok = match a {
+                    A::ToolToggle => self.toggle_tool(),
+                    A::ToolPrev => self.select_tool(-1),
+                    _ => self.select_tool(1),
+                };
+                if !ok {
+                    return None;
+                }
+            }
+            (S::Global, A::ToolsAll) => {
+                if self.tools.is_empty() {
+                    return None;
+                }
+                self.toggle_all_tools();
             }
             (S::Diff, A::Close) => self.close_diff(),
             (S::Diff, A::DiffOther | A::DiffOtherBack) => {
@@ -743,6 +857,9 @@ impl App {
         }
         self.quit_armed = true;
         let mut fx = Vec::new();
+        if self.agent_busy() && self.active.is_none() {
+            fx.push(Effect::StopAgent);
+        }
         if self.active.is_some() {
             fx.extend(self.cancel_active());
         }
@@ -754,6 +871,9 @@ impl App {
     }
 
     fn escape(&mut self) -> Vec<Effect> {
+        if self.agent_busy() {
+            return self.stop_agent();
+        }
         if self.active.is_some() {
             return self.cancel_active();
         }
@@ -983,6 +1103,10 @@ impl App {
 
     /// True (with a note) while a reply or a comparison streams.
     pub(crate) fn busy(&mut self) -> bool {
+        if self.agent_busy() && self.active.is_none() {
+            self.flash = Some("the agent is working: Esc stops it".into());
+            return true;
+        }
         if self.active.is_some() {
             self.flash = Some("a reply is still streaming: Esc cancels it".into());
             return true;
@@ -1030,8 +1154,13 @@ impl App {
             reasoning_mode: info.reasoning,
             counted: false,
             rec: self.next_rec,
+            exchange: self.next_rec,
+            round: 0,
         });
         self.next_rec += 1;
+        if self.agent.is_some() {
+            self.agent_begin(turn_idx);
+        }
         self.compare_shown = None;
         if self.focus == Pane::Compare {
             self.focus = Pane::Input;
@@ -1182,6 +1311,20 @@ impl App {
         self.compare_shown = None;
         self.compare_armed = None;
         self.next_rec = 0;
+        self.tools.clear();
+        self.rewinds.clear();
+        if let Some(a) = self.agent.as_mut() {
+            a.running = None;
+            a.asks.clear();
+            a.selected = None;
+            a.undo = None;
+        }
+        self.close_modals(|m| {
+            matches!(
+                m,
+                Modal::Approval { .. } | Modal::Pause(_) | Modal::Rewind(_)
+            )
+        });
         if self.focus == Pane::Compare {
             self.focus = Pane::Input;
         }

@@ -17,6 +17,15 @@ pub enum Modal {
     Diff {
         cmp: usize,
     },
+    /// A tool call waits for the user (`AgentView::asks`' first); `note`: typing a note to
+    /// the model with a denial.
+    Approval {
+        note: Option<String>,
+        scroll: usize,
+    },
+    /// The agent paused (budget, repeated calls): go on or stop.
+    Pause(crate::session::agent::Outcome),
+    Rewind(super::agent::RewindPrompt),
 }
 
 impl Modal {
@@ -27,6 +36,10 @@ impl Modal {
             Modal::Save(_) => Scope::Save,
             Modal::Search => Scope::Search,
             Modal::Diff { .. } => Scope::Diff,
+            Modal::Approval { note: Some(_), .. } => Scope::Note,
+            Modal::Approval { .. } => Scope::Approval,
+            Modal::Pause(_) => Scope::Pause,
+            Modal::Rewind(_) => Scope::Rewind,
         }
     }
 

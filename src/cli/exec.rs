@@ -354,8 +354,6 @@ pub async fn run(
             }
         }
     };
-    // Every call answered, in the file too.
-    runner.rec.history(&conv);
     let code = match &outcome {
         Outcome::Done => EXIT_OK,
         Outcome::Failed => EXIT_PROVIDER,

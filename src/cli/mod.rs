@@ -460,6 +460,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
                     model: cli.model.first().cloned(),
                     theme: cli.theme,
                     no_save: cli.no_save,
+                    workspace: cli.cd.clone(),
                     start: crate::tui::Start::Chat,
                 },
             )

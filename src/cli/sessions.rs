@@ -18,6 +18,7 @@ pub fn tui_options(cli: &Cli, start: crate::tui::Start) -> crate::tui::TuiOption
         model: cli.model.first().cloned(),
         theme: cli.theme.clone(),
         no_save: cli.no_save,
+        workspace: cli.cd.clone(),
         start,
     }
 }

@@ -142,6 +142,7 @@ struct Pending {
 pub struct Answered {
     pub call_id: String,
     pub name: String,
+    pub arguments: String,
     pub output: String,
 }
 
@@ -199,6 +200,7 @@ impl AgentLoop {
                 self.answered.push(Answered {
                     call_id: p.call.id.clone(),
                     name: p.call.function.name.clone(),
+                    arguments: p.call.function.arguments.clone(),
                     output: out.clone(),
                 });
             }

@@ -76,6 +76,11 @@ impl Conversation {
     /// Removes a trailing user message that got no answer (a failed first attempt), so that a
     /// retry does not send it twice. Only the unanswered tail is touched: the history before it
     /// stays byte-identical.
+    /// Keeps the first `n` messages (a rewind: the next request sends the history as it was).
+    pub fn truncate(&mut self, n: usize) {
+        self.messages.truncate(n);
+    }
+
     pub fn pop_unanswered(&mut self) -> Option<Message> {
         match self.messages.last() {
             Some(m) if m.role == Role::User => self.messages.pop(),

@@ -28,6 +28,8 @@ pub(super) struct Ctx<'a> {
     pub save: bool,
     /// The conversation the session file records (`/new` starts another file).
     pub rec_conv: &'a mut String,
+    /// Agent mode's driver (None: the tools are off).
+    pub agent: &'a mut Option<crate::agent::Agent>,
 }
 
 impl Ctx<'_> {
@@ -43,11 +45,23 @@ impl Ctx<'_> {
                     // `/new`: a new conversation is a new session file.
                     *self.runner = Runner::new(Recorder::new(self.sessions_dir, self.save));
                     *self.rec_conv = app.conv.id.clone();
+                    if let Some(ag) = self.agent.as_mut() {
+                        ag.new_session();
+                        self.runner.tools = ag.specs();
+                    }
                 }
                 match fx {
                     Effect::Start { turn } => {
                         let settings = app.settings();
-                        let id = RoundId::first(app.turns[turn].rec);
+                        let tv = &app.turns[turn];
+                        let id = RoundId {
+                            rec: tv.rec,
+                            exchange: tv.exchange,
+                            round: tv.round,
+                        };
+                        if let (Some(ag), 0) = (self.agent.as_mut(), tv.round) {
+                            ag.begin(tv.exchange);
+                        }
                         let mut round = self.runner.start(
                             self.engine,
                             self.cfg,
@@ -58,6 +72,9 @@ impl Ctx<'_> {
                         );
                         if let Some(n) = app.params_notice(turn, round.notice.take()) {
                             self.runner.note(&mut round, n);
+                        }
+                        if let Some(ag) = self.agent.as_mut() {
+                            ag.attach(self.runner.rec.path());
                         }
                         *self.active = Some((turn, round));
                     }
@@ -202,6 +219,53 @@ impl Ctx<'_> {
                         Err(e) => after.extend(app.update(AppEvent::Error(e))),
                     },
                     Effect::Quit => {}
+                    Effect::Decide { call_id, decision } => {
+                        if let Some(ag) = self.agent.as_mut() {
+                            let steps = ag.decide(self.runner, &call_id, decision, &mut app.conv);
+                            for st in steps {
+                                after.extend(app.update(AppEvent::Agent(st)));
+                            }
+                        }
+                    }
+                    Effect::StopAgent => {
+                        if let Some(ag) = self.agent.as_mut() {
+                            for st in ag.stop(self.runner, &mut app.conv) {
+                                after.extend(app.update(AppEvent::Agent(st)));
+                            }
+                        }
+                    }
+                    Effect::GoOn => {
+                        if let Some(ag) = self.agent.as_mut() {
+                            for st in ag.go_on(self.runner, app.session_cost, &mut app.conv) {
+                                after.extend(app.update(AppEvent::Agent(st)));
+                            }
+                        }
+                    }
+                    Effect::SetMode(m) => {
+                        if let Some(ag) = self.agent.as_mut() {
+                            ag.set_mode(m);
+                        }
+                    }
+                    Effect::SetBudget(b) => {
+                        if let Some(ag) = self.agent.as_mut() {
+                            ag.lp.limits.budget =
+                                b.map(|usd| crate::session::catalog::usd_to_ticks(usd) as i64);
+                        }
+                    }
+                    Effect::RewindPlan { exchange } => {
+                        let plan = match self.agent.as_ref() {
+                            Some(ag) => ag.rewind_plan(exchange),
+                            None => Err("agent mode is off".into()),
+                        };
+                        after.extend(app.update(AppEvent::RewindPlan { exchange, plan }));
+                    }
+                    Effect::Rewind { exchange, now } => {
+                        let r = match self.agent.as_mut() {
+                            Some(ag) => ag.rewind(exchange, now),
+                            None => Err("agent mode is off".into()),
+                        };
+                        after.extend(app.update(AppEvent::Rewound(r)));
+                    }
                 }
             }
             queue = after;

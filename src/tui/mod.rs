@@ -50,6 +50,8 @@ pub struct TuiOptions {
     pub model: Option<String>,
     pub theme: Option<String>,
     pub no_save: bool,
+    /// The agent's workspace (`--cd`; default: the current directory).
+    pub workspace: Option<std::path::PathBuf>,
     pub start: Start,
 }
 
@@ -130,6 +132,50 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             let _ = tx.send(Msg::App(AppEvent::Model(found.map_err(|e| e.to_string()))));
         });
     }
+    // Agent mode: the tools, the approval policy, the project's instructions in the system
+    // prompt. Not for a replay or the keyless demo.
+    let replaying = matches!(opts.start, Start::Replay { .. });
+    let mut agent = None;
+    let mut system = cfg.system.clone();
+    let mut instructions = Vec::new();
+    let mut agent_error = None;
+    if cfg.agent.tools && !replaying && has_key {
+        let root = match &opts.workspace {
+            Some(d) => d.clone(),
+            None => std::env::current_dir().map_err(|e| format!("cwd: {e}"))?,
+        };
+        match crate::agent::Agent::new(crate::agent::Setup {
+            workspace: root,
+            policy: cfg.agent.policy(),
+            limits: crate::session::agent::Limits {
+                max_steps: cfg.agent.max_steps,
+                budget: cfg
+                    .agent
+                    .max_cost
+                    .map(|c| crate::session::catalog::usd_to_ticks(c) as i64),
+                ..Default::default()
+            },
+            hide_env: provider.api_key_env.iter().cloned().collect(),
+        }) {
+            Ok(a) => {
+                let cwd = std::env::current_dir().unwrap_or_else(|_| a.root().to_path_buf());
+                let (names, text) = crate::agent::project_instructions(a.root(), &cwd);
+                system = Some(crate::agent::system_prompt(
+                    cfg.system.as_deref(),
+                    a.root(),
+                    &text,
+                ));
+                instructions = names;
+                agent = Some(a);
+            }
+            Err(e) => {
+                if opts.workspace.is_some() {
+                    return Err(format!("--cd: {e}"));
+                }
+                agent_error = Some(format!("agent mode is off: {e}"));
+            }
+        }
+    }
     let mut app = App::new(AppInit {
         theme,
         catalog: cfg.catalog.clone(),
@@ -140,11 +186,21 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         has_key,
         key_help: key_help(&cfg, &provider),
         model,
-        system: cfg.system.clone(),
+        system,
         provider_info: ProviderInfo::from_config(&cfg),
     });
     if let Some(n) = live_notice {
         app.notice(&n);
+    }
+    if let Some(e) = agent_error {
+        app.error(&e);
+    }
+    if agent.is_some() {
+        app.agent = Some(crate::app::agent::AgentView::new(
+            cfg.agent.mode,
+            instructions,
+            cfg.agent.max_cost,
+        ));
     }
     if app.model.is_empty() {
         app.flash = Some(format!("asking {} which model it serves…", provider.name));
@@ -162,6 +218,8 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let sessions_dir = cfg.sessions_dir();
     let save = cfg.autosave && !opts.no_save;
     let mut runner = Runner::new(Recorder::new(&sessions_dir, save));
+    let specs = agent.as_ref().map(|a| a.specs()).unwrap_or_default();
+    runner.tools = specs.clone();
     match opts.start {
         Start::Chat if !has_key => {
             // Something real to look at without a key: the bundled demo, clearly labelled.
@@ -175,6 +233,11 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             let mut rec = Recorder::continue_session(&s, save);
             rec.try_lock()?;
             runner = Runner::new(rec);
+            runner.tools = specs.clone();
+            if let Some(a) = agent.as_mut() {
+                // Its checkpoints are beside its file.
+                a.attach(Some(&s.path));
+            }
             app.load_session(&s);
             app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turn_count()));
         }
@@ -347,6 +410,28 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     dirty = true;
                 }
             }
+            msg = async {
+                match agent.as_mut() {
+                    Some(a) if a.busy() => a.wait().await,
+                    _ => std::future::pending().await,
+                }
+            } => {
+                if let Some(ag) = agent.as_mut() {
+                    // This report and what else is waiting (a command's lines come in floods).
+                    let until = Instant::now() + BATCH_TIME;
+                    let mut next = Some(msg);
+                    while let Some(m) = next {
+                        for st in ag.received(&mut runner, m, &mut app.conv) {
+                            effects.extend(app.update(AppEvent::Agent(st)));
+                        }
+                        if Instant::now() >= until {
+                            break;
+                        }
+                        next = ag.poll_now();
+                    }
+                    dirty = true;
+                }
+            }
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
             // Anchored to the last advance, so other wake-ups never push it back.
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(
@@ -387,6 +472,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             sessions_dir: &sessions_dir,
             save,
             rec_conv: &mut rec_conv,
+            agent: &mut agent,
         };
         ctx.run(&mut app, effects);
         // A finished comparison lets go of its tasks.
@@ -398,8 +484,36 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         }
         // A turn that ended (finished, failed, cancelled) gets its end record.
         if active.as_ref().is_some_and(|(_, r)| r.turn.is_finished()) {
-            if let Some((_, mut r)) = active.take() {
+            if let Some((turn, mut r)) = active.take() {
                 runner.end(&mut r, &app.conv, &app.catalog);
+                // The agent's turn goes on: the calls it asked for are decided and run.
+                let agent_turn = app.agent_busy() && app.turns.get(turn).is_some();
+                if let (Some(ag), true) = (agent.as_mut(), agent_turn) {
+                    let steps = ag.round_ended(
+                        &mut runner,
+                        r.id.rec,
+                        &r.turn,
+                        app.session_cost,
+                        &mut app.conv,
+                    );
+                    let mut fx = Vec::new();
+                    for st in steps {
+                        fx.extend(app.update(AppEvent::Agent(st)));
+                    }
+                    let mut ctx = effects::Ctx {
+                        cfg: &mut cfg,
+                        engine: &mut engine,
+                        runner: &mut runner,
+                        active: &mut active,
+                        cmp_run: &mut cmp_run,
+                        tx: &tx,
+                        sessions_dir: &sessions_dir,
+                        save,
+                        rec_conv: &mut rec_conv,
+                        agent: &mut agent,
+                    };
+                    ctx.run(&mut app, fx);
+                }
             }
             if let Some(e) = runner.rec.take_error() {
                 app.error(&e);
@@ -413,6 +527,19 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     if let Some((_, mut r)) = active.take() {
         runner.cancel(&mut r, Some(app.now));
         runner.end(&mut r, &app.conv, &app.catalog);
+        if let Some(ag) = agent.as_mut().filter(|_| app.agent_busy()) {
+            ag.round_ended(
+                &mut runner,
+                r.id.rec,
+                &r.turn,
+                app.session_cost,
+                &mut app.conv,
+            );
+        }
+    }
+    // Tools still running stop; every call is answered, in the file too.
+    if let Some(ag) = agent.as_mut().filter(|a| a.busy()) {
+        ag.stop(&mut runner, &mut app.conv);
     }
     // And a live comparison still running: its columns end cancelled, with what they had.
     if let Some((_, mut run)) = cmp_run.take() {

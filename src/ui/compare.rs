@@ -275,20 +275,7 @@ fn draw_diff(f: &mut Frame, app: &App, cmp: usize, area: Rect, drawn: &mut crate
         .lines()
         .skip(d.scroll.min(total.saturating_sub(rows)))
         .take(rows)
-        .map(|l| {
-            let style = if l.starts_with("+++") || l.starts_with("---") {
-                th.fg(th.heading).add_modifier(Modifier::BOLD)
-            } else if l.starts_with('+') {
-                th.fg(th.user)
-            } else if l.starts_with('-') {
-                th.error()
-            } else if l.starts_with("@@") {
-                th.fg(th.accent)
-            } else {
-                Style::default()
-            };
-            Line::from(Span::styled(l.replace('\t', "    "), style))
-        })
+        .map(|l| Line::from(Span::styled(l.replace('\t', "    "), diff_style(&th, l))))
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
 }
@@ -327,4 +314,19 @@ pub fn compare_status(app: &App, cmp: usize) -> Vec<(u8, Span<'static>)> {
         Span::styled(format!("session {session}"), th.fg(th.accent)),
     ));
     segs
+}
+
+/// How a line of a unified diff is coloured (the comparison's diff, an edit's).
+pub fn diff_style(th: &crate::theme::Theme, l: &str) -> Style {
+    if l.starts_with("+++") || l.starts_with("---") {
+        th.fg(th.heading).add_modifier(Modifier::BOLD)
+    } else if l.starts_with('+') {
+        th.fg(th.user)
+    } else if l.starts_with('-') {
+        th.error()
+    } else if l.starts_with("@@") {
+        th.fg(th.accent)
+    } else {
+        Style::default()
+    }
 }

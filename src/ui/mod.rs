@@ -1,5 +1,6 @@
 //! Rendering of the app state. No I/O here: everything drawn comes from `App`.
 
+pub mod agent;
 pub mod compare;
 pub mod highlight;
 pub mod markdown;
@@ -93,6 +94,7 @@ fn draw_overlays(f: &mut Frame, app: &App) {
     if app.picker().is_some() {
         draw_picker(f, app);
     }
+    agent::draw_agent_modals(f, app);
 }
 
 fn draw_picker(f: &mut Frame, app: &App) {
@@ -653,6 +655,9 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
             Span::styled(flash.clone(), th.warning().add_modifier(Modifier::BOLD)),
         ));
     }
+    if let Some(a) = agent::status(app) {
+        segs.push((1, a));
+    }
     let Some(tv) = app.status_turn() else {
         segs.push((1, Span::raw(format!("{} · {}", app.provider, app.model))));
         segs.push((2, Span::styled("idle", th.muted())));
@@ -688,6 +693,16 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         TurnState::Done => ("idle".into(), th.muted()),
         TurnState::Failed => ("error".into(), th.error()),
         TurnState::Cancelled => ("cancelled".into(), th.warning()),
+    };
+    // Between rounds the agent is still at work.
+    let (state, style) = match app.agent.as_ref() {
+        Some(a) if a.running.is_some() && app.active.is_none() && !a.asks.is_empty() => {
+            ("waiting for you".to_string(), th.warning())
+        }
+        Some(a) if a.running.is_some() && app.active.is_none() => {
+            ("running tools".to_string(), th.fg(th.accent))
+        }
+        _ => (state, style),
     };
     segs.push((1, Span::styled(state, style.add_modifier(Modifier::BOLD))));
     let tps = r

@@ -35,6 +35,8 @@ struct Cell {
     header: Option<(u16, Vec<Line<'static>>)>,
     /// A finished answer's footer (notices, tools, sources, figures) for a width.
     footer: Option<(u16, Vec<Line<'static>>)>,
+    /// A tool cell's header was made for this revision of it (and selection).
+    rev: (u64, bool),
 }
 
 /// One comparison column as drawn.
@@ -91,6 +93,7 @@ impl View {
                     own_code: Vec::new(),
                     header: None,
                     footer: None,
+                    rev: (0, false),
                 };
                 if e.kind == EntryKind::User {
                     // A question as markdown, its code shown inline.
@@ -161,9 +164,23 @@ impl View {
             let kind = app.entries[i].kind;
             // A cached header is passed by reference: an idle frame over a long transcript
             // copies nothing.
+            // A tool cell's is current only for its revision (it changes as the call runs).
+            let current = match kind {
+                EntryKind::Tool(t) => app.tools.get(t).is_some_and(|tv| {
+                    self.cells[i].rev
+                        == (
+                            tv.rev,
+                            app.focus == crate::app::Pane::Conversation
+                                && app.selected_tool() == Some(t),
+                        )
+                }),
+                _ => true,
+            };
             match &self.cells[i].header {
                 Some((w, lines))
-                    if *w == width || matches!(kind, EntryKind::User | EntryKind::Assistant(_)) =>
+                    if current
+                        && (*w == width
+                            || matches!(kind, EntryKind::User | EntryKind::Assistant(_))) =>
                 {
                     sink.lines(lines)
                 }
@@ -181,7 +198,10 @@ impl View {
                     let c = &mut self.cells[i];
                     c.seg.render(width, th, &mut self.code, sink);
                 }
-                EntryKind::Notice | EntryKind::Error | EntryKind::Compare(_) => {}
+                EntryKind::Notice
+                | EntryKind::Error
+                | EntryKind::Compare(_)
+                | EntryKind::Tool(_) => {}
             }
             if let EntryKind::Assistant(t) = kind {
                 if app.turns[t].turn.is_finished() {
@@ -210,6 +230,23 @@ impl View {
         }
         match e.kind {
             EntryKind::Compare(c) => compare_entry_lines(app, c, width),
+            EntryKind::Tool(t) => {
+                let Some(tv) = app.tools.get(t) else {
+                    return vec![];
+                };
+                let selected =
+                    app.focus == crate::app::Pane::Conversation && app.selected_tool() == Some(t);
+                let key = (tv.rev, selected);
+                if let Some((w, lines)) = &cell.header {
+                    if *w == width && cell.rev == key {
+                        return lines.clone();
+                    }
+                }
+                let lines = tool_lines(tv, selected, width, th);
+                cell.header = Some((width, lines.clone()));
+                cell.rev = key;
+                lines
+            }
             EntryKind::User => {
                 let lines = vec![Line::from(Span::styled(
                     "▌ You",
@@ -464,7 +501,8 @@ fn turn_footer(app: &App, t: usize, width: u16, th: &Theme) -> Vec<Line<'static>
             th.warning(),
         );
     }
-    for c in &tv.turn.tool_calls {
+    // In agent mode each call has a cell of its own.
+    for c in tv.turn.tool_calls.iter().filter(|_| !app.agent_on()) {
         add(
             "⚙ ",
             format!("tool call {}({})", c.function.name, c.function.arguments),
@@ -584,6 +622,116 @@ pub fn wrap_reasoning(
             &mut rc.tail,
         );
     }
+}
+
+/// Most lines of a tool call's output an open cell shows.
+const TOOL_SHOWN: usize = 400;
+
+/// A tool call's cell: one line collapsed (`⚙ edit src/calc.py +1 −1 ✓`), the diff or the
+/// output below it when open, a running command's last lines while it runs.
+fn tool_lines(
+    tv: &crate::app::agent::ToolView,
+    selected: bool,
+    width: u16,
+    th: &Theme,
+) -> Vec<Line<'static>> {
+    use crate::app::agent::ToolState;
+    use crate::session::store::ToolStatus;
+    let w = width as usize;
+    let mut title_style = th.fg(th.accent);
+    if selected {
+        title_style = title_style.add_modifier(Modifier::REVERSED);
+    }
+    let (tail, tail_style) = match &tv.state {
+        ToolState::Asking => ("waiting for your answer".to_string(), th.warning()),
+        ToolState::Running => ("running…".to_string(), th.muted()),
+        ToolState::Done(st) => {
+            let mark = match st {
+                ToolStatus::Ok => "✓",
+                ToolStatus::Denied => "denied",
+                ToolStatus::Cancelled => "cancelled",
+                ToolStatus::NotRun => "not run",
+                ToolStatus::Failed | ToolStatus::Error => "✗",
+            };
+            let style = match st {
+                ToolStatus::Ok => th.fg(th.user),
+                ToolStatus::Failed | ToolStatus::Error => th.error(),
+                _ => th.warning(),
+            };
+            let summary = if *st == ToolStatus::Ok || *st == ToolStatus::Failed {
+                format!("{} {mark}", tv.summary)
+            } else if tv.summary.is_empty() {
+                mark.to_string()
+            } else {
+                format!("{mark}: {}", tv.summary)
+            };
+            (summary, style)
+        }
+    };
+    let mut spans = vec![
+        Span::styled(format!("⚙ {}", tv.title.replace('\n', " ")), title_style),
+        Span::raw(" "),
+        Span::styled(tail, tail_style),
+    ];
+    if let (ToolState::Done(_), Some(by)) = (&tv.state, &tv.by) {
+        spans.push(Span::styled(format!(" · {by}"), th.muted()));
+    }
+    let open = tv.expanded && !matches!(tv.state, ToolState::Running);
+    let has_more = tv.diff.is_some() || !tv.output.is_empty();
+    if selected && has_more {
+        spans.push(Span::styled(
+            if open {
+                "  (Enter closes)"
+            } else {
+                "  (Enter opens)"
+            },
+            th.muted(),
+        ));
+    }
+    let mut out = Vec::new();
+    wrap(vec![], vec![Span::raw("  ")], spans, w, &mut out);
+    let clip = |l: &str| -> String {
+        let l = l.replace('\t', "    ");
+        match l.char_indices().nth(w.saturating_sub(5).max(8)) {
+            Some((i, _)) => format!("{}…", &l[..i]),
+            None => l,
+        }
+    };
+    let bar = th.muted();
+    match &tv.state {
+        ToolState::Running => {
+            let n = tv.live.len();
+            for l in tv.live.iter().skip(n.saturating_sub(3)) {
+                out.push(Line::from(vec![
+                    Span::styled("  │ ", bar),
+                    Span::styled(clip(l), th.muted()),
+                ]));
+            }
+        }
+        _ if open => {
+            let text = tv.diff.as_deref().unwrap_or(&tv.output);
+            let total = text.lines().count();
+            for l in text.lines().take(TOOL_SHOWN) {
+                let style = if tv.diff.is_some() {
+                    super::compare::diff_style(th, l)
+                } else {
+                    ratatui::style::Style::default()
+                };
+                out.push(Line::from(vec![
+                    Span::styled("  │ ", bar),
+                    Span::styled(clip(l), style),
+                ]));
+            }
+            if total > TOOL_SHOWN {
+                out.push(Line::from(Span::styled(
+                    format!("  │ … {} more lines", total - TOOL_SHOWN),
+                    th.muted(),
+                )));
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 #[cfg(test)]

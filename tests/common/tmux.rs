@@ -25,13 +25,14 @@ impl Tmux {
         ok
     }
 
-    /// Starts grokpair against `base_url` in a w×h tmux pane. After grokpair exits, the pane
+    /// Starts grokpair against `base_url` in a w×h tmux pane, chatting (agent mode off: the
+    /// agent tests name their workspace). After grokpair exits, the pane
     /// prints its exit code and the terminal's line discipline, then waits.
     pub fn start(name: &str, base_url: &str, w: u16, h: u16, key: &str) -> Tmux {
         Tmux::start_with(
             name,
             &format!(
-                "provider = \"fake\"\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{base_url}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n{}",
+                "provider = \"fake\"\n[agent]\ntools = false\n[network]\nidle_timeout_secs = 30\n[providers.fake]\nbase_url = \"{base_url}\"\napi_key_env = \"FAKE_KEY\"\nmodel = \"grok-code-fast-1\"\ndialect = \"xai\"\n{}",
                 grokpair::testing::RECORDING_PRICES_TOML
             ),
             w,
