@@ -144,11 +144,28 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
             out.push_str(turn.content.trim_end());
             out.push_str("\n\n");
         }
-        for c in &turn.tool_calls {
-            out.push_str(&format!(
-                "Tool call `{}({})`\n\n",
-                c.function.name, c.function.arguments
-            ));
+        let runs: Vec<_> = s.tools_of(st.turn).collect();
+        if runs.is_empty() {
+            for c in &turn.tool_calls {
+                out.push_str(&format!(
+                    "Tool call `{}({})`\n\n",
+                    c.function.name, c.function.arguments
+                ));
+            }
+        }
+        for t in &runs {
+            out.push_str(&format!("- ⚙ `{}` {}{}\n", t.title, tool_state(t), by(t)));
+            if let Some(d) = &t.diff {
+                out.push_str(&format!("\n```diff\n{}\n```\n", d.trim_end()));
+            } else if !t.output.is_empty() {
+                out.push_str(&format!(
+                    "\n<details><summary>output</summary>\n\n```text\n{}\n```\n\n</details>\n",
+                    t.output.replace("```", "`\u{200b}``").trim_end()
+                ));
+            }
+        }
+        if !runs.is_empty() {
+            out.push('\n');
         }
         for t in &turn.server_tools {
             out.push_str(&format!(
@@ -172,6 +189,21 @@ pub fn markdown(s: &Session, catalog: &Catalog) -> String {
         }
     }
     out
+}
+
+/// How a tool call ended, in a few words (`+1 −1 ✓`, `denied: …`).
+fn tool_state(t: &crate::session::store::ToolRecord) -> String {
+    use crate::session::store::ToolStatus as S;
+    match t.status {
+        S::Ok => format!("{} ✓", t.summary),
+        S::Failed => format!("{} ✗", t.summary),
+        S::Error => format!("✗ {}", t.summary),
+        S::Denied | S::Cancelled | S::NotRun => t.summary.clone(),
+    }
+}
+
+fn by(t: &crate::session::store::ToolRecord) -> String {
+    t.by.as_ref().map(|b| format!(" · {b}")).unwrap_or_default()
 }
 
 /// A link target an export keeps live: http(s) and mailto only.
@@ -310,6 +342,8 @@ h1{font-size:1.5em}header p{color:#586274;margin:.2em 0}
 details{background:#f3f0fa;border-radius:6px;padding:.4em .9em;margin:.6em 0;color:#4a3f66}
 details summary{cursor:pointer;font-weight:600}.reasoning{white-space:pre-wrap;font-style:italic}
 .hidden{color:#6b5d8f;font-style:italic}
+details.tool{background:#eef4f1;color:#1d2430}details.tool pre{overflow-x:auto;font:12px/1.4 monospace}
+.add{color:#1f7a3a}.del{color:#b42318}.ctx{color:#586274}
 .code{margin:.8em 0;border-radius:6px;overflow:hidden}.code .lang{font:12px monospace;background:#2b303b;color:#a7adba;padding:.2em .8em}
 .code pre{margin:0;padding:.7em .9em;overflow-x:auto;font:13px/1.45 ui-monospace,monospace}
 code{font-family:ui-monospace,monospace;background:#eef0f3;padding:0 .2em;border-radius:3px}pre code{background:none;padding:0}
@@ -376,6 +410,30 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
         out.push_str("<article>\n");
         out.push_str(&md_html(&turn.content, theme));
         out.push_str("</article>\n");
+        for t in s.tools_of(st.turn) {
+            out.push_str(&format!(
+                "<details class=\"tool\"><summary>⚙ <code>{}</code> {}{}</summary>\n<pre>",
+                esc(&t.title),
+                esc(&tool_state(t)),
+                esc(&by(t))
+            ));
+            match &t.diff {
+                Some(d) => {
+                    for l in d.lines() {
+                        let class = if l.starts_with('+') && !l.starts_with("+++") {
+                            "add"
+                        } else if l.starts_with('-') && !l.starts_with("---") {
+                            "del"
+                        } else {
+                            "ctx"
+                        };
+                        out.push_str(&format!("<span class=\"{class}\">{}</span>\n", esc(l)));
+                    }
+                }
+                None => out.push_str(&esc(&t.output)),
+            }
+            out.push_str("</pre></details>\n");
+        }
         if !turn.server_tools.is_empty() {
             out.push_str("<ul class=\"tools\">\n");
             for t in &turn.server_tools {
@@ -510,6 +568,9 @@ struct Doc<'a> {
     messages: &'a [crate::api::Message],
     totals: serde_json::Value,
     turns: Turns<'a>,
+    /// The agent's tool calls, as they were answered.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    tools: &'a [crate::session::store::ToolRecord],
 }
 
 pub fn json(s: &Session, catalog: &Catalog) -> String {
@@ -525,6 +586,7 @@ pub fn json(s: &Session, catalog: &Catalog) -> String {
             "savings_usd": t.savings as f64 / 1e10,
         }),
         turns: Turns(s, catalog),
+        tools: &s.tools,
     };
     let mut out = serde_json::to_string_pretty(&doc).expect("serializable");
     out.push('\n');

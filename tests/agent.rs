@@ -311,6 +311,48 @@ async fn the_whole_trajectory(api: Api) {
         .with_extension("agent")
         .join("checkpoints")
         .is_dir());
+    // Loaded (resume, /sessions): one user turn, its rounds, a cell per call between them.
+    let mut app = grokpair::app::App::new(grokpair::testing::app_init(false));
+    app.load_session(&s);
+    use grokpair::app::EntryKind as K;
+    let kinds: Vec<K> = app.entries.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            K::User,
+            K::Assistant(0),
+            K::Tool(0),
+            K::Assistant(1),
+            K::Tool(1),
+            K::Assistant(2),
+            K::Tool(2),
+            K::Assistant(3),
+            K::Tool(3),
+            K::Assistant(4)
+        ]
+    );
+    assert_eq!(app.tools[2].summary, "+1 −1");
+    assert_eq!(app.conv.messages(), &s.messages[..]);
+    assert_eq!(s.turn_count(), 1);
+    // A replay plays the rounds one after another, the tools between them.
+    let r = grokpair::app::Replay::new(&s, None);
+    assert_eq!(r.turn_starts.len(), 1);
+    // Exported: each call with how it went and who let it run, the edit's diff.
+    let catalog = grokpair::testing::recording_catalog();
+    let md = grokpair::export::markdown(&s, &catalog);
+    assert!(
+        md.contains("- ⚙ `edit src/calc.py` +1 −1 ✓ · mode auto-edit"),
+        "{md}"
+    );
+    assert!(md.contains("```diff\n--- a/src/calc.py"), "{md}");
+    assert_eq!(md.matches("· You").count(), 1);
+    let json: Value = serde_json::from_str(&grokpair::export::json(&s, &catalog)).unwrap();
+    assert_eq!(json["tools"].as_array().unwrap().len(), 4);
+    let html = grokpair::export::html(&s, &catalog);
+    assert!(
+        html.contains("<span class=\"add\">+    return a + b"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -645,4 +687,61 @@ mod driver {
         );
         assert!(ws.join("b.txt").exists());
     }
+}
+
+/// The recorded tool-call streams (xAI, OpenRouter and llama.cpp on Chat Completions, whole
+/// and fragmented; OpenAI and Azure on Responses) through the loop: round 1 asks for tools
+/// that are not ours, and each call is answered — in order, with what the tools are — before
+/// round 2's recorded answer ends the run.
+#[tokio::test]
+async fn the_recorded_tool_call_streams_run_through_the_loop() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    let mut ran = 0;
+    for (dir, api) in [
+        ("recorded", Api::Chat),
+        ("responses-recorded", Api::Responses),
+    ] {
+        let mut cases: Vec<PathBuf> = std::fs::read_dir(shared.join(dir))
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                n.ends_with("tool_streaming-turn1")
+            })
+            .collect();
+        cases.sort();
+        for turn1 in cases {
+            let name = turn1.file_name().unwrap().to_string_lossy().into_owned();
+            let turn2 = turn1.with_file_name(name.replace("turn1", "turn2"));
+            let e = env(api, "").await;
+            let sse = |d: &Path| std::fs::read_to_string(d.join("response.sse")).unwrap();
+            e.server.push(Reply::sse(sse(&turn1)));
+            e.server.push(Reply::sse(sse(&turn2)));
+            let (code, ev, err) = e.exec(&["add and multiply 2 and 3"]).await;
+            assert_eq!(code, 0, "{name}: {err}");
+            let calls = of_type(&ev, "tool_call");
+            assert!(!calls.is_empty(), "{name}: no calls");
+            let results = e.results(1);
+            let ids: Vec<&str> = calls
+                .iter()
+                .map(|c| c["call_id"].as_str().unwrap())
+                .collect();
+            let answered: Vec<&str> = results.iter().map(|(id, _)| id.as_str()).collect();
+            assert_eq!(answered, ids, "{name}: every call answered, in order");
+            for (_, out) in &results {
+                assert!(out.contains("the tools are read_file"), "{name}: {out}");
+            }
+            let s = summary(&ev);
+            assert_eq!(s["rounds"], 2, "{name}");
+            assert_eq!(
+                s["tool_calls"].as_u64().unwrap() as usize,
+                ids.len(),
+                "{name}"
+            );
+            assert!(!of_type(&ev, "answer").is_empty(), "{name}: no answer");
+            ran += 1;
+        }
+    }
+    // 4 providers' Chat recordings (single and parallel calls) and 3 Responses ones.
+    assert!(ran >= 10, "only {ran} recordings found");
 }

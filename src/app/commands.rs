@@ -132,7 +132,7 @@ pub fn extension_to_lang(path: &str) -> &str {
 }
 
 /// Largest file `/file` attaches (a context window is not a dump truck).
-const MAX_ATTACH: u64 = 512 * 1024;
+pub(crate) const MAX_ATTACH: u64 = 512 * 1024;
 
 /// `/sessions`' answer: the picker over the saved conversations (newest first).
 pub fn sessions_listed(app: &mut App, items: Vec<(std::path::PathBuf, String)>) {

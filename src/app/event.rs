@@ -84,6 +84,13 @@ pub enum Event {
     /// A step of the agent's (a tool call asked, started, printed, answered; the next
     /// round; done).
     Agent(crate::agent::Step),
+    /// The workspace's files (`Effect::ListFiles`).
+    Files(Vec<String>),
+    /// `Effect::ReadMentions`' answer: each path's text, or why not.
+    MentionsRead {
+        text: String,
+        read: Vec<(String, Result<String, String>)>,
+    },
     /// `Effect::RewindPlan`'s answer.
     RewindPlan {
         exchange: usize,
@@ -228,6 +235,8 @@ impl App {
             Event::ProviderSwitched { to, adopted } => self.provider_switched(to, adopted),
             Event::SessionOpened(s) => self.session_opened(&s),
             Event::Agent(step) => return self.on_agent(step),
+            Event::Files(f) => return self.files_listed(f),
+            Event::MentionsRead { text, read } => return self.mentions_read(text, read),
             Event::RewindPlan { exchange, plan } => self.rewind_planned(exchange, plan),
             Event::Rewound(r) => self.rewound(r),
             Event::Error(e) => self.error(&e),

@@ -20,6 +20,7 @@ pub mod compare;
 pub mod event;
 pub mod keymap;
 pub mod layout;
+pub mod mention;
 pub mod modal;
 pub mod replay;
 pub mod search;
@@ -163,6 +164,15 @@ pub enum Effect {
         exchange: usize,
         now: usize,
     },
+    /// List the workspace's files (gitignore-aware) for `@path` completion; they come back
+    /// as `Event::Files`.
+    ListFiles,
+    /// Read the files a message names with `@path` (inside the workspace), then send it: they
+    /// come back as `Event::MentionsRead`.
+    ReadMentions {
+        text: String,
+        paths: Vec<String>,
+    },
     /// Read a file to attach (`/file`): a regular file of at most `max` bytes, off the UI
     /// thread; the result comes back through `commands::attach_file`.
     ReadFile {
@@ -259,6 +269,10 @@ pub struct App {
     pub tools: Vec<agent::ToolView>,
     /// The record numbers of the rewinds made (the last one can be undone).
     pub rewinds: Vec<usize>,
+    /// The workspace's files, for `@path` completion (listed on first use).
+    pub files: Option<Vec<String>>,
+    /// A completion waits for that list.
+    pub complete_pending: bool,
     /// Bumped when the theme, the prices or the whole transcript change: the renderer's
     /// caches follow.
     pub theme_gen: u64,
@@ -352,6 +366,8 @@ impl App {
             agent: None,
             tools: Vec::new(),
             rewinds: Vec::new(),
+            files: None,
+            complete_pending: false,
             theme_gen: 0,
             catalog_gen: 0,
             transcript_gen: 0,
@@ -767,6 +783,9 @@ impl App {
             (S::Input, A::Submit) => return Some(self.submit()),
             (S::Input, A::Complete) => {
                 let text = self.input_text();
+                if let Some(fx) = self.complete_mention() {
+                    return Some(fx);
+                }
                 if text.starts_with('/') && !text.contains(' ') {
                     if let Some(done) = commands::complete(&text) {
                         self.set_input(&done);
@@ -1086,10 +1105,16 @@ impl App {
             return vec![];
         }
         let text = self.expand_pastes(&raw);
+        // What was typed names files (a paste's `@decorator` does not).
+        let paths = mention::mentions(&raw);
         self.history.push(raw);
         self.history_pos = None;
         self.pastes.clear();
         self.set_input("");
+        if !paths.is_empty() {
+            // The named files are read (by the runtime), attached, and then it goes.
+            return vec![Effect::ReadMentions { text, paths }];
+        }
         self.submit_text(text)
     }
 

@@ -53,11 +53,17 @@ impl Replay {
             items.push((t0, Item::Send(unit.start)));
             let mut group = Vec::new();
             let mut span = Duration::ZERO;
-            for k in unit {
+            // An agent's rounds follow each other, each after the tools of the one before.
+            let mut after = Duration::ZERO;
+            for k in unit.clone() {
                 let t = &session.turns[k];
-                let start = Duration::from_millis(
-                    t.compare.as_ref().map(|c| c.start_ms).unwrap_or_default(),
-                );
+                let start = match &t.compare {
+                    Some(c) => Duration::from_millis(c.start_ms),
+                    None => after,
+                };
+                if k != unit.start && t.compare.is_none() {
+                    group.push((t0 + start, Item::Send(k)));
+                }
                 let mut last = Duration::ZERO;
                 for (i, ev) in t.events.iter().enumerate() {
                     // Offsets only grow (a file edited by hand may say otherwise).
@@ -67,6 +73,8 @@ impl Replay {
                 let end = t.end.as_ref().map(|e| e.at).unwrap_or(last).max(last);
                 group.push((t0 + start + end, Item::End(k)));
                 span = span.max(start + end);
+                let tools: u64 = session.tools_of(t.turn).map(|r| r.ms).sum();
+                after = start + end + Duration::from_millis(tools);
             }
             // Stable: a column's own items keep their order.
             group.sort_by_key(|(at, _)| *at);
@@ -136,7 +144,10 @@ impl App {
         self.conv = s.conversation();
         for unit in crate::session::store::runs(&s.turns) {
             self.apply_saved(s, Item::Send(unit.start));
-            for k in unit {
+            for k in unit.clone() {
+                if k != unit.start && s.turns[k].compare.is_none() {
+                    self.apply_saved(s, Item::Send(k));
+                }
                 for i in 0..s.turns[k].events.len() {
                     self.apply_saved(s, Item::Event(k, i));
                 }
@@ -145,6 +156,10 @@ impl App {
         }
         // The saved history is the truth (it is what the provider has cached).
         self.conv = s.conversation();
+        if let Some(a) = self.agent.as_mut() {
+            // Loaded, not working.
+            a.running = None;
+        }
         // ... and it goes on with the settings it was last asked with (`/set` shows them),
         // unless a hand-edited or old file holds values no request may carry.
         if let Some(p) = s.current_params().map(ChatParams::sampling_only) {
@@ -202,6 +217,12 @@ impl App {
             return self.apply_saved_column(s, item, tag);
         }
         match item {
+            Item::Send(k) if turns[k].round > 0 => {
+                // The next round of an agent's turn: its answer cell, no question.
+                let t = &turns[k];
+                let idx = self.push_round(t.exchange, t.round);
+                self.turns[idx].rec = t.turn;
+            }
             Item::Send(k) => {
                 let t = &turns[k];
                 self.model = t.model.clone();
@@ -209,6 +230,7 @@ impl App {
                 let _ = self.send(t.prompt().to_string());
                 if let Some(tv) = self.turns.last_mut() {
                     tv.rec = t.turn;
+                    tv.exchange = t.exchange;
                 }
             }
             Item::Event(k, i) => {
@@ -224,6 +246,10 @@ impl App {
                     let now = self.now;
                     turns[k].close(&mut self.turns[idx].turn, now);
                     self.finish_turn(idx);
+                }
+                // The calls it asked for, as they were answered.
+                for r in s.tools_of(turns[k].turn) {
+                    self.tool_ended(r);
                 }
             }
         }

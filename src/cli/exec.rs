@@ -197,6 +197,10 @@ pub async fn run(
             };
             let Some(ev) = ev else { break };
             if o.json {
+                // A call's fragments: the whole call follows as one `tool_call` event.
+                if matches!(ev.event, StreamEvent::ToolCall(_)) {
+                    continue;
+                }
                 let mut v = event_json(&ev);
                 v["round"] = round_no.into();
                 o.event(v);

@@ -880,7 +880,8 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Session, LoadError> {
     })
 }
 
-/// The saved turns in runs: a single turn, or all the columns of one comparison.
+/// The saved turns in runs, one per user turn: a single round, an agent's rounds, or all the
+/// columns of one comparison.
 pub fn runs(turns: &[SavedTurn]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut k = 0;
@@ -890,11 +891,27 @@ pub fn runs(turns: &[SavedTurn]) -> Vec<std::ops::Range<usize>> {
             while j < turns.len() && turns[j].compare.as_ref().is_some_and(|c| c.group == g) {
                 j += 1;
             }
+        } else {
+            // The rounds of one exchange (agent mode: a round per tool step).
+            while j < turns.len()
+                && turns[j].compare.is_none()
+                && turns[j].exchange == turns[k].exchange
+                && turns[j].round > 0
+            {
+                j += 1;
+            }
         }
         out.push(k..j);
         k = j;
     }
     out
+}
+
+impl Session {
+    /// The tool calls round `rec` asked for, as they were answered.
+    pub fn tools_of(&self, rec: usize) -> impl Iterator<Item = &ToolRecord> {
+        self.tools.iter().filter(move |t| t.turn == rec)
+    }
 }
 
 /// The run (see `runs`) that turn `k` belongs to.

@@ -170,6 +170,23 @@ impl Tools {
 
 /// A walk of the workspace as git would see it: `.gitignore`, `.ignore` and the global
 /// excludes apply (in a git repository or not); hidden files are skipped.
+/// The workspace's files as git sees them (`.gitignore` applies), relative, sorted, at most
+/// `max` (the `@path` completion's list).
+pub fn list_files(root: &std::path::Path, max: usize) -> Vec<String> {
+    walker(root)
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned())
+        })
+        .take(max)
+        .collect()
+}
+
 pub(super) fn walker(root: &std::path::Path) -> ignore::WalkBuilder {
     let mut w = ignore::WalkBuilder::new(root);
     w.require_git(false)

@@ -33,6 +33,14 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Where `@path`s are found: the agent's workspace, else the current directory.
+    fn workspace_root(&self) -> std::path::PathBuf {
+        match self.agent.as_ref() {
+            Some(a) => a.root().to_path_buf(),
+            None => std::env::current_dir().unwrap_or_else(|_| ".".into()),
+        }
+    }
+
     /// Carries out `effects` in order, then what their results ask for.
     pub fn run(&mut self, app: &mut App, effects: Vec<Effect>) {
         let mut queue = effects;
@@ -177,6 +185,33 @@ impl Ctx<'_> {
                         } else {
                             execute!(out, DisableMouseCapture)
                         };
+                    }
+                    Effect::ListFiles => {
+                        let (tx, root) = (self.tx.clone(), self.workspace_root());
+                        tokio::task::spawn_blocking(move || {
+                            let files =
+                                crate::tools::fs::list_files(&root, crate::app::mention::LIST_MAX);
+                            let _ = tx.send(Msg::App(AppEvent::Files(files)));
+                        });
+                    }
+                    Effect::ReadMentions { text, paths } => {
+                        // Local files, bounded: read here, so the message goes at once.
+                        let read = match crate::tools::Workspace::new(&self.workspace_root()) {
+                            Ok(ws) => paths
+                                .into_iter()
+                                .filter_map(|p| match ws.existing(&p) {
+                                    // Not a file here: an `@` that names nothing is text.
+                                    Err(_) => None,
+                                    Ok(real) => {
+                                        let r =
+                                            read_attachment(&real, crate::app::mention::MAX_ATTACH);
+                                        Some((p, r))
+                                    }
+                                })
+                                .collect(),
+                            Err(_) => Vec::new(),
+                        };
+                        after.extend(app.update(AppEvent::MentionsRead { text, read }));
                     }
                     Effect::ReadFile { path, max } => {
                         let tx = self.tx.clone();

@@ -502,7 +502,12 @@ fn turn_footer(app: &App, t: usize, width: u16, th: &Theme) -> Vec<Line<'static>
         );
     }
     // In agent mode each call has a cell of its own.
-    for c in tv.turn.tool_calls.iter().filter(|_| !app.agent_on()) {
+    for c in tv
+        .turn
+        .tool_calls
+        .iter()
+        .filter(|c| !app.agent_on() && !app.tools.iter().any(|t| t.call_id == c.id))
+    {
         add(
             "⚙ ",
             format!("tool call {}({})", c.function.name, c.function.arguments),
