@@ -417,3 +417,93 @@ fn search_steps_follow_a_growing_transcript() {
     let s = screen(&mut a, 100, 30);
     assert!(s.contains("The zebra is here."), "{s}");
 }
+
+/// Agent mode: a user turn of two rounds with a tool call between them — the call's cell,
+/// the reasoning pane carrying on across the rounds, the status bar's mode and instructions.
+#[test]
+fn agent_rounds_tool_cell_and_reasoning_across_rounds() {
+    use grokpair::agent::Step;
+    use grokpair::app::agent::AgentView;
+    use grokpair::app::Event;
+    use grokpair::session::approval::Mode;
+    use grokpair::session::store::{ToolRecord, ToolStatus};
+    let mut a = app(true);
+    a.agent = Some(AgentView::new(
+        Mode::AutoEdit,
+        vec!["AGENTS.md".into()],
+        None,
+    ));
+    let ev = |ms: u64, e: StreamEvent| TimedEvent {
+        at: Duration::from_millis(ms),
+        event: e,
+    };
+    let t0 = send(&mut a, "fix add in calc.py");
+    for e in [
+        ev(100, StreamEvent::Reasoning("First I read the file.".into())),
+        ev(
+            200,
+            StreamEvent::Finished {
+                reason: Some("tool_calls".into()),
+            },
+        ),
+    ] {
+        a.on_stream(t0, e);
+    }
+    assert!(a.agent_busy());
+    a.update(Event::Agent(Step::Started {
+        call_id: "c1".into(),
+        name: "edit_file".into(),
+        title: "edit src/calc.py".into(),
+        by: "mode auto-edit".into(),
+    }));
+    a.update(Event::Agent(Step::Ended(ToolRecord {
+        turn: 0,
+        call_id: "c1".into(),
+        name: "edit_file".into(),
+        title: "edit src/calc.py".into(),
+        by: Some("mode auto-edit".into()),
+        status: ToolStatus::Ok,
+        ms: 3,
+        exit: None,
+        summary: "+1 −1".into(),
+        output: "edited".into(),
+        diff: Some("--- a/src/calc.py\n+++ b/src/calc.py\n@@ -1 +1 @@\n-    return a - b\n+    return a + b\n".into()),
+        changed: vec!["src/calc.py".into()],
+    })));
+    let fx = a.update(Event::Agent(Step::Send));
+    let [Effect::Start { turn: t1 }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    let t1 = *t1;
+    assert_eq!(
+        (a.turns[t1].exchange, a.turns[t1].round),
+        (a.turns[t0].exchange, 1)
+    );
+    for e in [
+        ev(100, StreamEvent::Reasoning("Now the tests pass.".into())),
+        ev(150, StreamEvent::Content("Fixed: `add` subtracted.".into())),
+    ] {
+        a.on_stream(t1, e);
+    }
+    insta::assert_snapshot!("agent_rounds_120x30", screen(&mut a, 120, 30));
+    a.on_stream(
+        t1,
+        ev(
+            200,
+            StreamEvent::Finished {
+                reason: Some("stop".into()),
+            },
+        ),
+    );
+    a.update(Event::Agent(Step::Done(
+        grokpair::session::agent::Outcome::Done,
+    )));
+    assert!(!a.agent_busy());
+    // Ctrl+O opens the cell: the diff, coloured as a diff.
+    a.on_key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('o'),
+        crossterm::event::KeyModifiers::CONTROL,
+    ));
+    let s = screen(&mut a, 120, 30);
+    assert!(s.contains("│ +    return a + b"), "{s}");
+}

@@ -434,6 +434,21 @@ impl App {
     }
 
     /// Index of the turn whose reasoning is shown.
+    /// The earlier rounds of turn `t`'s exchange that reasoned (the reasoning pane shows an
+    /// agent's thinking across its rounds, in order).
+    pub fn earlier_rounds(&self, t: usize) -> Vec<usize> {
+        let Some(tv) = self.turns.get(t) else {
+            return vec![];
+        };
+        (0..t)
+            .filter(|&k| {
+                self.turns[k].exchange == tv.exchange
+                    && self.turns[k].round < tv.round
+                    && !self.turns[k].turn.reasoning.is_empty()
+            })
+            .collect()
+    }
+
     pub fn shown_reasoning_turn(&self) -> Option<usize> {
         self.reasoning_turn
             .filter(|&i| i < self.turns.len())

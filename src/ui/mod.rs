@@ -277,7 +277,7 @@ fn draw_reasoning(
         return;
     };
     let width = inner.width.saturating_sub(1);
-    if app.turns[t].turn.reasoning.is_empty() {
+    if app.turns[t].turn.reasoning.is_empty() && app.earlier_rounds(t).is_empty() {
         let tv = &app.turns[t];
         let r = app.report(tv);
         let msg = match (tv.turn.state, tv.reasoning_mode, r.reasoning_tokens) {

@@ -19,6 +19,8 @@ use crate::theme::Theme;
 pub struct ReasoningCache {
     width: u16,
     done: usize,
+    /// Lines before the turn's own (an agent's earlier rounds), kept on a reset.
+    base: usize,
     pub lines: Vec<Line<'static>>,
     pub tail: Vec<Line<'static>>,
 }
@@ -317,11 +319,38 @@ impl View {
         t: usize,
         width: u16,
     ) -> (&[Line<'static>], &[Line<'static>]) {
-        if self.reasoning.as_ref().is_none_or(|(k, _)| *k != t) {
-            self.reasoning = Some((t, ReasoningCache::default()));
-        }
         let th = &app.theme;
         let style = th.fg(th.reasoning).add_modifier(Modifier::ITALIC);
+        if self
+            .reasoning
+            .as_ref()
+            .is_none_or(|(k, rc)| *k != t || rc.width != width)
+        {
+            // An agent's earlier rounds first (finished: wrapped once), each under a rule.
+            let mut rc = ReasoningCache {
+                width,
+                ..Default::default()
+            };
+            let rule = |round: usize| {
+                Line::from(Span::styled(
+                    format!("── round {} ──", round + 1),
+                    th.muted(),
+                ))
+            };
+            let earlier = app.earlier_rounds(t);
+            for &k in &earlier {
+                rc.lines.push(rule(app.turns[k].round));
+                let mut one = ReasoningCache::default();
+                wrap_reasoning(&mut one, &app.turns[k].turn.reasoning, width, style);
+                rc.lines.extend(one.lines);
+                rc.lines.extend(one.tail);
+            }
+            if !earlier.is_empty() {
+                rc.lines.push(rule(app.turns[t].round));
+            }
+            rc.base = rc.lines.len();
+            self.reasoning = Some((t, rc));
+        }
         let (_, rc) = self.reasoning.as_mut().expect("set above");
         wrap_reasoning(rc, &app.turns[t].turn.reasoning, width, style);
         (&rc.lines, &rc.tail)
@@ -598,10 +627,11 @@ pub fn wrap_reasoning(
     style: ratatui::style::Style,
 ) {
     if rc.width != width || rc.done > text.len() {
-        *rc = ReasoningCache {
-            width,
-            ..Default::default()
-        };
+        let keep = if rc.width == width { rc.base } else { 0 };
+        rc.lines.truncate(keep);
+        rc.base = keep;
+        rc.width = width;
+        rc.done = 0;
     }
     if let Some(last_nl) = text[rc.done..].rfind('\n') {
         let end = rc.done + last_nl;
