@@ -897,6 +897,32 @@ mod tests {
     }
 
     #[test]
+    fn agent_settings_and_rules() {
+        let text = "[agent]\nmode = \"auto-edit\"\nmax_steps = 5\nmax_cost = 0.5\nallow = [\"run_command: cargo test *\"]\ndeny = [\"run_command: rm *\", \"edit_file: .env\"]\n";
+        let c = Config::parse(text, None).unwrap();
+        let a = &c.agent;
+        assert!(a.tools);
+        assert_eq!(a.mode, crate::session::approval::Mode::AutoEdit);
+        assert_eq!((a.max_steps, a.max_cost), (5, Some(0.5)));
+        let p = a.policy();
+        use crate::session::approval::{Call, Kind, Verdict};
+        let cmd = |t: &str| Call {
+            tool: "run_command".into(),
+            kind: Kind::Command,
+            target: t.into(),
+        };
+        assert_eq!(p.decide(&cmd("cargo test -q")), Verdict::Allow);
+        assert!(matches!(p.decide(&cmd("rm a.txt")), Verdict::Deny(_)));
+        assert!(matches!(p.decide(&cmd("make")), Verdict::Ask { .. }));
+        // A bad value names the key and its line.
+        let e = Config::parse("[agent]\nmode = \"reckless\"\n", None).unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("agent.mode")));
+        let e = Config::parse("[agent]\n\nallow = [\"cargo test\"]\n", None).unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (Some(3), Some("agent.allow")));
+        assert!(e.message.contains("TOOL: PATTERN"), "{e}");
+    }
+
+    #[test]
     fn wrong_type_names_key() {
         let text = "[network]\nmax_retries = \"three\"\n";
         let e = Config::parse(text, Some(Path::new("c.toml"))).unwrap_err();

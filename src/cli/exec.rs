@@ -68,12 +68,8 @@ pub async fn run(
     workspace: Option<&std::path::Path>,
     args: ExecArgs,
 ) -> Result<i32, Failure> {
+    // (`--mode` and `--max-cost` are applied to the config already.)
     let mut agent_cfg = cfg.agent.clone();
-    if let Some(m) = &args.mode {
-        agent_cfg.mode = crate::session::approval::Mode::parse(m).ok_or_else(|| {
-            Failure::Usage(format!("--mode {m}: read-only, ask, auto-edit or yolo"))
-        })?;
-    }
     for r in &args.approve {
         agent_cfg
             .allow
@@ -84,14 +80,6 @@ pub async fn run(
             return Err(Failure::Usage("--max-steps: at least 1".into()));
         }
         agent_cfg.max_steps = n;
-    }
-    if let Some(c) = args.max_cost {
-        if !(c.is_finite() && c > 0.0) {
-            return Err(Failure::Usage(format!(
-                "--max-cost {c}: a number of USD above 0"
-            )));
-        }
-        agent_cfg.max_cost = Some(c);
     }
     let root = match workspace {
         Some(d) => d.to_path_buf(),

@@ -47,6 +47,14 @@ pub struct Cli {
     /// The workspace the agent's tools work in (default: the current directory).
     #[arg(long = "cd", global = true, value_name = "DIR")]
     pub cd: Option<PathBuf>,
+    /// Agent approval mode: read-only, ask, auto-edit or yolo (config `agent.mode`; default
+    /// ask). In the TUI /mode switches it.
+    #[arg(long, global = true, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// Agent budget in USD for the session: before a round would start past it, the agent
+    /// pauses and asks (exec: stops, exit 3). Config `agent.max_cost`; in the TUI /budget.
+    #[arg(long, global = true, value_name = "USD")]
+    pub max_cost: Option<f64>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -274,10 +282,6 @@ pub struct AskArgs {
 pub struct ExecArgs {
     #[command(flatten)]
     pub gen: PromptArgs,
-    /// read-only, ask, auto-edit or yolo (default: the config's `agent.mode`, else ask).
-    /// Unattended, `ask` lets only reads run.
-    #[arg(long, value_name = "MODE")]
-    pub mode: Option<String>,
     /// Let calls matching a rule run, e.g. 'run_command: cargo test *' or 'edit_file: src/*'
     /// (repeatable; the config's `agent.deny` rules still win).
     #[arg(long, value_name = "RULE")]
@@ -285,9 +289,6 @@ pub struct ExecArgs {
     /// Most rounds with tool calls for the prompt (default: `agent.max_steps`, else 25).
     #[arg(long, value_name = "N")]
     pub max_steps: Option<usize>,
-    /// Stop before a round would start past this spend in USD (default: `agent.max_cost`).
-    #[arg(long, value_name = "USD")]
-    pub max_cost: Option<f64>,
     /// Stream the model's reasoning to stderr.
     #[arg(long, short = 'r')]
     pub show_reasoning: bool,
@@ -446,13 +447,34 @@ pub fn single_model(cli: &Cli) -> Result<Option<String>, Failure> {
     }
 }
 
+/// `--mode` and `--max-cost` over the config's `[agent]`.
+fn agent_flags(cfg: &mut Config, flags: &(Option<String>, Option<f64>)) -> Result<(), Failure> {
+    let (mode, max_cost) = flags;
+    if let Some(m) = mode {
+        cfg.agent.mode = crate::session::approval::Mode::parse(m).ok_or_else(|| {
+            Failure::Usage(format!("--mode {m}: read-only, ask, auto-edit or yolo"))
+        })?;
+    }
+    if let Some(c) = *max_cost {
+        if !(c.is_finite() && c > 0.0) {
+            return Err(Failure::Usage(format!(
+                "--max-cost {c}: a number of USD above 0"
+            )));
+        }
+        cfg.agent.max_cost = Some(c);
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<i32, Failure> {
     if !matches!(cli.command, Some(Command::Compare(_))) {
         single_model(&cli)?;
     }
+    let flags = (cli.mode.clone(), cli.max_cost);
     match cli.command {
         None => {
-            let cfg = Config::load(cli.config.as_deref())?;
+            let mut cfg = Config::load(cli.config.as_deref())?;
+            agent_flags(&mut cfg, &flags)?;
             crate::tui::run(
                 cfg,
                 crate::tui::TuiOptions {
@@ -477,7 +499,8 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             sessions::export(&cfg, &a)
         }
         Some(Command::Resume(ref a)) => {
-            let cfg = Config::load(cli.config.as_deref())?;
+            let mut cfg = Config::load(cli.config.as_deref())?;
+            agent_flags(&mut cfg, &flags)?;
             let s = sessions::resolve_for_resume(&cfg, a)?;
             let opts = sessions::tui_options(&cli, crate::tui::Start::Resume(Box::new(s)));
             crate::tui::run(cfg, opts).await.map_err(Failure::Usage)
@@ -515,7 +538,8 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             compare::run(&cfg, cli.provider.as_deref(), &cli.model, cli.no_save, *a).await
         }
         Some(Command::Exec(a)) => {
-            let cfg = Config::load(cli.config.as_deref())?;
+            let mut cfg = Config::load(cli.config.as_deref())?;
+            agent_flags(&mut cfg, &flags)?;
             exec::run(
                 &cfg,
                 cli.provider.as_deref(),
