@@ -278,6 +278,8 @@ async fn compare_two_real_servers_in_tmux() {
     if !Tmux::available() {
         return;
     }
+    // A comparison of chat answers: agent mode (and its system prompt) off.
+    let config = format!("{config}[agent]\ntools = false\n");
     let t = Tmux::start_with("llama-compare", &config, 140, 40, "");
     t.wait_for("the TUI", |s| s.contains("Conversation")).await;
     t.type_text("/compare plain:SmolLM2-135M-Instruct think:SmolLM2-135M-Instruct");

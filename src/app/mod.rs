@@ -1181,23 +1181,8 @@ impl App {
     pub fn send(&mut self, prompt: String) -> Vec<Effect> {
         self.conv.push_user(prompt.clone());
         self.push_entry(EntryKind::User, &prompt);
-        let turn_idx = self.turns.len();
-        let entry = self.push_entry(EntryKind::Assistant(turn_idx), "");
-        let info = self.catalog.lookup(&self.model);
-        self.turns.push(TurnView {
-            turn: Turn::new(&self.model),
-            provider: self.provider.clone(),
-            entry,
-            rate: Vec::new(),
-            free: self.provider_free,
-            includes_reasoning: self.includes_reasoning,
-            reasoning_mode: info.reasoning,
-            counted: false,
-            rec: self.next_rec,
-            exchange: self.next_rec,
-            round: 0,
-        });
-        self.next_rec += 1;
+        // A new exchange: its first round's record number names it.
+        let turn_idx = self.push_round(self.next_rec, 0);
         if self.agent.is_some() {
             self.agent_begin(turn_idx);
         }
@@ -1205,10 +1190,8 @@ impl App {
         if self.focus == Pane::Compare {
             self.focus = Pane::Input;
         }
-        self.active = Some(turn_idx);
         self.reasoning_turn = None;
         self.reasoning_scroll = 0;
-        self.now = Duration::ZERO;
         self.conv_scroll = 0;
         self.new_output = false;
         vec![Effect::Start { turn: turn_idx }]

@@ -461,62 +461,54 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             _ = int.recv() => { effects = app.update(AppEvent::Key(crossterm::event::KeyEvent::new(
                 crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL))); dirty = true; }
         }
-        // Effects run in order; what their results ask for runs after them.
-        let mut ctx = effects::Ctx {
-            cfg: &mut cfg,
-            engine: &mut engine,
-            runner: &mut runner,
-            active: &mut active,
-            cmp_run: &mut cmp_run,
-            tx: &tx,
-            sessions_dir: &sessions_dir,
-            save,
-            rec_conv: &mut rec_conv,
-            agent: &mut agent,
-        };
-        ctx.run(&mut app, effects);
-        // A finished comparison lets go of its tasks.
-        if cmp_run.as_ref().is_some_and(|(_, run)| !run.running()) {
-            cmp_run = None;
-            if let Some(e) = runner.rec.take_error() {
-                app.error(&e);
-            }
-        }
-        // A turn that ended (finished, failed, cancelled) gets its end record.
-        if active.as_ref().is_some_and(|(_, r)| r.turn.is_finished()) {
-            if let Some((turn, mut r)) = active.take() {
-                runner.end(&mut r, &app.conv, &app.catalog);
-                // The agent's turn goes on: the calls it asked for are decided and run.
-                let agent_turn = app.agent_busy() && app.turns.get(turn).is_some();
-                if let (Some(ag), true) = (agent.as_mut(), agent_turn) {
-                    let steps = ag.round_ended(
-                        &mut runner,
-                        r.id.rec,
-                        &r.turn,
-                        app.session_cost,
-                        &mut app.conv,
-                    );
-                    let mut fx = Vec::new();
-                    for st in steps {
-                        fx.extend(app.update(AppEvent::Agent(st)));
-                    }
-                    let mut ctx = effects::Ctx {
-                        cfg: &mut cfg,
-                        engine: &mut engine,
-                        runner: &mut runner,
-                        active: &mut active,
-                        cmp_run: &mut cmp_run,
-                        tx: &tx,
-                        sessions_dir: &sessions_dir,
-                        save,
-                        rec_conv: &mut rec_conv,
-                        agent: &mut agent,
-                    };
-                    ctx.run(&mut app, fx);
+        // Effects run in order; what their results ask for runs after them — and what an
+        // ended agent round asks for next.
+        loop {
+            let mut ctx = effects::Ctx {
+                cfg: &mut cfg,
+                engine: &mut engine,
+                runner: &mut runner,
+                active: &mut active,
+                cmp_run: &mut cmp_run,
+                tx: &tx,
+                sessions_dir: &sessions_dir,
+                save,
+                rec_conv: &mut rec_conv,
+                agent: &mut agent,
+            };
+            ctx.run(&mut app, std::mem::take(&mut effects));
+            // A finished comparison lets go of its tasks.
+            if cmp_run.as_ref().is_some_and(|(_, run)| !run.running()) {
+                cmp_run = None;
+                if let Some(e) = runner.rec.take_error() {
+                    app.error(&e);
                 }
             }
-            if let Some(e) = runner.rec.take_error() {
-                app.error(&e);
+            // A turn that ended (finished, failed, cancelled) gets its end record.
+            if active.as_ref().is_some_and(|(_, r)| r.turn.is_finished()) {
+                if let Some((turn, mut r)) = active.take() {
+                    runner.end(&mut r, &app.conv, &app.catalog);
+                    // The agent's turn goes on: the calls it asked for are decided and run.
+                    let agent_turn = app.agent_busy() && app.turns.get(turn).is_some();
+                    if let (Some(ag), true) = (agent.as_mut(), agent_turn) {
+                        let steps = ag.round_ended(
+                            &mut runner,
+                            r.id.rec,
+                            &r.turn,
+                            app.session_cost,
+                            &mut app.conv,
+                        );
+                        for st in steps {
+                            effects.extend(app.update(AppEvent::Agent(st)));
+                        }
+                    }
+                }
+                if let Some(e) = runner.rec.take_error() {
+                    app.error(&e);
+                }
+            }
+            if effects.is_empty() {
+                break;
             }
         }
         if app.should_quit {
