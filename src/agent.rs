@@ -837,6 +837,11 @@ pub fn title(call: &Call) -> String {
     }
 }
 
+/// `1 line`, `2 lines`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// What a read found, in a few words.
 fn result_summary(call: &Call, text: &str) -> String {
     let n = text.lines().count();
@@ -846,10 +851,10 @@ fn result_summary(call: &Call, text: &str) -> String {
                 .lines()
                 .filter(|l| l.contains(':') && l != &"--")
                 .count();
-            format!("{hits} lines")
+            count(hits, "match", "matches")
         }
-        Call::Glob { .. } | Call::ListDir { .. } => format!("{n} entries"),
-        _ => format!("{n} lines"),
+        Call::Glob { .. } | Call::ListDir { .. } => count(n, "entry", "entries"),
+        _ => count(n, "line", "lines"),
     }
 }
 

@@ -2,6 +2,8 @@
 //! trajectories from the fake server, on both endpoints, in a temporary workspace; and the
 //! agent driver directly for what needs a hand on it (Esc mid-tool, rewinds).
 
+mod common;
+
 use grokpair::api::Api;
 use grokpair::testing::{
     synth_responses_sse, synth_sse, synth_tool_calls, FakeServer, Reply, SynthUsage,
@@ -695,7 +697,8 @@ mod driver {
 /// round 2's recorded answer ends the run.
 #[tokio::test]
 async fn the_recorded_tool_call_streams_run_through_the_loop() {
-    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    // Beside the recorded Chat fixtures (`GROKPAIR_FIXTURES`, else ../shared): the Responses ones.
+    let shared = common::fixtures_dir().parent().unwrap().to_path_buf();
     let mut ran = 0;
     for (dir, api) in [
         ("recorded", Api::Chat),
@@ -742,6 +745,6 @@ async fn the_recorded_tool_call_streams_run_through_the_loop() {
             ran += 1;
         }
     }
-    // 4 providers' Chat recordings (single and parallel calls) and 3 Responses ones.
-    assert!(ran >= 10, "only {ran} recordings found");
+    // 7 Chat recordings (xAI, OpenRouter, llama.cpp; single and parallel calls), 4 Responses.
+    assert_eq!(ran, 11, "recordings found");
 }

@@ -135,7 +135,7 @@ async fn approve_allow_for_the_session_deny_with_a_note_expand_and_rewind() {
     );
     // Collapsed cells, one line each, with how they went.
     for want in [
-        "⚙ read a.txt 1 lines ✓",
+        "⚙ read a.txt 1 line ✓",
         "⚙ edit a.txt +1 −1 ✓ · user",
         "⚙ run echo hello world exit 0",
         "· session grant `run_command: echo hello *`",
@@ -191,7 +191,7 @@ async fn approve_allow_for_the_session_deny_with_a_note_expand_and_rewind() {
     assert!(screen.contains("▸ change one to two"), "{screen}");
     t.send(&["Enter"]);
     t.wait_for("the rewound conversation", |s| {
-        s.contains("rewound 1 file(s): a.txt") && !s.contains("All done.")
+        s.contains("rewound 1 file: a.txt") && !s.contains("All done.")
     })
     .await;
     assert_eq!(

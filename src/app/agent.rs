@@ -650,8 +650,8 @@ impl App {
         match r {
             Ok(c) if c.is_empty() => self.flash = Some("no files to put back".into()),
             Ok(c) => self.notice(&format!(
-                "rewound {} file(s): {}",
-                c.len(),
+                "rewound {}: {}",
+                crate::agent::count(c.len(), "file", "files"),
                 c.iter().map(|c| c.path()).collect::<Vec<_>>().join(", ")
             )),
             Err(e) => self.error(&format!("rewind: {e}")),

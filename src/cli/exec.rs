@@ -384,8 +384,9 @@ pub async fn run(
     o.note(
         "2",
         &format!(
-            "{} round(s), {} tool call(s), {total}",
-            agent.rounds, agent.calls
+            "{}, {}, {total}",
+            crate::agent::count(agent.rounds, "round", "rounds"),
+            crate::agent::count(agent.calls, "tool call", "tool calls")
         ),
     );
     let session = runner

@@ -364,8 +364,14 @@ impl Tools {
                 replace_all,
             } => self.edit_file(path, old, new, *replace_all).map(|w| {
                 format!(
-                    "edited {} ({} replacement(s))\n{}",
-                    w.path, w.replacements, w.diff
+                    "edited {} ({})\n{}",
+                    w.path,
+                    if w.replacements == 1 {
+                        "1 replacement".to_string()
+                    } else {
+                        format!("{} replacements", w.replacements)
+                    },
+                    w.diff
                 )
             }),
             Call::WriteFile {
@@ -515,7 +521,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            out.starts_with("edited a.txt (1 replacement(s))\n--- a/a.txt"),
+            out.starts_with("edited a.txt (1 replacement)\n--- a/a.txt"),
             "{out}"
         );
         assert_eq!(

@@ -253,10 +253,9 @@ pub fn status(app: &App) -> Option<Span<'static>> {
     let mut s = format!("mode {}", a.mode.name());
     if let Some(r) = &a.running {
         s.push_str(&format!(
-            " · round {} · {} tool{} · {}",
+            " · round {} · {} · {}",
             r.rounds,
-            r.calls,
-            if r.calls == 1 { "" } else { "s" },
+            crate::agent::count(r.calls, "tool", "tools"),
             crate::session::pricing::format_usd(app.session_cost - r.cost_start)
         ));
     }
