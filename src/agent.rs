@@ -837,6 +837,13 @@ pub fn title(call: &Call) -> String {
     }
 }
 
+/// The server refused the request for its tools (llama-server without `--jinja`, an Ollama
+/// model without tool support): agent mode cannot work with it.
+pub fn rejects_tools(e: &crate::api::ApiError) -> bool {
+    matches!(e.status, Some(400 | 404 | 422 | 500 | 501))
+        && e.message.to_lowercase().contains("tool")
+}
+
 /// `1 line`, `2 lines`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

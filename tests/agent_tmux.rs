@@ -233,3 +233,43 @@ async fn approve_allow_for_the_session_deny_with_a_note_expand_and_rewind() {
         .join("checkpoints")
         .is_dir());
 }
+
+/// A server that refuses tools (llama-server without --jinja): agent mode goes off for the
+/// session, the message is back in the box, and Enter sends it as plain chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_refuses_tools_turns_agent_mode_off() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    // (As Ollama says it; llama-server's 500 "tools param requires --jinja flag" is the same
+    // after its retries.)
+    s.push(Reply::json(
+        400,
+        r#"{"error":{"message":"registry.ollama.ai/library/gemma:2b does not support tools"}}"#,
+    ));
+    s.push(Reply::sse(synth_sse(MODEL, "", "Plain answer.", USAGE)));
+    let ws = tempfile::tempdir().unwrap();
+    let args = format!("--cd {}", ws.path().display());
+    let t = Tmux::start_args("agent-off", &config(&s.base_url()), 150, 40, "k", &args);
+    t.wait_for("the TUI", |s| s.contains("mode ask")).await;
+    t.type_text("hello there");
+    t.send(&["Enter"]);
+    let screen = t
+        .wait_for("agent mode off", |s| {
+            s.contains("agent mode is off for this session")
+        })
+        .await;
+    assert!(screen.contains("fake refused the tools"), "{screen}");
+    assert!(!screen.contains("mode ask"), "{screen}");
+    t.send(&["Enter"]);
+    t.wait_for("the plain answer", |s| {
+        s.contains("Plain answer.") && s.contains("idle")
+    })
+    .await;
+    let reqs = s.requests();
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs[0].json()["tools"].is_array());
+    assert!(reqs[1].json().get("tools").is_none(), "{}", reqs[1].json());
+    t.quit().await;
+}

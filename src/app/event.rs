@@ -91,6 +91,8 @@ pub enum Event {
         text: String,
         read: Vec<(String, Result<String, String>)>,
     },
+    /// The provider refused the tools: agent mode is off for this session (why).
+    AgentOff(String),
     /// `Effect::RewindPlan`'s answer.
     RewindPlan {
         exchange: usize,
@@ -236,6 +238,12 @@ impl App {
             Event::SessionOpened(s) => self.session_opened(&s),
             Event::Agent(step) => return self.on_agent(step),
             Event::Files(f) => return self.files_listed(f),
+            Event::AgentOff(why) => {
+                self.agent = None;
+                self.notice(&format!(
+                    "{why}: agent mode is off for this session. Enter sends the message again as plain chat; `[agent] tools = false` (or a server that takes tools: llama-server --jinja) avoids this"
+                ));
+            }
             Event::MentionsRead { text, read } => return self.mentions_read(text, read),
             Event::RewindPlan { exchange, plan } => self.rewind_planned(exchange, plan),
             Event::Rewound(r) => self.rewound(r),

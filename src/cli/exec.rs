@@ -237,6 +237,12 @@ pub async fn run(
             "reasoning_tokens": report.reasoning_tokens}));
         if let Some(e) = &turn.error {
             o.note("31", &format!("error: {}: {e}", provider.name));
+            if crate::agent::rejects_tools(e) {
+                o.note(
+                    "33",
+                    "the server refused the tools: exec needs one that takes them (llama-server --jinja, a tool-capable model); `grokpair ask` chats without them",
+                );
+            }
         }
         if !o.json && !args.quiet {
             o.note("2", &report.summary_line());

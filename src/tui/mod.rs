@@ -488,6 +488,18 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             if active.as_ref().is_some_and(|(_, r)| r.turn.is_finished()) {
                 if let Some((turn, mut r)) = active.take() {
                     runner.end(&mut r, &app.conv, &app.catalog);
+                    // A server that refuses tools: chat without them from now on.
+                    let refused = r.id.round == 0
+                        && r.turn
+                            .error
+                            .as_ref()
+                            .is_some_and(crate::agent::rejects_tools);
+                    if refused && agent.is_some() {
+                        agent = None;
+                        runner.tools.clear();
+                        let why = format!("{} refused the tools", app.provider);
+                        effects.extend(app.update(AppEvent::AgentOff(why)));
+                    }
                     // The agent's turn goes on: the calls it asked for are decided and run.
                     let agent_turn = app.agent_busy() && app.turns.get(turn).is_some();
                     if let (Some(ag), true) = (agent.as_mut(), agent_turn) {
