@@ -288,6 +288,7 @@ impl App {
             rec: self.next_rec,
             exchange,
             round,
+            last_data: Duration::ZERO,
         });
         self.next_rec += 1;
         self.active = Some(turn_idx);

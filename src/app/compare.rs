@@ -462,6 +462,7 @@ impl App {
             rec: c.rec,
             exchange: c.rec,
             round: 0,
+            last_data: Duration::ZERO,
         };
         self.comparisons[cmp].adopted = Some(col);
         let entry = self.push_entry(EntryKind::Assistant(self.turns.len()), "");

@@ -91,6 +91,11 @@ pub enum Event {
         text: String,
         read: Vec<(String, Result<String, String>)>,
     },
+    /// Time is up for a status-bar notice (this one) and/or the Ctrl+C arming.
+    Expire {
+        flash: Option<String>,
+        quit: bool,
+    },
     /// The provider refused the tools: agent mode is off for this session (why).
     AgentOff(String),
     /// `Effect::RewindPlan`'s answer.
@@ -238,6 +243,7 @@ impl App {
             Event::SessionOpened(s) => self.session_opened(&s),
             Event::Agent(step) => return self.on_agent(step),
             Event::Files(f) => return self.files_listed(f),
+            Event::Expire { flash, quit } => self.expire(flash.as_deref(), quit),
             Event::AgentOff(why) => {
                 self.agent = None;
                 self.notice(&format!(
@@ -361,6 +367,103 @@ mod tests {
             compare: None,
         });
         assert_eq!(a.now, Duration::from_secs(2));
+    }
+
+    /// Issue 15 (3, 4, 15): a stalled stream says so; End in the box follows the tail again;
+    /// Ctrl+U deletes to the line's start and Ctrl+Z undoes it.
+    #[test]
+    fn a_stall_the_tail_and_line_editing() {
+        let mut a = App::new(crate::testing::app_init(false));
+        a.input.insert_str("q");
+        a.update(Event::Key(KeyEvent::from(KeyCode::Enter)));
+        a.update(Event::Stream {
+            turn: 0,
+            ev: at(1000, StreamEvent::Content("partial".into())),
+        });
+        let tick = |a: &mut App, s: u64| {
+            a.update(Event::Clock {
+                turn: Some(Duration::from_secs(s)),
+                compare: None,
+            })
+        };
+        tick(&mut a, 3);
+        assert_eq!(a.stalled(&a.turns[0]), None);
+        tick(&mut a, 13);
+        assert_eq!(a.stalled(&a.turns[0]), Some(Duration::from_secs(12)));
+        // Scrolled up; End from the (empty) message box goes back to the tail.
+        a.conv_scroll = 7;
+        a.new_output = true;
+        a.update(Event::Key(KeyEvent::from(KeyCode::End)));
+        assert_eq!((a.conv_scroll, a.new_output), (0, false));
+        // With text, End moves the cursor first; Ctrl+End always follows the tail.
+        a.input.insert_str("hello world");
+        a.input.move_cursor(tui_textarea::CursorMove::Head);
+        a.conv_scroll = 7;
+        a.update(Event::Key(KeyEvent::from(KeyCode::End)));
+        assert_eq!(a.conv_scroll, 7);
+        a.update(Event::Key(KeyEvent::new(
+            KeyCode::End,
+            crossterm::event::KeyModifiers::CONTROL,
+        )));
+        assert_eq!(a.conv_scroll, 0);
+        let ctrl = |c: char| {
+            Event::Key(KeyEvent::new(
+                KeyCode::Char(c),
+                crossterm::event::KeyModifiers::CONTROL,
+            ))
+        };
+        a.update(ctrl('u'));
+        assert_eq!(a.input_text(), "");
+        a.update(ctrl('z'));
+        assert_eq!(a.input_text(), "hello world");
+    }
+
+    /// Issue 15 (8): the first Ctrl+C with text in the box clears it (↑ brings it back), the
+    /// second quits; notices and the arming expire on the runtime's clock.
+    #[test]
+    fn ctrl_c_clears_the_box_first_and_notices_expire() {
+        let mut a = App::new(crate::testing::app_init(false));
+        let ctrl_c = Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            crossterm::event::KeyModifiers::CONTROL,
+        ));
+        a.input.insert_str("a long message I typed");
+        assert!(a.update(ctrl_c).is_empty());
+        assert_eq!(a.input_text(), "");
+        assert!(!a.should_quit);
+        assert!(a.flash.as_deref().unwrap().starts_with("message cleared"));
+        a.update(Event::Key(KeyEvent::from(KeyCode::Up)));
+        assert_eq!(a.input_text(), "a long message I typed");
+        // Armed, then the time is up: a later Ctrl+C only arms again.
+        let ctrl_c = || {
+            Event::Key(KeyEvent::new(
+                KeyCode::Char('c'),
+                crossterm::event::KeyModifiers::CONTROL,
+            ))
+        };
+        a.set_input("");
+        a.update(ctrl_c());
+        assert!(a.quit_armed);
+        a.update(Event::Expire {
+            flash: None,
+            quit: true,
+        });
+        assert!(!a.quit_armed && a.flash.is_none());
+        a.update(ctrl_c());
+        assert!(!a.should_quit);
+        assert_eq!(a.update(ctrl_c()), [Effect::Quit]);
+        // A notice goes when its time is up, unless another replaced it meanwhile.
+        a.flash = Some("model: x".into());
+        a.update(Event::Expire {
+            flash: Some("other".into()),
+            quit: false,
+        });
+        assert_eq!(a.flash.as_deref(), Some("model: x"));
+        a.update(Event::Expire {
+            flash: Some("model: x".into()),
+            quit: false,
+        });
+        assert_eq!(a.flash, None);
     }
 
     #[test]

@@ -145,6 +145,11 @@ pub enum Action {
     ToolNext,
     /// Every tool cell open, or all closed.
     ToolsAll,
+    /// The message box: delete to the line's start; undo.
+    KillToStart,
+    Undo,
+    /// The conversation follows its tail again.
+    ToTail,
 }
 
 /// A key: its code and the modifiers it needs. `NONE` matches the key without Ctrl or Alt
@@ -629,6 +634,27 @@ pub static KEYMAP: &[Binding] = &[
         "previous / next message from history (on the first / last line)"
     ),
     b!(Input, [key(KeyCode::Down)], "", HistoryNext, ""),
+    b!(
+        Input,
+        [Key(KeyCode::Char('u'), CTRL)],
+        "Ctrl+U",
+        KillToStart,
+        "delete to the start of the line (Ctrl+Z undoes)"
+    ),
+    b!(
+        Input,
+        [Key(KeyCode::Char('z'), CTRL)],
+        "Ctrl+Z",
+        Undo,
+        "undo the last edit in the box"
+    ),
+    b!(
+        Input,
+        [Key(KeyCode::End, CTRL), key(KeyCode::End)],
+        "Ctrl+End, End",
+        ToTail,
+        "the conversation back to its tail (End: when the cursor is at the end already)"
+    ),
     // ---- the reasoning and code panes
     b!(
         Reasoning,

@@ -97,6 +97,8 @@ pub struct TurnView {
     pub exchange: usize,
     /// Its place in the exchange (agent mode: one round per tool step).
     pub round: usize,
+    /// When its stream last brought anything (a stall shows as "no data for N s").
+    pub last_data: Duration,
 }
 
 /// Side effects for the runtime to carry out.
@@ -284,6 +286,9 @@ pub struct App {
     pub needs_frame: bool,
 }
 
+/// A stream silent this long says so in the status bar.
+pub const STALL_SHOWN: Duration = Duration::from_secs(5);
+
 /// Pastes longer than this many lines show as a placeholder in the input.
 pub const PASTE_PLACEHOLDER_LINES: usize = 6;
 
@@ -449,6 +454,18 @@ impl App {
             .collect()
     }
 
+    /// How long the streaming turn `tv` has been silent, once that is long enough to say so.
+    pub fn stalled(&self, tv: &TurnView) -> Option<Duration> {
+        // (Before the first token, silence is the model thinking: the state says so.)
+        let streaming =
+            tv.turn.timing.first_content.is_some() || tv.turn.timing.first_reasoning.is_some();
+        if tv.turn.is_finished() || self.active.is_none() || !streaming {
+            return None;
+        }
+        let quiet = self.now.saturating_sub(tv.last_data);
+        (quiet >= STALL_SHOWN).then_some(quiet)
+    }
+
     pub fn shown_reasoning_turn(&self) -> Option<usize> {
         self.reasoning_turn
             .filter(|&i| i < self.turns.len())
@@ -461,7 +478,7 @@ impl App {
         self.input.lines().join("\n")
     }
 
-    fn set_input(&mut self, text: &str) {
+    pub(crate) fn set_input(&mut self, text: &str) {
         let mut t = new_input(&self.theme);
         t.insert_str(text);
         self.input = t;
@@ -795,6 +812,24 @@ impl App {
             (S::Global, A::SplitGrow) => self.split = (self.split + 5).min(80),
             // ---- the message box
             (S::Input, A::Newline) => self.input.insert_newline(),
+            (S::Input, A::KillToStart) => {
+                self.input.delete_line_by_head();
+            }
+            (S::Input, A::Undo) => {
+                self.input.undo();
+            }
+            (S::Input, A::ToTail) => {
+                // Plain End moves the cursor first; at the end of the text it follows the tail.
+                let (row, col) = self.input.cursor();
+                let lines = self.input.lines();
+                let at_end = row + 1 >= lines.len()
+                    && col >= lines.last().map(|l| l.chars().count()).unwrap_or(0);
+                if !k.modifiers.contains(KeyModifiers::CONTROL) && !at_end {
+                    return None;
+                }
+                self.conv_scroll = 0;
+                self.new_output = false;
+            }
             (S::Input, A::Submit) => return Some(self.submit()),
             (S::Input, A::Complete) => {
                 let text = self.input_text();
@@ -900,8 +935,31 @@ impl App {
         if let Some(c) = self.running_compare() {
             fx.extend(self.cancel_compare(c));
         }
+        let typed = self.input_text();
+        if fx.is_empty() && !typed.trim().is_empty() && self.modals.is_empty() {
+            // The first Ctrl+C clears the box (the text stays in the history: ↑).
+            self.history.push(typed);
+            self.history_pos = None;
+            self.set_input("");
+            self.flash = Some("message cleared (↑ brings it back) · Ctrl+C again quits".into());
+            return fx;
+        }
         self.flash = Some("press Ctrl+C again to quit".into());
         fx
+    }
+
+    /// The runtime's clock for what shows only a while: a status-bar notice (`flash`, the one
+    /// it timed) and the Ctrl+C arming.
+    pub fn expire(&mut self, flash: Option<&str>, quit: bool) {
+        if flash.is_some() && self.flash.as_deref() == flash {
+            self.flash = None;
+        }
+        if quit {
+            if self.quit_armed {
+                self.flash = None;
+            }
+            self.quit_armed = false;
+        }
     }
 
     fn escape(&mut self) -> Vec<Effect> {
@@ -1227,6 +1285,7 @@ impl App {
             return;
         }
         self.now = self.now.max(ev.at);
+        tv.last_data = tv.last_data.max(ev.at);
         tv.turn.apply(&ev);
         let bucket = (ev.at.as_millis() / 250) as usize;
         match &ev.event {

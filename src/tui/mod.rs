@@ -18,6 +18,10 @@ use crate::runner::{CompareRun, Round, Runner};
 use crate::session::store::{Recorder, Session};
 use crate::ui::theme::{color_enabled, Theme};
 
+/// How long a status-bar notice stays, and how long Ctrl+C stays armed for the second press.
+const FLASH_FOR: Duration = Duration::from_secs(6);
+const QUIT_ARMED_FOR: Duration = Duration::from_millis(1500);
+
 /// At most ~60 frames a second.
 const FRAME: Duration = Duration::from_millis(16);
 /// While a reply streams, the clock in the status bar ticks this often even with no events.
@@ -300,6 +304,9 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let mut replay_last = Instant::now();
     // The comparison streaming now.
     let mut cmp_run: Option<(usize, CompareRun)> = None;
+    // The notice on the status bar and since when; since when Ctrl+C is armed.
+    let mut flash_since: Option<(String, Instant)> = None;
+    let mut armed_since: Option<Instant> = None;
 
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
@@ -314,6 +321,24 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             }
         }
         let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        // What shows only a while: timed from when it appeared.
+        match (&app.flash, &flash_since) {
+            (Some(f), Some((g, _))) if f == g => {}
+            (Some(f), _) => flash_since = Some((f.clone(), Instant::now())),
+            (None, _) => flash_since = None,
+        }
+        match (app.quit_armed, armed_since) {
+            (true, None) => armed_since = Some(Instant::now()),
+            (false, _) => armed_since = None,
+            _ => {}
+        }
+        let expiry = [
+            flash_since.as_ref().map(|(_, t)| *t + FLASH_FOR),
+            armed_since.map(|t| t + QUIT_ARMED_FOR),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         // A playing replay wakes when its next event is due (and at least every clock tick).
         let replay_wait = app
             .replay
@@ -431,6 +456,17 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     }
                     dirty = true;
                 }
+            }
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(
+                expiry.unwrap_or_else(Instant::now))), if expiry.is_some() => {
+                let now = Instant::now();
+                let flash = flash_since
+                    .as_ref()
+                    .filter(|(_, t)| now >= *t + FLASH_FOR)
+                    .map(|(f, _)| f.clone());
+                let quit = armed_since.is_some_and(|t| now >= t + QUIT_ARMED_FOR);
+                effects = app.update(AppEvent::Expire { flash, quit });
+                dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
             // Anchored to the last advance, so other wake-ups never push it back.

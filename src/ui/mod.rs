@@ -694,6 +694,12 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         TurnState::Failed => ("error".into(), th.error()),
         TurnState::Cancelled => ("cancelled".into(), th.warning()),
     };
+    // A stream gone quiet says so (tok/s then 0), rather than "answering" on.
+    let stalled = app.stalled(tv);
+    let (state, style) = match stalled {
+        Some(q) => (format!("no data for {} s", q.as_secs()), th.warning()),
+        None => (state, style),
+    };
     // Between rounds the agent is still at work.
     let (state, style) = match app.agent.as_ref() {
         Some(a) if a.running.is_some() && app.active.is_none() && !a.asks.is_empty() => {
@@ -705,10 +711,11 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         _ => (state, style),
     };
     segs.push((1, Span::styled(state, style.add_modifier(Modifier::BOLD))));
-    let tps = r
-        .tokens_per_sec
-        .map(|t| format!("{t:.0} tok/s"))
-        .unwrap_or_else(|| "— tok/s".into());
+    let tps = match (stalled, r.tokens_per_sec) {
+        (Some(_), _) => "0 tok/s".to_string(),
+        (None, Some(t)) => format!("{t:.0} tok/s"),
+        (None, None) => "— tok/s".into(),
+    };
     segs.push((3, Span::raw(tps)));
     if !tv.rate.is_empty() {
         segs.push((5, Span::styled(sparkline(&tv.rate, 12), th.fg(th.accent))));
