@@ -338,7 +338,7 @@ const CSS: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:920px;margi
 h1{font-size:1.5em}header p{color:#586274;margin:.2em 0}
 .turn{border-top:1px solid #d8dde5;margin-top:1.6em;padding-top:.6em}
 .who{font-weight:600;margin:1em 0 .3em}.you{color:#2d6a4f}.model{color:#3a56a8}
-.prompt{background:#eef2f6;border-radius:6px;padding:.3em .9em}
+.prompt{background:#eef2f6;border-radius:6px;padding:.5em .9em;white-space:pre-wrap;overflow-wrap:anywhere}
 details{background:#f3f0fa;border-radius:6px;padding:.4em .9em;margin:.6em 0;color:#4a3f66}
 details summary{cursor:pointer;font-weight:600}.reasoning{white-space:pre-wrap;font-style:italic}
 .hidden{color:#6b5d8f;font-style:italic}
@@ -382,7 +382,8 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
         if first {
             out.push_str(&format!(
                 "<div class=\"who you\">{n} · You</div>\n<div class=\"prompt\">{}</div>\n",
-                md_html(st.prompt(), theme)
+                // As typed: its lines kept, no markdown (as the TUI shows it).
+                esc(st.prompt().trim_end())
             ));
             if let Some(c) = &st.compare {
                 out.push_str(&format!(

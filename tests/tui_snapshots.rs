@@ -507,3 +507,37 @@ fn agent_rounds_tool_cell_and_reasoning_across_rounds() {
     let s = screen(&mut a, 120, 30);
     assert!(s.contains("│ +    return a + b"), "{s}");
 }
+
+/// Issue 15 (1): a question shows as typed — its line breaks, `__init__` and `a*b*c` as they
+/// are — and a long paste folds to its first lines; Ctrl+O opens it.
+#[test]
+fn questions_show_as_typed_and_long_ones_fold() {
+    let mut a = app(true);
+    let mut text = String::from("line one\nline two\n    indented __init__ and a*b*c\n");
+    for i in 0..200 {
+        text.push_str(&format!("pasted line {i}\n"));
+    }
+    a.send(text);
+    let s = screen(&mut a, 100, 40);
+    let lines: Vec<&str> = s.lines().collect();
+    let at = |t: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(t))
+            .unwrap_or_else(|| panic!("{t:?} not on screen:\n{s}"))
+    };
+    assert_eq!(at("line two"), at("line one") + 1, "{s}");
+    assert!(
+        lines[at("indented")].contains("│     indented __init__ and a*b*c"),
+        "{s}"
+    );
+    assert!(s.contains("pasted line 4"), "{s}");
+    assert!(!s.contains("pasted line 5"), "{s}");
+    assert!(s.contains("… 195 more lines (Ctrl+O shows them)"), "{s}");
+    a.on_key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('o'),
+        crossterm::event::KeyModifiers::CONTROL,
+    ));
+    let s = screen(&mut a, 100, 40);
+    assert!(!s.contains("more lines"), "{s}");
+}

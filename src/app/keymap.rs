@@ -525,7 +525,7 @@ pub static KEYMAP: &[Binding] = &[
         [Key(KeyCode::Char('o'), CTRL)],
         "Ctrl+O",
         ToolsAll,
-        "open every tool call, or close them all"
+        "open every tool call and long message, or fold them all"
     ),
     // ---- everywhere
     b!(

@@ -271,6 +271,8 @@ pub struct App {
     pub tools: Vec<agent::ToolView>,
     /// The record numbers of the rewinds made (the last one can be undone).
     pub rewinds: Vec<usize>,
+    /// Long questions shown whole (Ctrl+O), rather than folded.
+    pub expand_prompts: bool,
     /// The workspace's files, for `@path` completion (listed on first use).
     pub files: Option<Vec<String>>,
     /// A completion waits for that list.
@@ -373,6 +375,7 @@ impl App {
             rewinds: Vec::new(),
             files: None,
             complete_pending: false,
+            expand_prompts: false,
             theme_gen: 0,
             catalog_gen: 0,
             transcript_gen: 0,
@@ -743,10 +746,8 @@ impl App {
                 }
             }
             (S::Global, A::ToolsAll) => {
-                if self.tools.is_empty() {
-                    return None;
-                }
                 self.toggle_all_tools();
+                self.expand_prompts = !self.expand_prompts;
             }
             (S::Diff, A::Close) => self.close_diff(),
             (S::Diff, A::DiffOther | A::DiffOtherBack) => {

@@ -27,18 +27,18 @@ pub struct ReasoningCache {
 
 /// One transcript entry as drawn.
 struct Cell {
-    /// An answer's or a question's markdown, fed as its text grows.
+    /// An answer's markdown, fed as its text grows.
     seg: Segmenter,
     fed: usize,
     finished: bool,
-    /// A question's own code blocks (shown inline, not in the code pane).
-    own_code: Vec<CodeBlock>,
     /// The header (fixed once the turn ended), or a notice's lines, for a width.
     header: Option<(u16, Vec<Line<'static>>)>,
     /// A finished answer's footer (notices, tools, sources, figures) for a width.
     footer: Option<(u16, Vec<Line<'static>>)>,
     /// A tool cell's header was made for this revision of it (and selection).
     rev: (u64, bool),
+    /// A question's lines as typed, for a width and whether a long one is folded.
+    plain: Option<(u16, bool, Vec<Line<'static>>)>,
 }
 
 /// One comparison column as drawn.
@@ -92,16 +92,13 @@ impl View {
                     seg: Segmenter::new(),
                     fed: 0,
                     finished: false,
-                    own_code: Vec::new(),
                     header: None,
                     footer: None,
                     rev: (0, false),
+                    plain: None,
                 };
                 if e.kind == EntryKind::User {
-                    // A question as markdown, its code shown inline.
-                    cell.seg
-                        .push(&format!("{}\n", e.text), &mut cell.own_code, th, usize::MAX);
-                    cell.seg.finish(&mut cell.own_code, th, usize::MAX);
+                    // A question is shown as typed (`user_lines`), not as markdown.
                     cell.finished = true;
                 }
                 self.cells.push(cell);
@@ -194,7 +191,14 @@ impl View {
             match kind {
                 EntryKind::User => {
                     let c = &mut self.cells[i];
-                    c.seg.render(width, th, &mut c.own_code, sink);
+                    let open = app.expand_prompts;
+                    if !matches!(&c.plain, Some((w, o, _)) if *w == width && *o == open) {
+                        let lines = user_lines(&app.entries[i].text, width, open, th);
+                        c.plain = Some((width, open, lines));
+                    }
+                    if let Some((_, _, lines)) = &c.plain {
+                        sink.lines(lines);
+                    }
                 }
                 EntryKind::Assistant(_) => {
                     let c = &mut self.cells[i];
@@ -657,6 +661,47 @@ pub fn wrap_reasoning(
             &mut rc.tail,
         );
     }
+}
+
+/// A question longer than this many lines is folded to its first `PROMPT_SHOWN` (Ctrl+O
+/// opens it).
+const PROMPT_FOLD: usize = 12;
+const PROMPT_SHOWN: usize = 8;
+
+/// A question as typed: its own line breaks and indentation, each line cut into pieces of
+/// the width (never reflowed, no markdown), a long one folded.
+fn user_lines(text: &str, width: u16, open: bool, th: &Theme) -> Vec<Line<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    let w = (width as usize).max(4);
+    let src: Vec<&str> = text.trim_end_matches(['\n', '\r']).split('\n').collect();
+    let fold = !open && src.len() > PROMPT_FOLD;
+    let shown = if fold { PROMPT_SHOWN } else { src.len() };
+    let mut out = Vec::new();
+    for line in &src[..shown] {
+        let line = line
+            .strip_suffix('\r')
+            .unwrap_or(line)
+            .replace('\t', "    ");
+        let (mut cur, mut cw) = (String::new(), 0usize);
+        for ch in line.chars() {
+            let cwid = ch.width().unwrap_or(0);
+            if cw + cwid > w {
+                out.push(Line::from(Span::raw(std::mem::take(&mut cur))));
+                cw = 0;
+            }
+            cur.push(ch);
+            cw += cwid;
+        }
+        out.push(Line::from(Span::raw(cur)));
+    }
+    if fold {
+        out.push(Line::from(Span::styled(
+            format!("… {} more lines (Ctrl+O shows them)", src.len() - shown),
+            th.muted(),
+        )));
+    }
+    out.push(Line::default());
+    out
 }
 
 /// Most lines of a tool call's output an open cell shows.
