@@ -795,3 +795,41 @@ async fn no_save_holds_for_a_continued_session() {
     assert_eq!(reqs[1].json()["messages"].as_array().unwrap().len(), 3);
     assert_eq!(reqs[2].json()["messages"].as_array().unwrap().len(), 3);
 }
+
+/// Issue 15 (10): the listing shows when each session was last active, estimates the tokens of
+/// a cut-off answer (`~`, cost a lower bound `≥`), and says how many of how many it shows.
+#[tokio::test]
+async fn sessions_list_estimates_cut_turns_and_counts_what_it_shows() {
+    let s = FakeServer::start().await;
+    s.push(turn_reply(1));
+    s.push(stalls_after_first_answer_token());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &s.base_url());
+    for prompt in ["complete one", "cut one"] {
+        let mut c = cmd(&cfg);
+        c.args(["ask", prompt]);
+        run(c).await;
+    }
+    let o = run(cmd_with(&cfg, &["sessions"])).await;
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("ACTIVE (UTC)"), "{}", o.stdout);
+    let cut = o
+        .stdout
+        .lines()
+        .find(|l| l.contains("cut one"))
+        .unwrap_or_else(|| panic!("{}", o.stdout));
+    assert!(cut.contains(" ~") && cut.contains("≥$"), "{cut}");
+    assert!(o.stdout.contains("\n2 sessions in "), "{}", o.stdout);
+    let o = run(cmd_with(&cfg, &["sessions", "-n", "1"])).await;
+    assert!(o.stdout.contains("\n1 of 2 sessions in "), "{}", o.stdout);
+    let o = run(cmd_with(&cfg, &["sessions", "--json"])).await;
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let cut = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["first_prompt"] == "cut one")
+        .unwrap();
+    assert_eq!(cut["tokens_estimated"], true);
+    assert!(cut["tokens"].as_u64().unwrap() > 0);
+}

@@ -170,6 +170,14 @@ async fn connection_reset_mid_stream_keeps_partial() {
     );
     assert_eq!(turn.content, "Partial answer");
     assert_eq!(turn.reasoning, "Thinking about it");
+    // Issue 15 (11): it was streaming, so the server was reachable: the hint says what broke.
+    if e.kind == ErrorKind::Network {
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("the stream broke off mid-answer (what arrived is kept); send again to retry")
+        );
+    }
+    assert!(!e.to_string().contains("reachable"), "{e}");
     // Output had arrived: a retry would duplicate it.
     assert_eq!((s.requests().len(), retries(&ev)), (1, 0));
 }

@@ -490,7 +490,16 @@ impl Client {
                 match client.attempt(&body, conv_id.as_deref(), &mut em).await {
                     Outcome::Done | Outcome::ConsumerGone => return,
                     Outcome::Failed { error, had_output } => {
-                        let error = client.finish_error(error);
+                        let mut error = client.finish_error(error);
+                        // The server was reachable: it was streaming. Say what happened.
+                        if had_output
+                            && matches!(error.kind, ErrorKind::Network | ErrorKind::Timeout)
+                        {
+                            error.hint = Some(
+                                "the stream broke off mid-answer (what arrived is kept); send again to retry"
+                                    .into(),
+                            );
+                        }
                         let too_long = error
                             .retry_after
                             .is_some_and(|ra| ra > client.policy.retry_after_max);

@@ -26,6 +26,7 @@ pub fn tui_options(cli: &Cli, start: crate::tui::Start) -> crate::tui::TuiOption
 pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
     let dir = cfg.sessions_dir();
     let mut paths = store::list(&dir);
+    let all = paths.len();
     if let Some(n) = a.limit {
         paths.truncate(n);
     }
@@ -57,6 +58,7 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
                     "conversation_id": s.header.conv_id,
                     "turns": sum.turns,
                     "tokens": sum.tokens,
+                    "tokens_estimated": sum.tokens_estimated,
                     "cost_usd": sum.cost_known.then_some(sum.cost_ticks as f64 / 1e10),
                     "first_prompt": sum.first_prompt,
                 })
@@ -76,32 +78,47 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
     let _ = writeln!(
         out,
         "{:<24} {:<16} {:<22} {:>5} {:>8} {:>10}  FIRST PROMPT",
-        "ID", "DATE (UTC)", "MODEL", "TURNS", "TOKENS", "COST"
+        "ID", "ACTIVE (UTC)", "MODEL", "TURNS", "TOKENS", "COST"
     );
     for s in &rows {
         let sum = &s.summary;
         let model = &sum.model;
-        let cost = if sum.cost_known {
+        // A lower bound when some rounds were not reported (cancelled, cut off, unpriced).
+        let cost = if sum.cost_known && !sum.tokens_estimated {
             format_usd(sum.cost_ticks)
         } else {
-            "?".into()
+            format!("≥{}", format_usd(sum.cost_ticks))
+        };
+        let tokens = if sum.tokens_estimated {
+            format!("~{}", sum.tokens)
+        } else {
+            sum.tokens.to_string()
+        };
+        let active = if sum.last_activity.is_empty() {
+            &s.header.created
+        } else {
+            &sum.last_activity
         };
         let _ = writeln!(
             out,
             "{:<24} {:<16} {:<22} {:>5} {:>8} {:>10}  {}",
             one_line(s.id(), 24),
-            short_date(&s.header.created),
+            short_date(active),
             one_line(model, 22),
             sum.turns,
-            sum.tokens,
+            tokens,
             cost,
             one_line(&sum.first_prompt, 60)
         );
     }
+    let shown = if rows.len() < all {
+        format!("{} of {all} sessions", rows.len())
+    } else {
+        crate::agent::count(all, "session", "sessions")
+    };
     let _ = writeln!(
         out,
-        "\n{} session(s) in {}. `grokpair resume ID` continues one; `grokpair replay ID` plays it.",
-        rows.len(),
+        "\n{shown} in {}, the last active first. `grokpair resume ID` continues one; `grokpair replay ID` plays it.",
         dir.display()
     );
     Ok(EXIT_OK)

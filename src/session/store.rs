@@ -282,6 +282,10 @@ pub struct Summary {
     pub first_prompt: String,
     /// RFC 3339, UTC: when the last round ended.
     pub last_activity: String,
+    /// Some rounds reported no usage (cancelled, cut off): their tokens are estimated from
+    /// what streamed, and they may have been billed (the cost is a lower bound).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tokens_estimated: bool,
 }
 
 /// Characters of the first prompt a summary keeps.
@@ -294,6 +298,21 @@ fn summary_prompt(p: &str) -> String {
 }
 
 impl Summary {
+    /// Adds one ended round: its tokens and cost; without usage, the tokens that streamed,
+    /// estimated.
+    fn count_turn(&mut self, t: &Turn, usage: Option<&Usage>, cost: Option<&Cost>) {
+        self.count(usage, cost);
+        if usage.is_none() {
+            let est = t
+                .metrics(t.timing.end.unwrap_or_default(), false)
+                .output_tokens;
+            if est > 0 {
+                self.tokens += est;
+                self.tokens_estimated = true;
+            }
+        }
+    }
+
     /// Adds one ended round's tokens and cost.
     fn count(&mut self, usage: Option<&Usage>, cost: Option<&Cost>) {
         if let Some(u) = usage {
@@ -661,13 +680,14 @@ impl Session {
             ..Summary::default()
         };
         for t in &self.turns {
+            let turn = t.to_turn();
             let usage = t
                 .end
                 .as_ref()
                 .and_then(|e| e.usage.clone())
-                .or_else(|| t.to_turn().usage);
+                .or_else(|| turn.usage.clone());
             let cost = t.end.as_ref().and_then(|e| e.cost.as_ref());
-            sum.count(usage.as_ref(), cost);
+            sum.count_turn(&turn, usage.as_ref(), cost);
         }
         sum
     }
@@ -1501,7 +1521,7 @@ impl Recorder {
         if self.file.is_none() {
             return;
         }
-        self.summary.count(t.usage.as_ref(), cost.as_ref());
+        self.summary.count_turn(t, t.usage.as_ref(), cost.as_ref());
         self.write(&Record::End {
             turn,
             state: t.state,
