@@ -522,7 +522,6 @@ impl Client {
                             tokio::time::sleep(delay).await;
                             continue;
                         }
-                        let mut error = error;
                         if attempt > 1 && error.is_retryable() {
                             error.message =
                                 format!("{} (gave up after {} attempts)", error.message, attempt);
