@@ -833,3 +833,37 @@ async fn sessions_list_estimates_cut_turns_and_counts_what_it_shows() {
     assert_eq!(cut["tokens_estimated"], true);
     assert!(cut["tokens"].as_u64().unwrap() > 0);
 }
+
+/// Issue 15 (21): every sampling flag says what it does; an unknown `-p` is a usage error
+/// about the flag, not the config file's.
+#[tokio::test]
+async fn help_explains_the_flags_and_a_bad_provider_flag_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "http://127.0.0.1:9/v1");
+    let o = run(cmd_with(&cfg, &["ask", "--help"])).await;
+    for (flag, says) in [
+        ("--temperature", "Sampling temperature"),
+        ("--top-p", "Nucleus sampling"),
+        ("--seed", "Seed for sampling"),
+        ("--presence-penalty", "Penalty for tokens already present"),
+        ("--frequency-penalty", "Penalty by how often"),
+    ] {
+        let at = o.stdout.find(flag).unwrap_or_else(|| panic!("{flag}"));
+        assert!(
+            o.stdout[at..].lines().take(2).any(|l| l.contains(says)),
+            "{flag}:\n{}",
+            o.stdout
+        );
+    }
+    let o = run(cmd_with(&cfg, &["demo", "--help"])).await;
+    assert!(o.stdout.contains("Playback speed"), "{}", o.stdout);
+    let o = run(cmd_with(&cfg, &["-p", "nope", "ask", "hi"])).await;
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr
+            .starts_with("grokpair: --provider nope: unknown provider `nope`"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("config error"), "{}", o.stderr);
+}

@@ -125,6 +125,7 @@ pub struct DemoArgs {
     /// List the demos.
     #[arg(long)]
     pub list: bool,
+    /// Playback speed: 1, 2, 4 (any number from 0.01 to 1000), or max.
     #[arg(long, default_value = "1", value_parser = parse_speed)]
     pub speed: Speed,
 }
@@ -172,14 +173,18 @@ pub struct PromptArgs {
     /// System prompt (default: the config's `system`).
     #[arg(long, short = 's')]
     pub system: Option<String>,
+    /// Sampling temperature, 0–2 (default: the config's, else the provider's).
     #[arg(long)]
     pub temperature: Option<f64>,
+    /// Nucleus sampling: the probability mass kept, above 0 up to 1.
     #[arg(long)]
     pub top_p: Option<f64>,
     /// Cap on answer tokens (xAI: max_completion_tokens, which does not cap reasoning;
     /// default: the config's `max_tokens`).
     #[arg(long)]
     pub max_tokens: Option<u64>,
+    /// Seed for sampling, for models that take one (same seed, same settings: a repeatable
+    /// answer where the provider supports it).
     #[arg(long)]
     pub seed: Option<i64>,
     /// low | medium | high | xhigh, for models that accept it (grok-4.3: low to high;
@@ -253,8 +258,10 @@ pub struct AskArgs {
     /// Stop sequence (repeatable). Dropped, with a notice, for models that reject it.
     #[arg(long)]
     pub stop: Vec<String>,
+    /// Penalty for tokens already present, -2 to 2 (dropped, with a notice, where rejected).
     #[arg(long)]
     pub presence_penalty: Option<f64>,
+    /// Penalty by how often a token appeared, -2 to 2 (dropped, with a notice, where rejected).
     #[arg(long)]
     pub frequency_penalty: Option<f64>,
     /// Structured output: constrain the answer to this JSON Schema file.
@@ -374,7 +381,13 @@ impl std::fmt::Display for Failure {
 
 /// The provider a command uses: `--provider`, else the config's.
 pub fn pick_provider<'c>(cfg: &'c Config, flag: Option<&str>) -> Result<&'c Provider, Failure> {
-    Ok(cfg.provider(flag.unwrap_or(&cfg.provider))?)
+    match flag {
+        // A name on the command line is a usage error, not the config file's.
+        Some(name) => cfg
+            .provider(name)
+            .map_err(|e| Failure::Usage(format!("--provider {name}: {}", e.message))),
+        None => Ok(cfg.provider(&cfg.provider)?),
+    }
 }
 
 /// Fails early, with the variable to set, when a provider needs a key and has none.

@@ -114,7 +114,10 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         .unwrap_or_else(|| cfg.provider.clone());
     let provider = cfg
         .provider(&provider_name)
-        .map_err(|e| e.to_string())?
+        .map_err(|e| match &opts.provider {
+            Some(n) => format!("--provider {n}: {}", e.message),
+            None => e.to_string(),
+        })?
         .clone();
     let model_flag = opts.model.clone().or(resumed_last
         .as_ref()
