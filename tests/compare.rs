@@ -749,7 +749,7 @@ Starting.
 
 This answer will not
 
-> **error** (fake): network error: connection lost mid-stream: Connection reset by peer (os error 104) — is {base} reachable? (partial answer above)
+> **error** (fake): network error: connection lost mid-stream: Connection reset by peer (os error 104) — the stream broke off mid-answer; send again to retry (partial answer above)
 ",
         include_str!("data/reasoning.txt").trim(),
         ANSWER_A.trim_end(),
@@ -856,7 +856,7 @@ async fn headless_json_events_and_summary_exactly() {
              "completion_tokens": null, "reasoning_tokens": 3, "output_tokens": 8,
              "tokens_estimated": true, "cost": null,
              "context_window": 128000, "context_used_pct": null, "retries": 0,
-             "error": format!("network error: connection lost mid-stream: Connection reset by peer (os error 104) — is {base} reachable?")},
+             "error": format!("network error: connection lost mid-stream: Connection reset by peer (os error 104) — the stream broke off mid-answer; send again to retry")},
         ],
         "winners": {
             "first_token_ms": {"column": 0, "label": "A", "model": "grok-code-fast-1", "value": "T"},

@@ -174,7 +174,7 @@ async fn connection_reset_mid_stream_keeps_partial() {
     if e.kind == ErrorKind::Network {
         assert_eq!(
             e.hint.as_deref(),
-            Some("the stream broke off mid-answer (what arrived is kept); send again to retry")
+            Some("the stream broke off mid-answer; send again to retry")
         );
     }
     assert!(!e.to_string().contains("reachable"), "{e}");

@@ -495,10 +495,8 @@ impl Client {
                         if had_output
                             && matches!(error.kind, ErrorKind::Network | ErrorKind::Timeout)
                         {
-                            error.hint = Some(
-                                "the stream broke off mid-answer (what arrived is kept); send again to retry"
-                                    .into(),
-                            );
+                            error.hint =
+                                Some("the stream broke off mid-answer; send again to retry".into());
                         }
                         let too_long = error
                             .retry_after
