@@ -711,7 +711,6 @@ async fn headless_markdown_report_exactly() {
     args.push("Read a config file");
     let (code, out, err) = grokpair(&cli, &args).await;
     assert_eq!(code, 1, "a failed column makes the exit code 1\n{err}");
-    let base = server.base_url();
     let expected = format!(
         "# Comparison
 
@@ -823,7 +822,6 @@ async fn headless_json_events_and_summary_exactly() {
     }
     sum["conversation_id"] = "ID".into();
     sum["session"] = "S".into();
-    let base = server.base_url();
     let expected = serde_json::json!({
         "type": "summary", "prompt": "Read a config file", "conversation_id": "ID", "session": "S",
         "columns": [
