@@ -62,7 +62,12 @@ impl App {
     pub(super) fn complete_mention(&mut self) -> Option<Vec<Effect>> {
         let text = self.input_text();
         let last = text.rsplit(char::is_whitespace).next()?;
-        let query = last.strip_prefix('@')?;
+        // `@word` anywhere, or the path after `/file` (the same completion).
+        let (query, at) = match last.strip_prefix('@') {
+            Some(q) => (q, "@"),
+            None if text.starts_with("/file ") && !last.starts_with('/') => (last, ""),
+            None => return None,
+        };
         let Some(files) = &self.files else {
             // Listed once, off the UI thread; the completion follows.
             self.complete_pending = true;
@@ -73,7 +78,7 @@ impl App {
         match found.first() {
             None => self.flash = Some(format!("no file matches @{query}")),
             Some(top) => {
-                let done = format!("{}@{top} ", &text[..text.len() - last.len()]);
+                let done = format!("{}{at}{top} ", &text[..text.len() - last.len()]);
                 if found.len() > 1 {
                     self.flash = Some(format!("also: {}", found[1..].join("  ")));
                 }
@@ -153,6 +158,48 @@ mod tests {
             "{sent}"
         );
         assert!(sent.trim_end().ends_with("explain @src/calc.py"), "{sent}");
+    }
+
+    /// Issue 15 (5): `/file` completes paths like `@`; Tab with text and nothing to complete
+    /// stays in the box; `/` opens an empty search (Enter alone repeats the last query).
+    #[test]
+    fn file_paths_complete_tab_stays_and_search_starts_empty() {
+        use crate::app::{Event, Pane};
+        use crossterm::event::{KeyCode, KeyEvent};
+        let key = |c: KeyCode| Event::Key(KeyEvent::from(c));
+        let mut a = App::new(crate::testing::app_init(false));
+        a.files = Some(vec!["README.md".into(), "src/calc.py".into()]);
+        a.input.insert_str("/file calc");
+        a.update(key(KeyCode::Tab));
+        assert_eq!(a.input_text(), "/file src/calc.py ");
+        a.set_input("just words");
+        a.update(key(KeyCode::Tab));
+        assert_eq!(a.focus, Pane::Input);
+        assert!(a
+            .flash
+            .as_deref()
+            .unwrap()
+            .starts_with("nothing to complete"));
+        a.set_input("");
+        a.update(key(KeyCode::Tab));
+        assert_eq!(a.focus, Pane::Conversation, "an empty box: Tab moves on");
+        a.update(key(KeyCode::Char('/')));
+        for c in "calc".chars() {
+            a.update(key(KeyCode::Char(c)));
+        }
+        a.update(key(KeyCode::Enter));
+        a.update(key(KeyCode::Char('/')));
+        assert_eq!(
+            a.search.as_ref().unwrap().query,
+            "",
+            "a new query each time"
+        );
+        a.update(key(KeyCode::Enter));
+        assert_eq!(
+            a.search.as_ref().unwrap().query,
+            "calc",
+            "Enter alone: the last one"
+        );
     }
 
     #[test]

@@ -841,8 +841,19 @@ impl App {
                     if let Some(done) = commands::complete(&text) {
                         self.set_input(&done);
                     } else {
-                        self.flash = Some(commands::candidates(&text).join("  "));
+                        let c = commands::candidates(&text);
+                        self.flash = Some(if c.is_empty() {
+                            format!("no command starts with {text}")
+                        } else {
+                            c.join("  ")
+                        });
                     }
+                } else if !text.trim().is_empty() {
+                    // Text in the box stays where it is: Tab only completes.
+                    self.flash = Some(
+                        "nothing to complete (Tab completes /commands, @paths and /file paths)"
+                            .into(),
+                    );
                 } else if self.compare_shown.is_some() {
                     self.focus = Pane::Compare;
                 } else {

@@ -34,6 +34,8 @@ pub struct Search {
     /// from the current one by this much (`n` / `N`, which look again: the transcript may
     /// have grown since).
     pub step: Option<i64>,
+    /// The query before this one: Enter on an empty query searches it again.
+    pub last: String,
 }
 
 /// Text widths of the conversation and reasoning panes (border and margin off).
@@ -46,13 +48,20 @@ pub fn text_size(r: ratatui::layout::Rect) -> (u16, usize) {
 
 impl App {
     pub fn open_search(&mut self) {
-        let query = self
+        // A new query each time (typing never appends to the last one); Enter alone reuses it.
+        let last = self
             .search
             .as_ref()
-            .map(|s| s.query.clone())
+            .map(|s| {
+                if s.query.is_empty() {
+                    s.last.clone()
+                } else {
+                    s.query.clone()
+                }
+            })
             .unwrap_or_default();
         self.search = Some(Search {
-            query,
+            last,
             ..Default::default()
         });
         self.open_modal(super::modal::Modal::Search);
@@ -60,6 +69,9 @@ impl App {
 
     /// Finds every match of the query; jumps to the first one.
     pub fn run_search(&mut self) {
+        if let Some(s) = self.search.as_mut().filter(|s| s.query.trim().is_empty()) {
+            s.query = s.last.clone();
+        }
         let Some(q) = self
             .search
             .as_ref()
