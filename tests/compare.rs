@@ -487,11 +487,10 @@ async fn four_models_at_once_one_failing_one_hidden() {
     assert_eq!(ticks(1), 4_105_000);
     assert_eq!(ticks(3), 2_600_000);
     let w = compare::winners(&r);
-    assert_ne!(
-        w.first_token.unwrap().column,
-        2,
-        "a failed column wins nothing"
-    );
+    // (Two columns may tie on the millisecond: then no column wins that one.)
+    if let Some(f) = w.first_token {
+        assert_ne!(f.column, 2, "a failed column wins nothing");
+    }
     assert_eq!(w.fastest.unwrap().column, 3);
     assert_eq!(w.cheapest.unwrap().column, 3);
     assert_eq!(w.most_reasoning.unwrap().column, 3);

@@ -216,15 +216,22 @@ pub struct Winners {
     pub most_reasoning: Option<Win<u64>>,
 }
 
-/// The first of the candidates with the smallest value (ties go to the leftmost column).
+/// The candidate with the smallest value; none when two or more share it (an exact tie names
+/// no winner).
 fn min_by<T: PartialOrd + Copy>(it: impl Iterator<Item = (usize, T)>) -> Option<Win<T>> {
     let mut best: Option<Win<T>> = None;
+    let mut tied = false;
     for (column, value) in it {
-        if best.is_none_or(|b| value < b.value) {
-            best = Some(Win { column, value });
+        match best {
+            Some(b) if value == b.value => tied = true,
+            Some(b) if value > b.value => {}
+            _ => {
+                best = Some(Win { column, value });
+                tied = false;
+            }
         }
     }
-    best
+    best.filter(|_| !tied)
 }
 
 /// Winners over the columns. Only complete answers take part: a failed or cancelled one is
@@ -259,15 +266,23 @@ pub fn winners(cols: &[ColumnReport]) -> Winners {
         None
     };
     let mut most_reasoning: Option<Win<u64>> = None;
+    let mut tied = false;
     for c in cols.iter().filter(done) {
         let r = c.report.reasoning_tokens;
-        if r > 0 && most_reasoning.is_none_or(|b| r > b.value) {
-            most_reasoning = Some(Win {
-                column: c.column,
-                value: r,
-            });
+        match most_reasoning {
+            Some(b) if r == b.value => tied = true,
+            Some(b) if r < b.value => {}
+            _ if r > 0 => {
+                most_reasoning = Some(Win {
+                    column: c.column,
+                    value: r,
+                });
+                tied = false;
+            }
+            _ => {}
         }
     }
+    let most_reasoning = most_reasoning.filter(|_| !tied);
     Winners {
         first_token,
         fastest,
@@ -472,7 +487,19 @@ mod tests {
         let w = winners(&same);
         assert_eq!(w.cheapest, None, "equal costs have no cheapest");
         assert_eq!(w.most_reasoning, None);
-        assert_eq!(w.first_token.unwrap().column, 0, "ties go left");
+        // Issue 15 (16): an exact tie names no winner.
+        assert_eq!(w.first_token, None, "a tie has no winner");
+        assert_eq!(w.fastest, None);
+        let three = vec![
+            col(0, TurnState::Done, Some(300), Some(2000), Some(40), 7),
+            col(1, TurnState::Done, Some(100), Some(2000), Some(40), 7),
+            col(2, TurnState::Done, Some(100), Some(2500), Some(90), 3),
+        ];
+        let w = winners(&three);
+        assert_eq!(w.first_token, None, "1 and 2 tie on the first token");
+        assert_eq!(w.fastest, None, "0 and 1 tie on the time");
+        assert_eq!(w.cheapest, None, "0 and 1 tie on the cheapest");
+        assert_eq!(w.most_reasoning, None, "0 and 1 tie on reasoning");
         let items = winners(&cols).items();
         assert_eq!(items[0], ("first token", 1, "0.10s".to_string()));
         assert_eq!(items[2], ("cheapest", 1, "$0.000000004".to_string()));

@@ -668,11 +668,12 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
     };
     let r = app.report(tv);
     let model = if tv.turn.model_differs() {
+        // As every report says it: asked → served.
         format!(
-            "{} · {} ≠ {}",
+            "{} · {} → {}",
             tv.provider,
-            tv.turn.model(),
-            tv.turn.asked_model
+            tv.turn.asked_model,
+            tv.turn.model()
         )
     } else {
         format!("{} · {}", tv.provider, tv.turn.model())
