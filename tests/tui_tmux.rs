@@ -252,8 +252,10 @@ async fn compare_three_models_diff_adopt_and_continue() {
     t.send(&["Escape"]);
     t.send(&["l"]);
     t.send(&["a"]);
+    // (The status bar's "adopted B …" shows for 6 s; the transcript's turn stays.)
     t.wait_for("the adopted answer", |s| {
-        s.contains("adopted B grok-3-mini") && s.contains("Conversation")
+        (s.contains("adopted B grok-3-mini") || s.contains("▌ grok-3-mini"))
+            && s.contains("Conversation")
     })
     .await;
     t.type_text("Now without the std::fs import");
