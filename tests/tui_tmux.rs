@@ -217,7 +217,12 @@ async fn compare_three_models_diff_adopt_and_continue() {
     t.type_text("Read a config file");
     t.send(&["Enter"]);
     let done = t
-        .wait_for("all three columns", |s| s.contains(" first token "))
+        // (All ended: the winners line is up — " all $…" — whichever categories tie.)
+        .wait_for("all three columns", |s| {
+            s.contains("C broken-model failed")
+                && s.matches(" done").count() >= 2
+                && s.contains(" all $")
+        })
         .await;
     for want in [
         "A grok-code-fast-1 done",
@@ -422,7 +427,9 @@ async fn compare_the_current_model_at_two_temperatures_and_adopt_one() {
     t.type_text("Read a config file");
     t.send(&["Enter"]);
     let done = t
-        .wait_for("both columns", |s| s.contains(" first token "))
+        .wait_for("both columns", |s| {
+            s.matches(" done").count() >= 2 && s.contains(" all $")
+        })
         .await;
     assert!(
         done.contains("A grok-code-fast-1 @temperature=0 done"),

@@ -282,15 +282,21 @@ impl App {
         self.includes_reasoning = p.includes_reasoning;
         self.has_key = p.has_key;
         self.key_help = p.key_help;
-        if let Some(m) = p.model {
-            self.model = m;
-        }
+        // Another provider's models are its own: none named, the server is asked (the
+        // runtime does; `Event::Model` brings the answer).
+        self.model = p.model.unwrap_or_default();
         self.flash = Some(match adopted {
             Some(m) => {
                 self.model = m;
                 format!(
                     "adopted: the conversation goes on with {} · {}",
                     self.provider, self.model
+                )
+            }
+            None if self.model.is_empty() => {
+                format!(
+                    "provider: {} · asking it which model it serves…",
+                    self.provider
                 )
             }
             None => format!("provider: {} · model: {}", self.provider, self.model),
@@ -464,6 +470,33 @@ mod tests {
             quit: false,
         });
         assert_eq!(a.flash, None);
+    }
+
+    /// Issue 15 (13): a provider with no model named does not keep the last one's: it is
+    /// asked, and its answer is used.
+    #[test]
+    fn a_switch_to_a_provider_with_no_model_asks_it() {
+        let mut a = App::new(crate::testing::app_init(false));
+        assert!(!a.model.is_empty());
+        a.update(Event::ProviderSwitched {
+            to: ProviderState {
+                name: "local".into(),
+                free: true,
+                includes_reasoning: false,
+                has_key: true,
+                key_help: String::new(),
+                model: None,
+            },
+            adopted: None,
+        });
+        assert_eq!(a.model, "");
+        assert!(a
+            .flash
+            .as_deref()
+            .unwrap()
+            .contains("asking it which model it serves"));
+        a.update(Event::Model(Ok("SmolLM2-135M-Instruct".into())));
+        assert_eq!(a.model, "SmolLM2-135M-Instruct");
     }
 
     #[test]

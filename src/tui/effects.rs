@@ -167,6 +167,15 @@ impl Ctx<'_> {
                         let ev = switch_provider(self.cfg, self.engine, &name, None);
                         let switched = matches!(ev, AppEvent::ProviderSwitched { .. });
                         after.extend(app.update(ev));
+                        if switched && app.model.is_empty() {
+                            let (engine, cfg, tx) =
+                                (self.engine.clone(), self.cfg.clone(), self.tx.clone());
+                            tokio::spawn(async move {
+                                let found = engine.resolve_model(&cfg, None).await;
+                                let found = found.map_err(|e| e.to_string());
+                                let _ = tx.send(Msg::App(AppEvent::Model(found)));
+                            });
+                        }
                         if switched {
                             if let Some(n) = use_listing(self.cfg, self.engine, self.tx) {
                                 after.extend(app.update(AppEvent::Notice(n)));
@@ -349,6 +358,9 @@ fn switch_provider(
     match Engine::new(cfg, &p) {
         Ok(e) => {
             *engine = e;
+            // The model named for it (the config's default for the default provider), else
+            // none: the server is asked which one it serves.
+            let model = adopted.clone().or_else(|| engine.known_model(cfg, None));
             AppEvent::ProviderSwitched {
                 to: crate::app::ProviderState {
                     name: p.name.clone(),
@@ -356,7 +368,7 @@ fn switch_provider(
                     includes_reasoning: p.completion_includes_reasoning,
                     has_key: !p.needs_key() || p.api_key().is_some(),
                     key_help: key_help(cfg, &p),
-                    model: p.model.clone(),
+                    model,
                 },
                 adopted,
             }
