@@ -93,6 +93,15 @@ async fn code_blocks_are_highlighted_in_the_code_pane() {
         s.contains("Code [1/2] rust · 8 lines")
     })
     .await;
+    // Issue 15 (2): inside a stock tmux (no passthrough) the copy goes through tmux itself,
+    // and the status says so.
+    t.send(&["y"]);
+    t.wait_for("the copy's route", |s| {
+        s.contains("copied 8 lines (tmux buffer")
+    })
+    .await;
+    let buffer = t.tmux(&["show-buffer"]);
+    assert!(buffer.contains("fn read_lines"), "{buffer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

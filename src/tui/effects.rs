@@ -141,19 +141,23 @@ impl Ctx<'_> {
                         }
                     }
                     Effect::Copy(text) => {
-                        let n = text.lines().count();
+                        let n = crate::agent::count(text.lines().count(), "line", "lines");
+                        // OSC 52 cannot be confirmed (a terminal or a tmux without passthrough
+                        // drops it silently): the status says which route did take the text.
                         copy_osc52(&text);
-                        after.extend(
-                            app.update(AppEvent::Flash(format!("copied {n} lines (OSC 52)"))),
-                        );
+                        after.extend(app.update(AppEvent::Flash(format!("copying {n}…"))));
                         // A clipboard tool may hang (no display, a stuck wl-copy): never in this loop.
                         let tx = self.tx.clone();
                         tokio::task::spawn_blocking(move || {
-                            if let Some(cmd) = copy_system(&text) {
-                                let _ = tx.send(Msg::App(AppEvent::Flash(format!(
-                                    "copied {n} lines (terminal + {cmd})"
-                                ))));
-                            }
+                            let routes = copy_routes(&text);
+                            let msg = if routes.is_empty() {
+                                format!(
+                                    "sent {n} as OSC 52, not confirmed: no clipboard tool took it (in tmux: set -g set-clipboard on, or allow-passthrough on)"
+                                )
+                            } else {
+                                format!("copied {n} ({})", routes.join(" + "))
+                            };
+                            let _ = tx.send(Msg::App(AppEvent::Flash(msg)));
                         });
                     }
                     fx @ (Effect::CheckSave { .. }
@@ -436,41 +440,62 @@ fn copy_osc52(text: &str) {
     let _ = out.flush();
 }
 
+/// Where the text went, confirmed: tmux's buffer (inside tmux; `-w` hands it on to the outer
+/// terminal's clipboard under tmux's default `set-clipboard external`), and the first system
+/// clipboard tool that took it.
+fn copy_routes(text: &str) -> Vec<&'static str> {
+    let mut routes = Vec::new();
+    if std::env::var_os("TMUX").is_some()
+        && run_with_input("tmux", &["load-buffer", "-w", "-"], text)
+    {
+        routes.push("tmux buffer");
+    }
+    if let Some(cmd) = copy_system(text) {
+        routes.push(cmd);
+    }
+    routes
+}
+
+/// Runs `cmd args` with `text` on its stdin; true when it succeeded within two seconds.
+fn run_with_input(cmd: &str, args: &[&str], text: &str) -> bool {
+    let Ok(mut c) = std::process::Command::new(cmd)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    if let Some(mut stdin) = c.stdin.take() {
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        match c.try_wait() {
+            Ok(Some(st)) => return st.success(),
+            Err(_) => return false,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = c.kill();
+                let _ = c.wait();
+                return false;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
 /// The first system clipboard tool that takes the text within two seconds, if any.
 fn copy_system(text: &str) -> Option<&'static str> {
-    for (cmd, args) in [
+    [
         ("wl-copy", &[][..]),
         ("xclip", &["-selection", "clipboard"][..]),
         ("xsel", &["--clipboard", "--input"][..]),
         ("pbcopy", &[][..]),
-    ] {
-        let Ok(mut c) = std::process::Command::new(cmd)
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-        else {
-            continue;
-        };
-        if let Some(mut stdin) = c.stdin.take() {
-            let _ = stdin.write_all(text.as_bytes());
-        }
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            match c.try_wait() {
-                Ok(Some(st)) if st.success() => return Some(cmd),
-                Ok(Some(_)) | Err(_) => break,
-                Ok(None) if Instant::now() >= deadline => {
-                    let _ = c.kill();
-                    let _ = c.wait();
-                    break;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    }
-    None
+    ]
+    .into_iter()
+    .find(|(cmd, args)| run_with_input(cmd, args, text))
+    .map(|(cmd, _)| cmd)
 }
 
 pub fn base64(data: &[u8]) -> String {
