@@ -281,8 +281,7 @@ fn saving_over_a_broken_symlink_asks_first() {
     std::os::unix::fs::symlink(dir.path().join("elsewhere/target.rs"), &link).unwrap();
     a.input.insert_str(format!("/save 1 {}", link.display()));
     let enter = || crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
-    assert!(a.on_key(enter()).is_empty(), "the prompt opens");
-    // The runtime looks at the path and answers.
+    // `/save N PATH` saves at once (issue 15, item 7): the runtime looks at the path first.
     let fx = a.on_key(enter());
     assert!(
         matches!(fx.as_slice(), [Effect::CheckSave { .. }]),
@@ -540,4 +539,67 @@ fn questions_show_as_typed_and_long_ones_fold() {
     ));
     let s = screen(&mut a, 100, 40);
     assert!(!s.contains("more lines"), "{s}");
+}
+
+/// Issue 15 (7): the suggested name is typed over, `n` at the question goes back to the path
+/// and `y` writes (neither is typed into it), a path outside the working directory asks with
+/// its absolute path, and missing directories are made.
+#[test]
+fn the_save_prompt_types_over_asks_outside_and_makes_directories() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut a = app(true);
+    let turn = send(&mut a, "code please");
+    for e in events() {
+        a.on_stream(turn, e);
+    }
+    a.start_save(0, None);
+    assert!(a.save_prompt().unwrap().path.starts_with("block1."));
+    for c in "x.rs".chars() {
+        a.on_key(KeyEvent::from(KeyCode::Char(c)));
+    }
+    assert_eq!(
+        a.save_prompt().unwrap().path,
+        "x.rs",
+        "typed over the suggestion"
+    );
+    // Outside the working directory: asked, with the absolute path.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("new/dir/out.rs");
+    a.close_modal();
+    a.input.insert_str(format!("/save 1 {}", target.display()));
+    let fx = a.on_key(KeyEvent::from(KeyCode::Enter));
+    let answer = grokpair::tui::local_io(fx.into_iter().next().unwrap()).unwrap();
+    assert!(a.update(answer).is_empty());
+    let p = a.save_prompt().unwrap();
+    assert!(p.confirm);
+    assert!(
+        p.why
+            .as_deref()
+            .unwrap()
+            .contains("is outside the working directory"),
+        "{:?}",
+        p.why
+    );
+    a.on_key(KeyEvent::from(KeyCode::Char('n')));
+    let p = a.save_prompt().unwrap();
+    assert!(
+        !p.confirm && p.path == target.display().to_string(),
+        "n is not typed"
+    );
+    let fx = a.on_key(KeyEvent::from(KeyCode::Enter));
+    let answer = grokpair::tui::local_io(fx.into_iter().next().unwrap()).unwrap();
+    a.update(answer);
+    let fx = a.on_key(KeyEvent::from(KeyCode::Char('y')));
+    let [Effect::Save { path, .. }] = fx.as_slice() else {
+        panic!("y writes: {fx:?}")
+    };
+    assert_eq!(path, &target);
+    let saved = grokpair::tui::local_io(fx.into_iter().next().unwrap()).unwrap();
+    a.update(saved);
+    assert!(target.is_file(), "the directories were made");
+    assert!(
+        a.flash.as_deref().unwrap().starts_with("saved "),
+        "{:?}",
+        a.flash
+    );
 }

@@ -382,8 +382,13 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                     (!first.is_empty()).then(|| arg.to_string()),
                 ),
             };
-            app.start_save(idx, path.filter(|p| !p.is_empty()));
-            vec![]
+            match path.filter(|p| !p.is_empty()) {
+                Some(p) => app.save_now(idx, p),
+                None => {
+                    app.start_save(idx, None);
+                    vec![]
+                }
+            }
         }
         "/theme" => {
             if arg.is_empty() {

@@ -65,6 +65,8 @@ pub enum Event {
     SaveTarget {
         path: PathBuf,
         exists: bool,
+        /// Its absolute path, when it is outside the working directory.
+        outside: Option<PathBuf>,
     },
     /// `Effect::LoadTheme`'s answer.
     ThemeLoaded {
@@ -255,7 +257,11 @@ impl App {
             Event::Rewound(r) => self.rewound(r),
             Event::Error(e) => self.error(&e),
             Event::Notice(n) => self.notice(&n),
-            Event::SaveTarget { path, exists } => return self.save_target(path, exists),
+            Event::SaveTarget {
+                path,
+                exists,
+                outside,
+            } => return self.save_target(path, exists, outside),
             Event::ThemeLoaded { name, theme } => match theme {
                 Ok(t) => {
                     self.theme = t;

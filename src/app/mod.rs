@@ -197,7 +197,12 @@ pub use layout::Areas;
 pub struct SavePrompt {
     pub block: usize,
     pub path: String,
+    /// Asking before it writes: why (something is there, or it is outside the working
+    /// directory: the absolute path).
     pub confirm: bool,
+    pub why: Option<String>,
+    /// The suggested name, not typed over yet: the first key typed replaces it.
+    pub fresh: bool,
 }
 
 pub struct App {
@@ -576,6 +581,24 @@ impl App {
         };
         match (self.modals.last_mut(), text) {
             (Some(Modal::Save(p)), Some(c)) => {
+                // At the question: y writes, n goes back to the path (neither is typed).
+                if p.confirm {
+                    match c {
+                        Some('y') | Some('Y') => {
+                            let path = PathBuf::from(p.path.trim());
+                            return self.save_to(path);
+                        }
+                        Some('n') | Some('N') => {
+                            p.confirm = false;
+                            p.why = None;
+                            return vec![];
+                        }
+                        _ => {}
+                    }
+                }
+                if std::mem::take(&mut p.fresh) && c.is_some() {
+                    p.path.clear();
+                }
                 match c {
                     Some(c) => p.path.push(c),
                     None => {
@@ -583,6 +606,7 @@ impl App {
                     }
                 }
                 p.confirm = false;
+                p.why = None;
             }
             (Some(Modal::Approval { note: Some(n), .. }), Some(c)) => match c {
                 Some(c) => n.push(c),
@@ -1042,13 +1066,26 @@ impl App {
             self.flash = Some("no code block to save".into());
             return;
         };
+        let given = path.is_some();
         let suggested =
             path.unwrap_or_else(|| format!("block{}.{}", block + 1, commands::extension(&b.lang)));
         self.open_modal(Modal::Save(SavePrompt {
             block,
-            path: suggested,
+            path: suggested.clone(),
             confirm: false,
+            why: None,
+            fresh: !given,
         }));
+    }
+
+    /// `/save N PATH`: saved at once (asking only when something is there or it is outside
+    /// the working directory).
+    pub fn save_now(&mut self, block: usize, path: String) -> Vec<Effect> {
+        self.start_save(block, Some(path));
+        if self.save_prompt().is_none() {
+            return vec![];
+        }
+        self.save_submit()
     }
 
     /// Enter in the save prompt: writes, after asking when something is there already.
@@ -1068,7 +1105,12 @@ impl App {
     }
 
     /// The save prompt's path checked: anything already there asks first, else it is written.
-    pub(crate) fn save_target(&mut self, path: PathBuf, exists: bool) -> Vec<Effect> {
+    pub(crate) fn save_target(
+        &mut self,
+        path: PathBuf,
+        exists: bool,
+        outside: Option<PathBuf>,
+    ) -> Vec<Effect> {
         let Some(Modal::Save(p)) = self.modals.last_mut() else {
             return vec![];
         };
@@ -1076,8 +1118,16 @@ impl App {
         if path != std::path::Path::new(p.path.trim()) {
             return vec![];
         }
-        if exists {
+        if exists || outside.is_some() {
             p.confirm = true;
+            p.why = Some(match (exists, outside) {
+                (true, Some(abs)) => {
+                    format!("{} exists, outside the working directory", abs.display())
+                }
+                (true, None) => format!("{} exists", p.path.trim()),
+                (false, Some(abs)) => format!("{} is outside the working directory", abs.display()),
+                (false, None) => unreachable!(),
+            });
             return vec![];
         }
         self.save_to(path)

@@ -389,16 +389,42 @@ pub fn local_io(fx: Effect) -> Option<AppEvent> {
             // Anything there, a symlink too (even a broken one, which `exists()` calls absent
             // and a write would follow).
             let exists = path.symlink_metadata().is_ok();
-            AppEvent::SaveTarget { path, exists }
+            // Outside the working directory (`..`, an absolute path elsewhere): its absolute
+            // path, for the question.
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let abs = cwd.join(&path);
+            let mut norm = std::path::PathBuf::new();
+            for c in abs.components() {
+                match c {
+                    std::path::Component::ParentDir => {
+                        norm.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    c => norm.push(c),
+                }
+            }
+            let outside = (!norm.starts_with(&cwd)).then_some(norm);
+            AppEvent::SaveTarget {
+                path,
+                exists,
+                outside,
+            }
         }
         Effect::LoadTheme { name, color } => {
             let theme = Theme::load(&name, color);
             AppEvent::ThemeLoaded { name, theme }
         }
-        Effect::Save { path, text } => AppEvent::Saved(match std::fs::write(&path, &text) {
-            Ok(()) => Ok((path, text.lines().count())),
-            Err(e) => Err(format!("could not save {}: {e}", path.display())),
-        }),
+        Effect::Save { path, text } => AppEvent::Saved(
+            match path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|_| std::fs::write(&path, &text))
+            {
+                Ok(()) => Ok((path, text.lines().count())),
+                Err(e) => Err(format!("could not save {}: {e}", path.display())),
+            },
+        ),
         _ => return None,
     })
 }

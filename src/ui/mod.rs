@@ -582,7 +582,10 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
     }
     if let Some(p) = app.save_prompt() {
         let title = if p.confirm {
-            format!(" {} exists — Enter overwrites, Esc cancels ", p.path)
+            format!(
+                " {} — y or Enter writes, n edits the path, Esc cancels ",
+                p.why.as_deref().unwrap_or(&p.path)
+            )
         } else {
             format!(
                 " Save block {} to (relative to the working directory) — Enter saves, Esc cancels ",
