@@ -725,10 +725,14 @@ impl Agent {
     }
 }
 
-/// The full output of a command, as it comes, into a file the model can read later (kept
-/// only when the result it was sent was cut).
+/// The full output of a command, as it comes, for a file the model can read later. Held in
+/// memory while it is too short to be cut (then no file is made); written to
+/// `<dir>/outputs/` once it is longer, and kept only when the result it was sent was cut.
 struct Spill {
-    file: Option<(std::io::BufWriter<std::fs::File>, PathBuf, String)>,
+    dir: PathBuf,
+    name: String,
+    held: Vec<u8>,
+    file: Option<(std::io::BufWriter<std::fs::File>, PathBuf)>,
     bytes: u64,
 }
 
@@ -737,28 +741,50 @@ const SPILL_MAX: u64 = crate::tools::OUTPUT_BYTES;
 
 impl Spill {
     fn new(dir: &Path, call_id: &str) -> Spill {
-        let name = format!("{}.txt", safe_name(call_id));
-        let out = dir.join("outputs");
-        let file = crate::session::store::private_dir(&out)
-            .ok()
-            .and_then(|_| {
-                crate::session::store::private_file()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(out.join(&name))
-                    .ok()
-            })
-            .map(|f| (std::io::BufWriter::new(f), out.join(&name), name));
-        Spill { file, bytes: 0 }
+        Spill {
+            dir: dir.join("outputs"),
+            name: format!("{}.txt", safe_name(call_id)),
+            held: Vec::new(),
+            file: None,
+            bytes: 0,
+        }
     }
 
     fn push(&mut self, line: &str) {
         if self.bytes + line.len() as u64 + 1 > SPILL_MAX {
             return;
         }
-        if let Some((f, _, _)) = &mut self.file {
-            self.bytes += line.len() as u64 + 1;
+        self.bytes += line.len() as u64 + 1;
+        if self.file.is_none() {
+            self.held.extend_from_slice(line.as_bytes());
+            self.held.push(b'\n');
+            // (Below what the model is sent of each end, nothing can be cut.)
+            if self.held.len() <= crate::tools::shell::KEEP {
+                return;
+            }
+            let path = self.dir.join(&self.name);
+            let opened = crate::session::store::private_dir(&self.dir)
+                .ok()
+                .and_then(|_| {
+                    crate::session::store::private_file()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .open(&path)
+                        .ok()
+                });
+            match opened {
+                Some(f) => {
+                    let mut w = std::io::BufWriter::new(f);
+                    let _ = w.write_all(&std::mem::take(&mut self.held));
+                    self.file = Some((w, path));
+                }
+                // No file to be had: the result says only how much was left out.
+                None => self.bytes = SPILL_MAX,
+            }
+            return;
+        }
+        if let Some((f, _)) = &mut self.file {
             let _ = f.write_all(line.as_bytes());
             let _ = f.write_all(b"\n");
         }
@@ -766,16 +792,16 @@ impl Spill {
 
     /// The name the model reads it by, when it was kept.
     fn finish(mut self) -> Option<String> {
-        let (mut f, _, name) = self.file.take()?;
+        let (mut f, _) = self.file.take()?;
         f.flush().ok()?;
-        Some(format!("{}{name}", crate::tools::OUTPUT_PREFIX))
+        Some(format!("{}{}", crate::tools::OUTPUT_PREFIX, self.name))
     }
 }
 
 impl Drop for Spill {
     fn drop(&mut self) {
         // Not needed: the result was whole.
-        if let Some((_, path, _)) = self.file.take() {
+        if let Some((_, path)) = self.file.take() {
             let _ = std::fs::remove_file(path);
         }
     }

@@ -308,11 +308,12 @@ async fn the_whole_trajectory(api: Api) {
         .contains("+    return a + b"));
     assert_eq!(s.tools[2].summary, "+1 −1");
     assert!(!std::fs::read_to_string(&sessions[0]).unwrap().contains(KEY));
-    // Checkpoints live beside the session file.
+    // Checkpoints live beside the session file; a short output leaves no saved copy.
     assert!(sessions[0]
         .with_extension("agent")
         .join("checkpoints")
         .is_dir());
+    assert!(!sessions[0].with_extension("agent").join("outputs").exists());
     // Loaded (resume, /sessions): one user turn, its rounds, a cell per call between them.
     let mut app = grokpair::app::App::new(grokpair::testing::app_init(false));
     app.load_session(&s);
