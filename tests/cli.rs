@@ -364,6 +364,18 @@ async fn config_init_show_and_masking() {
     let o = run(cmd_with(&path, &["config", "init"])).await;
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(path.exists());
+    // Issue 15 (20): `config path` prints the path alone; a missing file is a note of its own.
+    let there = run(cmd_with(&path, &["config", "path"])).await;
+    assert_eq!(there.stdout, format!("{}\n", path.display()));
+    assert_eq!(there.stderr, "");
+    let missing = dir.path().join("none.toml");
+    let o = run(cmd_with(&missing, &["config", "path"])).await;
+    assert_eq!(o.stdout, format!("{}\n", missing.display()));
+    assert!(
+        o.stderr.starts_with("grokpair: note: no file there yet"),
+        "{}",
+        o.stderr
+    );
     let again = run(cmd_with(&path, &["config", "init"])).await;
     assert_eq!(again.code, 2);
     assert!(again.stderr.contains("already exists; pass --force"));

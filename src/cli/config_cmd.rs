@@ -10,13 +10,17 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> Result<i32, Failure> {
     match cmd {
         ConfigCommand::Path => {
             let (path, _) = resolve_path(flag).ok_or_else(no_path)?;
-            let state = if path.exists() {
-                "exists"
-            } else {
-                "does not exist; built-in defaults apply"
-            };
-            println!("{}", path.display());
-            eprintln!("({state})");
+            // The path alone on stdout (for scripts); a missing file said on stderr, on a line
+            // of its own, after it.
+            {
+                use std::io::Write;
+                let mut out = std::io::stdout();
+                let _ = writeln!(out, "{}", path.display());
+                let _ = out.flush();
+            }
+            if !path.exists() {
+                eprintln!("grokpair: note: no file there yet: the built-in defaults apply (`grokpair config init` writes one)");
+            }
             Ok(EXIT_OK)
         }
         ConfigCommand::Show => {
