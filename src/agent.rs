@@ -360,20 +360,10 @@ impl Agent {
             let title = Call::parse(&a.name, &a.arguments)
                 .map(|c| title(&c))
                 .unwrap_or_else(|_| a.name.clone());
-            let rec = ToolRecord {
-                turn: self.round_rec,
-                call_id: a.call_id,
-                title,
-                name: a.name,
-                by: None,
-                status,
-                ms: 0,
-                exit: None,
-                summary: first_line(&a.output),
-                output: a.output,
-                diff: None,
-                changed: Vec::new(),
-            };
+            let mut rec = record(self.round_rec, a.call_id, a.name, title, None);
+            rec.status = status;
+            rec.summary = first_line(&a.output);
+            rec.output = a.output;
             runner.rec.tool(&rec);
             steps.push(Step::Ended(rec));
         }
@@ -442,8 +432,14 @@ impl Agent {
             Ok(c) => c,
             Err(e) => {
                 // The loop classified it, so it parses; answered all the same.
-                let rec = self.record(&call_id, &name, &name, &by, Err(e.message), 0);
-                let _ = self.tx.send(ToolMsg::Done(rec));
+                let rec = record(
+                    self.round_rec,
+                    call_id.clone(),
+                    name.clone(),
+                    name,
+                    Some(by),
+                );
+                let _ = self.tx.send(ToolMsg::Done(failed(rec, &e.message)));
                 self.running.insert(call_id, Running { cancel: None });
                 return vec![];
             }
@@ -462,20 +458,13 @@ impl Agent {
         let ws = self.ws.clone();
         let lock = self.write_lock.clone();
         let exchange = self.exchange;
-        let base = ToolRecord {
-            turn: self.round_rec,
-            call_id: call_id.clone(),
-            name: name.clone(),
-            title: title.clone(),
-            by: Some(by),
-            status: ToolStatus::Ok,
-            ms: 0,
-            exit: None,
-            summary: String::new(),
-            output: String::new(),
-            diff: None,
-            changed: Vec::new(),
-        };
+        let base = record(
+            self.round_rec,
+            call_id.clone(),
+            name.clone(),
+            title.clone(),
+            Some(by),
+        );
         match call {
             Call::RunCommand(mut spec) => {
                 spec.hide_env = self.hide_env.clone();
@@ -501,10 +490,7 @@ impl Agent {
                     };
                     if let Err(e) = kept {
                         // Nothing runs that could not be undone.
-                        let mut rec = base;
-                        rec.status = ToolStatus::Error;
-                        rec.output = format!("error: not run: {e}");
-                        rec.summary = first_line(&rec.output);
+                        let rec = failed(base, &format!("not run: {e}"));
                         let _ = tx.send(ToolMsg::Done(rec));
                         return;
                     }
@@ -571,11 +557,7 @@ impl Agent {
                             }
                             rec.output = text;
                         }
-                        Err(e) => {
-                            rec.status = ToolStatus::Error;
-                            rec.output = format!("error: {}", e.message);
-                            rec.summary = first_line(&rec.output);
-                        }
+                        Err(e) => rec = failed(rec, &e.message),
                     }
                     let _ = tx.send(ToolMsg::Done(rec));
                 });
@@ -608,10 +590,7 @@ impl Agent {
                                 .map_err(|e| format!("checkpoint before the change: {e}"))
                         });
                         if let Err(e) = kept {
-                            rec.status = ToolStatus::Error;
-                            rec.output = format!("error: {e}");
-                            rec.summary = first_line(&rec.output);
-                            let _ = tx.send(ToolMsg::Done(rec));
+                            let _ = tx.send(ToolMsg::Done(failed(rec, &e)));
                             return;
                         }
                     }
@@ -650,8 +629,8 @@ impl Agent {
                             rec.output = t.bound(&rec.call_id, text);
                         }
                         Err(e) => {
-                            rec.status = ToolStatus::Error;
-                            rec.output = format!("error: {}", e.message);
+                            rec = failed(rec, &e.message);
+                            // (A tool's own error: its cell shows the message without "error:".)
                             rec.summary = first_line(&e.message);
                         }
                     }
@@ -660,35 +639,6 @@ impl Agent {
             }
         }
         vec![started]
-    }
-
-    fn record(
-        &self,
-        call_id: &str,
-        name: &str,
-        title: &str,
-        by: &str,
-        res: Result<String, String>,
-        ms: u64,
-    ) -> ToolRecord {
-        let (status, output) = match res {
-            Ok(o) => (ToolStatus::Ok, o),
-            Err(e) => (ToolStatus::Error, format!("error: {e}")),
-        };
-        ToolRecord {
-            turn: self.round_rec,
-            call_id: call_id.into(),
-            name: name.into(),
-            title: title.into(),
-            by: Some(by.into()),
-            status,
-            ms,
-            exit: None,
-            summary: first_line(&output),
-            output,
-            diff: None,
-            changed: Vec::new(),
-        }
     }
 
     pub fn set_mode(&mut self, mode: approval::Mode) {
@@ -805,6 +755,38 @@ impl Drop for Spill {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// A call's record before it is answered: it ran (so far) without an error.
+fn record(
+    turn: usize,
+    call_id: String,
+    name: String,
+    title: String,
+    by: Option<String>,
+) -> ToolRecord {
+    ToolRecord {
+        turn,
+        call_id,
+        name,
+        title,
+        by,
+        status: ToolStatus::Ok,
+        ms: 0,
+        exit: None,
+        summary: String::new(),
+        output: String::new(),
+        diff: None,
+        changed: Vec::new(),
+    }
+}
+
+/// `rec` answered with an error the model reads (`error: …`).
+fn failed(mut rec: ToolRecord, message: &str) -> ToolRecord {
+    rec.status = ToolStatus::Error;
+    rec.output = format!("error: {message}");
+    rec.summary = first_line(&rec.output);
+    rec
 }
 
 fn safe_name(s: &str) -> String {

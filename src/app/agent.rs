@@ -702,6 +702,11 @@ impl App {
         }
     }
 
+    /// Tool cell `t` is drawn marked: selected, with the conversation pane focused.
+    pub fn tool_marked(&self, t: usize) -> bool {
+        self.focus == Pane::Conversation && self.selected_tool() == Some(t)
+    }
+
     /// The selected tool cell, for the renderer's marker.
     pub fn selected_tool(&self) -> Option<usize> {
         self.agent

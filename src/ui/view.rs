@@ -165,14 +165,10 @@ impl View {
             // copies nothing.
             // A tool cell's is current only for its revision (it changes as the call runs).
             let current = match kind {
-                EntryKind::Tool(t) => app.tools.get(t).is_some_and(|tv| {
-                    self.cells[i].rev
-                        == (
-                            tv.rev,
-                            app.focus == crate::app::Pane::Conversation
-                                && app.selected_tool() == Some(t),
-                        )
-                }),
+                EntryKind::Tool(t) => app
+                    .tools
+                    .get(t)
+                    .is_some_and(|tv| self.cells[i].rev == (tv.rev, app.tool_marked(t))),
                 _ => true,
             };
             match &self.cells[i].header {
@@ -240,8 +236,7 @@ impl View {
                 let Some(tv) = app.tools.get(t) else {
                     return vec![];
                 };
-                let selected =
-                    app.focus == crate::app::Pane::Conversation && app.selected_tool() == Some(t);
+                let selected = app.tool_marked(t);
                 let key = (tv.rev, selected);
                 if let Some((w, lines)) = &cell.header {
                     if *w == width && cell.rev == key {
