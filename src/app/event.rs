@@ -381,6 +381,36 @@ mod tests {
         assert_eq!(a.now, Duration::from_secs(2));
     }
 
+    /// Issue 15 (6): a printable key that is no pane key goes to the message box, itself
+    /// included; the pane keys keep their meaning.
+    #[test]
+    fn typing_from_a_pane_keeps_the_first_letter() {
+        let mut a = App::new(crate::testing::app_init(false));
+        for pane in [
+            crate::app::Pane::Conversation,
+            crate::app::Pane::Code,
+            crate::app::Pane::Reasoning,
+        ] {
+            a.set_input("");
+            a.focus = pane;
+            for c in "quest".chars() {
+                a.update(Event::Key(KeyEvent::from(KeyCode::Char(c))));
+            }
+            assert_eq!(
+                (a.focus, a.input_text().as_str()),
+                (crate::app::Pane::Input, "quest")
+            );
+        }
+        // `j` scrolls the conversation: not typed.
+        a.set_input("");
+        a.focus = crate::app::Pane::Conversation;
+        a.update(Event::Key(KeyEvent::from(KeyCode::Char('j'))));
+        assert_eq!(
+            (a.focus, a.input_text().as_str()),
+            (crate::app::Pane::Conversation, "")
+        );
+    }
+
     /// Issue 15 (3, 4, 15): a stalled stream says so; End in the box follows the tail again;
     /// Ctrl+U deletes to the line's start and Ctrl+Z undoes it.
     #[test]

@@ -77,12 +77,22 @@ fn panes(area: Rect, app: &App) -> Areas {
     } else {
         (Direction::Vertical, Direction::Horizontal, 50)
     };
-    let halves = Layout::default()
-        .direction(dir)
-        .constraints([
+    // Narrow, the side panes keep one line each (their titles and what will stream there)
+    // until they have something to show: the conversation gets the rows.
+    let bare = dir == Direction::Vertical
+        && !matches!(app.focus, Pane::Reasoning | Pane::Code)
+        && app.side_panes_empty();
+    let constraints = if bare {
+        [Constraint::Min(3), Constraint::Length(3)]
+    } else {
+        [
             Constraint::Percentage(app.split),
             Constraint::Percentage(100 - app.split),
-        ])
+        ]
+    };
+    let halves = Layout::default()
+        .direction(dir)
+        .constraints(constraints)
         .split(main);
     let side = Layout::default()
         .direction(side_dir)

@@ -480,6 +480,11 @@ impl App {
             .or(self.turns.len().checked_sub(1))
     }
 
+    /// No code block yet and no turn with reasoning text: nothing for the side panes to show.
+    pub fn side_panes_empty(&self) -> bool {
+        self.code.is_empty() && self.turns.iter().all(|t| t.turn.reasoning.is_empty())
+    }
+
     // ---- input -------------------------------------------------------------------------
 
     pub fn input_text(&self) -> String {
@@ -1403,6 +1408,9 @@ impl App {
                 match c.total_ticks {
                     Some(t) => self.session_cost += t,
                     None => self.session_cost_known = false,
+                }
+                if c.source == crate::session::CostSource::Estimated {
+                    self.session_cost_known = false;
                 }
                 self.session_savings += c.savings_ticks.unwrap_or(0);
             }

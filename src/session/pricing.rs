@@ -16,6 +16,9 @@ pub enum CostSource {
     Free,
     /// No price known and none reported.
     Unknown,
+    /// No usage came back (cancelled, cut off): what streamed, counted by the client, at
+    /// the output price. The prompt is not known, so this is a lower bound.
+    Estimated,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

@@ -55,7 +55,23 @@ impl TurnReport {
         let m = turn.metrics(now, includes_reasoning);
         let info = catalog.for_turn(turn.served_model.as_deref(), &turn.asked_model);
         let u = turn.usage.as_ref();
-        let cost = u.map(|u| cost_of(u, info, includes_reasoning, free));
+        // Tokens that streamed were billed even when no usage came back: estimated.
+        let cost = match u {
+            Some(u) => Some(cost_of(u, info, includes_reasoning, free)),
+            None if m.output_tokens > 0 => {
+                let streamed = crate::api::Usage {
+                    completion_tokens: m.output_tokens,
+                    ..Default::default()
+                };
+                let mut c = cost_of(&streamed, info, true, free);
+                if c.source == CostSource::Catalog {
+                    c.source = CostSource::Estimated;
+                }
+                // No price to estimate with: no figure (not a false "unknown").
+                (c.source != CostSource::Unknown).then_some(c)
+            }
+            None => None,
+        };
         let context_used_pct = u.map(|u| {
             let used = u.prompt_tokens + m.output_tokens;
             used as f64 * 100.0 / info.context_window.max(1) as f64
@@ -136,6 +152,7 @@ impl TurnReport {
             Some(c) => {
                 match (c.source, c.total_ticks) {
                     (CostSource::Free, _) => parts.push("free (local)".into()),
+                    (CostSource::Estimated, Some(t)) => parts.push(format!("~{}", format_usd(t))),
                     (_, Some(t)) => parts.push(format_usd(t)),
                     (_, None) => parts.push("cost unknown".into()),
                 }
@@ -171,5 +188,38 @@ pub fn citation_line(i: usize, c: &crate::api::Citation) -> String {
     match &c.title {
         Some(t) => format!("[{}] {t} — {}", i + 1, c.url),
         None => format!("[{}] {}", i + 1, c.url),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{StreamEvent, TimedEvent};
+
+    /// Issue 15 (12): a turn cut off before its usage still shows what streamed, at the
+    /// output price, marked as an estimate; a model with no price shows no figure.
+    #[test]
+    fn a_cut_turn_estimates_what_streamed() {
+        let cat = Catalog::default();
+        let mut t = Turn::new("grok-code-fast-1");
+        let at = |ms, event| TimedEvent {
+            at: Duration::from_millis(ms),
+            event,
+        };
+        t.apply(&at(10, StreamEvent::Content("word ".repeat(400))));
+        t.cancel(Duration::from_millis(20));
+        let r = TurnReport::new(&t, Duration::from_millis(20), "xai", &cat, false, false);
+        let c = r.cost.clone().expect("an estimate");
+        assert_eq!(c.source, CostSource::Estimated);
+        assert!(c.total_ticks.unwrap() > 0, "{c:?}");
+        assert!(r.summary_line().contains(" · ~$"), "{}", r.summary_line());
+        // Free stays free; an unpriced model gets no made-up figure.
+        let free = TurnReport::new(&t, Duration::from_millis(20), "local", &cat, false, true);
+        assert_eq!(free.cost.unwrap().source, CostSource::Free);
+        let mut u = Turn::new("no-such-model");
+        u.apply(&at(10, StreamEvent::Content("word ".repeat(400))));
+        u.cancel(Duration::from_millis(20));
+        let r = TurnReport::new(&u, Duration::from_millis(20), "x", &cat, false, false);
+        assert_eq!(r.cost, None);
     }
 }

@@ -219,10 +219,21 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
         .iter()
         .filter_map(|r| r.report.cost.as_ref().and_then(|c| c.total_ticks))
         .sum();
+    // Estimates (a column still streaming, or cut off) make the sum a lower bound.
+    let estimated = reports.iter().any(|r| {
+        r.report
+            .cost
+            .as_ref()
+            .is_some_and(|c| c.source == crate::session::CostSource::Estimated)
+    });
     if total > 0 {
         first.push(Span::styled(" │ ", th.muted()));
         first.push(Span::styled(
-            format!("all {}", format_usd(total)),
+            format!(
+                "all {}{}",
+                if estimated { "≥~" } else { "" },
+                format_usd(total)
+            ),
             th.fg(th.accent),
         ));
     }

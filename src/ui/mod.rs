@@ -640,6 +640,7 @@ pub(crate) fn sparkline(rate: &[u32], n: usize) -> String {
 pub(crate) fn cost_label(c: &crate::session::Cost) -> String {
     match (c.source, c.total_ticks) {
         (CostSource::Free, _) => "free".into(),
+        (CostSource::Estimated, Some(t)) => format!("~{}", format_usd(t)),
         (_, Some(t)) => format_usd(t),
         (_, None) => "cost ?".into(),
     }
