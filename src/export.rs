@@ -11,6 +11,8 @@ use crate::session::{format_usd, Catalog, TurnReport};
 struct Totals {
     tokens: u64,
     cost: Option<i64>,
+    /// Some turn's cost is an estimate (no usage came back): the total is a lower bound.
+    estimated: bool,
     savings: i64,
 }
 
@@ -18,6 +20,7 @@ fn totals(reports: &[TurnReport]) -> Totals {
     let mut t = Totals {
         tokens: 0,
         cost: Some(0),
+        estimated: false,
         savings: 0,
     };
     for r in reports {
@@ -27,16 +30,21 @@ fn totals(reports: &[TurnReport]) -> Totals {
             None if r.prompt_tokens.is_some() => t.cost = None,
             None => {}
         }
+        t.estimated |= r
+            .cost
+            .as_ref()
+            .is_some_and(|c| c.source == crate::session::CostSource::Estimated);
         t.savings += r.cost.as_ref().and_then(|c| c.savings_ticks).unwrap_or(0);
     }
     t
 }
 
 fn totals_line(s: &Session, t: &Totals) -> String {
-    let cost = t
-        .cost
-        .map(format_usd)
-        .unwrap_or_else(|| "cost unknown".into());
+    let cost = match t.cost {
+        Some(c) if t.estimated => format!("≥{}", format_usd(c)),
+        Some(c) => format_usd(c),
+        None => "cost unknown".into(),
+    };
     let mut line = format!(
         "{} turn{} · {} tokens · {cost}",
         s.turn_count(),
@@ -502,12 +510,7 @@ pub fn html(s: &Session, catalog: &Catalog) -> String {
             ),
         );
         if let Some(c) = &r.cost {
-            row(
-                "cost",
-                c.total_ticks
-                    .map(format_usd)
-                    .unwrap_or_else(|| "unknown".into()),
-            );
+            row("cost", c.amount().unwrap_or_else(|| "unknown".into()));
             if let Some(sv) = c.savings_ticks.filter(|v| *v > 0) {
                 row("cache saved", format_usd(sv));
             }

@@ -33,6 +33,16 @@ pub struct Cost {
 }
 
 impl Cost {
+    /// The amount as every view shows it: `~$…` for an estimate, `$…` otherwise; `None`
+    /// with no figure.
+    pub fn amount(&self) -> Option<String> {
+        let t = self.total_ticks?;
+        Some(match self.source {
+            CostSource::Estimated => format!("~{}", format_usd(t)),
+            _ => format_usd(t),
+        })
+    }
+
     /// Savings as a share of what the turn would have cost without the cache.
     pub fn savings_pct(&self) -> Option<f64> {
         let s = self.savings_ticks?;

@@ -150,10 +150,9 @@ impl TurnReport {
         }
         match &self.cost {
             Some(c) => {
-                match (c.source, c.total_ticks) {
+                match (c.source, c.amount()) {
                     (CostSource::Free, _) => parts.push("free (local)".into()),
-                    (CostSource::Estimated, Some(t)) => parts.push(format!("~{}", format_usd(t))),
-                    (_, Some(t)) => parts.push(format_usd(t)),
+                    (_, Some(a)) => parts.push(a),
                     (_, None) => parts.push("cost unknown".into()),
                 }
                 if let Some(saved) = c.savings_label() {

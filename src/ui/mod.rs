@@ -638,10 +638,9 @@ pub(crate) fn sparkline(rate: &[u32], n: usize) -> String {
 
 /// A turn's cost for the screen: `free`, the amount, or `cost ?` when no price is known.
 pub(crate) fn cost_label(c: &crate::session::Cost) -> String {
-    match (c.source, c.total_ticks) {
+    match (c.source, c.amount()) {
         (CostSource::Free, _) => "free".into(),
-        (CostSource::Estimated, Some(t)) => format!("~{}", format_usd(t)),
-        (_, Some(t)) => format_usd(t),
+        (_, Some(a)) => a,
         (_, None) => "cost ?".into(),
     }
 }
