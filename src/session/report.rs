@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 use super::catalog::Catalog;
-use super::pricing::{cost_of, format_usd, Cost, CostSource};
+use super::pricing::{cost_of, Cost, CostSource};
 use super::turn::{Turn, TurnState};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
