@@ -12,7 +12,6 @@ use grokpair::app::App;
 use grokpair::testing::token_pieces;
 use grokpair::ui::view::View;
 use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::time::{Duration, Instant};
 
 fn app() -> App {
@@ -99,7 +98,7 @@ fn rss_kib(key: &str) -> u64 {
 fn rss_child(w: u16, h: u16) {
     let mut a = app();
     let mut v = View::new();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut term = grokpair::tui::Screen::new(TestBackend::new(w, h)).unwrap();
     let turn = start(&mut a);
     for (i, p) in piece_stream(80_000).enumerate() {
         a.on_stream(
@@ -129,7 +128,7 @@ fn rss_child(w: u16, h: u16) {
 /// interleaved and the median of three rounds, like the single-answer figures.
 fn compare_costs(ps: &[String], marks: [usize; 2]) -> Vec<(usize, f64)> {
     use grokpair::session::compare::Target;
-    let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let mut term = grokpair::tui::Screen::new(TestBackend::new(200, 50)).unwrap();
     let window = 3_000;
     let feed = |a: &mut App, from: usize, to: usize| {
         for i in from..to {
@@ -217,7 +216,7 @@ fn idle_frame_us(turns: usize) -> f64 {
             a.on_stream(t, e.clone());
         }
     }
-    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let mut term = grokpair::tui::Screen::new(TestBackend::new(160, 48)).unwrap();
     let mut samples = Vec::new();
     for _ in 0..60 {
         let c0 = cpu_ns();
@@ -247,7 +246,7 @@ fn main() {
         let _ = grokpair::ui::highlight::themes();
         let mut a = app();
         let mut v = View::new();
-        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let mut term = grokpair::tui::Screen::new(TestBackend::new(w, h)).unwrap();
         grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
         println!("{}", peak_rss_kib());
         return;
@@ -261,7 +260,7 @@ fn main() {
     let t0 = Instant::now();
     let mut a = app();
     let mut v = View::new();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut term = grokpair::tui::Screen::new(TestBackend::new(w, h)).unwrap();
     grokpair::tui::frame(&mut term, &mut a, &mut v).unwrap();
     let first_frame = t0.elapsed();
     // First code block pays for loading syntect's syntaxes (done off-thread after the first

@@ -19,7 +19,6 @@ use grokpair::testing::{
     compare_router, demo_sse, synth_sse, timed_events, FakeServer, SynthUsage, COMPARE_ANSWER_B,
 };
 use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 const ANSWER_A: &str = include_str!("data/answer.md");
 
@@ -53,7 +52,7 @@ fn key(c: KeyCode) -> KeyEvent {
 }
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut t = grokpair::tui::Screen::new(TestBackend::new(w, h)).unwrap();
     // As the runtime does: another frame while the last one is out of date (a search's
     // matches arrived with it).
     let mut view = grokpair::ui::view::View::new();

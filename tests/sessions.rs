@@ -12,7 +12,6 @@ use grokpair::session::store::{self, End, Header, Recorder, SavedTurn, Session, 
 use grokpair::session::{Conversation, Turn, TurnState};
 use grokpair::testing::{demo_sse, synth_sse, FakeServer, Part, Reply, SynthUsage};
 use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::path::Path;
 use std::time::Duration;
 
@@ -408,7 +407,7 @@ fn app() -> App {
 }
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut t = grokpair::tui::Screen::new(TestBackend::new(w, h)).unwrap();
     // As the runtime does: another frame while the last one is out of date (a search's
     // matches arrived with it).
     let mut view = grokpair::ui::view::View::new();
@@ -727,7 +726,7 @@ fn absurd_times_in_a_session_file_are_bounded() {
     let mut r = app();
     r.start_replay(&s, Some(0.01), false, false);
     r.replay_advance(Duration::from_secs(3600));
-    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut t = grokpair::tui::Screen::new(TestBackend::new(100, 30)).unwrap();
     grokpair::tui::frame(&mut t, &mut r, &mut grokpair::ui::view::View::new()).unwrap();
 }
 
@@ -757,6 +756,6 @@ fn replaying_a_session_with_no_turns() {
     ] {
         a.on_key(crossterm::event::KeyEvent::from(k));
     }
-    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let mut t = grokpair::tui::Screen::new(TestBackend::new(100, 30)).unwrap();
     grokpair::tui::frame(&mut t, &mut a, &mut grokpair::ui::view::View::new()).unwrap();
 }

@@ -7,7 +7,6 @@ use grokpair::api::{StreamEvent, TimedEvent};
 use grokpair::app::{App, AppInit, Effect};
 use grokpair::testing::demo_sse;
 use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::time::Duration;
 
 fn app(has_key: bool) -> App {
@@ -36,7 +35,7 @@ fn send(app: &mut App, text: &str) -> usize {
 }
 
 fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut t = grokpair::tui::Screen::new(TestBackend::new(w, h)).unwrap();
     // As the runtime does: another frame while the last one is out of date (a search's
     // matches arrived with it).
     let mut view = grokpair::ui::view::View::new();
@@ -249,7 +248,7 @@ fn no_control_character_reaches_a_cell() {
             },
         );
     }
-    let mut t = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let mut t = grokpair::tui::Screen::new(TestBackend::new(160, 48)).unwrap();
     grokpair::tui::frame(&mut t, &mut a, &mut grokpair::ui::view::View::new()).unwrap();
     let buf = t.backend().buffer();
     for cell in buf.content() {

@@ -1,7 +1,7 @@
 //! The streaming HTTP client: one background task per request, talking to its consumer only
 //! through a channel of timed events.
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -151,6 +151,11 @@ pub struct NetPolicy {
     pub retry_max: Duration,
     /// A `Retry-After` longer than this is not waited for.
     pub retry_after_max: Duration,
+    /// Once the output flows, how long to rest after taking everything that had arrived:
+    /// tokens that trickle in (250 a second, each its own network packet) are then read a
+    /// batch at a time. Zero reads each as it comes. The TUI, which draws at most 25 frames a
+    /// second anyway, sets it; event times are then as fine as this.
+    pub coalesce: Duration,
 }
 
 impl Default for NetPolicy {
@@ -163,6 +168,7 @@ impl Default for NetPolicy {
             retry_base: Duration::from_millis(500),
             retry_max: Duration::from_secs(8),
             retry_after_max: Duration::from_secs(60),
+            coalesce: Duration::ZERO,
         }
     }
 }
@@ -540,6 +546,7 @@ impl Client {
     async fn attempt(&self, body: &[u8], conv_id: Option<&str>, em: &mut Emitter) -> Outcome {
         let idle = self.policy.idle_timeout;
         let first = self.policy.first_token_timeout;
+        let coalesce = self.policy.coalesce;
         let api = self.endpoint.api;
         let mut req = self
             .authorized(self.http.post(self.url(api.path())))
@@ -635,8 +642,25 @@ impl Client {
             let before_output = !em.had_output;
             let next = if before_output {
                 tokio::time::timeout_at(first_deadline, body.next()).await
-            } else {
+            } else if coalesce.is_zero() {
                 tokio::time::timeout(idle, body.next()).await
+            } else {
+                // What has arrived is taken without waiting: the connection's task hands it
+                // over a frame at a time, so it gets one turn to do so.
+                let mut ready = body.next().now_or_never();
+                if ready.is_none() {
+                    tokio::task::yield_now().await;
+                    ready = body.next().now_or_never();
+                }
+                match ready {
+                    Some(r) => Ok(r),
+                    // Nothing more: a rest before the next read, so that a trickle of tokens
+                    // arrives in one read instead of one wake-up each.
+                    None => {
+                        tokio::time::sleep(coalesce).await;
+                        tokio::time::timeout(idle, body.next()).await
+                    }
+                }
             };
             let at = em.t0.elapsed();
             let eof = matches!(next, Ok(None));

@@ -129,6 +129,17 @@ impl App {
         self.agent.as_ref().is_some_and(|a| a.running.is_some())
     }
 
+    /// Whether the transcript is growing now: a reply streams, the agent is at work, or a
+    /// replay plays.
+    pub fn streaming(&self) -> bool {
+        self.active.is_some()
+            || self.agent_busy()
+            || self
+                .replay
+                .as_ref()
+                .is_some_and(|r| !r.paused && !r.finished())
+    }
+
     /// A user turn's first round starts: the loop works on it until it is done.
     pub(super) fn agent_begin(&mut self, turn: usize) {
         let cost = self.session_cost;

@@ -424,8 +424,11 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread for the screen and the streams: a token read from the network is applied
+    // and drawn without crossing threads (a wake-up and a context switch per token on a
+    // worker runtime were most of the CPU at 250 tok/s). Blocking work (file reads, the
+    // tools' workspace scans) goes to tokio's blocking pool.
+    let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

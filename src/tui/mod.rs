@@ -1,12 +1,10 @@
 //! The interactive runtime: terminal setup and restore, and one event loop over terminal input,
 //! stream events and the frame clock. Stream tasks only send events; only this loop draws.
 
-use crossterm::event::{EnableBracketedPaste, EnableMouseCapture, Event, EventStream};
+use crossterm::event::{EnableBracketedPaste, EnableMouseCapture, Event};
 use crossterm::execute;
 use crossterm::terminal::{enable_raw_mode, EnterAlternateScreen};
-use futures_util::StreamExt;
 use ratatui::backend::CrosstermBackend;
-use ratatui::Terminal;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -22,10 +20,17 @@ use crate::ui::theme::{color_enabled, Theme};
 const FLASH_FOR: Duration = Duration::from_secs(6);
 const QUIT_ARMED_FOR: Duration = Duration::from_millis(1500);
 
-/// At most ~60 frames a second.
+/// At most ~60 frames a second after a key, a click or a resize.
 const FRAME: Duration = Duration::from_millis(16);
+/// At most 25 frames a second for what streams in (tokens, a command's output, the clock, a
+/// replay): still smooth to read, while a frame costs the same at any rate (every cell is
+/// rendered and diffed), so drawing at 60 a second at 250 tok/s was most of the CPU.
+const STREAM_FRAME: Duration = Duration::from_millis(80);
 /// While a reply streams, the clock in the status bar ticks this often even with no events.
 const CLOCK: Duration = Duration::from_millis(250);
+/// How long a stream's reader rests once it has taken what had arrived (a trickle of tokens
+/// then costs a wake-up per batch, not per token). Below a frame, so nothing shows later.
+const STREAM_COALESCE: Duration = Duration::from_millis(40);
 /// Most stream events applied between two looks at the keyboard and the signals: a flood
 /// of events must never starve them.
 const BATCH_EVENTS: usize = 2048;
@@ -38,7 +43,7 @@ mod terminal;
 
 use effects::use_listing;
 pub use effects::{base64, local_io, read_attachment};
-pub use terminal::frame;
+pub use terminal::{changed, frame, Screen};
 use terminal::{restore_terminal, suspend, TerminalGuard};
 
 enum Msg {
@@ -71,6 +76,22 @@ pub enum Start {
         speed: Option<f64>,
         demo: bool,
     },
+}
+
+/// The terminal's input, read on a thread of its own (blocking on the terminal) and handed to
+/// the loop through a channel. crossterm's `EventStream` polls the terminal and signals its
+/// waker thread every time it is polled, which the loop did for every stream event it woke
+/// for: a system call and two thread switches per token.
+fn input_events() -> mpsc::UnboundedReceiver<std::io::Result<Event>> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || loop {
+        let ev = crossterm::event::read();
+        let failed = ev.is_err();
+        if tx.send(ev).is_err() || failed {
+            return;
+        }
+    });
+    rx
 }
 
 pub(super) fn key_help(cfg: &Config, provider: &crate::config::Provider) -> String {
@@ -124,6 +145,8 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         .filter(|(p, _)| *p == provider.name)
         .map(|(_, m)| m.clone()));
     let has_key = !provider.needs_key() || provider.api_key().is_some();
+    // Streams are read in batches at the screen's pace (see `NetPolicy::coalesce`).
+    cfg.net.coalesce = STREAM_COALESCE;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut engine = Engine::new(&cfg, &provider).map_err(|e| e.to_string())?;
     let live_notice = use_listing(&mut cfg, &engine, &tx);
@@ -273,7 +296,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     )
     .map_err(|e| e.to_string())?;
     let mut terminal =
-        Terminal::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| e.to_string())?;
+        Screen::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| e.to_string())?;
     if let Ok(size) = terminal.size() {
         app.update(AppEvent::Resize {
             width: size.width,
@@ -294,12 +317,14 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
 
     // The renderer's cells and caches, beside the app (drawing never writes the app).
     let mut view = crate::ui::view::View::new();
-    let mut events = EventStream::new();
+    let mut events = input_events();
     // The turn streaming now, read here directly: its bounded channel slows a flooding
     // server down to the screen's pace.
     let mut active: Option<(usize, Round)> = None;
     let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME;
+    // Something the user did is waiting to be drawn (the sooner frame pace).
+    let mut urgent = true;
+    let mut last_draw = Instant::now() - STREAM_FRAME;
     let mut clock = tokio::time::interval(CLOCK);
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut prewarmed = false;
@@ -312,10 +337,12 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     let mut armed_since: Option<Instant> = None;
 
     loop {
-        if dirty && last_draw.elapsed() >= FRAME {
+        let pace = if urgent { FRAME } else { STREAM_FRAME };
+        if dirty && last_draw.elapsed() >= pace {
             // One more frame when the app's scroll offsets had to come back within what fits.
             dirty =
                 terminal::frame(&mut terminal, &mut app, &mut view).map_err(|e| e.to_string())?;
+            urgent = dirty;
             last_draw = Instant::now();
             if !prewarmed {
                 // Syntaxes load after the first frame, off the UI thread.
@@ -323,7 +350,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 prewarmed = true;
             }
         }
-        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        let next_frame = tokio::time::Instant::from_std(last_draw + pace);
         // What shows only a while: timed from when it appeared.
         match (&app.flash, &flash_since) {
             (Some(f), Some((g, _))) if f == g => {}
@@ -360,7 +387,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             &mut signals.3,
         );
         tokio::select! {
-            ev = events.next() => {
+            ev = events.recv() => {
                 match ev {
                     Some(Ok(Event::Key(k))) => effects = app.update(AppEvent::Key(k)),
                     Some(Ok(Event::Paste(p))) => effects = app.update(AppEvent::Paste(p)),
@@ -372,6 +399,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     Some(Err(_)) | None => break,
                 }
                 dirty = true;
+                urgent = true;
             }
             (turn, first) = async {
                 match active.as_mut() {
@@ -413,6 +441,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     next = rx.try_recv().ok();
                 }
                 dirty = true;
+                urgent = true;
             }
             msg = async {
                 match cmp_run.as_mut() {
@@ -495,10 +524,11 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 // Continued (`fg`): everything on screen is stale.
                 let _ = terminal.clear();
                 dirty = true;
+                urgent = true;
             }
             _ = hup.recv() => { exit_code = 129; break; }
             _ = int.recv() => { effects = app.update(AppEvent::Key(crossterm::event::KeyEvent::new(
-                crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL))); dirty = true; }
+                crossterm::event::KeyCode::Char('c'), crossterm::event::KeyModifiers::CONTROL))); dirty = true; urgent = true; }
         }
         // Effects run in order; what their results ask for runs after them — and what an
         // ended agent round asks for next.

@@ -8,6 +8,9 @@ use crossterm::execute;
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
+use ratatui::backend::Backend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::io::Write;
 
@@ -52,15 +55,115 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// A terminal and what is on it: frames are drawn through ratatui's `Terminal`, and only the
+/// cells that changed since the last frame are sent. The comparison of the two frames is done
+/// here rather than by `Terminal::draw`: ratatui measures the width of every cell's text three
+/// times per frame, a fifth of all the CPU while a reply streams; a cell of one ASCII
+/// character (nearly all of them) is one column wide without measuring.
+pub struct Screen<B: Backend> {
+    terminal: Terminal<B>,
+    /// What the terminal shows (the last frame sent).
+    shown: Buffer,
+    cursor_hidden: bool,
+}
+
+impl<B: Backend> Screen<B> {
+    pub fn new(backend: B) -> std::io::Result<Self> {
+        let terminal = Terminal::new(backend)?;
+        Ok(Screen {
+            shown: Buffer::empty(Rect::default()),
+            cursor_hidden: false,
+            terminal,
+        })
+    }
+
+    pub fn backend(&self) -> &B {
+        self.terminal.backend()
+    }
+
+    pub fn size(&self) -> std::io::Result<ratatui::layout::Size> {
+        self.terminal.size()
+    }
+
+    /// Clears the terminal: the next frame is sent whole.
+    pub fn clear(&mut self) -> std::io::Result<()> {
+        self.terminal.clear()?;
+        self.shown = Buffer::empty(Rect::default());
+        self.cursor_hidden = false;
+        Ok(())
+    }
+
+    /// Renders one frame with `render` and sends what changed.
+    fn draw<T>(&mut self, render: impl FnOnce(&mut ratatui::Frame) -> T) -> std::io::Result<T> {
+        // A new size clears the terminal: everything is sent again.
+        self.terminal.autoresize()?;
+        let mut frame = self.terminal.get_frame();
+        let area = frame.area();
+        let out = render(&mut frame);
+        if self.shown.area != area {
+            self.shown = Buffer::empty(area);
+        }
+        let next = self.terminal.current_buffer_mut();
+        let updates = changed(&self.shown, next);
+        // The cells sent become what is shown; the old frame's buffer is the next canvas.
+        std::mem::swap(&mut self.shown, next);
+        let Screen {
+            terminal,
+            shown,
+            cursor_hidden,
+        } = self;
+        terminal.backend_mut().draw(
+            updates
+                .into_iter()
+                .map(|(x, y, i)| (x, y, &shown.content[i])),
+        )?;
+        if !*cursor_hidden {
+            terminal.hide_cursor()?;
+            *cursor_hidden = true;
+        }
+        terminal.current_buffer_mut().reset();
+        ratatui::backend::Backend::flush(terminal.backend_mut())?;
+        Ok(out)
+    }
+}
+
+/// The cells of `next` to send over a terminal showing `shown` (same area): ratatui's
+/// `Buffer::diff`, with the width of a one-byte symbol known without measuring. A wide
+/// character hides the cells it covers; cells a wide one covered before are sent again.
+pub fn changed(shown: &Buffer, next: &Buffer) -> Vec<(u16, u16, usize)> {
+    let width = |c: &ratatui::buffer::Cell| {
+        let s = c.symbol();
+        if s.len() == 1 {
+            1
+        } else {
+            unicode_width::UnicodeWidthStr::width(s)
+        }
+    };
+    let mut updates = Vec::new();
+    let mut invalidated: usize = 0;
+    let mut to_skip: usize = 0;
+    let w = next.area.width.max(1) as usize;
+    for (i, (cur, prev)) in next.content.iter().zip(&shown.content).enumerate() {
+        if !cur.skip && (cur != prev || invalidated > 0) && to_skip == 0 {
+            let (x, y) = ((i % w) as u16, (i / w) as u16);
+            updates.push((next.area.x + x, next.area.y + y, i));
+        }
+        let (wc, wp) = (width(cur), width(prev));
+        to_skip = wc.saturating_sub(1);
+        invalidated = wc.max(wp).max(invalidated).saturating_sub(1);
+    }
+    updates
+}
+
 /// Draws one frame of `app` (at the terminal's size, which the app is told first) and gives
 /// the app what the frame could show. True when that changed the app's scroll offsets (so
 /// the frame drawn is already stale). The runtime, the tests and the benchmarks draw with it.
-pub fn frame<B: ratatui::backend::Backend>(
-    terminal: &mut Terminal<B>,
+pub fn frame<B: Backend>(
+    screen: &mut Screen<B>,
     app: &mut App,
     view: &mut crate::ui::view::View,
 ) -> std::io::Result<bool> {
-    if let Ok(size) = terminal.size() {
+    if let Ok(size) = screen.size() {
         if (app.size.width, app.size.height) != (size.width, size.height) {
             app.update(AppEvent::Resize {
                 width: size.width,
@@ -68,10 +171,56 @@ pub fn frame<B: ratatui::backend::Backend>(
             });
         }
     }
-    let mut drawn = None;
-    terminal.draw(|f| drawn = Some(crate::ui::draw(f, app, view)))?;
-    if let Some(d) = drawn {
-        app.update(AppEvent::Drawn(d));
-    }
+    let drawn = screen.draw(|f| crate::ui::draw(f, app, view))?;
+    app.update(AppEvent::Drawn(drawn));
     Ok(std::mem::take(&mut app.needs_frame))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed;
+    use proptest::prelude::*;
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use ratatui::style::{Color, Style};
+
+    /// A buffer from a few symbols (narrow, wide, combining, empty) and colours.
+    fn buffer(area: Rect, cells: &[(u8, u8)]) -> Buffer {
+        const SYMBOLS: [&str; 6] = ["a", " ", "é", "漢", "😀", "e\u{301}"];
+        let mut b = Buffer::empty(area);
+        for (i, &(s, c)) in cells.iter().enumerate().take(b.content.len()) {
+            let cell = &mut b.content[i];
+            cell.set_symbol(SYMBOLS[s as usize % SYMBOLS.len()]);
+            cell.set_style(Style::default().fg(Color::Indexed(c % 3)));
+        }
+        b
+    }
+
+    proptest! {
+        /// The same cells as ratatui's own diff, wide characters and all.
+        #[test]
+        fn sends_what_ratatui_would(
+            a in proptest::collection::vec((0u8..6, 0u8..3), 0..60),
+            b in proptest::collection::vec((0u8..6, 0u8..3), 0..60),
+        ) {
+            let area = Rect::new(2, 1, 9, 6);
+            let (shown, next) = (buffer(area, &a), buffer(area, &b));
+            let ours: Vec<(u16, u16, usize)> = changed(&shown, &next);
+            let theirs: Vec<(u16, u16)> = shown.diff(&next).iter().map(|(x, y, _)| (*x, *y)).collect();
+            prop_assert_eq!(ours.iter().map(|(x, y, _)| (*x, *y)).collect::<Vec<_>>(), theirs);
+            for (x, y, i) in ours {
+                prop_assert_eq!(&next[(x, y)], &next.content[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn an_unchanged_frame_sends_nothing() {
+        let area = Rect::new(0, 0, 20, 3);
+        let a = buffer(area, &[(0, 1), (3, 2), (1, 0), (5, 1)]);
+        assert!(changed(&a, &a.clone()).is_empty());
+        let mut b = a.clone();
+        b.content[19].set_symbol("z");
+        assert_eq!(changed(&a, &b), vec![(19, 0, 19)]);
+    }
 }

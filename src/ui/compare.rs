@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::markdown::Sink;
+use super::view::FollowKey;
 use super::{centered, cost_label, sparkline, window};
 use crate::app::{App, Pane};
 use crate::session::compare::{self, ColumnReport};
@@ -160,7 +161,15 @@ pub fn draw_compare(
         let total = count.pos;
         let h = body.height as usize;
         let mut scroll = app.comparisons[cmp].cols[i].scroll;
-        let start = window(total, h, &mut scroll);
+        let start = view
+            .follow_top(
+                FollowKey::Column(cmp, i),
+                total,
+                h,
+                scroll > 0,
+                !c.col.turn.is_finished(),
+            )
+            .unwrap_or_else(|| window(total, h, &mut scroll));
         drawn.columns[i] = Some(total.saturating_sub(h));
         let mut sink = Sink::window(start..start + h, 2 * h);
         view.column_lines(app, cmp, i, width, &mut sink);

@@ -20,6 +20,7 @@ use crate::app::{App, Pane};
 use crate::session::catalog::ReasoningMode;
 use crate::session::{format_usd, CostSource, TurnState};
 use markdown::Sink;
+use view::{Figures, FollowKey};
 
 pub use crate::app::layout::{layout, Areas, WIDE};
 
@@ -68,7 +69,7 @@ fn draw_panes(f: &mut Frame, app: &App, view: &mut view::View, drawn: &mut crate
     if app.compare_shown.is_some() {
         compare::draw_compare(f, app, view, &areas, drawn);
         draw_input(f, app, areas.input);
-        draw_status(f, app, areas.status);
+        draw_status(f, app, view, areas.status);
         draw_overlays(f, app);
         return;
     }
@@ -82,7 +83,7 @@ fn draw_panes(f: &mut Frame, app: &App, view: &mut view::View, drawn: &mut crate
         draw_code(f, app, view, areas.code, drawn);
     }
     draw_input(f, app, areas.input);
-    draw_status(f, app, areas.status);
+    draw_status(f, app, view, areas.status);
     draw_overlays(f, app);
 }
 
@@ -192,7 +193,15 @@ fn draw_conversation(
     drawn.conversation_lines = Some((total, count.marks));
     let h = inner.height as usize;
     let mut scroll = app.conv_scroll;
-    let start = window(total, h, &mut scroll);
+    let start = view
+        .follow_top(
+            FollowKey::Conversation,
+            total,
+            h,
+            app.conv_scroll > 0,
+            app.streaming(),
+        )
+        .unwrap_or_else(|| window(total, h, &mut scroll));
     drawn.conversation = Some(total.saturating_sub(h));
     // Blocks within a few screens stay rendered, so scrolling does not re-render them.
     let mut sink = Sink::window(start..start + h, 2 * h);
@@ -260,7 +269,9 @@ fn draw_reasoning(
             title.push(Span::styled(format!("· {rate:.0} tok/s "), th.muted()));
         }
     }
-    let block = pane_block(app, Pane::Reasoning, title);
+    let live = shown.is_some_and(|t| !app.turns[t].turn.is_finished());
+    let title = view.steady(Figures::ReasoningTitle, app.now, live, Line::from(title));
+    let block = pane_block(app, Pane::Reasoning, title.spans);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.width < 2 || inner.height == 0 {
@@ -315,7 +326,16 @@ fn draw_reasoning(
     let mut scroll = app.reasoning_scroll;
     let (done, tail) = view.reasoning_lines(app, t, width);
     let total = done.len() + tail.len();
-    let start = window(total, h, &mut scroll);
+    let start = view
+        .follow_top(
+            FollowKey::Reasoning(t),
+            total,
+            h,
+            app.reasoning_scroll > 0,
+            !app.turns[t].turn.is_finished(),
+        )
+        .unwrap_or_else(|| window(total, h, &mut scroll));
+    let (done, tail) = view.reasoning_lines(app, t, width);
     let lines: Vec<Line<'static>> = done
         .iter()
         .chain(tail.iter())
@@ -415,10 +435,12 @@ fn draw_code(
     drawn.code = Some(max_scroll);
     let code_scroll = app.code_scroll.min(max_scroll);
     // While the block streams, follow its end.
-    let start = if !b.complete && code_scroll == 0 {
-        max_scroll
-    } else {
-        code_scroll
+    let follows = !b.complete && code_scroll == 0;
+    let start = view
+        .follow_top(FollowKey::Code(sel), total, body_h, !follows, true)
+        .unwrap_or(code_scroll);
+    let Some(b) = view.code.get_mut(sel) else {
+        return;
     };
     let mut lines = vec![tab_line];
     for i in start..(start + body_h).min(total) {
@@ -771,7 +793,7 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
     segs
 }
 
-fn draw_status(f: &mut Frame, app: &App, area: Rect) {
+fn draw_status(f: &mut Frame, app: &App, view: &mut view::View, area: Rect) {
     let th = app.theme.clone();
     let mut segs = status_segments(app);
     let sep = " │ ";
@@ -799,7 +821,15 @@ fn draw_status(f: &mut Frame, app: &App, area: Rect) {
         spans.push(s);
     }
     let style = th.bg(th.fg(th.status_fg), th.status_bg);
-    f.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
+    let (now, live) = match app.compare_shown.and_then(|c| app.comparisons.get(c)) {
+        Some(cv) => (cv.now, cv.running()),
+        None => (
+            app.now,
+            app.status_turn().is_some_and(|tv| !tv.turn.is_finished()),
+        ),
+    };
+    let line = view.steady(Figures::Status, now, live, Line::from(spans));
+    f.render_widget(Paragraph::new(line).style(style), area);
 }
 
 /// The scopes whose keys the help shows first: the focused pane's.

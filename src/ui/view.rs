@@ -6,6 +6,7 @@
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use std::collections::HashMap;
+use std::time::Duration;
 
 use super::markdown::{wrap, CodeBlock, Segmenter, Sink};
 use crate::app::{App, EntryKind};
@@ -62,9 +63,145 @@ pub struct View {
     /// The shown turn's wrapped reasoning.
     reasoning: Option<(usize, ReasoningCache)>,
     columns: HashMap<(usize, usize), ColumnCell>,
+    /// Where each pane that follows its tail starts (see [`Follow`]).
+    pub(crate) follow: HashMap<FollowKey, Follow>,
+    /// Lines of live figures as last drawn, and when (see [`View::steady`]).
+    figures: HashMap<Figures, (Duration, Line<'static>)>,
+}
+
+/// A line of figures that change with every token while a reply streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Figures {
+    Status,
+    ReasoningTitle,
+}
+
+/// How often live figures are redrawn when only their digits change.
+pub(crate) const FIGURES_EVERY: Duration = Duration::from_millis(250);
+
+/// Whether two lines say the same but for their figures (digits and sparkline bars): the same
+/// spans, styles and widths.
+fn same_shape(a: &Line<'_>, b: &Line<'_>) -> bool {
+    let figure = |c: char| c.is_ascii_digit() || ('▁'..='█').contains(&c);
+    let same = |x: &str, y: &str| {
+        x.len() == y.len()
+            && x.chars()
+                .zip(y.chars())
+                .all(|(p, q)| p == q || (figure(p) && figure(q)))
+    };
+    a.style == b.style
+        && a.alignment == b.alignment
+        && a.spans.len() == b.spans.len()
+        && a.spans
+            .iter()
+            .zip(&b.spans)
+            .all(|(x, y)| x.style == y.style && same(&x.content, &y.content))
+}
+
+/// A pane (and what it shows) that can follow its tail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum FollowKey {
+    Conversation,
+    /// The reasoning of this turn.
+    Reasoning(usize),
+    /// This code block.
+    Code(usize),
+    /// A comparison's column.
+    Column(usize, usize),
+}
+
+/// Jump scrolling: a pane that follows a growing text moves its window in jumps of a third of
+/// its height, once the tail passes the bottom, so the next lines appear in place below. A
+/// pane scrolled by one line is repainted whole on the terminal (cells are diffed, and every
+/// row changed); following a reply line by line at 250 tok/s was most of the bytes sent to
+/// the terminal. The text also stays still while it is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Follow {
+    top: usize,
+}
+
+impl Follow {
+    /// The first line to show of `total` in `height` rows, following the tail; in jumps
+    /// while the text grows (`growing`), else with the tail on the last row.
+    pub(crate) fn top(
+        slot: &mut Option<Follow>,
+        total: usize,
+        height: usize,
+        growing: bool,
+    ) -> usize {
+        let tail = total.saturating_sub(height);
+        if !growing {
+            *slot = None;
+            return tail;
+        }
+        let jump = height / 3;
+        let top = match *slot {
+            // The tail is in view and nothing shrank under the window: it stays.
+            Some(f) if f.top <= tail + jump && f.top >= tail => f.top,
+            // The tail went past the bottom: a jump that leaves `jump` rows for what comes.
+            Some(f) if f.top < tail => tail + jump,
+            _ => tail,
+        };
+        *slot = Some(Follow { top });
+        top
+    }
 }
 
 impl View {
+    /// `line`, or the same line as drawn less than [`FIGURES_EVERY`] ago (by the app's clock,
+    /// `now`) when only its figures changed since. While a reply streams (`live`) its counts
+    /// and rates change with every token; redrawn that often they were a third of the bytes
+    /// sent to the terminal at 250 tok/s, and no one reads a figure that changes 25 times a
+    /// second. Once nothing streams, the line is drawn as it is (the last frame is exact).
+    pub(crate) fn steady(
+        &mut self,
+        key: Figures,
+        now: Duration,
+        live: bool,
+        line: Line<'static>,
+    ) -> Line<'static> {
+        if !live {
+            self.figures.remove(&key);
+            return line;
+        }
+        if let Some((at, old)) = self.figures.get(&key) {
+            if *at <= now && now < *at + FIGURES_EVERY && same_shape(old, &line) {
+                return old.clone();
+            }
+        }
+        self.figures.insert(key, (now, line.clone()));
+        line
+    }
+
+    /// The first line a pane following its tail shows, its text `growing` or not (`scrolled`:
+    /// it does not follow, and starts its next follow at the tail).
+    pub(crate) fn follow_top(
+        &mut self,
+        key: FollowKey,
+        total: usize,
+        height: usize,
+        scrolled: bool,
+        growing: bool,
+    ) -> Option<usize> {
+        if scrolled {
+            self.follow.remove(&key);
+            return None;
+        }
+        let mut slot = self.follow.get(&key).copied();
+        let top = Follow::top(&mut slot, total, height, growing);
+        if slot != self.follow.get(&key).copied() {
+            // One per pane: another turn's reasoning or another block starts at its tail.
+            let kind = std::mem::discriminant(&key);
+            self.follow.retain(|k, _| {
+                std::mem::discriminant(k) != kind || matches!(k, FollowKey::Column(..))
+            });
+            if let Some(f) = slot {
+                self.follow.insert(key, f);
+            }
+        }
+        Some(top)
+    }
+
     pub fn new() -> View {
         View::default()
     }
@@ -814,6 +951,63 @@ mod tests {
     use super::*;
     use crate::api::{StreamEvent, TimedEvent};
     use crossterm::event::{KeyCode, KeyEvent};
+
+    /// Following a growing text: the window stays while the tail is in view, then moves by
+    /// half its height; once the text stops growing, the tail is on the last row.
+    #[test]
+    fn a_growing_text_is_followed_in_jumps() {
+        let mut slot = None;
+        let h = 12;
+        // Fits: from the top.
+        assert_eq!(Follow::top(&mut slot, 4, h, true), 0);
+        assert_eq!(Follow::top(&mut slot, 12, h, true), 0);
+        // One line past the bottom: a jump of 4 (the tail at row 9 of 12).
+        assert_eq!(Follow::top(&mut slot, 13, h, true), 5);
+        // The next lines appear in place.
+        for total in 14..=17 {
+            assert_eq!(Follow::top(&mut slot, total, h, true), 5);
+        }
+        assert_eq!(Follow::top(&mut slot, 18, h, true), 10);
+        // Many lines at once: the tail is still in view.
+        assert_eq!(Follow::top(&mut slot, 40, h, true), 32);
+        // Fewer lines than before (a new width): the tail at the bottom again.
+        assert_eq!(Follow::top(&mut slot, 20, h, true), 8);
+        // Done: the tail on the last row.
+        assert_eq!(Follow::top(&mut slot, 21, h, false), 9);
+        assert_eq!(slot, None);
+        // Small panes scroll by the line.
+        let mut small = None;
+        assert_eq!(Follow::top(&mut small, 2, 2, true), 0);
+        assert_eq!(Follow::top(&mut small, 3, 2, true), 1);
+        assert_eq!(Follow::top(&mut small, 4, 2, true), 2);
+    }
+
+    /// Live figures are redrawn 4 times a second when only their digits change, at once when
+    /// anything else does, and exactly once nothing streams.
+    #[test]
+    fn live_figures_are_steady() {
+        let mut v = View::new();
+        let ms = Duration::from_millis;
+        let l = |s: &str| Line::from(Span::raw(s.to_string()));
+        let shown = |v: &mut View, at, live, s: &str| {
+            v.steady(Figures::Status, ms(at), live, l(s)).spans[0]
+                .content
+                .to_string()
+        };
+        assert_eq!(shown(&mut v, 1000, true, "12 tok/s ▂▅"), "12 tok/s ▂▅");
+        assert_eq!(shown(&mut v, 1100, true, "13 tok/s ▃▆"), "12 tok/s ▂▅");
+        assert_eq!(shown(&mut v, 1250, true, "14 tok/s ▃▆"), "14 tok/s ▃▆");
+        // Another word, or another width: at once.
+        assert_eq!(
+            shown(&mut v, 1300, true, "no data for 1 s"),
+            "no data for 1 s"
+        );
+        assert_eq!(shown(&mut v, 1310, true, "140 tok/s ▃▆"), "140 tok/s ▃▆");
+        // The clock went back (a new turn): at once.
+        assert_eq!(shown(&mut v, 10, true, "150 tok/s ▃▆"), "150 tok/s ▃▆");
+        // Nothing streams: exact.
+        assert_eq!(shown(&mut v, 20, false, "151 tok/s ▃▆"), "151 tok/s ▃▆");
+    }
 
     /// The code pane lists the app's blocks and draws the view's: both are found by the same
     /// parser, so they are the same blocks, in the same order, streaming or not.
