@@ -7,7 +7,7 @@
 # Cases (default: all):
 #   md5k md20k md80k  5k / 20k / 80k markdown tokens at the server's maximum rate
 #   r2k               2,000 reasoning + 2,000 answer tokens at 250 tok/s
-#   t400              md5k after resuming a 400-turn transcript (built once with `grokpair ask`)
+#   t400              md20k after resuming a 400-turn transcript (built once with `grokpair ask`)
 #   cat80k cat20k     baseline: `cat` of the same answer text into the pane (wall, cat's CPU)
 #   sse80k sse20k     baseline: the same stream, raw, from the server into the pane (curl -N)
 #   py20k py80k pyr2k baseline: a 20-line Python SSE printer (benches/sse_print.py)
@@ -75,6 +75,7 @@ tui() { # CASE MODEL [ARGS...]
   sleep 1
   c1=$(awk '{print $14+$15}' /proc/$pid/stat); b1=$(stat -c %s "$W/bytes")
   hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+  [ -n "${SHOW:-}" ] && $T capture-pane -p -t e | tail -8
   local size; size=$(stat -c %s "$(ls -t "$sdir"/*.jsonl | head -1)")
   local n; n=$(tokens "$model")
   python3 -c "
@@ -111,7 +112,7 @@ for run in $(seq "$RUNS"); do
   for c in $CASES; do
     case $c in
       md*k | r2k) config "$c" "$W/sessions-$c"; tui "$c" "$c" ;;
-      t400) transcript; config md5k "$W/sessions-t400"; tui t400 md5k -m md5k resume t400 ;;
+      t400) transcript; config md20k "$W/sessions-t400"; tui t400 md20k -m md20k resume t400 ;;
       cat*k)
         python3 benches/sse_server.py --text "md${c#cat}" > "$W/text"
         baseline "$c" "$(tokens "md${c#cat}")" \

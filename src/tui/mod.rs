@@ -268,7 +268,11 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                 // Its checkpoints are beside its file.
                 a.attach(Some(&s.path));
             }
+            // The provider and model chosen above (the flags', else the session's own)
+            // stay: loading sets the session's.
+            let chosen = (app.provider.clone(), app.model.clone());
             app.load_session(&s);
+            (app.provider, app.model) = chosen;
             app.flash = Some(format!("resumed {} ({} turns)", s.id(), s.turn_count()));
         }
         Start::Replay {

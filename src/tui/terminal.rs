@@ -112,11 +112,14 @@ impl<B: Backend> Screen<B> {
             shown,
             cursor_hidden,
         } = self;
-        terminal.backend_mut().draw(
+        let cells = blend_blanks(
             updates
                 .into_iter()
                 .map(|(x, y, i)| (x, y, &shown.content[i])),
-        )?;
+        );
+        terminal
+            .backend_mut()
+            .draw(cells.iter().map(|(x, y, c)| (*x, *y, c)))?;
         if !*cursor_hidden {
             terminal.hide_cursor()?;
             *cursor_hidden = true;
@@ -153,6 +156,34 @@ pub fn changed(shown: &Buffer, next: &Buffer) -> Vec<(u16, u16, usize)> {
         invalidated = wc.max(wp).max(invalidated).saturating_sub(1);
     }
     updates
+}
+
+/// The cells to send, each blank one in the foreground and attributes of the cell sent before
+/// it where that cannot show (no underline, reverse video or strike-through on either, the
+/// same background): a row of styled text and its blank end then take one style change, not
+/// two per row. Half the bytes sent while a reply streamed were such changes. What the
+/// terminal shows is the same; `shown` keeps the cells as drawn, which look the same.
+fn blend_blanks<'a>(
+    updates: impl Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+) -> Vec<(u16, u16, ratatui::buffer::Cell)> {
+    use ratatui::style::Modifier;
+    let visible = Modifier::UNDERLINED | Modifier::REVERSED | Modifier::CROSSED_OUT;
+    let mut out: Vec<(u16, u16, ratatui::buffer::Cell)> = Vec::new();
+    for (x, y, cell) in updates {
+        let mut cell = cell.clone();
+        if let Some((_, _, prev)) = out.last() {
+            if cell.symbol() == " "
+                && cell.bg == prev.bg
+                && !cell.modifier.intersects(visible)
+                && !prev.modifier.intersects(visible)
+            {
+                cell.fg = prev.fg;
+                cell.modifier = prev.modifier;
+            }
+        }
+        out.push((x, y, cell));
+    }
+    out
 }
 
 /// Draws one frame of `app` (at the terminal's size, which the app is told first) and gives
@@ -212,6 +243,40 @@ mod tests {
                 prop_assert_eq!(&next[(x, y)], &next.content[i]);
             }
         }
+    }
+
+    #[test]
+    fn blanks_take_the_style_before_them_where_it_cannot_show() {
+        use ratatui::style::Modifier;
+        let area = Rect::new(0, 0, 6, 1);
+        let mut b = Buffer::empty(area);
+        let red = Style::default()
+            .fg(Color::Red)
+            .add_modifier(Modifier::ITALIC);
+        b.set_string(0, 0, "ab", red);
+        b.set_string(
+            3,
+            0,
+            "c",
+            Style::default().add_modifier(Modifier::UNDERLINED),
+        );
+        let cells =
+            super::blend_blanks(b.content.iter().enumerate().map(|(i, c)| (i as u16, 0, c)));
+        let styles: Vec<(Color, Modifier)> =
+            cells.iter().map(|(_, _, c)| (c.fg, c.modifier)).collect();
+        assert_eq!(
+            styles,
+            vec![
+                (Color::Red, Modifier::ITALIC),
+                (Color::Red, Modifier::ITALIC),
+                // A blank after red italic text: red italic (invisible on a space).
+                (Color::Red, Modifier::ITALIC),
+                (Color::Reset, Modifier::UNDERLINED),
+                // After an underline the blank keeps its own style: an underline would show.
+                (Color::Reset, Modifier::empty()),
+                (Color::Reset, Modifier::empty()),
+            ]
+        );
     }
 
     #[test]

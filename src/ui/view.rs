@@ -110,11 +110,11 @@ pub(crate) enum FollowKey {
     Column(usize, usize),
 }
 
-/// Jump scrolling: a pane that follows a growing text moves its window in jumps of a third of
-/// its height, once the tail passes the bottom, so the next lines appear in place below. A
-/// pane scrolled by one line is repainted whole on the terminal (cells are diffed, and every
-/// row changed); following a reply line by line at 250 tok/s was most of the bytes sent to
-/// the terminal. The text also stays still while it is read.
+/// Jump scrolling: a pane that follows a growing text moves its window in jumps of half its
+/// height (a third below 16 rows) once the tail passes the bottom, so the next lines appear
+/// in place below. A pane scrolled by one line is repainted whole on the terminal (cells are
+/// diffed, and every row changed); following a reply line by line at 250 tok/s was most of
+/// the bytes sent to the terminal. The text also stays still while it is read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Follow {
     top: usize,
@@ -134,7 +134,8 @@ impl Follow {
             *slot = None;
             return tail;
         }
-        let jump = height / 3;
+        // Half a pane where there is room; a third keeps more in view in a small one.
+        let jump = if height >= 16 { height / 2 } else { height / 3 };
         let top = match *slot {
             // The tail is in view and nothing shrank under the window: it stays.
             Some(f) if f.top <= tail + jump && f.top >= tail => f.top,
