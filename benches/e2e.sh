@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end, as a user sees it: the release binary in a 200x50 tmux pane against a local
 # streaming server (benches/sse_server.py), one prompt, until the turn's end record is written.
-# Per case: wall to the last token, CPU of the grokpair process (/proc/PID/stat), CPU per 1k
+# Per case: wall to the last token, CPU of the grokpair process (its threads' schedstat), CPU per 1k
 # tokens, bytes written to the terminal (tmux pipe-pane), peak RSS (VmHWM), the session file.
 #   cargo build --release && bash benches/e2e.sh [CASE...]
 # Cases (default: all):
@@ -23,7 +23,6 @@ T="tmux -L grokpair-e2e"
 python3 benches/sse_server.py "$PORT" & SERVER=$!
 trap '$T kill-server 2>/dev/null; kill $SERVER 2>/dev/null; rm -rf "$W"' EXIT
 sleep 0.5
-TCK=$(getconf CLK_TCK)
 
 config() { # MODEL SESSIONS_DIR
   cat > "$W/config.toml" <<T
@@ -44,6 +43,10 @@ tokens() { # MODEL -> answer + reasoning tokens it streams
   case $1 in r2k) echo 4000 ;; md*k) echo $(( ${1//[!0-9]/} * 1000 )) ;; esac
 }
 
+# CPU time of a process in ns: its threads' run time (/proc/PID/task/*/schedstat), finer than
+# /proc/PID/stat's 10 ms ticks, which are a fifth of a 5k-token answer.
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{s += $1} END {print s}'; }
+
 # One TUI run: the binary in tmux, a prompt, until the session's end record; then the figures.
 tui() { # CASE MODEL [ARGS...]
   local case=$1 model=$2; shift 2
@@ -62,7 +65,7 @@ tui() { # CASE MODEL [ARGS...]
   local before ends
   before=$(cat "$sdir"/*.jsonl 2>/dev/null | grep -c '"type":"end"')
   local c0 b0 t0 c1 b1 t1 hwm
-  c0=$(awk '{print $14+$15}' /proc/$pid/stat); b0=$(stat -c %s "$W/bytes" 2>/dev/null || echo 0)
+  c0=$(cpu_ns "$pid"); b0=$(stat -c %s "$W/bytes" 2>/dev/null || echo 0)
   t0=$(date +%s.%N)
   $T send-keys -t e -l "go"; $T send-keys -t e Enter
   while :; do
@@ -73,13 +76,13 @@ tui() { # CASE MODEL [ARGS...]
   t1=$(date +%s.%N)
   # The last frames and the end of the stream's work, then the figures.
   sleep 1
-  c1=$(awk '{print $14+$15}' /proc/$pid/stat); b1=$(stat -c %s "$W/bytes")
+  c1=$(cpu_ns "$pid"); b1=$(stat -c %s "$W/bytes")
   hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
   [ -n "${SHOW:-}" ] && $T capture-pane -p -t e | tail -8
   local size; size=$(stat -c %s "$(ls -t "$sdir"/*.jsonl | head -1)")
   local n; n=$(tokens "$model")
   python3 -c "
-cpu=($c1-$c0)/$TCK; wall=$t1-$t0; n=$n
+cpu=($c1-$c0)/1e9; wall=$t1-$t0; n=$n
 print(f'$case: wall {wall:.2f} s · CPU {cpu:.2f} s ({100*cpu/wall:.1f}% of a core) · {1000*cpu/n*1000:.1f} ms per 1k tokens · {($b1-$b0)/1024:.0f} KB to the terminal · peak RSS {$hwm/1024:.1f} MB · session file {$size/1024:.0f} KB')"
   $T kill-server
 }

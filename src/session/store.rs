@@ -1498,18 +1498,29 @@ impl Recorder {
                 self.pending.len() - 1
             }
         };
-        self.pending[i].1.push(SavedEvent {
+        // Consecutive answer or reasoning deltas are merged as they come (at the time of the
+        // first): what waits for the next flush is the text, not an event per token.
+        let events = &mut self.pending[i].1;
+        if let Some(last) = events.last_mut() {
+            match (&mut last.event, &ev.event) {
+                (StreamEvent::Content(a), StreamEvent::Content(b))
+                | (StreamEvent::Reasoning(a), StreamEvent::Reasoning(b)) => {
+                    a.push_str(b);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        events.push(SavedEvent {
             ms: ev.at.as_millis() as u64,
             event: ev.event.clone(),
         });
     }
 
-    /// Writes the buffered events: one line per turn, consecutive text deltas merged (at the
-    /// time of the first).
+    /// Writes the buffered events: one line per turn.
     pub fn flush(&mut self) {
         for (turn, events) in std::mem::take(&mut self.pending) {
             if !events.is_empty() {
-                let events = coalesce(events);
                 self.write(&Record::Events { turn, events });
             }
         }
@@ -1533,25 +1544,6 @@ impl Recorder {
         self.sync_reply(conv, turn, t);
         self.write_summary();
     }
-}
-
-/// Consecutive answer or reasoning deltas as one event each.
-fn coalesce(events: Vec<SavedEvent>) -> Vec<SavedEvent> {
-    let mut out: Vec<SavedEvent> = Vec::with_capacity(events.len().min(64));
-    for ev in events {
-        if let Some(last) = out.last_mut() {
-            match (&mut last.event, &ev.event) {
-                (StreamEvent::Content(a), StreamEvent::Content(b))
-                | (StreamEvent::Reasoning(a), StreamEvent::Reasoning(b)) => {
-                    a.push_str(b);
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        out.push(ev);
-    }
-    out
 }
 
 #[cfg(test)]
