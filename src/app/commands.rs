@@ -19,6 +19,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ),
     ("/new", "", "start a new conversation"),
     (
+        "/retry",
+        "",
+        "send the last question again (after an error, or for another answer)",
+    ),
+    (
         "/set",
         "[KEY VALUE]",
         "set temperature, top_p, max_tokens, seed or reasoning_effort (off: default)",
@@ -330,6 +335,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             }
             vec![]
         }
+        "/retry" => app.retry(),
         "/mode" => app.set_mode(arg),
         "/budget" => app.set_budget(arg),
         "/rewind" => app.open_rewind(),

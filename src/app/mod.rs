@@ -1302,6 +1302,38 @@ impl App {
         self.send(prompt)
     }
 
+    /// `/retry`: the last question, as it was sent (attached files included), sent again as
+    /// a new message — after a failure (which took it back from the history) or for another
+    /// answer. The history stays append-only, so the provider's cache still hits.
+    pub(crate) fn retry(&mut self) -> Vec<Effect> {
+        if self.busy() {
+            return vec![];
+        }
+        let Some(last) = self
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.kind == EntryKind::User)
+            .map(|e| e.text.clone())
+        else {
+            self.flash = Some("nothing to retry yet: no question was sent".into());
+            return vec![];
+        };
+        if !self.has_key {
+            let help = self.key_help.clone();
+            self.error(&help);
+            return vec![];
+        }
+        if self.model.is_empty() {
+            self.flash = Some(format!(
+                "{} has not said yet which model it serves: /retry in a moment, or /model ID",
+                self.provider
+            ));
+            return vec![];
+        }
+        self.send(last)
+    }
+
     /// Appends a user message and starts a turn.
     pub fn send(&mut self, prompt: String) -> Vec<Effect> {
         self.conv.push_user(prompt.clone());
@@ -1517,6 +1549,52 @@ mod tests {
             [Effect::Start { turn }] => *turn,
             other => panic!("expected a turn, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn retry_sends_the_last_question_again() {
+        let mut a = App::new(crate::testing::app_init(false));
+        a.input.insert_str("/retry");
+        assert!(a
+            .on_key(crossterm::event::KeyEvent::from(KeyCode::Enter))
+            .is_empty());
+        assert!(a.flash.as_deref().unwrap().starts_with("nothing to retry"));
+        let turn = send(&mut a, "why?\ntwo lines");
+        // While it streams: not yet.
+        a.input.insert_str("/retry");
+        assert!(a
+            .on_key(crossterm::event::KeyEvent::from(KeyCode::Enter))
+            .is_empty());
+        a.on_stream(
+            turn,
+            TimedEvent {
+                at: Duration::from_millis(5),
+                event: StreamEvent::Error(crate::api::ApiError::new(
+                    crate::api::ErrorKind::Network,
+                    "connection reset",
+                )),
+            },
+        );
+        // The failed question left the history (and is back in the box); /retry asks it
+        // again.
+        assert_eq!(a.input_text(), "why?\ntwo lines");
+        a.set_input("");
+        let before = a.conv.messages().len();
+        a.input.insert_str("/retry");
+        let fx = a.on_key(crossterm::event::KeyEvent::from(KeyCode::Enter));
+        assert!(matches!(fx.as_slice(), [Effect::Start { turn: 1 }]), "{fx:?}");
+        assert_eq!(a.conv.messages().len(), before + 1);
+        assert_eq!(
+            a.conv.messages().last().unwrap().content,
+            "why?\ntwo lines"
+        );
+        let asked: Vec<&str> = a
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::User)
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(asked, ["why?\ntwo lines", "why?\ntwo lines"]);
     }
 
     #[test]
