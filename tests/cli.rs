@@ -879,3 +879,33 @@ async fn help_explains_the_flags_and_a_bad_provider_flag_is_named() {
     );
     assert!(!o.stderr.contains("config error"), "{}", o.stderr);
 }
+
+/// Issue 15 (13): nothing listening on this machine's port is said at once — no retries
+/// (a remote host's refusal is still retried, as any network error before output).
+#[tokio::test]
+async fn a_refused_local_connection_is_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = write_config(dir.path(), &format!("http://127.0.0.1:{port}/v1"));
+    let o = run(cmd_with(&cfg, &["ask", "hi"])).await;
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("connection refused"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!(
+            "nothing listens at http://127.0.0.1:{port}/v1: is the server running?"
+        )),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("gave up after"), "{}", o.stderr);
+    assert!(
+        !o.stderr.to_lowercase().contains("retrying"),
+        "{}",
+        o.stderr
+    );
+}

@@ -281,6 +281,8 @@ struct Emitter {
     /// The key and the other credentials this request carries: masked in every text the
     /// server sends back (a notice quoting a chunk, an answer, an error), wherever it goes.
     secrets: Vec<String>,
+    /// The last attempt's error is not worth another (whatever its kind).
+    final_error: bool,
 }
 
 /// `text` with every secret replaced by its masked form.
@@ -489,6 +491,7 @@ impl Client {
                 understood: 0,
                 malformed: 0,
                 secrets: client.secrets(),
+                final_error: false,
             };
             let mut attempt = 0u32;
             loop {
@@ -509,6 +512,7 @@ impl Client {
                             .is_some_and(|ra| ra > client.policy.retry_after_max);
                         if !had_output
                             && !too_long
+                            && !em.final_error
                             && error.is_retryable()
                             && attempt <= client.policy.max_retries
                         {
@@ -579,7 +583,20 @@ impl Client {
                     em,
                 )
             }
-            Ok(Err(e)) => return failed(network_error(&e), em),
+            Ok(Err(e)) => {
+                let mut error = network_error(&e);
+                // Nothing listens on this machine's port: a retry in a second will not find a
+                // server either, so it is said at once (a remote host's refusal may pass).
+                if is_refused(&e) && is_loopback(&self.endpoint.base_url) {
+                    em.final_error = true;
+                    error.message = format!("connection refused: {}", error.message);
+                    error.hint = Some(format!(
+                        "nothing listens at {}: is the server running?",
+                        error::mask_url(&self.endpoint.base_url)
+                    ));
+                }
+                return failed(error, em);
+            }
             Ok(Ok(r)) => r,
         };
         let status = resp.status().as_u16();
@@ -813,6 +830,35 @@ fn stalled(idle: Duration) -> ApiError {
         ErrorKind::Stalled,
         format!("no data for {}s", idle.as_secs_f64()),
     )
+}
+
+/// Whether the connection was refused (no one listens on the port).
+fn is_refused(e: &reqwest::Error) -> bool {
+    use std::error::Error as _;
+    let mut src = e.source();
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        src = s.source();
+    }
+    false
+}
+
+/// Whether `url` names this machine (localhost, 127.0.0.0/8, ::1).
+fn is_loopback(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_string()))
+    else {
+        return false;
+    };
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
 }
 
 fn network_error(e: &reqwest::Error) -> ApiError {

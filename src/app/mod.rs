@@ -1582,12 +1582,12 @@ mod tests {
         let before = a.conv.messages().len();
         a.input.insert_str("/retry");
         let fx = a.on_key(crossterm::event::KeyEvent::from(KeyCode::Enter));
-        assert!(matches!(fx.as_slice(), [Effect::Start { turn: 1 }]), "{fx:?}");
-        assert_eq!(a.conv.messages().len(), before + 1);
-        assert_eq!(
-            a.conv.messages().last().unwrap().content,
-            "why?\ntwo lines"
+        assert!(
+            matches!(fx.as_slice(), [Effect::Start { turn: 1 }]),
+            "{fx:?}"
         );
+        assert_eq!(a.conv.messages().len(), before + 1);
+        assert_eq!(a.conv.messages().last().unwrap().content, "why?\ntwo lines");
         let asked: Vec<&str> = a
             .entries
             .iter()
