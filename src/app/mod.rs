@@ -251,6 +251,9 @@ pub struct App {
     pub now: Duration,
     pub flash: Option<String>,
     pub quit_armed: bool,
+    /// The F2 hint was shown (the first time a drag was seen: with mouse capture on, the
+    /// terminal's own selection does not work, and a drag is how a user finds out).
+    drag_hinted: bool,
     pub session_cost: i64,
     pub session_savings: i64,
     pub session_cost_known: bool,
@@ -362,6 +365,7 @@ impl App {
             now: Duration::ZERO,
             flash: None,
             quit_armed: false,
+            drag_hinted: false,
             session_cost: 0,
             session_savings: 0,
             session_cost_known: true,
@@ -1168,6 +1172,12 @@ impl App {
 
     pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
         let pos = Position::new(m.column, m.row);
+        if matches!(m.kind, MouseEventKind::Drag(_)) && !self.drag_hinted {
+            self.drag_hinted = true;
+            self.flash = Some(
+                "F2: select text with the mouse (mouse capture off; F2 turns it back on)".into(),
+            );
+        }
         // Over a comparison the wheel scrolls the column under it (or an open diff, where
         // clicks do nothing).
         let over = self.areas().columns.iter().position(|r| r.contains(pos));
@@ -1549,6 +1559,27 @@ mod tests {
             [Effect::Start { turn }] => *turn,
             other => panic!("expected a turn, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_first_drag_says_how_to_select_text() {
+        use crossterm::event::{KeyModifiers, MouseButton};
+        let mut a = App::new(crate::testing::app_init(false));
+        let drag = MouseEvent {
+            kind: MouseEventKind::Drag(MouseButton::Left),
+            column: 3,
+            row: 3,
+            modifiers: KeyModifiers::NONE,
+        };
+        a.on_mouse(drag);
+        assert_eq!(
+            a.flash.as_deref(),
+            Some("F2: select text with the mouse (mouse capture off; F2 turns it back on)")
+        );
+        // Once only.
+        a.flash = None;
+        a.on_mouse(drag);
+        assert_eq!(a.flash, None);
     }
 
     #[test]
