@@ -478,6 +478,9 @@ fn replay_at_a_seek_point_is_deterministic_and_equals_the_live_screen() {
         assert_eq!(played, sought, "turn {k} event {i}");
         insta::assert_snapshot!(format!("replay_turn{}_event{i}", k + 1), sought);
         let mut l = live(&s, k, i);
+        // The same pane focused (a replay starts in the conversation): the focused pane's
+        // marker and key hint are part of the screen.
+        l.focus = r2.focus;
         let live_screen = screen(&mut l, w, h);
         assert_eq!(
             panes_and_status(&sought),

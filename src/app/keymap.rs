@@ -791,6 +791,21 @@ pub fn lookup(scope: Scope, k: &KeyEvent) -> impl Iterator<Item = Action> + '_ {
         .map(|b| b.action)
 }
 
+/// A focused pane's keys on one line, from the same table: each binding of `scopes` that
+/// has a label, with what it does up to its first aside (`y copy the block · s save …`).
+pub fn pane_hint(scopes: &[Scope]) -> String {
+    KEYMAP
+        .iter()
+        .filter(|b| scopes.contains(&b.scope) && !b.label.is_empty() && !b.help.is_empty())
+        .map(|b| {
+            let what = b.help.split(" (").next().unwrap_or(b.help);
+            let what = what.strip_prefix("conversation: ").unwrap_or(what);
+            format!("{} {what}", b.label)
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// The help overlay's sections: `(heading, [(keys, what)])`, the scopes in `order` first,
 /// then the rest; bindings with no help text are folded into the one before them.
 pub fn help(order: &[Scope]) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
@@ -831,6 +846,18 @@ pub fn help(order: &[Scope]) -> Vec<(&'static str, Vec<(&'static str, &'static s
 
 #[cfg(test)]
 mod tests {
+
+    /// Issue 15 (9): the code pane names y, s and its block keys on one line.
+    #[test]
+    fn a_pane_hint_names_its_keys_from_the_table() {
+        assert_eq!(
+            pane_hint(&[Scope::Code]),
+            "← / →  h / l previous / next code block · y copy the block · s save the block to a file"
+        );
+        assert!(pane_hint(&[Scope::Browse]).contains("{ / } previous / next turn"));
+        assert_eq!(pane_hint(&[]), "");
+    }
+
     use super::*;
 
     #[test]

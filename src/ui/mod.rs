@@ -24,7 +24,10 @@ use view::{Figures, FollowKey};
 
 pub use crate::app::layout::{layout, Areas, WIDE};
 
-fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
+/// A pane's frame. The focused one is marked (`▸` before its title, its border bold in the
+/// focus colour) and names its own keys on its bottom border, from the keymap.
+fn pane_block<'a>(app: &App, pane: Pane, mut title: Vec<Span<'a>>) -> Block<'a> {
+    use crate::app::keymap::{pane_hint, Scope};
     let th = &app.theme;
     let focused = app.focus == pane;
     let border = if focused {
@@ -32,10 +35,26 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Vec<Span<'a>>) -> Block<'a> {
     } else {
         th.fg(th.border)
     };
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(border)
-        .title(Line::from(title))
+    let block = Block::default().borders(Borders::ALL).border_style(border);
+    if !focused {
+        return block.title(Line::from(title));
+    }
+    title.insert(
+        0,
+        Span::styled("▸", th.fg(th.border_focus).add_modifier(Modifier::BOLD)),
+    );
+    let scopes: &[Scope] = match pane {
+        Pane::Conversation => &[Scope::Browse],
+        Pane::Reasoning => &[Scope::Reasoning, Scope::Browse],
+        Pane::Code => &[Scope::Code],
+        _ => &[],
+    };
+    let hint = pane_hint(scopes);
+    let block = block.title(Line::from(title));
+    if hint.is_empty() {
+        return block;
+    }
+    block.title_bottom(Line::from(Span::styled(format!(" {hint} "), th.muted())))
 }
 
 /// Draws the app into the frame. Scroll offsets are the app's: what the frame could show
