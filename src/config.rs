@@ -51,6 +51,7 @@ struct ConfigFile {
     reasoning_effort: Option<String>,
     network: Option<NetworkFile>,
     sessions: Option<SessionsFile>,
+    ui: Option<UiFile>,
     agent: Option<AgentFile>,
     #[serde(default)]
     providers: BTreeMap<String, ProviderFile>,
@@ -63,6 +64,12 @@ struct ConfigFile {
 struct SessionsFile {
     dir: Option<PathBuf>,
     autosave: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UiFile {
+    reading_width: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -313,6 +320,9 @@ pub struct Config {
     pub sessions_dir: Option<PathBuf>,
     /// Save every conversation as it happens.
     pub autosave: bool,
+    /// `[ui] reading_width`: the widest the conversation's text is laid out, in columns
+    /// (0: the pane's width).
+    pub reading_width: u16,
     pub agent: AgentConfig,
     pub providers: BTreeMap<String, Provider>,
     pub catalog: Catalog,
@@ -355,6 +365,7 @@ impl Default for Config {
             net: NetPolicy::default(),
             sessions_dir: None,
             autosave: true,
+            reading_width: DEFAULT_READING_WIDTH,
             agent: AgentConfig::default(),
             providers,
             catalog: Catalog::default(),
@@ -362,6 +373,9 @@ impl Default for Config {
         }
     }
 }
+
+/// Prose is read best in lines of at most this many columns (`[ui] reading_width`).
+pub const DEFAULT_READING_WIDTH: u16 = 120;
 
 /// The default config file location (Linux: `~/.config/grokpair/config.toml`).
 pub fn default_path() -> Option<PathBuf> {
@@ -430,6 +444,19 @@ impl Config {
             }
             if let Some(a) = sf.autosave {
                 cfg.autosave = a;
+            }
+        }
+        if let Some(u) = file.ui {
+            match u.reading_width {
+                Some(w) if w != 0 && w < 40 => {
+                    return Err(err(
+                        at(&["ui"], "reading_width"),
+                        Some("ui.reading_width".into()),
+                        format!("at least 40 columns, or 0 for the pane's width; got {w}"),
+                    ))
+                }
+                Some(w) => cfg.reading_width = w,
+                None => {}
             }
         }
         if let Some(a) = file.agent {
@@ -740,6 +767,7 @@ impl Config {
             q(&self.sessions_dir().display().to_string()),
             self.autosave
         ));
+        s.push_str(&format!("\n[ui]\nreading_width = {}\n", self.reading_width));
         for p in self.providers.values() {
             s.push_str(&format!("\n[providers.{}]\n", p.name));
             s.push_str(&format!("base_url = {}\n", q(&mask_url(&p.base_url))));
@@ -915,6 +943,17 @@ mod tests {
         assert!(matches!(p.decide(&cmd("rm a.txt")), Verdict::Deny(_)));
         assert!(matches!(p.decide(&cmd("make")), Verdict::Ask { .. }));
         // A bad value names the key and its line.
+        let e = Config::parse("[ui]\n\nreading_width = 12\n", None).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert_eq!(e.key.as_deref(), Some("ui.reading_width"));
+        assert!(e.message.contains("at least 40 columns"), "{e}");
+        assert_eq!(
+            Config::parse("[ui]\nreading_width = 0\n", None)
+                .unwrap()
+                .reading_width,
+            0
+        );
+        assert_eq!(Config::parse("", None).unwrap().reading_width, 120);
         let e = Config::parse("[agent]\nmode = \"reckless\"\n", None).unwrap_err();
         assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("agent.mode")));
         let e = Config::parse("[agent]\n\nallow = [\"cargo test\"]\n", None).unwrap_err();

@@ -251,6 +251,8 @@ pub struct App {
     pub now: Duration,
     pub flash: Option<String>,
     pub quit_armed: bool,
+    /// The widest the conversation is laid out (`[ui] reading_width`; 0: the pane's width).
+    pub reading_width: u16,
     /// The F2 hint was shown (the first time a drag was seen: with mouse capture on, the
     /// terminal's own selection does not work, and a drag is how a user finds out).
     drag_hinted: bool,
@@ -365,6 +367,7 @@ impl App {
             now: Duration::ZERO,
             flash: None,
             quit_armed: false,
+            reading_width: crate::config::DEFAULT_READING_WIDTH,
             drag_hinted: false,
             session_cost: 0,
             session_savings: 0,

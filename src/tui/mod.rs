@@ -236,6 +236,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         app.flash = Some(format!("asking {} which model it serves…", provider.name));
     }
     app.params = cfg.sampling.clone();
+    app.reading_width = cfg.reading_width;
     app.key_hint = match &provider.api_key_env {
         Some(var) => format!(
             "To chat for real: quit, `export {var}=…`, run grokpair again (a local server needs no key: grokpair -p local)."

@@ -204,7 +204,11 @@ fn draw_conversation(
     if inner.width < 2 || inner.height == 0 {
         return;
     }
-    let width = inner.width.saturating_sub(1);
+    // Lines of prose no longer than a reading width, however wide the pane.
+    let width = match app.reading_width {
+        0 => inner.width.saturating_sub(1),
+        w => inner.width.saturating_sub(1).min(w),
+    };
     let mut count = Sink::count();
     count.track_marks();
     view.conversation_runs(app, width, &mut count);
