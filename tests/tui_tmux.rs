@@ -945,3 +945,65 @@ async fn the_screen_comes_before_the_servers_model_list() {
     assert_eq!(chat.json()["model"], "srv-model");
     t.quit().await;
 }
+
+/// Issue 15 (Missing): a message sent while a reply streams is queued (the message box says
+/// so) and goes by itself once the reply has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_while_streaming_is_queued_then_sent() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    let usage = SynthUsage {
+        prompt: 10,
+        cached: 0,
+        completion: 5,
+        reasoning: 0,
+        ticks: None,
+    };
+    // The first reply takes a while (its events 150 ms apart); the second is at once.
+    s.push(Reply::sse_paced(
+        synth_sse(
+            "grok-code-fast-1",
+            "",
+            "one two three four five six seven eight nine ten eleven twelve",
+            usage,
+        ),
+        Duration::from_millis(150),
+    ));
+    s.push(Reply::sse(synth_sse(
+        "grok-code-fast-1",
+        "",
+        "Second answer.",
+        usage,
+    )));
+    let t = Tmux::start("queue", &s.base_url(), 120, 30, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("first question");
+    t.send(&["Enter"]);
+    t.wait_for("the reply streaming", |s| s.contains("answering"))
+        .await;
+    t.type_text("second question");
+    t.send(&["Enter"]);
+    let screen = t
+        .wait_for("the queued message", |s| {
+            s.contains("Queued: “second question”")
+        })
+        .await;
+    assert!(!screen.contains("Second answer."), "{screen}");
+    t.wait_for("the second answer", |s| s.contains("Second answer."))
+        .await;
+    let reqs = s.requests();
+    assert_eq!(reqs.len(), 2);
+    let msgs = reqs[1].json()["messages"].clone();
+    let last = msgs.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["content"], "second question");
+    // The first reply was whole when the second question went.
+    assert!(
+        msgs.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["content"].as_str().is_some_and(|c| c.ends_with("twelve"))),
+        "{msgs}"
+    );
+}

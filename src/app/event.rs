@@ -107,6 +107,8 @@ pub enum Event {
     },
     /// `Effect::Rewind`'s answer: the files put back.
     Rewound(Result<Vec<crate::tools::checkpoint::Change>, String>),
+    /// Nothing runs any more (no reply streams, the agent is done): a queued message goes.
+    Ready,
     /// Something failed that the transcript should say.
     Error(String),
     /// A note for the transcript.
@@ -255,6 +257,7 @@ impl App {
             Event::MentionsRead { text, read } => return self.mentions_read(text, read),
             Event::RewindPlan { exchange, plan } => self.rewind_planned(exchange, plan),
             Event::Rewound(r) => self.rewound(r),
+            Event::Ready => return self.release_queued(),
             Event::Error(e) => self.error(&e),
             Event::Notice(n) => self.notice(&n),
             Event::SaveTarget {

@@ -561,7 +561,7 @@ pub static KEYMAP: &[Binding] = &[
         [key(KeyCode::Esc)],
         "Esc",
         Escape,
-        "cancel the streaming reply (partial kept) / close / unzoom / back to the message box"
+        "take back a queued message / cancel the streaming reply (partial kept) / close / unzoom / back to the message box"
     ),
     b!(
         Global,

@@ -251,6 +251,9 @@ pub struct App {
     pub now: Duration,
     pub flash: Option<String>,
     pub quit_armed: bool,
+    /// A message typed while a reply streamed (or the agent worked), as typed: sent once
+    /// nothing runs (`Event::Ready`); Esc takes it back into the box.
+    pub queued: Option<String>,
     /// The widest the conversation is laid out (`[ui] reading_width`; 0: the pane's width).
     pub reading_width: u16,
     /// The F2 hint was shown (the first time a drag was seen: with mouse capture on, the
@@ -367,6 +370,7 @@ impl App {
             now: Duration::ZERO,
             flash: None,
             quit_armed: false,
+            queued: None,
             reading_width: crate::config::DEFAULT_READING_WIDTH,
             drag_hinted: false,
             session_cost: 0,
@@ -1011,6 +1015,17 @@ impl App {
     }
 
     fn escape(&mut self) -> Vec<Effect> {
+        // A queued message first: back into the box (before what was typed since).
+        if let Some(q) = self.queued.take() {
+            let typed = self.input_text();
+            self.set_input(&if typed.is_empty() {
+                q
+            } else {
+                format!("{q}\n{typed}")
+            });
+            self.flash = Some("the queued message is back in the box".into());
+            return vec![];
+        }
         if self.agent_busy() {
             return self.stop_agent();
         }
@@ -1231,6 +1246,17 @@ impl App {
             self.history_pos = None;
             return commands::run(self, raw.trim());
         }
+        // Typed while a reply streams or the agent works: it waits for its turn.
+        if self.active.is_some() || self.agent_busy() {
+            if self.queued.is_some() {
+                self.flash = Some("a message is queued already: Esc takes it back to edit".into());
+                return vec![];
+            }
+            self.queued = Some(raw);
+            self.set_input("");
+            self.flash = Some("queued: sent when the reply ends (Esc takes it back)".into());
+            return vec![];
+        }
         if self.busy() {
             return vec![];
         }
@@ -1313,6 +1339,26 @@ impl App {
             return self.start_compare(prompt, targets);
         }
         self.send(prompt)
+    }
+
+    /// Nothing runs any more: the queued message is sent, as if Enter were pressed on it now
+    /// (what was typed meanwhile stays in the box).
+    pub(crate) fn release_queued(&mut self) -> Vec<Effect> {
+        let Some(raw) = self.queued.take() else {
+            return vec![];
+        };
+        let typed = self.input_text();
+        self.set_input(&raw);
+        let fx = self.submit();
+        if fx.is_empty() {
+            // It could not go (no model yet, no key): it stays in the box, with the rest.
+            if !typed.is_empty() {
+                self.set_input(&format!("{raw}\n{typed}"));
+            }
+        } else {
+            self.set_input(&typed);
+        }
+        fx
     }
 
     /// `/retry`: the last question, as it was sent (attached files included), sent again as
@@ -1562,6 +1608,51 @@ mod tests {
             [Effect::Start { turn }] => *turn,
             other => panic!("expected a turn, got {other:?}"),
         }
+    }
+
+    /// Issue 15 (Missing): Enter while a reply streams queues the message; Esc takes it
+    /// back; once nothing runs it is sent as typed.
+    #[test]
+    fn a_message_typed_while_streaming_waits_its_turn() {
+        let mut a = App::new(crate::testing::app_init(false));
+        let turn = send(&mut a, "first");
+        a.input.insert_str("second");
+        assert!(a
+            .on_key(crossterm::event::KeyEvent::from(KeyCode::Enter))
+            .is_empty());
+        assert_eq!(a.queued.as_deref(), Some("second"));
+        assert_eq!(a.input_text(), "");
+        // Esc takes it back (the stream goes on).
+        assert!(a
+            .on_key(crossterm::event::KeyEvent::from(KeyCode::Esc))
+            .is_empty());
+        assert_eq!(
+            (a.queued.as_deref(), a.input_text().as_str()),
+            (None, "second")
+        );
+        assert!(a.active.is_some());
+        a.on_key(crossterm::event::KeyEvent::from(KeyCode::Enter));
+        assert_eq!(a.queued.as_deref(), Some("second"));
+        // Typed meanwhile: stays in the box.
+        a.input.insert_str("third");
+        a.on_stream(
+            turn,
+            TimedEvent {
+                at: Duration::from_millis(5),
+                event: StreamEvent::Finished {
+                    reason: Some("stop".into()),
+                },
+            },
+        );
+        let fx = a.update(Event::Ready);
+        assert!(
+            matches!(fx.as_slice(), [Effect::Start { turn: 1 }]),
+            "{fx:?}"
+        );
+        assert_eq!(a.conv.messages().last().unwrap().content, "second");
+        assert_eq!(a.input_text(), "third");
+        assert_eq!(a.queued, None);
+        assert!(a.update(Event::Ready).is_empty());
     }
 
     #[test]

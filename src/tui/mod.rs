@@ -593,6 +593,15 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     app.error(&e);
                 }
             }
+            // Nothing runs any more: a message queued meanwhile goes now.
+            if effects.is_empty()
+                && app.queued.is_some()
+                && active.is_none()
+                && cmp_run.is_none()
+                && !app.agent_busy()
+            {
+                effects = app.update(AppEvent::Ready);
+            }
             if effects.is_empty() {
                 break;
             }

@@ -658,6 +658,17 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
             app.attachments.len()
         );
     }
+    if let Some(q) = &app.queued {
+        // What waits, in its first line: sent when the reply ends.
+        let first = q.lines().next().unwrap_or("");
+        let first: String = first.chars().take(40).collect();
+        let more = if q.chars().count() > first.chars().count() {
+            "…"
+        } else {
+            ""
+        };
+        hint = format!(" Queued: “{first}{more}” · sent when the reply ends · Esc takes it back ");
+    }
     let block = pane_block(app, Pane::Input, vec![Span::styled(hint, th.muted())]);
     let cursor = if app.focus == Pane::Input {
         Style::default().add_modifier(Modifier::REVERSED)
