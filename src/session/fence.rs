@@ -47,6 +47,23 @@ pub fn open(line: &str) -> Option<Fence> {
     })
 }
 
+/// Whether the unfinished line `partial` may still become a fence's opening line (its first
+/// backticks or tildes, or a fence and part of its info string): a streaming renderer holds
+/// it back rather than show a lone `` ` `` that turns into a code block a moment later.
+pub fn may_open(partial: &str) -> bool {
+    let indent = indent_of(partial);
+    if indent > 3 {
+        return false;
+    }
+    let t = &partial[indent..];
+    let Some(ch) = t.chars().next().filter(|c| *c == '`' || *c == '~') else {
+        return false;
+    };
+    let len = t.chars().take_while(|&x| x == ch).count();
+    // All fence characters so far, or three or more and then an info string.
+    len == t.chars().count() || open(partial).is_some()
+}
+
 impl Fence {
     /// True when `line` closes this fence.
     pub fn closes(&self, line: &str) -> bool {
@@ -224,6 +241,16 @@ pub fn blocks(markdown: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_partial_line_that_may_open_a_fence() {
+        for p in ["`", "``", "```", "```ru", "  ~~", "~~~ python x"] {
+            assert!(may_open(p), "{p:?}");
+        }
+        for p in ["`code` is", "`a", "``x", "    ```", "text `", "```a`b"] {
+            assert!(!may_open(p), "{p:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

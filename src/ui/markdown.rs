@@ -291,7 +291,11 @@ impl Segmenter {
         let width = width.max(4);
         let n = self.blocks.len();
         let text_open = self.text_open;
-        let partial_in_text = self.fence.is_none() && !self.line.is_empty();
+        // An unfinished line that may yet open a code block waits for its end (no lone ` that
+        // turns into a fence a moment later).
+        let partial_in_text = self.fence.is_none()
+            && !self.line.is_empty()
+            && !crate::session::fence::may_open(&self.line);
         for (i, b) in self.blocks.iter_mut().enumerate() {
             let last = i + 1 == n;
             match b {
@@ -1024,6 +1028,29 @@ mod tests {
         assert!(code[0].complete);
         assert!(expect.contains(&"a │  b".to_string()), "{expect:#?}");
         assert!(expect.contains(&"x │ 10".to_string()), "{expect:#?}");
+    }
+
+    /// Issue 15 (20): the first backticks of a fence are not shown as text while the rest of
+    /// its line streams in.
+    #[test]
+    fn a_fence_in_the_making_is_not_shown_as_text() {
+        let th = theme();
+        let mut code = Vec::new();
+        let mut seg = Segmenter::new();
+        seg.push("Here:\n\n", &mut code, &th, 0);
+        for piece in ["`", "``", "`ru"] {
+            seg.push(piece, &mut code, &th, 0);
+            let out = render_all(&mut seg, &mut code, 40);
+            assert!(out.iter().all(|l| !l.contains('`')), "{piece:?}: {out:?}");
+            assert!(out.iter().any(|l| l == "Here:"), "{out:?}");
+        }
+        seg.push("st\nfn a() {}\n", &mut code, &th, 0);
+        let out = render_all(&mut seg, &mut code, 40);
+        assert!(out.contains(&"── rust ".to_string()), "{out:?}");
+        // Inline code at a line's start shows as it streams.
+        let mut seg = Segmenter::new();
+        seg.push("`x` is", &mut code, &th, 0);
+        assert_eq!(render_all(&mut seg, &mut code, 40)[0], "x is");
     }
 
     #[test]
