@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use super::markdown::Sink;
 use super::view::FollowKey;
-use super::{centered, cost_label, sparkline, window};
+use super::{centered, cost_label, fit_segments, sparkline, window};
 use crate::app::{App, Pane};
 use crate::session::compare::{self, ColumnReport};
 use crate::session::{format_usd, TurnState};
@@ -33,45 +33,74 @@ fn state_label(c: &crate::session::compare::Column) -> (&'static str, fn(&App) -
 }
 
 /// A column's two figure lines: timing, then tokens and money.
-fn figure_lines(app: &App, r: &ColumnReport, rate: &[u32]) -> Vec<Line<'static>> {
+/// A column's two lines of figures within `width` columns: timing and pace, then tokens and
+/// cost. What does not fit is dropped a whole figure at a time, the least important first
+/// (the cost and the output tokens stay longest); "reasoning" is spelled out where there is
+/// room.
+fn figure_lines(app: &App, r: &ColumnReport, rate: &[u32], width: usize) -> Vec<Line<'static>> {
     let th = &app.theme;
     let rep = &r.report;
-    let mut l1 = vec![Span::raw(format!(
-        "ttft {} · {} · {}",
-        seconds(rep.ttft_ms),
-        rep.tokens_per_sec
-            .map(|t| format!("{t:.0} tok/s"))
-            .unwrap_or_else(|| "— tok/s".into()),
-        seconds(r.duration_ms)
-    ))];
+    let sep = th.muted();
+    let mut l1: Vec<(u8, Span<'static>)> = vec![
+        (0, Span::raw(format!("ttft {}", seconds(rep.ttft_ms)))),
+        (
+            1,
+            Span::raw(
+                rep.tokens_per_sec
+                    .map(|t| format!("{t:.0} tok/s"))
+                    .unwrap_or_else(|| "— tok/s".into()),
+            ),
+        ),
+        (2, Span::raw(seconds(r.duration_ms))),
+    ];
     if !rate.is_empty() {
-        l1.push(Span::raw(" "));
-        l1.push(Span::styled(sparkline(rate, 10), th.fg(th.accent)));
+        l1.push((4, Span::styled(sparkline(rate, 10), th.fg(th.accent))));
     }
     let approx = if rep.tokens_estimated { "~" } else { "" };
-    let mut l2 = Vec::new();
-    match (rep.prompt_tokens, rep.cached_tokens) {
-        (Some(p), Some(c)) if c > 0 => l2.push(format!("in {p} ({c} cached)")),
-        (Some(p), _) => l2.push(format!("in {p}")),
-        _ => {}
-    }
-    l2.push(format!(
-        "out {approx}{} + {approx}{} r",
-        rep.output_tokens.saturating_sub(rep.reasoning_tokens),
-        rep.reasoning_tokens
-    ));
-    let mut spans = vec![Span::styled(l2.join(" · "), th.muted())];
-    if let Some(c) = rep.cost.as_ref().map(cost_label) {
-        spans.push(Span::styled(" · ", th.muted()));
-        spans.push(Span::styled(
-            c,
-            th.fg(th.accent).add_modifier(Modifier::BOLD),
+    let answer = rep.output_tokens.saturating_sub(rep.reasoning_tokens);
+    let line2 = |reasoning: &str| {
+        let mut l2: Vec<(u8, Span<'static>)> = Vec::new();
+        match (rep.prompt_tokens, rep.cached_tokens) {
+            (Some(p), Some(c)) if c > 0 => {
+                l2.push((3, Span::styled(format!("in {p} ({c} cached)"), th.muted())))
+            }
+            (Some(p), _) => l2.push((3, Span::styled(format!("in {p}"), th.muted()))),
+            _ => {}
+        }
+        l2.push((
+            1,
+            Span::styled(
+                format!(
+                    "out {approx}{answer} + {approx}{} {reasoning}",
+                    rep.reasoning_tokens
+                ),
+                th.muted(),
+            ),
         ));
-    }
-    if let Some(saved) = rep.cost.as_ref().and_then(|c| c.savings_label()) {
-        spans.push(Span::styled(format!(" · saved {saved}"), th.fg(th.user)));
-    }
-    vec![Line::from(l1), Line::from(spans)]
+        if let Some(c) = rep.cost.as_ref().map(cost_label) {
+            l2.push((
+                0,
+                Span::styled(c, th.fg(th.accent).add_modifier(Modifier::BOLD)),
+            ));
+        }
+        if let Some(saved) = rep.cost.as_ref().and_then(|c| c.savings_label()) {
+            l2.push((2, Span::styled(format!("saved {saved}"), th.fg(th.user))));
+        }
+        l2
+    };
+    let width_of = |spans: &[Span<'static>]| spans.iter().map(|s| s.width()).sum::<usize>();
+    let long = fit_segments(line2("reasoning"), width, " · ", sep);
+    let short = fit_segments(line2("r"), width, " · ", sep);
+    // The long spelling when it keeps as many figures, and fits.
+    let l2 = if long.len() >= short.len() && width_of(&long) <= width {
+        long
+    } else {
+        short
+    };
+    vec![
+        Line::from(fit_segments(l1, width, " · ", sep)),
+        Line::from(l2),
+    ]
 }
 
 pub fn draw_compare(
@@ -140,7 +169,7 @@ pub fn draw_compare(
         if inner.width < 4 || inner.height < 3 {
             continue;
         }
-        let figures = figure_lines(app, &reports[i], &c.rate);
+        let figures = figure_lines(app, &reports[i], &c.rate, inner.width as usize);
         let fig_h = (figures.len() as u16).min(inner.height);
         f.render_widget(
             Paragraph::new(figures),

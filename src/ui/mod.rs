@@ -827,18 +827,22 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
     segs
 }
 
-fn draw_status(f: &mut Frame, app: &App, view: &mut view::View, area: Rect) {
-    let th = app.theme.clone();
-    let mut segs = status_segments(app);
-    let sep = " │ ";
-    let width = |s: &[(u8, Span<'static>)]| -> usize {
-        s.iter()
-            .map(|(_, sp)| unicode_width::UnicodeWidthStr::width(sp.content.as_ref()))
-            .sum::<usize>()
-            + sep.len() * s.len().saturating_sub(1)
-            + 1
+/// `segs` (priority, text) in order, joined by `sep` (in `sep_style`), within `width`
+/// columns: the least important segments (highest number; of equals, the later) are dropped
+/// whole until the rest fits — a figure is never cut in the middle. The status bar and the
+/// comparison columns' figures.
+pub(crate) fn fit_segments(
+    mut segs: Vec<(u8, Span<'static>)>,
+    width: usize,
+    sep: &'static str,
+    sep_style: Style,
+) -> Vec<Span<'static>> {
+    use unicode_width::UnicodeWidthStr;
+    let total = |s: &[(u8, Span<'static>)]| -> usize {
+        s.iter().map(|(_, sp)| sp.content.width()).sum::<usize>()
+            + sep.width() * s.len().saturating_sub(1)
     };
-    while width(&segs) > area.width as usize && segs.len() > 1 {
+    while total(&segs) > width && segs.len() > 1 {
         let worst = segs
             .iter()
             .enumerate()
@@ -847,13 +851,25 @@ fn draw_status(f: &mut Frame, app: &App, view: &mut view::View, area: Rect) {
             .unwrap_or(0);
         segs.remove(worst);
     }
-    let mut spans = vec![Span::raw(" ")];
+    let mut spans = Vec::new();
     for (i, (_, s)) in segs.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(sep, th.muted()));
+            spans.push(Span::styled(sep, sep_style));
         }
         spans.push(s);
     }
+    spans
+}
+
+fn draw_status(f: &mut Frame, app: &App, view: &mut view::View, area: Rect) {
+    let th = app.theme.clone();
+    let mut spans = vec![Span::raw(" ")];
+    spans.extend(fit_segments(
+        status_segments(app),
+        (area.width as usize).saturating_sub(1),
+        " │ ",
+        th.muted(),
+    ));
     let style = th.bg(th.fg(th.status_fg), th.status_bg);
     let (now, live) = match app.compare_shown.and_then(|c| app.comparisons.get(c)) {
         Some(cv) => (cv.now, cv.running()),
