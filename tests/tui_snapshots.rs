@@ -75,6 +75,19 @@ fn mid_stream_and_finished() {
     }
 }
 
+/// Issue 15 (Missing): typing `/` lists the commands with what they do, filtered as you type.
+#[test]
+fn command_palette_80x24() {
+    let mut a = app(true);
+    a.input.insert_str("/s");
+    a.on_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Down,
+    ));
+    let s = screen(&mut a, 80, 24);
+    assert!(s.contains("/search TEXT"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
 #[test]
 fn help_overlay() {
     for (w, h) in [(80u16, 24u16), (160, 48), (250, 70)] {

@@ -251,6 +251,9 @@ pub struct App {
     pub now: Duration,
     pub flash: Option<String>,
     pub quit_armed: bool,
+    /// The command palette's highlighted row, and the text it was chosen for (another text
+    /// starts again at the first match).
+    palette_sel: (usize, String),
     /// A message typed while a reply streamed (or the agent worked), as typed: sent once
     /// nothing runs (`Event::Ready`); Esc takes it back into the box.
     pub queued: Option<String>,
@@ -370,6 +373,7 @@ impl App {
             now: Duration::ZERO,
             flash: None,
             quit_armed: false,
+            palette_sel: (0, String::new()),
             queued: None,
             reading_width: crate::config::DEFAULT_READING_WIDTH,
             drag_hinted: false,
@@ -871,13 +875,30 @@ impl App {
                 self.conv_scroll = 0;
                 self.new_output = false;
             }
-            (S::Input, A::Submit) => return Some(self.submit()),
+            (S::Input, A::Submit) => {
+                // A command picked in the palette runs as if typed whole.
+                if let Some((_, Some(sel))) = self.palette() {
+                    let text = self.input_text();
+                    if !commands::COMMANDS.iter().any(|c| c.0 == text.trim()) {
+                        self.set_input(sel.0);
+                    }
+                }
+                return Some(self.submit());
+            }
             (S::Input, A::Complete) => {
                 let text = self.input_text();
                 if let Some(fx) = self.complete_mention() {
                     return Some(fx);
                 }
-                if text.starts_with('/') && !text.contains(' ') {
+                if let Some((_, Some(sel))) = self.palette() {
+                    // The palette's highlighted command, ready for its argument.
+                    let done = if sel.1.is_empty() {
+                        sel.0.to_string()
+                    } else {
+                        format!("{} ", sel.0)
+                    };
+                    self.set_input(&done);
+                } else if text.starts_with('/') && !text.contains(' ') {
                     if let Some(done) = commands::complete(&text) {
                         self.set_input(&done);
                     } else {
@@ -899,6 +920,18 @@ impl App {
                 } else {
                     self.focus = self.focus.next();
                 }
+            }
+            (S::Input, A::HistoryPrev | A::HistoryNext) if self.palette().is_some() => {
+                let (matches, _) = self.palette().expect("shown");
+                let n = matches.len();
+                let text = self.input_text();
+                let cur = self.palette_sel.0.min(n - 1);
+                let next = if a == A::HistoryPrev {
+                    (cur + n - 1) % n
+                } else {
+                    (cur + 1) % n
+                };
+                self.palette_sel = (next, text);
             }
             (S::Input, A::HistoryPrev) => {
                 if self.input.cursor().0 != 0 || self.history.is_empty() {
@@ -1341,6 +1374,39 @@ impl App {
         self.send(prompt)
     }
 
+    /// The command palette: while a command's name is typed in the message box (`/`, then no
+    /// space), the commands it may be — name, arguments, what it does — and the highlighted
+    /// one (↑/↓ move, Tab completes, Enter runs it).
+    #[allow(clippy::type_complexity)]
+    pub fn palette(
+        &self,
+    ) -> Option<(
+        Vec<&'static (&'static str, &'static str, &'static str)>,
+        Option<&'static (&'static str, &'static str, &'static str)>,
+    )> {
+        if self.focus != Pane::Input || self.modal().is_some() || self.replay.is_some() {
+            return None;
+        }
+        let text = self.input_text();
+        if !text.starts_with('/') || text.contains(char::is_whitespace) {
+            return None;
+        }
+        let matches: Vec<_> = commands::COMMANDS
+            .iter()
+            .filter(|c| c.0.starts_with(text.as_str()))
+            .collect();
+        if matches.is_empty() {
+            return None;
+        }
+        let sel = if self.palette_sel.1 == text {
+            self.palette_sel.0.min(matches.len() - 1)
+        } else {
+            0
+        };
+        let chosen = matches.get(sel).copied();
+        Some((matches, chosen))
+    }
+
     /// Nothing runs any more: the queued message is sent, as if Enter were pressed on it now
     /// (what was typed meanwhile stays in the box).
     pub(crate) fn release_queued(&mut self) -> Vec<Effect> {
@@ -1608,6 +1674,38 @@ mod tests {
             [Effect::Start { turn }] => *turn,
             other => panic!("expected a turn, got {other:?}"),
         }
+    }
+
+    /// Issue 15 (Missing): `/` lists the commands, filtered as you type; ↑/↓ pick one, Tab
+    /// completes it, Enter runs it.
+    #[test]
+    fn the_command_palette_filters_and_picks() {
+        let key = |c| crossterm::event::KeyEvent::from(c);
+        let mut a = App::new(crate::testing::app_init(false));
+        assert!(a.palette().is_none());
+        a.input.insert_str("/");
+        let (all, sel) = a.palette().unwrap();
+        assert_eq!(all.len(), commands::COMMANDS.len());
+        assert_eq!(sel.unwrap().0, "/model");
+        a.input.insert_str("s");
+        let names: Vec<&str> = a.palette().unwrap().0.iter().map(|c| c.0).collect();
+        assert_eq!(names, ["/system", "/set", "/sessions", "/search", "/save"]);
+        // ↓ twice, ↑ once: the second; Tab completes it with room for its argument.
+        a.on_key(key(KeyCode::Down));
+        a.on_key(key(KeyCode::Down));
+        a.on_key(key(KeyCode::Up));
+        assert_eq!(a.palette().unwrap().1.unwrap().0, "/set");
+        a.on_key(key(KeyCode::Tab));
+        assert_eq!(a.input_text(), "/set ");
+        assert!(a.palette().is_none());
+        // Enter on a prefix runs the highlighted command.
+        a.set_input("/ne");
+        assert_eq!(a.palette().unwrap().1.unwrap().0, "/new");
+        a.on_key(key(KeyCode::Enter));
+        assert_eq!(a.flash.as_deref(), Some("new conversation"));
+        // No match: no palette (Enter says the command is unknown).
+        a.set_input("/zz");
+        assert!(a.palette().is_none());
     }
 
     /// Issue 15 (Missing): Enter while a reply streams queues the message; Esc takes it

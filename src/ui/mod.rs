@@ -106,8 +106,71 @@ fn draw_panes(f: &mut Frame, app: &App, view: &mut view::View, drawn: &mut crate
     draw_overlays(f, app);
 }
 
+/// The command palette: above the message box while a command's name is typed, each
+/// matching command with its arguments and what it does, the highlighted one marked.
+fn draw_palette(f: &mut Frame, app: &App) {
+    let Some((matches, sel)) = app.palette() else {
+        return;
+    };
+    let th = &app.theme;
+    let input = layout(f.area(), app).input;
+    let rows = matches.len().min(10);
+    let h = rows as u16 + 2;
+    if input.y < h || input.width < 20 {
+        return;
+    }
+    let area = Rect {
+        x: input.x,
+        y: input.y - h,
+        width: input.width.min(100),
+        height: h,
+    };
+    f.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(th.fg(th.border_focus))
+        .title(Span::styled(
+            " Commands — ↑↓ pick · Tab completes · Enter runs ",
+            th.muted(),
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let at = sel
+        .and_then(|c| matches.iter().position(|m| std::ptr::eq(*m, c)))
+        .unwrap_or(0);
+    let first = (at + 1).saturating_sub(rows);
+    let name_w = matches
+        .iter()
+        .map(|(c, args, _)| c.chars().count() + 1 + args.chars().count())
+        .max()
+        .unwrap_or(0);
+    let lines: Vec<Line<'static>> = matches
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(rows)
+        .map(|(i, (c, args, what))| {
+            let name = format!("{c} {args}");
+            let style = if i == at {
+                th.selected()
+            } else {
+                Style::default()
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!(" {name:<name_w$}  "),
+                    style.add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(what.to_string(), if i == at { style } else { th.muted() }),
+            ])
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
 /// Help and the session picker, over whatever is on screen.
 fn draw_overlays(f: &mut Frame, app: &App) {
+    draw_palette(f, app);
     if app.help_open() {
         draw_help(f, app);
     }
