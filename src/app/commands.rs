@@ -279,6 +279,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                 return vec![];
             }
             app.system = Some(arg.to_string());
+            app.custom_system = true;
             if app
                 .conv
                 .messages()

@@ -216,6 +216,9 @@ pub struct App {
     pub key_help: String,
     pub model: String,
     pub system: Option<String>,
+    /// A system prompt of the user's own is in force (the config's `system`, or `/system
+    /// TEXT`): the status bar says so.
+    pub custom_system: bool,
     pub params: ChatParams,
     /// The last note on parameters left out (see `params_notice`).
     last_params_notice: Option<String>,
@@ -346,6 +349,7 @@ impl App {
             has_key: init.has_key,
             key_help: init.key_help,
             model: init.model,
+            custom_system: false,
             system: init.system,
             params: ChatParams::default(),
             last_params_notice: None,
@@ -1674,6 +1678,27 @@ mod tests {
             [Effect::Start { turn }] => *turn,
             other => panic!("expected a turn, got {other:?}"),
         }
+    }
+
+    /// Issue 15 (Missing): your own system prompt is marked; `/system` shows it.
+    #[test]
+    fn a_custom_system_prompt_is_marked_and_shown() {
+        let mut a = App::new(crate::testing::app_init(false));
+        let marked = |a: &App| {
+            crate::ui::status_segments(a)
+                .iter()
+                .any(|(_, s)| s.content == "system prompt")
+        };
+        assert!(!marked(&a));
+        a.input.insert_str("/system Answer in French.");
+        a.on_key(crossterm::event::KeyEvent::from(KeyCode::Enter));
+        assert!(marked(&a));
+        a.input.insert_str("/system");
+        a.on_key(crossterm::event::KeyEvent::from(KeyCode::Enter));
+        assert!(a
+            .entries
+            .last()
+            .is_some_and(|e| e.text == "system prompt: Answer in French."));
     }
 
     /// Issue 15 (Missing): `/` lists the commands, filtered as you type; ↑/↓ pick one, Tab

@@ -237,6 +237,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     }
     app.params = cfg.sampling.clone();
     app.reading_width = cfg.reading_width;
+    app.custom_system = cfg.system.as_deref().is_some_and(|s| !s.trim().is_empty());
     app.key_hint = match &provider.api_key_env {
         Some(var) => format!(
             "To chat for real: quit, `export {var}=…`, run grokpair again (a local server needs no key: grokpair -p local)."

@@ -780,8 +780,13 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
     if let Some(a) = agent::status(app) {
         segs.push((1, a));
     }
+    // Your own system prompt is in force (/system shows it): said after the model.
+    let system = app
+        .custom_system
+        .then(|| (4, Span::styled("system prompt", th.fg(th.user))));
     let Some(tv) = app.status_turn() else {
         segs.push((1, Span::raw(format!("{} · {}", app.provider, app.model))));
+        segs.extend(system);
         segs.push((2, Span::styled("idle", th.muted())));
         if !app.has_key {
             segs.push((1, Span::styled("no API key", th.error())));
@@ -806,6 +811,7 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         Style::default()
     };
     segs.push((1, Span::styled(model, model_style)));
+    segs.extend(system);
     let (state, style) = match tv.turn.state {
         TurnState::Connecting if tv.turn.retries > 0 => {
             (format!("retrying ({})", tv.turn.retries), th.warning())
