@@ -1007,3 +1007,57 @@ async fn a_message_sent_while_streaming_is_queued_then_sent() {
         "{msgs}"
     );
 }
+
+/// Issue 15 (14): `/provider NAME` reads the config file again: a provider added to it while
+/// the TUI runs is there; a file broken meanwhile is named, and the one read at start stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_switch_reads_the_config_again() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(synth_sse(
+        "grok-3-mini",
+        "",
+        "From the added provider.",
+        SynthUsage {
+            prompt: 10,
+            cached: 0,
+            completion: 5,
+            reasoning: 0,
+            ticks: None,
+        },
+    )));
+    let t = Tmux::start("reread", "http://127.0.0.1:9/v1", 120, 30, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    let cfg = t.dir.path().join("c.toml");
+    let before = std::fs::read_to_string(&cfg).unwrap();
+    // Broken first: said with its line, nothing switched.
+    std::fs::write(&cfg, format!("{before}\n[providers.added\n")).unwrap();
+    t.type_text("/provider fake");
+    t.send(&["Enter"]);
+    t.wait_for("the config error", |s| {
+        s.contains("the config file was not read again")
+    })
+    .await;
+    std::fs::write(
+        &cfg,
+        format!(
+            "{before}\n[providers.added]\nbase_url = \"{}\"\napi_key = \"k2\"\nmodel = \"grok-3-mini\"\n",
+            s.base_url()
+        ),
+    )
+    .unwrap();
+    t.type_text("/provider added");
+    t.send(&["Enter"]);
+    t.wait_for("the switch", |s| s.contains("added · grok-3-mini"))
+        .await;
+    t.type_text("hello");
+    t.send(&["Enter"]);
+    t.wait_for("the answer", |s| s.contains("From the added provider."))
+        .await;
+    assert_eq!(
+        s.requests()[0].header("authorization").as_deref(),
+        Some("Bearer k2")
+    );
+}

@@ -107,6 +107,8 @@ pub enum Event {
     },
     /// `Effect::Rewind`'s answer: the files put back.
     Rewound(Result<Vec<crate::tools::checkpoint::Change>, String>),
+    /// The configured providers, as the config file now names them.
+    Providers(Vec<String>),
     /// Nothing runs any more (no reply streams, the agent is done): a queued message goes.
     Ready,
     /// Something failed that the transcript should say.
@@ -258,6 +260,7 @@ impl App {
             Event::RewindPlan { exchange, plan } => self.rewind_planned(exchange, plan),
             Event::Rewound(r) => self.rewound(r),
             Event::Ready => return self.release_queued(),
+            Event::Providers(names) => self.providers = names,
             Event::Error(e) => self.error(&e),
             Event::Notice(n) => self.notice(&n),
             Event::SaveTarget {

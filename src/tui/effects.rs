@@ -168,6 +168,20 @@ impl Ctx<'_> {
                         }
                     }
                     Effect::SwitchProvider(name) => {
+                        // The config file is read again: a provider or a key added to it
+                        // since start is there. The rest of the running configuration (flags,
+                        // the live price listing) stays.
+                        match Config::load(self.cfg.path.as_deref()) {
+                            Ok(fresh) => {
+                                let names: Vec<String> = fresh.providers.keys().cloned().collect();
+                                self.cfg.providers = fresh.providers;
+                                after.extend(app.update(AppEvent::Providers(names)));
+                            }
+                            Err(e) => after.extend(app.update(AppEvent::Error(format!(
+                                "the config file was not read again (the one read at start \
+                                 stays): {e}"
+                            )))),
+                        }
                         let ev = switch_provider(self.cfg, self.engine, &name, None);
                         let switched = matches!(ev, AppEvent::ProviderSwitched { .. });
                         after.extend(app.update(ev));

@@ -107,9 +107,9 @@ pub(super) fn key_help(cfg: &Config, provider: &crate::config::Provider) -> Stri
         .unwrap_or_else(|| "the config file".into());
     format!(
         "No API key for provider `{}`. Quit (Ctrl+C twice), then `export {var}=…` and start again, \
-         or set it in {file} (`grokpair config init` writes one). A local llama.cpp / Ollama \
-         server needs no key: `grokpair --provider local`.",
-        provider.name
+         or set it in {file} (`grokpair config init` writes one) and `/provider {}` (the file is \
+         read again). A local llama.cpp / Ollama server needs no key: `grokpair --provider local`.",
+        provider.name, provider.name
     )
 }
 
