@@ -1056,8 +1056,5 @@ async fn provider_switch_reads_the_config_again() {
     t.send(&["Enter"]);
     t.wait_for("the answer", |s| s.contains("From the added provider."))
         .await;
-    assert_eq!(
-        s.requests()[0].header("authorization").as_deref(),
-        Some("Bearer k2")
-    );
+    assert_eq!(s.requests()[0].header("authorization"), Some("Bearer k2"));
 }
