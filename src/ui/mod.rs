@@ -369,7 +369,7 @@ fn draw_reasoning(
                 "The model's reasoning streams here.",
                 th.muted(),
             )),
-            inner,
+            padded(inner),
         );
         return;
     };
@@ -476,12 +476,13 @@ fn draw_code(
         return;
     }
     if n == 0 {
+        // One column in from the border, as the other panes' text.
         f.render_widget(
             Paragraph::new(Span::styled(
                 "Code blocks from answers collect here.",
                 th.muted(),
             )),
-            inner,
+            padded(inner),
         );
         return;
     }
@@ -516,7 +517,9 @@ fn draw_code(
     let count = b.highlight();
     let partial = b.partial.clone();
     let total = count + usize::from(!partial.is_empty());
-    let gutter = total.max(1).to_string().len();
+    // At least three digits: the gutter does not widen (and shift the code) as a block
+    // streams past line 9 and 99.
+    let gutter = total.max(1).to_string().len().max(3);
     let max_scroll = total.saturating_sub(body_h);
     drawn.code = Some(max_scroll);
     let code_scroll = app.code_scroll.min(max_scroll);
@@ -538,7 +541,16 @@ fn draw_code(
         }
         lines.push(Line::from(spans));
     }
-    f.render_widget(Paragraph::new(lines), inner);
+    f.render_widget(Paragraph::new(lines), padded(inner));
+}
+
+/// `inner` one column in from the left border (the panes' text never touches it).
+fn padded(inner: Rect) -> Rect {
+    Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(1),
+        ..inner
+    }
 }
 
 fn draw_replay_bar(f: &mut Frame, app: &App, area: Rect) {
