@@ -125,6 +125,8 @@ pub struct Drawn {
     pub conversation: Option<usize>,
     pub reasoning: Option<usize>,
     pub code: Option<usize>,
+    /// The most the code pane can scroll sideways (its widest line shown past its width).
+    pub code_h: Option<usize>,
     /// Per column of the comparison on screen (`None`: a column not drawn).
     pub columns: Vec<Option<usize>>,
     pub diff: Option<usize>,
@@ -136,6 +138,7 @@ pub struct Drawn {
 
 /// What decides where the panes are scrolled to and what they show.
 type Placement = (
+    usize,
     usize,
     usize,
     usize,
@@ -151,6 +154,7 @@ impl App {
             self.conv_scroll,
             self.reasoning_scroll,
             self.code_scroll,
+            self.code_hscroll,
             self.new_output,
             self.focus,
             self.compare_shown,
@@ -172,6 +176,9 @@ impl App {
         }
         if let Some(max) = d.code {
             self.code_scroll = self.code_scroll.min(max);
+        }
+        if let Some(max) = d.code_h {
+            self.code_hscroll = self.code_hscroll.min(max);
         }
         if let Some(cv) = self.compare_shown.and_then(|c| self.comparisons.get_mut(c)) {
             for (c, max) in cv.cols.iter_mut().zip(&d.columns) {

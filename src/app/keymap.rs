@@ -100,6 +100,8 @@ pub enum Action {
     ReasoningNext,
     CodePrev,
     CodeNext,
+    CodeLeft,
+    CodeRight,
     CodeCopy,
     CodeSave,
     ColumnPrev,
@@ -666,18 +668,20 @@ pub static KEYMAP: &[Binding] = &[
     b!(Reasoning, [ch(']')], "", ReasoningNext, ""),
     b!(
         Code,
-        [key(KeyCode::Left), ch('h'), ch('p')],
-        "← / →  h / l",
+        [ch('['), ch('p')],
+        "[ / ]  p / n",
         CodePrev,
         "previous / next code block"
     ),
+    b!(Code, [ch(']'), ch('n')], "", CodeNext, ""),
     b!(
         Code,
-        [key(KeyCode::Right), ch('l'), ch('n')],
-        "",
-        CodeNext,
-        ""
+        [key(KeyCode::Left), ch('h')],
+        "← / →  h / l",
+        CodeLeft,
+        "scroll long lines sideways (› marks a line that goes on)"
     ),
+    b!(Code, [key(KeyCode::Right), ch('l')], "", CodeRight, ""),
     b!(
         Code,
         [ch('y'), ch('c')],
@@ -852,7 +856,7 @@ mod tests {
     fn a_pane_hint_names_its_keys_from_the_table() {
         assert_eq!(
             pane_hint(&[Scope::Code]),
-            "← / →  h / l previous / next code block · y copy the block · s save the block to a file"
+            "[ / ]  p / n previous / next code block · ← / →  h / l scroll long lines sideways · y copy the block · s save the block to a file"
         );
         assert!(pane_hint(&[Scope::Browse]).contains("{ / } previous / next turn"));
         assert_eq!(pane_hint(&[]), "");

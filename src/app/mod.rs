@@ -246,6 +246,8 @@ pub struct App {
     pub new_output: bool,
     pub reasoning_scroll: usize,
     pub code_scroll: usize,
+    /// Columns the code pane is scrolled sideways by (long lines are not wrapped).
+    pub code_hscroll: usize,
     pub selected_code: usize,
     /// Which turn's reasoning is shown (None: the latest).
     pub reasoning_turn: Option<usize>,
@@ -371,6 +373,7 @@ impl App {
             new_output: false,
             reasoning_scroll: 0,
             code_scroll: 0,
+            code_hscroll: 0,
             selected_code: 0,
             reasoning_turn: None,
             active: None,
@@ -974,6 +977,8 @@ impl App {
             }
             (S::Code, A::CodePrev) => self.select_code(self.selected_code.saturating_sub(1)),
             (S::Code, A::CodeNext) => self.select_code(self.selected_code + 1),
+            (S::Code, A::CodeLeft) => self.code_hscroll = self.code_hscroll.saturating_sub(8),
+            (S::Code, A::CodeRight) => self.code_hscroll += 8,
             (S::Code, A::CodeCopy) => return Some(self.copy_block(self.selected_code)),
             (S::Code, A::CodeSave) => self.start_save(self.selected_code, None),
             (S::Panes, A::FocusNext) => self.focus = self.focus.next(),
@@ -1105,6 +1110,7 @@ impl App {
         if !self.code.is_empty() {
             self.selected_code = i.min(self.code.len() - 1);
             self.code_scroll = 0;
+            self.code_hscroll = 0;
         }
     }
 

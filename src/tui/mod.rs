@@ -301,8 +301,14 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
         EnableMouseCapture
     )
     .map_err(|e| e.to_string())?;
-    let mut terminal =
-        Screen::new(CrosstermBackend::new(std::io::stdout())).map_err(|e| e.to_string())?;
+    // A frame goes out in one write: stdout's own buffer writes every kilobyte, so a large
+    // frame reached the terminal in pieces (more system calls, and a half-drawn screen for
+    // anyone reading the terminal in between).
+    let mut terminal = Screen::new(CrosstermBackend::new(std::io::BufWriter::with_capacity(
+        1 << 16,
+        std::io::stdout(),
+    )))
+    .map_err(|e| e.to_string())?;
     if let Ok(size) = terminal.size() {
         app.update(AppEvent::Resize {
             width: size.width,

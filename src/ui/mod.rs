@@ -531,17 +531,83 @@ fn draw_code(
     let Some(b) = view.code.get_mut(sel) else {
         return;
     };
+    // Code is never wrapped: long lines are scrolled sideways, `›` at the right edge of a
+    // line that goes on, `‹` at the left of one scrolled past.
+    let avail = (inner.width as usize).saturating_sub(1 + gutter + 1);
+    let mut widest = 0;
     let mut lines = vec![tab_line];
     for i in start..(start + body_h).min(total) {
-        let mut spans = vec![Span::styled(format!("{:>gutter$} ", i + 1), th.muted())];
-        if i < count {
-            spans.extend(b.hl.line(i, &b.source).spans);
+        let code = if i < count {
+            b.hl.line(i, &b.source).spans
         } else {
-            spans.push(Span::raw(partial.replace('\t', "    ")));
-        }
+            vec![Span::raw(partial.clone())]
+        };
+        let (shown, width) = hslice(code, app.code_hscroll, avail, th.muted());
+        widest = widest.max(width);
+        let mut spans = vec![Span::styled(format!("{:>gutter$} ", i + 1), th.muted())];
+        spans.extend(shown);
         lines.push(Line::from(spans));
     }
+    drawn.code_h = Some(widest.saturating_sub(avail));
     f.render_widget(Paragraph::new(lines), padded(inner));
+}
+
+/// The columns `skip..skip + avail` of a line of styled text (tabs as four spaces), and the
+/// line's whole width. A line that goes on past them ends in `›`; one with text before the
+/// window starts with `‹`.
+fn hslice(
+    spans: Vec<Span<'static>>,
+    skip: usize,
+    avail: usize,
+    mark: Style,
+) -> (Vec<Span<'static>>, usize) {
+    use unicode_width::UnicodeWidthChar;
+    let mut cells: Vec<(char, Style, usize)> = Vec::new();
+    for sp in &spans {
+        for c in sp.content.chars() {
+            match c {
+                '\t' => cells.extend(std::iter::repeat_n((' ', sp.style, 1), 4)),
+                c => cells.push((c, sp.style, c.width().unwrap_or(0))),
+            }
+        }
+    }
+    let total: usize = cells.iter().map(|c| c.2).sum();
+    let fits = total.saturating_sub(skip) <= avail;
+    // A line that goes on keeps its last column for the marker.
+    let room = if fits { avail } else { avail.saturating_sub(1) };
+    let (mut col, mut used) = (0, 0);
+    let mut before = false;
+    let mut shown: Vec<(char, Style)> = Vec::new();
+    for (c, style, w) in cells {
+        let at = col;
+        col += w;
+        if at < skip {
+            before |= c != ' ';
+            continue;
+        }
+        if used + w > room {
+            break;
+        }
+        used += w;
+        shown.push((c, style));
+    }
+    if before {
+        match shown.first_mut() {
+            Some(first) => *first = ('‹', mark),
+            None => shown.push(('‹', mark)),
+        }
+    }
+    if !fits {
+        shown.push(('›', mark));
+    }
+    let mut out: Vec<Span<'static>> = Vec::new();
+    for (c, style) in shown {
+        match out.last_mut() {
+            Some(last) if last.style == style => last.content.to_mut().push(c),
+            _ => out.push(Span::styled(c.to_string(), style)),
+        }
+    }
+    (out, total)
 }
 
 /// `inner` one column in from the left border (the panes' text never touches it).
@@ -1061,4 +1127,50 @@ fn draw_help(f: &mut Frame, app: &App) {
         ));
     let shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).collect();
     f.render_widget(Paragraph::new(shown).block(block), r);
+}
+
+#[cfg(test)]
+mod hscroll_tests {
+    use super::hslice;
+    use ratatui::style::{Color, Style};
+    use ratatui::text::Span;
+
+    fn text(spans: &[Span<'static>]) -> String {
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    /// Issue 15 (18): code is cut, never wrapped, with a marker on each side that goes on.
+    #[test]
+    fn long_lines_scroll_sideways_with_markers() {
+        let red = Style::default().fg(Color::Red);
+        let line = || {
+            vec![
+                Span::styled("let saturating".to_string(), red),
+                Span::raw("_add = 1;".to_string()),
+            ]
+        };
+        // 23 columns in a window of 10: 9 shown and the marker.
+        let (s, w) = hslice(line(), 0, 10, Style::default());
+        assert_eq!((text(&s).as_str(), w), ("let satur›", 23));
+        assert_eq!(s[0].style, red);
+        // Scrolled by 8: the left marker, then the window.
+        let (s, _) = hslice(line(), 8, 10, Style::default());
+        assert_eq!(text(&s), "‹ating_ad›");
+        // To the end: no right marker.
+        let (s, _) = hslice(line(), 13, 10, Style::default());
+        assert_eq!(text(&s), "‹_add = 1;");
+        // Exactly as wide as the window: whole, no marker.
+        let (s, _) = hslice(
+            vec![Span::raw("0123456789".to_string())],
+            0,
+            10,
+            Style::default(),
+        );
+        assert_eq!(text(&s), "0123456789");
+        // Tabs are four spaces; a short line scrolled past shows only that it was there.
+        let (s, w) = hslice(vec![Span::raw("\tx".to_string())], 0, 10, Style::default());
+        assert_eq!((text(&s).as_str(), w), ("    x", 5));
+        let (s, _) = hslice(vec![Span::raw("ab".to_string())], 8, 10, Style::default());
+        assert_eq!(text(&s), "‹");
+    }
 }
