@@ -26,7 +26,7 @@ pub use crate::app::layout::{layout, Areas, WIDE};
 
 /// A pane's frame. The focused one is marked (`▸` before its title, its border bold in the
 /// focus colour) and names its own keys on its bottom border, from the keymap.
-fn pane_block<'a>(app: &App, pane: Pane, mut title: Vec<Span<'a>>) -> Block<'a> {
+fn pane_block<'a>(app: &App, pane: Pane, mut title: Vec<Span<'a>>, width: u16) -> Block<'a> {
     use crate::app::keymap::{pane_hint, Scope};
     let th = &app.theme;
     let focused = app.focus == pane;
@@ -36,13 +36,16 @@ fn pane_block<'a>(app: &App, pane: Pane, mut title: Vec<Span<'a>>) -> Block<'a> 
         th.fg(th.border)
     };
     let block = Block::default().borders(Borders::ALL).border_style(border);
+    // Between the corners; a title that does not fit ends in `…`.
+    let room = (width as usize).saturating_sub(2);
     if !focused {
-        return block.title(Line::from(title));
+        return block.title(Line::from(ellipsize(title, room)));
     }
     title.insert(
         0,
         Span::styled("▸", th.fg(th.border_focus).add_modifier(Modifier::BOLD)),
     );
+    let title = ellipsize(title, room);
     let scopes: &[Scope] = match pane {
         Pane::Conversation => &[Scope::Browse],
         Pane::Reasoning => &[Scope::Reasoning, Scope::Browse],
@@ -55,6 +58,41 @@ fn pane_block<'a>(app: &App, pane: Pane, mut title: Vec<Span<'a>>) -> Block<'a> 
         return block;
     }
     block.title_bottom(Line::from(Span::styled(format!(" {hint} "), th.muted())))
+}
+
+/// `spans` cut to `width` columns, the last one kept for `…` when anything is cut.
+pub(crate) fn ellipsize(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
+    use unicode_width::UnicodeWidthChar;
+    let total: usize = spans.iter().map(|s| s.width()).sum();
+    if total <= width {
+        return spans;
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    let mut last_style = Style::default();
+    for sp in spans {
+        let mut kept = String::new();
+        for c in sp.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w + 1 > width {
+                break;
+            }
+            used += w;
+            kept.push(c);
+        }
+        last_style = sp.style;
+        let full = kept.len() == sp.content.len();
+        if !kept.is_empty() {
+            out.push(Span::styled(kept, sp.style));
+        }
+        if !full {
+            break;
+        }
+    }
+    if width > 0 {
+        out.push(Span::styled("…", last_style));
+    }
+    out
 }
 
 /// Draws the app into the frame. Scroll offsets are the app's: what the frame could show
@@ -261,7 +299,7 @@ fn draw_conversation(
             th.warning().add_modifier(Modifier::BOLD),
         ));
     }
-    let block = pane_block(app, Pane::Conversation, title);
+    let block = pane_block(app, Pane::Conversation, title, area.width);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.width < 2 || inner.height == 0 {
@@ -357,7 +395,7 @@ fn draw_reasoning(
     }
     let live = shown.is_some_and(|t| !app.turns[t].turn.is_finished());
     let title = view.steady(Figures::ReasoningTitle, app.now, live, Line::from(title));
-    let block = pane_block(app, Pane::Reasoning, title.spans);
+    let block = pane_block(app, Pane::Reasoning, title.spans, area.width);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.width < 2 || inner.height == 0 {
@@ -469,7 +507,7 @@ fn draw_code(
             th.muted(),
         ));
     }
-    let block = pane_block(app, Pane::Code, title);
+    let block = pane_block(app, Pane::Code, title, area.width);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.width < 4 || inner.height == 0 {
@@ -810,7 +848,12 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
         };
         hint = format!(" Queued: “{first}{more}” · sent when the reply ends · Esc takes it back ");
     }
-    let block = pane_block(app, Pane::Input, vec![Span::styled(hint, th.muted())]);
+    let block = pane_block(
+        app,
+        Pane::Input,
+        vec![Span::styled(hint, th.muted())],
+        area.width,
+    );
     let cursor = if app.focus == Pane::Input {
         Style::default().add_modifier(Modifier::REVERSED)
     } else {
@@ -1131,7 +1174,7 @@ fn draw_help(f: &mut Frame, app: &App) {
 
 #[cfg(test)]
 mod hscroll_tests {
-    use super::hslice;
+    use super::{ellipsize, hslice};
     use ratatui::style::{Color, Style};
     use ratatui::text::Span;
 
@@ -1172,5 +1215,17 @@ mod hscroll_tests {
         assert_eq!((text(&s).as_str(), w), ("    x", 5));
         let (s, _) = hslice(vec![Span::raw("ab".to_string())], 8, 10, Style::default());
         assert_eq!(text(&s), "‹");
+    }
+
+    /// Issue 15 (17): a title that does not fit ends in `…`.
+    #[test]
+    fn titles_that_do_not_fit_end_in_an_ellipsis() {
+        let t = || vec![Span::raw(" Reasoning "), Span::raw("· turn 1/1 · 137 tok ")];
+        assert_eq!(
+            text(&ellipsize(t(), 40)),
+            " Reasoning · turn 1/1 · 137 tok "
+        );
+        assert_eq!(text(&ellipsize(t(), 16)), " Reasoning · tu…");
+        assert_eq!(text(&ellipsize(t(), 11)), " Reasoning…");
     }
 }
