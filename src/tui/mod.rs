@@ -22,14 +22,16 @@ const QUIT_ARMED_FOR: Duration = Duration::from_millis(1500);
 
 /// At most ~60 frames a second after a key, a click or a resize.
 const FRAME: Duration = Duration::from_millis(16);
-/// At most 25 frames a second for what streams in (tokens, a command's output, the clock, a
-/// replay): still smooth to read, while a frame costs the same at any rate (every cell is
-/// rendered and diffed), so drawing at 60 a second at 250 tok/s was most of the CPU.
-const STREAM_FRAME: Duration = Duration::from_millis(80);
+/// At most 10 frames a second for what streams in (tokens, a command's output, the clock, a
+/// replay): text appearing in tenths of a second still reads as a stream, and a frame costs
+/// the same however little changed (every cell is rendered and compared): drawn 60 times a
+/// second at 250 tok/s, frames were most of the CPU.
+const STREAM_FRAME: Duration = Duration::from_millis(100);
 /// While a reply streams, the clock in the status bar ticks this often even with no events.
 const CLOCK: Duration = Duration::from_millis(250);
 /// How long a stream's reader rests once it has taken what had arrived (a trickle of tokens
-/// then costs a wake-up per batch, not per token). Below a frame, so nothing shows later.
+/// then costs a wake-up per batch, not per token). Below a frame's pace: nothing waits a frame
+/// longer for it.
 const STREAM_COALESCE: Duration = Duration::from_millis(40);
 /// Most stream events applied between two looks at the keyboard and the signals: a flood
 /// of events must never starve them.
