@@ -191,6 +191,8 @@ impl NetPolicy {
 
 /// Events a request may have waiting for its consumer before the request itself waits.
 const EVENT_BUFFER: usize = 1024;
+/// A batch of at least this many bytes is a fast stream: read on without a rest.
+const COALESCE_BELOW: usize = 16 * 1024;
 
 /// The most of an error body read (its message is in the first few hundred bytes).
 pub const MAX_ERROR_BODY: usize = 1 << 20;
@@ -653,6 +655,8 @@ impl Client {
         let mut parser = SseParser::new();
         let mut items = Vec::new();
         let mut body = resp.bytes_stream();
+        // Bytes taken since the last rest (see `NetPolicy::coalesce`).
+        let mut batch = 0usize;
         loop {
             // Until the model's first output, the first-token deadline; then the idle limit
             // between reads.
@@ -672,13 +676,19 @@ impl Client {
                 match ready {
                     Some(r) => Ok(r),
                     // Nothing more: a rest before the next read, so that a trickle of tokens
-                    // arrives in one read instead of one wake-up each.
+                    // arrives in one read instead of one wake-up each — unless this batch was
+                    // large (a fast stream, which would only be kept waiting).
                     None => {
-                        tokio::time::sleep(coalesce).await;
+                        if std::mem::take(&mut batch) < COALESCE_BELOW {
+                            tokio::time::sleep(coalesce).await;
+                        }
                         tokio::time::timeout(idle, body.next()).await
                     }
                 }
             };
+            if let Ok(Some(Ok(bytes))) = &next {
+                batch += bytes.len();
+            }
             let at = em.t0.elapsed();
             let eof = matches!(next, Ok(None));
             match next {
