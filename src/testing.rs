@@ -360,6 +360,17 @@ pub struct SynthUsage {
     pub ticks: Option<i64>,
 }
 
+impl SynthUsage {
+    /// A short exchange: 10 prompt tokens, 5 answer tokens, nothing cached or reasoned.
+    pub const SMALL: SynthUsage = SynthUsage {
+        prompt: 10,
+        cached: 0,
+        completion: 5,
+        reasoning: 0,
+        ticks: None,
+    };
+}
+
 /// Pieces of about one token each (a word with its leading space, or a newline).
 pub fn token_pieces(text: &str) -> Vec<String> {
     let mut out = Vec::new();

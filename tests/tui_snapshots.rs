@@ -1,6 +1,8 @@
 //! Whole-app TestBackend snapshots at 80x24, 160x48 and 250x70: empty, mid-stream, finished, help,
 //! no key. Events carry fixed arrival times, so every figure on screen is deterministic.
 
+mod common;
+
 use grokpair::api::client::decode_body;
 use grokpair::api::Api;
 use grokpair::api::{StreamEvent, TimedEvent};
@@ -174,8 +176,7 @@ fn hidden_reasoning_is_explained() {
     a.model = "grok-4-fast".into();
     let turn = send(&mut a, "hi");
     let body = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/recorded/xai-grok-4-fast-simple_streaming/response.sse"),
+        common::fixtures_dir().join("xai-grok-4-fast-simple_streaming/response.sse"),
     )
     .unwrap();
     let (mut evs, _) = decode_body(Api::Chat, body.as_bytes());

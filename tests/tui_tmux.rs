@@ -49,13 +49,16 @@ async fn fixture_turn_fills_panes_and_status_exactly() {
     for want in [
         "fake · grok-code-fast-1",
         "idle",
-        "in 213 (192 cached)",
         "out 2 + 198 reasoning",
         "$0.000308",
+        // Issue 15 (17): the session's cost stays at 160 columns (the prompt's tokens are
+        // under the answer).
+        "session $0.000308",
         "cache saved $0.0000346 (10%)",
     ] {
         assert!(status.contains(want), "status bar lacks {want:?}: {status}");
     }
+    assert!(screen.contains("prompt 213 (192 cached)"), "{screen}");
     let req = &s.requests()[0];
     assert_eq!(req.json()["messages"][0]["content"], "Say hi in Portuguese");
     assert!(req.header("x-grok-conv-id").is_some());
@@ -956,13 +959,7 @@ async fn a_message_sent_while_streaming_is_queued_then_sent() {
         return;
     }
     let s = FakeServer::start().await;
-    let usage = SynthUsage {
-        prompt: 10,
-        cached: 0,
-        completion: 5,
-        reasoning: 0,
-        ticks: None,
-    };
+    let usage = SynthUsage::SMALL;
     // The first reply takes a while (its events 150 ms apart); the second is at once.
     s.push(Reply::sse_paced(
         synth_sse(
@@ -1022,13 +1019,7 @@ async fn provider_switch_reads_the_config_again() {
         "grok-3-mini",
         "",
         "From the added provider.",
-        SynthUsage {
-            prompt: 10,
-            cached: 0,
-            completion: 5,
-            reasoning: 0,
-            ticks: None,
-        },
+        SynthUsage::SMALL,
     )));
     let t = Tmux::start("reread", "http://127.0.0.1:9/v1", 120, 30, "test-key");
     t.wait_for("the TUI", |s| s.contains("Conversation")).await;

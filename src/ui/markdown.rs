@@ -333,15 +333,25 @@ impl Segmenter {
                 }
                 Block::Code { idx, cache, height } => {
                     let cb = &mut code[*idx];
-                    if cache.is_none() {
-                        if let Some((w, h)) = *height {
-                            if w == width && !sink.wants(h) {
-                                sink.skip(h);
-                                continue;
+                    let was_cached = cache.as_ref().is_some_and(|c| c.width == width);
+                    if !was_cached {
+                        // Not drawn: measured from its text, not highlighted for it (at full
+                        // speed most blocks scroll by between two frames; highlighting them
+                        // all was half the CPU). Highlighted once drawn.
+                        let h = match *height {
+                            Some((w, h)) if w == width => h,
+                            _ => code_height(cb, width),
+                        };
+                        if !sink.wants(h) {
+                            if cb.complete && cb.partial.is_empty() {
+                                *height = Some((width, h));
                             }
+                            // Lines wrapped at another width are of no more use.
+                            *cache = None;
+                            sink.skip(h);
+                            continue;
                         }
                     }
-                    let was_cached = cache.as_ref().is_some_and(|c| c.width == width);
                     render_code(cb, cache, width, theme);
                     let c = cache.as_ref().expect("cached");
                     let h = c.lines.len() + c.tail.len();
@@ -413,6 +423,41 @@ fn render_code(cb: &mut CodeBlock, cache: &mut Option<CodeCache>, width: u16, th
     )));
     c.tail.push(Line::default());
     c.sealed = cb.complete && cb.partial.is_empty() && c.done == cb.hl.len();
+}
+
+/// The lines `render_code` makes of `cb` at `width`, counted from its text (the label, each
+/// line hard-wrapped as `wrap_hard` does, the unfinished line, the closing rule and a blank).
+fn code_height(cb: &CodeBlock, width: u16) -> usize {
+    let w = (width.saturating_sub(2) as usize).max(1);
+    let rows = |line: &str| {
+        let (mut rows, mut used) = (1, 0);
+        // Tabs as four spaces, as drawn.
+        let chars = line.chars().flat_map(|c| match c {
+            '\t' => std::iter::repeat_n(' ', 4),
+            c => std::iter::repeat_n(c, 1),
+        });
+        for ch in chars {
+            let cw = ch.width().unwrap_or(0);
+            if used + cw > w && used > 0 {
+                rows += 1;
+                used = 0;
+            }
+            used += cw;
+        }
+        rows
+    };
+    let lines: usize = cb
+        .source
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .map(|l| rows(l.trim_end_matches(['\n', '\r'])))
+        .sum();
+    let partial = if cb.partial.is_empty() {
+        0
+    } else {
+        rows(&cb.partial)
+    };
+    1 + lines + partial + 2
 }
 
 /// Hard-wraps a code line at `width` columns, each piece behind the gutter.
@@ -1028,6 +1073,33 @@ mod tests {
         assert!(code[0].complete);
         assert!(expect.contains(&"a │  b".to_string()), "{expect:#?}");
         assert!(expect.contains(&"x │ 10".to_string()), "{expect:#?}");
+    }
+
+    /// A block measured from its text is as tall as when rendered (the two passes over a
+    /// pane must agree), whatever its lines: tabs, wide characters, long lines, CRLF.
+    #[test]
+    fn measured_code_blocks_are_as_tall_as_rendered() {
+        let th = theme();
+        let src = "fn a() {\n\tlet x = 1;\r\n漢字漢字漢字漢字漢字 wide\n\n".to_string()
+            + &"x".repeat(95)
+            + "\n    tail";
+        for width in [4u16, 10, 17, 40, 120] {
+            let cuts = src.char_indices().map(|(i, _)| i).chain([src.len()]);
+            for cut in cuts.step_by(7) {
+                let mut cb = CodeBlock::new("rust", &th, 0);
+                let k = src[..cut].rfind('\n').map_or(0, |i| i + 1);
+                cb.source = src[..k].to_string();
+                cb.partial = src[k..cut].to_string();
+                let mut cache = None;
+                render_code(&mut cb, &mut cache, width, &th);
+                let c = cache.unwrap();
+                assert_eq!(
+                    code_height(&cb, width),
+                    c.lines.len() + c.tail.len(),
+                    "width {width}, cut {cut}"
+                );
+            }
+        }
     }
 
     /// Issue 15 (20): the first backticks of a fence are not shown as text while the rest of

@@ -1001,8 +1001,9 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         2,
         Span::styled(turn_cost, th.fg(th.accent).add_modifier(Modifier::BOLD)),
     ));
+    // What the session has cost so far stays with the turn's cost (issue 15: 17).
     segs.push((
-        4,
+        2,
         Span::styled(format!("session {session}"), th.fg(th.accent)),
     ));
     if let Some(saved) = r.cost.as_ref().and_then(|c| c.savings_label()) {
