@@ -430,21 +430,16 @@ fn render_code(cb: &mut CodeBlock, cache: &mut Option<CodeCache>, width: u16, th
 fn code_height(cb: &CodeBlock, width: u16) -> usize {
     let w = (width.saturating_sub(2) as usize).max(1);
     let rows = |line: &str| {
-        let (mut rows, mut used) = (1, 0);
         // Tabs as four spaces, as drawn.
-        let chars = line.chars().flat_map(|c| match c {
-            '\t' => std::iter::repeat_n(' ', 4),
-            c => std::iter::repeat_n(c, 1),
-        });
-        for ch in chars {
-            let cw = ch.width().unwrap_or(0);
-            if used + cw > w && used > 0 {
-                rows += 1;
-                used = 0;
-            }
-            used += cw;
-        }
-        rows
+        let cells: Vec<(char, usize)> = line
+            .chars()
+            .flat_map(|c| match c {
+                '\t' => std::iter::repeat_n(' ', 4),
+                c => std::iter::repeat_n(c, 1),
+            })
+            .map(|c| (c, c.width().unwrap_or(0)))
+            .collect();
+        1 + code_breaks(&cells, w).len()
     };
     let lines: usize = cb
         .source
@@ -460,35 +455,75 @@ fn code_height(cb: &CodeBlock, width: u16) -> usize {
     1 + lines + partial + 2
 }
 
-/// Hard-wraps a code line at `width` columns, each piece behind the gutter.
+/// Where a code line of these characters' widths breaks at `width` columns: the index of
+/// each row's first character after the first row's. A row ends after its last space or
+/// punctuation (not `_`), so an identifier is not cut (`saturatin|g_add`); a run with no
+/// such place is cut at the width.
+fn code_breaks(cells: &[(char, usize)], width: usize) -> Vec<usize> {
+    let width = width.max(1);
+    let mut breaks = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    // After which character of the current row it may break (an index into `cells`).
+    let mut after: Option<usize> = None;
+    let mut i = 0;
+    while i < cells.len() {
+        let (c, w) = cells[i];
+        if used + w > width && used > 0 {
+            let at = match after {
+                Some(a) if a + 1 > start && a + 1 < i + 1 => a + 1,
+                _ => i,
+            };
+            breaks.push(at);
+            start = at;
+            used = cells[at..i].iter().map(|c| c.1).sum();
+            after = (at..i).rev().find(|&k| breaks_after(cells[k].0));
+            continue;
+        }
+        used += w;
+        if breaks_after(c) {
+            after = Some(i);
+        }
+        i += 1;
+    }
+    breaks
+}
+
+/// A code line may break after a space or punctuation (not `_`, which joins identifiers).
+fn breaks_after(c: char) -> bool {
+    c == ' ' || (c.is_ascii_punctuation() && c != '_')
+}
+
+/// Wraps a code line at `width` columns (see `code_breaks`), each piece behind the gutter.
 fn wrap_hard(
     line: &Line<'static>,
     width: usize,
     gutter: &dyn Fn() -> Span<'static>,
 ) -> Vec<Line<'static>> {
-    let width = width.max(1);
+    let cells: Vec<(char, Style)> = line
+        .spans
+        .iter()
+        .flat_map(|sp| sp.content.chars().map(move |c| (c, sp.style)))
+        .collect();
+    let widths: Vec<(char, usize)> = cells
+        .iter()
+        .map(|&(c, _)| (c, c.width().unwrap_or(0)))
+        .collect();
+    let mut bounds = code_breaks(&widths, width);
+    bounds.push(cells.len());
     let mut out = Vec::new();
-    let mut cur: Vec<Span<'static>> = vec![gutter()];
-    let mut used = 0;
-    for span in &line.spans {
-        let mut buf = String::new();
-        for ch in span.content.chars() {
-            let w = ch.width().unwrap_or(0);
-            if used + w > width && used > 0 {
-                if !buf.is_empty() {
-                    cur.push(Span::styled(std::mem::take(&mut buf), span.style));
-                }
-                out.push(Line::from(std::mem::replace(&mut cur, vec![gutter()])));
-                used = 0;
+    let mut from = 0;
+    for to in bounds {
+        let mut row = vec![gutter()];
+        for &(c, style) in &cells[from..to] {
+            let joins = row.len() > 1 && row.last().is_some_and(|l| l.style == style);
+            match row.last_mut() {
+                Some(last) if joins => last.content.to_mut().push(c),
+                _ => row.push(Span::styled(c.to_string(), style)),
             }
-            buf.push(ch);
-            used += w;
         }
-        if !buf.is_empty() {
-            cur.push(Span::styled(buf, span.style));
-        }
+        out.push(Line::from(row));
+        from = to;
     }
-    out.push(Line::from(cur));
     out
 }
 
@@ -1073,6 +1108,31 @@ mod tests {
         assert!(code[0].complete);
         assert!(expect.contains(&"a │  b".to_string()), "{expect:#?}");
         assert!(expect.contains(&"x │ 10".to_string()), "{expect:#?}");
+    }
+
+    /// Issue 15 (18): code wraps after a space or punctuation, not inside an identifier.
+    #[test]
+    fn code_wraps_between_tokens() {
+        let rows = |text: &str, w: usize| {
+            let l = Line::raw(text.to_string());
+            wrap_hard(&l, w, &|| Span::raw(""))
+                .iter()
+                .map(|l| {
+                    l.spans
+                        .iter()
+                        .map(|s| s.content.as_ref())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            rows("let x = a.saturating_add(b);", 16),
+            ["let x = a.", "saturating_add(", "b);"]
+        );
+        // No place to break: cut at the width.
+        assert_eq!(rows("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(rows("short", 16), ["short"]);
+        assert_eq!(rows("", 16), [""]);
     }
 
     /// A block measured from its text is as tall as when rendered (the two passes over a
