@@ -77,6 +77,26 @@ fn mid_stream_and_finished() {
     }
 }
 
+/// Issue 15 (15): a long message soft-wraps in the box (up to 6 rows, the cursor's in view)
+/// instead of showing only its end; the text itself keeps no added line breaks.
+#[test]
+fn a_long_message_soft_wraps_80x24() {
+    let mut a = app(true);
+    let words: Vec<String> = (1..=40).map(|i| format!("word{i}")).collect();
+    a.input.insert_str(words.join(" "));
+    let s = screen(&mut a, 80, 24);
+    let rows: Vec<&str> = s.lines().collect();
+    // The box grew to hold the text: its first words and its last are both on screen.
+    assert!(s.contains("word1 word2 word3"), "{s}");
+    assert!(s.contains("word40"), "{s}");
+    assert!(
+        rows.iter().filter(|r| r.contains("word")).count() >= 4,
+        "{s}"
+    );
+    assert_eq!(a.input.lines().len(), 1);
+    insta::assert_snapshot!(s);
+}
+
 /// Issue 15 (Missing): typing `/` lists the commands with what they do, filtered as you type.
 #[test]
 fn command_palette_80x24() {

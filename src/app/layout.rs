@@ -37,11 +37,80 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     a
 }
 
+/// A row of the message box as shown: logical line `line`, its characters `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputRow {
+    pub line: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The message box's text soft-wrapped at `width` columns: a long line breaks after its last
+/// space that fits (a word longer than the row is cut); the text itself is not changed.
+pub fn input_rows(lines: &[String], width: usize) -> Vec<InputRow> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    for (line, text) in lines.iter().enumerate() {
+        let chars: Vec<char> = text.chars().collect();
+        let mut start = 0;
+        loop {
+            let (mut used, mut i, mut space) = (0, start, None);
+            while i < chars.len() {
+                // A tab shows as one space.
+                let w = if chars[i] == '\t' {
+                    1
+                } else {
+                    chars[i].width().unwrap_or(0)
+                };
+                if used + w > width && i > start {
+                    break;
+                }
+                used += w;
+                if chars[i] == ' ' {
+                    space = Some(i);
+                }
+                i += 1;
+            }
+            if i >= chars.len() {
+                rows.push(InputRow {
+                    line,
+                    start,
+                    end: chars.len(),
+                });
+                break;
+            }
+            // Break after the last space of the row, else where it is full.
+            let end = match space {
+                Some(sp) if sp + 1 > start && sp + 1 < i => sp + 1,
+                _ => i,
+            };
+            rows.push(InputRow { line, start, end });
+            start = end;
+        }
+    }
+    if rows.is_empty() {
+        rows.push(InputRow {
+            line: 0,
+            start: 0,
+            end: 0,
+        });
+    }
+    rows
+}
+
+/// The message box's text width inside its borders, one column kept for the cursor.
+pub fn input_width(area_width: u16) -> usize {
+    area_width.saturating_sub(3) as usize
+}
+
 fn panes(area: Rect, app: &App) -> Areas {
     let input_lines = match &app.replay {
         Some(r) if r.demo => 2,
         Some(_) => 1,
-        None => app.input.lines().len().clamp(1, 6) as u16,
+        None => input_rows(app.input.lines(), input_width(area.width))
+            .len()
+            .clamp(1, 6) as u16,
     };
     let rows = Layout::default()
         .direction(Direction::Vertical)
@@ -139,4 +208,43 @@ pub fn column_rects(area: Rect, n: usize) -> Vec<Rect> {
     let mut v = split(rows[0], top);
     v.extend(split(rows[1], n - top));
     v
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::{input_rows, InputRow};
+
+    fn shown(lines: &[&str], width: usize) -> Vec<String> {
+        let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        input_rows(&lines, width)
+            .iter()
+            .map(|r| {
+                lines[r.line]
+                    .chars()
+                    .skip(r.start)
+                    .take(r.end - r.start)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Issue 15 (15): a long line soft-wraps at its spaces; a word longer than a row is cut;
+    /// line breaks stay.
+    #[test]
+    fn the_message_box_soft_wraps() {
+        assert_eq!(
+            shown(&["the quick brown fox jumps"], 10),
+            ["the quick ", "brown fox ", "jumps"]
+        );
+        assert_eq!(shown(&["abcdefghijkl"], 5), ["abcde", "fghij", "kl"]);
+        assert_eq!(shown(&["one", "", "two"], 10), ["one", "", "two"]);
+        assert_eq!(
+            input_rows(&[String::new()], 10),
+            [InputRow {
+                line: 0,
+                start: 0,
+                end: 0
+            }]
+        );
+    }
 }

@@ -854,17 +854,59 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
         vec![Span::styled(hint, th.muted())],
         area.width,
     );
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let text = app.input.lines();
+    // Soft-wrapped at the box's width (the text is not changed), the cursor's row in view.
+    let rows = crate::app::layout::input_rows(text, crate::app::layout::input_width(area.width));
+    let (cl, cc) = app.input.cursor();
+    let at = rows
+        .iter()
+        .rposition(|r| r.line == cl && r.start <= cc)
+        .unwrap_or(0);
+    let h = inner.height as usize;
+    let first = (at + 1).saturating_sub(h);
     let cursor = if app.focus == Pane::Input {
         Style::default().add_modifier(Modifier::REVERSED)
     } else {
         Style::default()
     };
-    // Drawn from a copy with the frame's block and cursor: the message box (a few lines; a
-    // long paste is a placeholder) stays the app's.
-    let mut input = app.input.clone();
-    input.set_block(block);
-    input.set_cursor_style(cursor);
-    f.render_widget(&input, area);
+    let empty = text.iter().all(String::is_empty);
+    let lines: Vec<Line<'static>> = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(h)
+        .map(|(i, r)| {
+            let chars: Vec<char> = text[r.line].chars().collect();
+            let row: String = chars[r.start..r.end]
+                .iter()
+                .map(|&c| if c == '\t' { ' ' } else { c })
+                .collect();
+            if i != at {
+                return Line::from(row);
+            }
+            // The cursor: the character under it reversed (a space at the end) when the box
+            // has the focus.
+            let k = cc - r.start;
+            let before: String = row.chars().take(k).collect();
+            let under: String = row.chars().nth(k).map(String::from).unwrap_or(" ".into());
+            let after: String = row.chars().skip(k + 1).collect();
+            let mut spans = vec![
+                Span::raw(before),
+                Span::styled(under, cursor),
+                Span::raw(after),
+            ];
+            if empty {
+                spans.push(Span::styled(
+                    app.input.placeholder_text().to_string(),
+                    th.muted(),
+                ));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
 }
 
 pub(crate) fn sparkline(rate: &[u32], n: usize) -> String {
