@@ -1686,27 +1686,6 @@ mod tests {
         }
     }
 
-    /// Issue 15 (Missing): your own system prompt is marked; `/system` shows it.
-    #[test]
-    fn a_custom_system_prompt_is_marked_and_shown() {
-        let mut a = App::new(crate::testing::app_init(false));
-        let marked = |a: &App| {
-            crate::ui::status_segments(a)
-                .iter()
-                .any(|(_, s)| s.content == "system prompt")
-        };
-        assert!(!marked(&a));
-        a.input.insert_str("/system Answer in French.");
-        a.on_key(crossterm::event::KeyEvent::from(KeyCode::Enter));
-        assert!(marked(&a));
-        a.input.insert_str("/system");
-        a.on_key(crossterm::event::KeyEvent::from(KeyCode::Enter));
-        assert!(a
-            .entries
-            .last()
-            .is_some_and(|e| e.text == "system prompt: Answer in French."));
-    }
-
     /// Issue 15 (Missing): `/` lists the commands, filtered as you type; ↑/↓ pick one, Tab
     /// completes it, Enter runs it.
     #[test]

@@ -1272,3 +1272,31 @@ mod hscroll_tests {
         assert_eq!(text(&ellipsize(t(), 11)), " Reasoning…");
     }
 }
+
+#[cfg(test)]
+mod status_tests {
+    use crate::app::App;
+    use crossterm::event::{KeyCode, KeyEvent};
+
+    /// Issue 15 (Missing): your own system prompt is marked on the status bar; `/system`
+    /// shows it.
+    #[test]
+    fn a_custom_system_prompt_is_marked_and_shown() {
+        let mut a = App::new(crate::testing::app_init(false));
+        let marked = |a: &App| {
+            super::status_segments(a)
+                .iter()
+                .any(|(_, s)| s.content == "system prompt")
+        };
+        assert!(!marked(&a));
+        a.input.insert_str("/system Answer in French.");
+        a.on_key(KeyEvent::from(KeyCode::Enter));
+        assert!(marked(&a));
+        a.input.insert_str("/system");
+        a.on_key(KeyEvent::from(KeyCode::Enter));
+        assert!(a
+            .entries
+            .last()
+            .is_some_and(|e| e.text == "system prompt: Answer in French."));
+    }
+}
