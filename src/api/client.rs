@@ -153,8 +153,8 @@ pub struct NetPolicy {
     pub retry_after_max: Duration,
     /// Once the output flows, how long to rest after taking everything that had arrived:
     /// tokens that trickle in (250 a second, each its own network packet) are then read a
-    /// batch at a time. Zero reads each as it comes. The TUI, which draws at most 25 frames a
-    /// second anyway, sets it; event times are then as fine as this.
+    /// batch at a time. Zero reads each as it comes. The TUI, which draws what streams at most 10
+    /// times a second anyway, sets it; event times are then as fine as this.
     pub coalesce: Duration,
 }
 

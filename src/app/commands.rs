@@ -4,8 +4,11 @@ use super::{App, Effect};
 use crate::api::request::SAMPLING_KEYS;
 use crate::theme::bundled_names;
 
-/// (command, argument hint, what it does) — also the help overlay's command list.
-pub const COMMANDS: &[(&str, &str, &str)] = &[
+/// A command: its name, its argument hint, what it does.
+pub type Command = (&'static str, &'static str, &'static str);
+
+/// Every command — also the help overlay's command list and the palette's.
+pub const COMMANDS: &[Command] = &[
     (
         "/model",
         "[ID]",

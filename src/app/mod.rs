@@ -884,10 +884,10 @@ impl App {
             }
             (S::Input, A::Submit) => {
                 // A command picked in the palette runs as if typed whole.
-                if let Some((_, Some(sel))) = self.palette() {
+                if let Some((matches, sel)) = self.palette() {
                     let text = self.input_text();
                     if !commands::COMMANDS.iter().any(|c| c.0 == text.trim()) {
-                        self.set_input(sel.0);
+                        self.set_input(matches[sel].0);
                     }
                 }
                 return Some(self.submit());
@@ -897,8 +897,9 @@ impl App {
                 if let Some(fx) = self.complete_mention() {
                     return Some(fx);
                 }
-                if let Some((_, Some(sel))) = self.palette() {
+                if let Some((matches, sel)) = self.palette() {
                     // The palette's highlighted command, ready for its argument.
+                    let sel = matches[sel];
                     let done = if sel.1.is_empty() {
                         sel.0.to_string()
                     } else {
@@ -929,10 +930,9 @@ impl App {
                 }
             }
             (S::Input, A::HistoryPrev | A::HistoryNext) if self.palette().is_some() => {
-                let (matches, _) = self.palette().expect("shown");
+                let (matches, cur) = self.palette().expect("shown");
                 let n = matches.len();
                 let text = self.input_text();
-                let cur = self.palette_sel.0.min(n - 1);
                 let next = if a == A::HistoryPrev {
                     (cur + n - 1) % n
                 } else {
@@ -1387,13 +1387,7 @@ impl App {
     /// The command palette: while a command's name is typed in the message box (`/`, then no
     /// space), the commands it may be — name, arguments, what it does — and the highlighted
     /// one (↑/↓ move, Tab completes, Enter runs it).
-    #[allow(clippy::type_complexity)]
-    pub fn palette(
-        &self,
-    ) -> Option<(
-        Vec<&'static (&'static str, &'static str, &'static str)>,
-        Option<&'static (&'static str, &'static str, &'static str)>,
-    )> {
+    pub fn palette(&self) -> Option<(Vec<&'static commands::Command>, usize)> {
         if self.focus != Pane::Input || self.modal().is_some() || self.replay.is_some() {
             return None;
         }
@@ -1413,8 +1407,7 @@ impl App {
         } else {
             0
         };
-        let chosen = matches.get(sel).copied();
-        Some((matches, chosen))
+        Some((matches, sel))
     }
 
     /// Nothing runs any more: the queued message is sent, as if Enter were pressed on it now
@@ -1696,7 +1689,7 @@ mod tests {
         a.input.insert_str("/");
         let (all, sel) = a.palette().unwrap();
         assert_eq!(all.len(), commands::COMMANDS.len());
-        assert_eq!(sel.unwrap().0, "/model");
+        assert_eq!(all[sel].0, "/model");
         a.input.insert_str("s");
         let names: Vec<&str> = a.palette().unwrap().0.iter().map(|c| c.0).collect();
         assert_eq!(names, ["/system", "/set", "/sessions", "/search", "/save"]);
@@ -1704,13 +1697,15 @@ mod tests {
         a.on_key(key(KeyCode::Down));
         a.on_key(key(KeyCode::Down));
         a.on_key(key(KeyCode::Up));
-        assert_eq!(a.palette().unwrap().1.unwrap().0, "/set");
+        let (m, sel) = a.palette().unwrap();
+        assert_eq!(m[sel].0, "/set");
         a.on_key(key(KeyCode::Tab));
         assert_eq!(a.input_text(), "/set ");
         assert!(a.palette().is_none());
         // Enter on a prefix runs the highlighted command.
         a.set_input("/ne");
-        assert_eq!(a.palette().unwrap().1.unwrap().0, "/new");
+        let (m, sel) = a.palette().unwrap();
+        assert_eq!(m[sel].0, "/new");
         a.on_key(key(KeyCode::Enter));
         assert_eq!(a.flash.as_deref(), Some("new conversation"));
         // No match: no palette (Enter says the command is unknown).

@@ -26,7 +26,7 @@ pub use crate::app::layout::{layout, Areas, WIDE};
 
 /// A pane's frame. The focused one is marked (`▸` before its title, its border bold in the
 /// focus colour) and names its own keys on its bottom border, from the keymap.
-fn pane_block<'a>(app: &App, pane: Pane, mut title: Vec<Span<'a>>, width: u16) -> Block<'a> {
+fn pane_block(app: &App, pane: Pane, mut title: Vec<Span<'static>>, width: u16) -> Block<'static> {
     use crate::app::keymap::{pane_hint, Scope};
     let th = &app.theme;
     let focused = app.focus == pane;
@@ -61,38 +61,8 @@ fn pane_block<'a>(app: &App, pane: Pane, mut title: Vec<Span<'a>>, width: u16) -
 }
 
 /// `spans` cut to `width` columns, the last one kept for `…` when anything is cut.
-pub(crate) fn ellipsize(spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
-    use unicode_width::UnicodeWidthChar;
-    let total: usize = spans.iter().map(|s| s.width()).sum();
-    if total <= width {
-        return spans;
-    }
-    let mut out = Vec::new();
-    let mut used = 0;
-    let mut last_style = Style::default();
-    for sp in spans {
-        let mut kept = String::new();
-        for c in sp.content.chars() {
-            let w = c.width().unwrap_or(0);
-            if used + w + 1 > width {
-                break;
-            }
-            used += w;
-            kept.push(c);
-        }
-        last_style = sp.style;
-        let full = kept.len() == sp.content.len();
-        if !kept.is_empty() {
-            out.push(Span::styled(kept, sp.style));
-        }
-        if !full {
-            break;
-        }
-    }
-    if width > 0 {
-        out.push(Span::styled("…", last_style));
-    }
-    out
+pub(crate) fn ellipsize(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    hslice(spans, 0, width, None, '…').0
 }
 
 /// Draws the app into the frame. Scroll offsets are the app's: what the frame could show
@@ -173,9 +143,7 @@ fn draw_palette(f: &mut Frame, app: &App) {
         ));
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let at = sel
-        .and_then(|c| matches.iter().position(|m| std::ptr::eq(*m, c)))
-        .unwrap_or(0);
+    let at = sel;
     let first = (at + 1).saturating_sub(rows);
     let name_w = matches
         .iter()
@@ -436,14 +404,7 @@ fn draw_reasoning(
             width as usize,
             &mut lines,
         );
-        f.render_widget(
-            Paragraph::new(lines),
-            Rect {
-                x: inner.x + 1,
-                width,
-                ..inner
-            },
-        );
+        f.render_widget(Paragraph::new(lines), padded(inner));
         return;
     }
     let h = inner.height as usize;
@@ -470,14 +431,7 @@ fn draw_reasoning(
     let mut lines = lines;
     mark_matches(app, &mut lines);
     drawn.reasoning = Some(total.saturating_sub(h));
-    f.render_widget(
-        Paragraph::new(lines),
-        Rect {
-            x: inner.x + 1,
-            width,
-            ..inner
-        },
-    );
+    f.render_widget(Paragraph::new(lines), padded(inner));
 }
 
 fn draw_code(
@@ -580,7 +534,7 @@ fn draw_code(
         } else {
             vec![Span::raw(partial.clone())]
         };
-        let (shown, width) = hslice(code, app.code_hscroll, avail, th.muted());
+        let (shown, width) = hslice(code, app.code_hscroll, avail, Some(th.muted()), '›');
         widest = widest.max(width);
         let mut spans = vec![Span::styled(format!("{:>gutter$} ", i + 1), th.muted())];
         spans.extend(shown);
@@ -591,13 +545,15 @@ fn draw_code(
 }
 
 /// The columns `skip..skip + avail` of a line of styled text (tabs as four spaces), and the
-/// line's whole width. A line that goes on past them ends in `›`; one with text before the
-/// window starts with `‹`.
+/// line's whole width. A line that goes on past them ends in `more`; one with text before the
+/// window starts with `‹`. The markers are in `mark`, else in the style of the text they
+/// stand for.
 fn hslice(
     spans: Vec<Span<'static>>,
     skip: usize,
     avail: usize,
-    mark: Style,
+    mark: Option<Style>,
+    more: char,
 ) -> (Vec<Span<'static>>, usize) {
     use unicode_width::UnicodeWidthChar;
     let mut cells: Vec<(char, Style, usize)> = Vec::new();
@@ -610,12 +566,16 @@ fn hslice(
         }
     }
     let total: usize = cells.iter().map(|c| c.2).sum();
+    if avail == 0 {
+        return (Vec::new(), total);
+    }
     let fits = total.saturating_sub(skip) <= avail;
     // A line that goes on keeps its last column for the marker.
-    let room = if fits { avail } else { avail.saturating_sub(1) };
+    let room = if fits { avail } else { avail - 1 };
     let (mut col, mut used) = (0, 0);
     let mut before = false;
     let mut shown: Vec<(char, Style)> = Vec::new();
+    let mut hidden = None;
     for (c, style, w) in cells {
         let at = col;
         col += w;
@@ -624,6 +584,7 @@ fn hslice(
             continue;
         }
         if used + w > room {
+            hidden = Some(style);
             break;
         }
         used += w;
@@ -631,12 +592,12 @@ fn hslice(
     }
     if before {
         match shown.first_mut() {
-            Some(first) => *first = ('‹', mark),
-            None => shown.push(('‹', mark)),
+            Some(first) => *first = ('‹', mark.unwrap_or(first.1)),
+            None => shown.push(('‹', mark.unwrap_or_default())),
         }
     }
     if !fits {
-        shown.push(('›', mark));
+        shown.push((more, mark.or(hidden).unwrap_or_default()));
     }
     let mut out: Vec<Span<'static>> = Vec::new();
     for (c, style) in shown {
@@ -1236,27 +1197,22 @@ mod hscroll_tests {
             ]
         };
         // 23 columns in a window of 10: 9 shown and the marker.
-        let (s, w) = hslice(line(), 0, 10, Style::default());
+        let (s, w) = hslice(line(), 0, 10, None, '›');
         assert_eq!((text(&s).as_str(), w), ("let satur›", 23));
         assert_eq!(s[0].style, red);
         // Scrolled by 8: the left marker, then the window.
-        let (s, _) = hslice(line(), 8, 10, Style::default());
+        let (s, _) = hslice(line(), 8, 10, None, '›');
         assert_eq!(text(&s), "‹ating_ad›");
         // To the end: no right marker.
-        let (s, _) = hslice(line(), 13, 10, Style::default());
+        let (s, _) = hslice(line(), 13, 10, None, '›');
         assert_eq!(text(&s), "‹_add = 1;");
         // Exactly as wide as the window: whole, no marker.
-        let (s, _) = hslice(
-            vec![Span::raw("0123456789".to_string())],
-            0,
-            10,
-            Style::default(),
-        );
+        let (s, _) = hslice(vec![Span::raw("0123456789".to_string())], 0, 10, None, '›');
         assert_eq!(text(&s), "0123456789");
         // Tabs are four spaces; a short line scrolled past shows only that it was there.
-        let (s, w) = hslice(vec![Span::raw("\tx".to_string())], 0, 10, Style::default());
+        let (s, w) = hslice(vec![Span::raw("\tx".to_string())], 0, 10, None, '›');
         assert_eq!((text(&s).as_str(), w), ("    x", 5));
-        let (s, _) = hslice(vec![Span::raw("ab".to_string())], 8, 10, Style::default());
+        let (s, _) = hslice(vec![Span::raw("ab".to_string())], 8, 10, None, '›');
         assert_eq!(text(&s), "‹");
     }
 

@@ -64,7 +64,7 @@ pub struct View {
     reasoning: Option<(usize, ReasoningCache)>,
     columns: HashMap<(usize, usize), ColumnCell>,
     /// Where each pane that follows its tail starts (see [`Follow`]).
-    pub(crate) follow: HashMap<FollowKey, Follow>,
+    follow: HashMap<FollowKey, Follow>,
     /// Lines of live figures as last drawn, and when (see [`View::steady`]).
     figures: HashMap<Figures, (Duration, Line<'static>)>,
 }
@@ -77,7 +77,7 @@ pub(crate) enum Figures {
 }
 
 /// How often live figures are redrawn when only their digits change.
-pub(crate) const FIGURES_EVERY: Duration = Duration::from_millis(250);
+const FIGURES_EVERY: Duration = Duration::from_millis(250);
 
 /// Whether two lines say the same but for their figures (digits and sparkline bars): the same
 /// spans, styles and widths.
@@ -152,8 +152,8 @@ impl View {
     /// `line`, or the same line as drawn less than [`FIGURES_EVERY`] ago (by the app's clock,
     /// `now`) when only its figures changed since. While a reply streams (`live`) its counts
     /// and rates change with every token; redrawn that often they were a third of the bytes
-    /// sent to the terminal at 250 tok/s, and no one reads a figure that changes 25 times a
-    /// second. Once nothing streams, the line is drawn as it is (the last frame is exact).
+    /// sent to the terminal at 250 tok/s, and no one reads a figure that changes with every
+    /// frame. Once nothing streams, the line is drawn as it is (the last frame is exact).
     pub(crate) fn steady(
         &mut self,
         key: Figures,
