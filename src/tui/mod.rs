@@ -45,7 +45,7 @@ mod terminal;
 
 use effects::use_listing;
 pub use effects::{base64, local_io, read_attachment};
-pub use terminal::{changed, frame, Screen};
+pub use terminal::{frame, Screen};
 use terminal::{restore_terminal, suspend, TerminalGuard};
 
 enum Msg {

@@ -93,10 +93,15 @@ impl<B: Backend> Screen<B> {
         Ok(())
     }
 
-    /// Renders one frame with `render` and sends what changed.
-    fn draw<T>(&mut self, render: impl FnOnce(&mut ratatui::Frame) -> T) -> std::io::Result<T> {
-        // A new size clears the terminal: everything is sent again.
+    /// Follows the terminal's size (a new one clears it: everything is sent again) and says
+    /// what it is.
+    fn fit(&mut self) -> std::io::Result<Rect> {
         self.terminal.autoresize()?;
+        Ok(self.terminal.get_frame().area())
+    }
+
+    /// Renders one frame with `render` at the size `fit` found, and sends what changed.
+    fn draw<T>(&mut self, render: impl FnOnce(&mut ratatui::Frame) -> T) -> std::io::Result<T> {
         let mut frame = self.terminal.get_frame();
         let area = frame.area();
         let out = render(&mut frame);
@@ -133,7 +138,7 @@ impl<B: Backend> Screen<B> {
 /// The cells of `next` to send over a terminal showing `shown` (same area): ratatui's
 /// `Buffer::diff`, with the width of a one-byte symbol known without measuring. A wide
 /// character hides the cells it covers; cells a wide one covered before are sent again.
-pub fn changed(shown: &Buffer, next: &Buffer) -> Vec<(u16, u16, usize)> {
+fn changed(shown: &Buffer, next: &Buffer) -> Vec<(u16, u16, usize)> {
     let width = |c: &ratatui::buffer::Cell| {
         let s = c.symbol();
         if s.len() == 1 {
@@ -194,13 +199,13 @@ pub fn frame<B: Backend>(
     app: &mut App,
     view: &mut crate::ui::view::View,
 ) -> std::io::Result<bool> {
-    if let Ok(size) = screen.size() {
-        if (app.size.width, app.size.height) != (size.width, size.height) {
-            app.update(AppEvent::Resize {
-                width: size.width,
-                height: size.height,
-            });
-        }
+    // One look at the terminal's size per frame (each opens the terminal device).
+    let size = screen.fit()?;
+    if (app.size.width, app.size.height) != (size.width, size.height) {
+        app.update(AppEvent::Resize {
+            width: size.width,
+            height: size.height,
+        });
     }
     let drawn = screen.draw(|f| crate::ui::draw(f, app, view))?;
     app.update(AppEvent::Drawn(drawn));
