@@ -167,6 +167,11 @@ fn help_is_generated_from_the_keymap_focused_pane_first() {
 fn panes_resize_and_zoom() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let mut a = app(true);
+    // The side column opens once there is something to show (here reasoning).
+    let turn = send(&mut a, "q");
+    for ev in events() {
+        a.on_stream(turn, ev);
+    }
     let alt = |c| KeyEvent::new(c, KeyModifiers::ALT);
     for _ in 0..3 {
         a.on_key(alt(KeyCode::Right));
@@ -213,8 +218,9 @@ fn hidden_reasoning_is_explained() {
         );
     }
     let s = screen(&mut a, 160, 48);
+    // The pane waits under the conversation with one row: the short form fits it.
     assert!(
-        s.contains("grok-4-fast-reasoning reasoned for 129 tokens"),
+        s.contains("129 tokens of hidden reasoning (0.9s), billed as output"),
         "{s}"
     );
     assert!(
@@ -222,6 +228,95 @@ fn hidden_reasoning_is_explained() {
         "{s}"
     );
     insta::assert_snapshot!(s);
+    // Focused, the pane opens and says it whole.
+    a.focus = grokpair::app::Pane::Reasoning;
+    let s = screen(&mut a, 160, 48);
+    assert!(
+        s.contains("grok-4-fast-reasoning reasoned for 129 tokens (0.9s) but does"),
+        "{s}"
+    );
+}
+
+/// Column of the first line's top-right corner: where the conversation pane ends.
+fn conversation_right(s: &str) -> usize {
+    let first = s.lines().next().unwrap();
+    first.chars().position(|c| c == '┐').unwrap()
+}
+
+/// Issue 15 (17): wide, the empty side panes wait in one row under the conversation, which
+/// gets the full width. Reasoning opens the side column at once; code from an answer opens it
+/// when the next message is sent, so an answer never reflows while it streams or is read.
+#[test]
+fn the_wide_side_column_opens_when_it_has_something_to_show() {
+    let full = 160; // the test backend quotes each line: column 159 is at 160
+    let mut a = app(true);
+    let s = screen(&mut a, 160, 48);
+    assert_eq!(conversation_right(&s), full, "{s}");
+    assert!(s.contains("│ The model's reasoning streams here."), "{s}");
+
+    // An answer with code and no reasoning: the width stays while it streams and after.
+    let turn = send(&mut a, "code please");
+    let at = |ms| Duration::from_millis(ms);
+    let ev = |ms, event| TimedEvent { at: at(ms), event };
+    a.on_stream(
+        turn,
+        ev(
+            100,
+            StreamEvent::Started {
+                model: None,
+                id: None,
+            },
+        ),
+    );
+    a.on_stream(
+        turn,
+        ev(
+            110,
+            StreamEvent::Content("Here:\n\n```rust\nfn main() {}\n".into()),
+        ),
+    );
+    let s = screen(&mut a, 160, 48);
+    assert_eq!(conversation_right(&s), full, "{s}");
+    a.on_stream(turn, ev(120, StreamEvent::Content("```\nDone.\n".into())));
+    a.on_stream(
+        turn,
+        ev(
+            130,
+            StreamEvent::Finished {
+                reason: Some("stop".into()),
+            },
+        ),
+    );
+    let s = screen(&mut a, 160, 48);
+    assert_eq!(conversation_right(&s), full, "{s}");
+    assert!(s.contains("┌ Code [1/1] rust · 1 line "), "{s}");
+
+    // The next message opens the column for the code of the one before.
+    let turn = send(&mut a, "thanks");
+    let s = screen(&mut a, 160, 48);
+    assert!(conversation_right(&s) < 120, "{s}");
+    a.on_stream(
+        turn,
+        ev(
+            100,
+            StreamEvent::Finished {
+                reason: Some("stop".into()),
+            },
+        ),
+    );
+
+    // Reasoning opens it as soon as it streams; narrow, the panes just get their rows.
+    let mut a = app(true);
+    let turn = send(&mut a, "think");
+    a.on_stream(turn, ev(100, StreamEvent::Reasoning("Let me see.".into())));
+    let s = screen(&mut a, 160, 48);
+    assert!(conversation_right(&s) < 120, "{s}");
+    let s = screen(&mut a, 80, 24);
+    assert_eq!(conversation_right(&s), 80, "{s}");
+    assert!(
+        s.lines().filter(|l| l.contains("│ Let me see.")).count() == 1,
+        "{s}"
+    );
 }
 
 #[test]

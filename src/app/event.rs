@@ -285,7 +285,11 @@ impl App {
             },
             Event::Saved(r) => {
                 self.flash = Some(match r {
-                    Ok((path, lines)) => format!("saved {} ({lines} lines)", path.display()),
+                    Ok((path, lines)) => format!(
+                        "saved {} ({})",
+                        path.display(),
+                        crate::agent::count(lines, "line", "lines")
+                    ),
                     Err(e) => e,
                 })
             }

@@ -141,16 +141,21 @@ fn panes(area: Rect, app: &App) -> Areas {
     }
     // Wide: conversation | (reasoning over code). Narrow: conversation over
     // (reasoning | code). The side split is perpendicular to the main one.
-    let (dir, side_dir, side_pct) = if area.width >= WIDE {
+    // Until the side panes have something to show, they keep one line each under the
+    // conversation (their titles and what will stream there): the conversation gets the rows,
+    // and when wide its full width (`App::side_column_idle` says when the column opens).
+    let wide = area.width >= WIDE;
+    let bare = !matches!(app.focus, Pane::Reasoning | Pane::Code)
+        && if wide {
+            app.side_column_idle()
+        } else {
+            app.side_panes_empty()
+        };
+    let (dir, side_dir, side_pct) = if wide && !bare {
         (Direction::Horizontal, Direction::Vertical, 45)
     } else {
         (Direction::Vertical, Direction::Horizontal, 50)
     };
-    // Narrow, the side panes keep one line each (their titles and what will stream there)
-    // until they have something to show: the conversation gets the rows.
-    let bare = dir == Direction::Vertical
-        && !matches!(app.focus, Pane::Reasoning | Pane::Code)
-        && app.side_panes_empty();
     let constraints = if bare {
         [Constraint::Min(3), Constraint::Length(3)]
     } else {

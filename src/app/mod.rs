@@ -504,7 +504,24 @@ impl App {
 
     /// No code block yet and no turn with reasoning text: nothing for the side panes to show.
     pub fn side_panes_empty(&self) -> bool {
-        self.code.is_empty() && self.turns.iter().all(|t| t.turn.reasoning.is_empty())
+        self.code.is_empty() && self.no_reasoning()
+    }
+
+    /// The wide layout's side column has nothing to show yet: no reasoning, and no code but
+    /// the latest exchange's. Opening the column narrows the conversation and reflows it, so
+    /// code opens it when the next message is sent, never under an answer being read;
+    /// reasoning opens it at once (it streams before the answer).
+    pub fn side_column_idle(&self) -> bool {
+        let latest = self
+            .entries
+            .iter()
+            .rposition(|e| e.kind == EntryKind::User)
+            .unwrap_or(0);
+        self.no_reasoning() && self.code.iter().all(|c| c.message >= latest)
+    }
+
+    fn no_reasoning(&self) -> bool {
+        self.turns.iter().all(|t| t.turn.reasoning.is_empty())
     }
 
     // ---- input -------------------------------------------------------------------------
@@ -1118,9 +1135,9 @@ impl App {
         match self.code.get(i) {
             Some(b) => {
                 self.flash = Some(format!(
-                    "copied block {} ({} lines)",
+                    "copied block {} ({})",
                     i + 1,
-                    b.text().lines().count()
+                    crate::agent::count(b.text().lines().count(), "line", "lines")
                 ));
                 vec![Effect::Copy(b.text())]
             }
@@ -1660,7 +1677,8 @@ pub(crate) fn add_rate(rate: &mut Vec<u32>, bucket: usize, text: &str) {
 }
 
 pub fn paste_placeholder(i: usize, text: &str) -> String {
-    format!("[pasted {} lines #{}]", text.lines().count(), i + 1)
+    let n = crate::agent::count(text.lines().count(), "line", "lines");
+    format!("[pasted {n} #{}]", i + 1)
 }
 
 #[cfg(test)]

@@ -380,7 +380,9 @@ impl Tools {
                 overwrite,
             } => self.write_file(path, content, *overwrite).map(|w| {
                 if w.created {
-                    format!("created {} ({} lines)", w.path, content.lines().count())
+                    let n = content.lines().count();
+                    let s = if n == 1 { "" } else { "s" };
+                    format!("created {} ({n} line{s})", w.path)
                 } else {
                     format!("replaced {}\n{}", w.path, w.diff)
                 }
@@ -535,7 +537,7 @@ mod tests {
                 r#"{"path":"b/c.txt","content":"x\n"}"#
             )
             .unwrap(),
-            "created b/c.txt (1 lines)"
+            "created b/c.txt (1 line)"
         );
     }
 }

@@ -383,7 +383,13 @@ fn draw_reasoning(
     if app.turns[t].turn.reasoning.is_empty() && app.earlier_rounds(t).is_empty() {
         let tv = &app.turns[t];
         let r = app.report(tv);
+        // One row (the pane waits under the conversation): the short form.
+        let short = inner.height == 1;
         let msg = match (tv.turn.state, tv.reasoning_mode, r.reasoning_tokens) {
+            (_, _, n) if n > 0 && tv.turn.usage.is_some() && short => format!(
+                "{n} tokens of hidden reasoning ({}), billed as output",
+                secs(r.reasoning_ms)
+            ),
             (_, _, n) if n > 0 && tv.turn.usage.is_some() => format!(
                 "{} reasoned for {n} tokens ({}) but does not send its reasoning text; they are billed as output.",
                 tv.turn.model(),
@@ -391,7 +397,11 @@ fn draw_reasoning(
             ),
             (TurnState::Connecting, _, _) => "connecting…".into(),
             (s, ReasoningMode::Hidden, _) if !tv.turn.is_finished() && s != TurnState::Answering => {
-                format!("{} is thinking; it does not stream its reasoning.", tv.turn.model())
+                if short {
+                    "thinking (the model does not stream its reasoning)…".into()
+                } else {
+                    format!("{} is thinking; it does not stream its reasoning.", tv.turn.model())
+                }
             }
             (TurnState::Thinking, _, _) => "waiting for the first token…".into(),
             _ => "No reasoning for this turn.".into(),
@@ -452,10 +462,14 @@ fn draw_code(
         let b = &app.code[sel];
         title.push(Span::styled(
             format!(
-                "[{}/{n}] {} · {} lines{} ",
+                "[{}/{n}] {} · {}{} ",
                 sel + 1,
                 b.label(),
-                b.source.lines().count() + usize::from(!b.partial.is_empty()),
+                crate::agent::count(
+                    b.source.lines().count() + usize::from(!b.partial.is_empty()),
+                    "line",
+                    "lines"
+                ),
                 if b.complete { "" } else { " …" }
             ),
             th.muted(),
