@@ -1051,3 +1051,46 @@ async fn provider_switch_reads_the_config_again() {
         .await;
     assert_eq!(s.requests()[0].header("authorization"), Some("Bearer k2"));
 }
+
+/// Issue 15 (6): from the conversation, a word that starts with a pane key arrives whole
+/// (`just`, not `j` scrolling and `ust`); `j`, a pause, then `u`: the scroll stays a scroll
+/// and `u` alone is typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_word_typed_in_a_pane_arrives_whole() {
+    if !Tmux::available() {
+        return;
+    }
+    let s = FakeServer::start().await;
+    s.push(Reply::sse(synth_sse(
+        "grok-code-fast-1",
+        "",
+        "An answer.",
+        SynthUsage::SMALL,
+    )));
+    let t = Tmux::start("typethrough", &s.base_url(), 100, 24, "test-key");
+    t.wait_for("the TUI", |s| s.contains("Conversation")).await;
+    t.type_text("q");
+    t.send(&["Enter"]);
+    t.wait_for("the answer", |s| s.contains("An answer.")).await;
+    // Tab from the empty box: the conversation has the focus.
+    t.send(&["Tab"]);
+    t.wait_for("the focus", |s| s.contains("▸ Conversation"))
+        .await;
+    t.type_text("just");
+    t.wait_for("the word in the box", |s| {
+        s.contains("▸ Message") && s.contains("│ just")
+    })
+    .await;
+    t.send(&["C-u", "Tab"]);
+    t.wait_for("the focus", |s| s.contains("▸ Conversation"))
+        .await;
+    t.type_text("j");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    t.type_text("u");
+    let screen = t
+        .wait_for("the letter in the box", |s| s.contains("▸ Message"))
+        .await;
+    assert!(screen.contains("│ u "), "{screen}");
+    assert!(!screen.contains("│ ju"), "{screen}");
+    t.quit().await;
+}

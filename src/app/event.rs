@@ -93,10 +93,12 @@ pub enum Event {
         text: String,
         read: Vec<(String, Result<String, String>)>,
     },
-    /// Time is up for a status-bar notice (this one) and/or the Ctrl+C arming.
+    /// Time is up for a status-bar notice (this one), the Ctrl+C arming, and/or a letter that
+    /// ran as a pane key (`App::pane_letter`: this press).
     Expire {
         flash: Option<String>,
         quit: bool,
+        letter: Option<u32>,
     },
     /// The provider refused the tools: agent mode is off for this session (why).
     AgentOff(String),
@@ -256,7 +258,16 @@ impl App {
             Event::SessionOpened(s) => self.session_opened(&s),
             Event::Agent(step) => return self.on_agent(step),
             Event::Files(f) => return self.files_listed(f),
-            Event::Expire { flash, quit } => self.expire(flash.as_deref(), quit),
+            Event::Expire {
+                flash,
+                quit,
+                letter,
+            } => {
+                self.expire(flash.as_deref(), quit);
+                if letter.is_some() && self.pane_letter.map(|l| l.seq) == letter {
+                    self.pane_letter = None;
+                }
+            }
             Event::AgentOff(why) => {
                 self.agent = None;
                 self.notice(&format!(
@@ -428,6 +439,81 @@ mod tests {
         );
     }
 
+    /// Issue 15 (6): a word that starts with a pane key arrives whole: the letter ran (`j`
+    /// scrolled, `y` copied), then a letter no pane takes came before the runtime expired
+    /// it, so both go to the box. Pane keys pressed on their own, or with time between, keep
+    /// their meaning; `/` and `s` open prompts that take what is typed next.
+    #[test]
+    fn a_word_that_starts_with_a_pane_key_arrives_whole() {
+        use crate::app::Pane;
+        let key = |a: &mut App, c: char| a.update(Event::Key(KeyEvent::from(KeyCode::Char(c))));
+        let typed = |a: &mut App, text: &str| {
+            for c in text.chars() {
+                key(a, c);
+            }
+        };
+        let mut a = App::new(crate::testing::app_init(false));
+        a.input.insert_str("q");
+        a.update(Event::Key(KeyEvent::from(KeyCode::Enter)));
+        for ev in [
+            at(
+                5,
+                StreamEvent::Content("```rust\nfn main() {}\n```\n".into()),
+            ),
+            at(6, StreamEvent::Finished { reason: None }),
+        ] {
+            a.update(Event::Stream { turn: 0, ev });
+        }
+        assert_eq!(a.code.len(), 1);
+        for (pane, word) in [
+            (Pane::Conversation, "just"),
+            (Pane::Conversation, "good"),
+            (Pane::Code, "list"),
+            (Pane::Code, "yes"),
+            (Pane::Code, "next"),
+            (Pane::Reasoning, "kind"),
+        ] {
+            a.set_input("");
+            a.focus = pane;
+            typed(&mut a, word);
+            assert_eq!(
+                (a.focus, a.input_text().as_str(), a.modal().is_none()),
+                (Pane::Input, word, true),
+                "{pane:?}"
+            );
+            assert!(a.search.is_none(), "{pane:?} {word}");
+        }
+        // Two pane keys: both run, nothing is typed.
+        a.set_input("");
+        a.focus = Pane::Conversation;
+        a.conv_scroll = 5;
+        typed(&mut a, "kk");
+        assert_eq!((a.focus, a.input_text().as_str()), (Pane::Conversation, ""));
+        // Time between: the runtime expired the letter; `u` alone is typed.
+        a.conv_scroll = 5;
+        key(&mut a, 'j');
+        let seq = a.pane_letter.map(|l| l.seq);
+        assert!(seq.is_some());
+        a.update(Event::Expire {
+            flash: None,
+            quit: false,
+            letter: seq,
+        });
+        key(&mut a, 'u');
+        assert_eq!((a.focus, a.input_text().as_str()), (Pane::Input, "u"));
+        assert_eq!(a.conv_scroll, 4, "the scroll stays done");
+        // The prompts take what follows: a search query, a file name.
+        a.set_input("");
+        a.focus = Pane::Conversation;
+        typed(&mut a, "/main");
+        assert_eq!(a.search.as_ref().map(|s| s.query.as_str()), Some("main"));
+        a.update(Event::Key(KeyEvent::from(KeyCode::Esc)));
+        a.focus = Pane::Code;
+        typed(&mut a, "sx.rs");
+        assert_eq!(a.save_prompt().map(|p| p.path.as_str()), Some("x.rs"));
+        assert_eq!(a.input_text(), "");
+    }
+
     /// Issue 15 (3, 4, 15): a stalled stream says so; End in the box follows the tail again;
     /// Ctrl+U deletes to the line's start and Ctrl+Z undoes it.
     #[test]
@@ -506,6 +592,7 @@ mod tests {
         a.update(Event::Expire {
             flash: None,
             quit: true,
+            letter: None,
         });
         assert!(!a.quit_armed && a.flash.is_none());
         a.update(ctrl_c());
@@ -516,11 +603,13 @@ mod tests {
         a.update(Event::Expire {
             flash: Some("other".into()),
             quit: false,
+            letter: None,
         });
         assert_eq!(a.flash.as_deref(), Some("model: x"));
         a.update(Event::Expire {
             flash: Some("model: x".into()),
             quit: false,
+            letter: None,
         });
         assert_eq!(a.flash, None);
     }

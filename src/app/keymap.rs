@@ -812,6 +812,13 @@ pub fn pane_hint(scopes: &[Scope]) -> String {
 
 /// The help overlay's sections: `(heading, [(keys, what)])`, the scopes in `order` first,
 /// then the rest; bindings with no help text are folded into the one before them.
+/// What no binding says: keys that no binding takes (`App::typed`).
+const NOTES: [(Scope, &str, &str); 1] = [(
+    Scope::Panes,
+    "other letters",
+    "go to the message box (a word that starts with a pane key arrives whole)",
+)];
+
 pub fn help(order: &[Scope]) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     let all = [
         Scope::Always,
@@ -842,6 +849,7 @@ pub fn help(order: &[Scope]) -> Vec<(&'static str, Vec<(&'static str, &'static s
                 .iter()
                 .filter(|b| b.scope == s && !b.help.is_empty())
                 .map(|b| (b.label, b.help))
+                .chain(NOTES.iter().filter(|n| n.0 == s).map(|n| (n.1, n.2)))
                 .collect();
             (s.title(), rows)
         })

@@ -101,7 +101,8 @@ pub fn input_rows(lines: &[String], width: usize) -> Vec<InputRow> {
 
 /// The message box's text width inside its borders, one column kept for the cursor.
 pub fn input_width(area_width: u16) -> usize {
-    area_width.saturating_sub(3) as usize
+    // Two borders, a column of padding, and the cursor after the last character.
+    area_width.saturating_sub(4) as usize
 }
 
 fn panes(area: Rect, app: &App) -> Areas {

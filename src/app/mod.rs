@@ -194,6 +194,14 @@ pub struct Picker {
 
 pub use layout::Areas;
 
+/// See `App::pane_letter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaneLetter {
+    pub c: char,
+    /// Tells one press from the next of the same letter (each starts the window again).
+    pub seq: u32,
+}
+
 pub struct SavePrompt {
     pub block: usize,
     pub path: String,
@@ -256,6 +264,10 @@ pub struct App {
     pub now: Duration,
     pub flash: Option<String>,
     pub quit_armed: bool,
+    /// A letter that just ran as a pane key and opened nothing (`j` scrolled): if a key that
+    /// would be typed follows before the runtime expires it, the letter began a message, and
+    /// both go to the message box (`typed`).
+    pub pane_letter: Option<PaneLetter>,
     /// The command palette's highlighted row, and the text it was chosen for (another text
     /// starts again at the first match).
     palette_sel: (usize, String),
@@ -380,6 +392,7 @@ impl App {
             now: Duration::ZERO,
             flash: None,
             quit_armed: false,
+            pane_letter: None,
             palette_sel: (0, String::new()),
             queued: None,
             reading_width: crate::config::DEFAULT_READING_WIDTH,
@@ -573,9 +586,11 @@ impl App {
             return self.ctrl_c();
         }
         self.quit_armed = false;
+        let letter = self.pane_letter.take();
         if let Some(scope) = self.modal().map(|m| m.scope()) {
             return self.modal_key(scope, k);
         }
+        let modals = self.modals.len();
         // A replay has no message box to type into.
         if self.replay.is_some() && self.focus == Pane::Input {
             self.focus = Pane::Conversation;
@@ -599,6 +614,8 @@ impl App {
             let actions: Vec<Action> = keymap::lookup(scope, &k).collect();
             for a in actions {
                 if let Some(fx) = self.act(scope, a, k) {
+                    let seq = letter.map_or(0, |l| l.seq.wrapping_add(1));
+                    self.note_pane_letter(scope, k, modals, seq);
                     return fx;
                 }
             }
@@ -607,7 +624,25 @@ impl App {
                 return vec![];
             }
         }
-        self.typed(k)
+        self.typed(k, letter)
+    }
+
+    /// Remembers a plain letter that ran as a key of the conversation, reasoning or code pane
+    /// and opened nothing (`/` and `s` open prompts made to be typed into at once; `x` in a
+    /// comparison cancels a column), for `typed`.
+    fn note_pane_letter(&mut self, scope: Scope, k: KeyEvent, modals: usize, seq: u32) {
+        let pane = matches!(
+            scope,
+            Scope::Browse | Scope::Panes | Scope::Code | Scope::Reasoning
+        );
+        if let (true, None, true, Some(c)) = (
+            pane,
+            &self.replay,
+            self.modals.len() == modals,
+            plain_char(k),
+        ) {
+            self.pane_letter = Some(PaneLetter { c, seq });
+        }
     }
 
     /// A key while a modal is open: its bindings, else (in a prompt) typed into it.
@@ -694,7 +729,11 @@ impl App {
 
     /// A key no binding took: typed into the message box (from a pane too, which then gives
     /// the box the focus).
-    fn typed(&mut self, k: KeyEvent) -> Vec<Effect> {
+    /// A key no binding takes. In a pane, a printable one goes to the message box, itself
+    /// included. If a letter ran as a pane key a moment before (`letter`: `j` scrolled), it
+    /// began the message too: what it did stays done, and both go to the box (`just` arrives
+    /// whole, not as `ust`).
+    fn typed(&mut self, k: KeyEvent, letter: Option<PaneLetter>) -> Vec<Effect> {
         match self.focus {
             Pane::Input => {
                 self.input.input(k);
@@ -704,6 +743,9 @@ impl App {
                 if let KeyCode::Char(c) = k.code {
                     if !k.modifiers.contains(KeyModifiers::CONTROL) {
                         self.focus = Pane::Input;
+                        if let Some(l) = letter {
+                            self.input.insert_char(l.c);
+                        }
                         self.input.insert_char(c);
                     }
                 }
@@ -1674,6 +1716,21 @@ pub(crate) fn add_rate(rate: &mut Vec<u32>, bucket: usize, text: &str) {
         rate.resize(bucket + 1, 0);
     }
     rate[bucket] += crate::session::turn::estimate_tokens(text.len(), 1) as u32;
+}
+
+/// The character a key types, if it is a plain printable one (no Ctrl or Alt).
+fn plain_char(k: KeyEvent) -> Option<char> {
+    match k.code {
+        KeyCode::Char(c)
+            if !k
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                && !c.is_control() =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
 }
 
 pub fn paste_placeholder(i: usize, text: &str) -> String {

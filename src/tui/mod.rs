@@ -19,6 +19,9 @@ use crate::ui::theme::{color_enabled, Theme};
 /// How long a status-bar notice stays, and how long Ctrl+C stays armed for the second press.
 const FLASH_FOR: Duration = Duration::from_secs(6);
 const QUIT_ARMED_FOR: Duration = Duration::from_millis(1500);
+/// A letter that ran as a pane key, then a letter no pane takes within this: a word was being
+/// typed (`App::pane_letter`). Typing is faster; scrolling, then starting to type, is slower.
+const TYPE_THROUGH_FOR: Duration = Duration::from_millis(800);
 
 /// At most ~60 frames a second after a key, a click or a resize.
 const FRAME: Duration = Duration::from_millis(16);
@@ -349,6 +352,7 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
     // The notice on the status bar and since when; since when Ctrl+C is armed.
     let mut flash_since: Option<(String, Instant)> = None;
     let mut armed_since: Option<Instant> = None;
+    let mut letter_since: Option<(u32, Instant)> = None;
 
     loop {
         let pace = if urgent { FRAME } else { STREAM_FRAME };
@@ -376,9 +380,15 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
             (false, _) => armed_since = None,
             _ => {}
         }
+        match (app.pane_letter.map(|l| l.seq), letter_since) {
+            (Some(s), Some((t, _))) if s == t => {}
+            (Some(s), _) => letter_since = Some((s, Instant::now())),
+            (None, _) => letter_since = None,
+        }
         let expiry = [
             flash_since.as_ref().map(|(_, t)| *t + FLASH_FOR),
             armed_since.map(|t| t + QUIT_ARMED_FOR),
+            letter_since.map(|(_, t)| t + TYPE_THROUGH_FOR),
         ]
         .into_iter()
         .flatten()
@@ -511,7 +521,10 @@ pub async fn run(mut cfg: Config, opts: TuiOptions) -> Result<i32, String> {
                     .filter(|(_, t)| now >= *t + FLASH_FOR)
                     .map(|(f, _)| f.clone());
                 let quit = armed_since.is_some_and(|t| now >= t + QUIT_ARMED_FOR);
-                effects = app.update(AppEvent::Expire { flash, quit });
+                let letter = letter_since
+                    .filter(|(_, t)| now >= *t + TYPE_THROUGH_FOR)
+                    .map(|(s, _)| s);
+                effects = app.update(AppEvent::Expire { flash, quit, letter });
                 dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame), if dirty => {}

@@ -772,7 +772,7 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
             ));
         let inner = block.inner(area);
         f.render_widget(block, area);
-        f.render_widget(Paragraph::new(format!("/{}▏", s.query)), inner);
+        f.render_widget(Paragraph::new(format!("/{}▏", s.query)), padded(inner));
         return;
     }
     if app.replay.is_some() {
@@ -797,7 +797,7 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
             .title(Span::styled(title, th.warning()));
         let inner = block.inner(area);
         f.render_widget(block, area);
-        f.render_widget(Paragraph::new(format!("{}▏", p.path)), inner);
+        f.render_widget(Paragraph::new(format!("{}▏", p.path)), padded(inner));
         return;
     }
     let mut hint = String::from(" Message · Enter send · Alt+Enter newline · F1 help ");
@@ -872,6 +872,10 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
                 Span::styled(under, cursor),
                 Span::raw(after),
             ];
+            if empty && app.focus != Pane::Input {
+                // No cursor to show: the hint starts where the text would.
+                spans.clear();
+            }
             if empty {
                 spans.push(Span::styled(
                     app.input.placeholder_text().to_string(),
@@ -881,7 +885,7 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
             Line::from(spans)
         })
         .collect();
-    f.render_widget(Paragraph::new(lines), inner);
+    f.render_widget(Paragraph::new(lines), padded(inner));
 }
 
 pub(crate) fn sparkline(rate: &[u32], n: usize) -> String {
