@@ -667,6 +667,23 @@ fn questions_show_as_typed_and_long_ones_fold() {
     ));
     let s = screen(&mut a, 100, 40);
     assert!(!s.contains("more lines"), "{s}");
+
+    // A long line wraps after a space, as in the message box: no word is cut.
+    let mut a = app(true);
+    let words: Vec<String> = (1..=60).map(|i| format!("word{i}")).collect();
+    a.send(words.join(" "));
+    for (w, h) in [(100, 30), (160, 48), (250, 70)] {
+        let s = screen(&mut a, w, h);
+        let shown: Vec<&str> = s
+            .lines()
+            .skip(2)
+            .take_while(|l| l.contains("word"))
+            .map(|l| l.trim_matches(['"', '│', ' ']).trim_end_matches(['│', ' ']))
+            .collect();
+        assert!(shown.len() >= 2, "{s}");
+        let again: Vec<&str> = shown.iter().flat_map(|l| l.split(' ')).collect();
+        assert_eq!(again, words, "{s}");
+    }
 }
 
 /// Issue 15 (7): the suggested name is typed over, `n` at the question goes back to the path

@@ -801,32 +801,26 @@ pub fn wrap_reasoning(
 const PROMPT_FOLD: usize = 12;
 const PROMPT_SHOWN: usize = 8;
 
-/// A question as typed: its own line breaks and indentation, each line cut into pieces of
-/// the width (never reflowed, no markdown), a long one folded.
+/// A question as typed: its own line breaks and indentation, a long line wrapped after its
+/// last space that fits, as the message box wraps it (never reflowed, no markdown), a long
+/// question folded.
 fn user_lines(text: &str, width: u16, open: bool, th: &Theme) -> Vec<Line<'static>> {
-    use unicode_width::UnicodeWidthChar;
     let w = (width as usize).max(4);
     let src: Vec<&str> = text.trim_end_matches(['\n', '\r']).split('\n').collect();
     let fold = !open && src.len() > PROMPT_FOLD;
     let shown = if fold { PROMPT_SHOWN } else { src.len() };
-    let mut out = Vec::new();
-    for line in &src[..shown] {
-        let line = line
-            .strip_suffix('\r')
-            .unwrap_or(line)
-            .replace('\t', "    ");
-        let (mut cur, mut cw) = (String::new(), 0usize);
-        for ch in line.chars() {
-            let cwid = ch.width().unwrap_or(0);
-            if cw + cwid > w {
-                out.push(Line::from(Span::raw(std::mem::take(&mut cur))));
-                cw = 0;
-            }
-            cur.push(ch);
-            cw += cwid;
-        }
-        out.push(Line::from(Span::raw(cur)));
-    }
+    let lines: Vec<String> = src[..shown]
+        .iter()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).replace('\t', "    "))
+        .collect();
+    let chars: Vec<Vec<char>> = lines.iter().map(|l| l.chars().collect()).collect();
+    let mut out: Vec<Line<'static>> = crate::app::layout::input_rows(&lines, w)
+        .into_iter()
+        .map(|r| {
+            let row: String = chars[r.line][r.start..r.end].iter().collect();
+            Line::from(Span::raw(row))
+        })
+        .collect();
     if fold {
         out.push(Line::from(Span::styled(
             format!("… {} more lines (Ctrl+O shows them)", src.len() - shown),
