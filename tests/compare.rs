@@ -1452,3 +1452,23 @@ fn adopting_another_providers_answer_leaves_the_switch_to_the_runtime() {
     );
     assert_eq!(a.conv.messages()[1].content, "Hello from qwen2.5.\n");
 }
+
+/// Issue 15 (16): two columns that tie on every figure name no winner, and the summary says
+/// it is a tie (not that nothing finished).
+#[test]
+fn a_tie_names_no_winner_and_says_so() {
+    let mut a = app();
+    let cmp = ask_compare(&mut a, "grok-code-fast-1 grok-code-fast-1", "same?");
+    for col in 0..2 {
+        a.compare_sent(cmp, col, Duration::ZERO);
+    }
+    let same = timed_events(&demo_sse(), 300, 10);
+    play(&mut a, cmp, &[same.clone(), same], 0, 10_000);
+    assert!(!a.comparisons[cmp].running());
+    let s = screen(&mut a, 120, 40);
+    assert!(
+        s.contains("a tie: no figure tells the answers apart"),
+        "{s}"
+    );
+    assert!(!s.contains("fastest"), "{s}");
+}

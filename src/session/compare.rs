@@ -216,37 +216,42 @@ pub struct Winners {
     pub most_reasoning: Option<Win<u64>>,
 }
 
-/// The candidate with the smallest value; none when two or more share it (an exact tie names
-/// no winner).
-fn min_by<T: PartialOrd + Copy>(it: impl Iterator<Item = (usize, T)>) -> Option<Win<T>> {
+/// The candidate with the smallest value; none when another one shows the same figure
+/// (`show`): a tie, exact or within what the figure shows (0.004 s and 0.003 s both show
+/// `0.00s`), names no winner.
+fn min_by<T: PartialOrd + Copy>(
+    it: impl Iterator<Item = (usize, T)>,
+    show: impl Fn(T) -> String,
+) -> Option<Win<T>> {
+    let all: Vec<(usize, T)> = it.collect();
     let mut best: Option<Win<T>> = None;
-    let mut tied = false;
-    for (column, value) in it {
-        match best {
-            Some(b) if value == b.value => tied = true,
-            Some(b) if value > b.value => {}
-            _ => {
-                best = Some(Win { column, value });
-                tied = false;
-            }
+    for &(column, value) in &all {
+        if best.is_none_or(|b| value < b.value) {
+            best = Some(Win { column, value });
         }
     }
-    best.filter(|_| !tied)
+    let b = best?;
+    let shown = show(b.value);
+    let tied = all.iter().any(|&(c, v)| c != b.column && show(v) == shown);
+    (!tied).then_some(b)
 }
 
 /// Winners over the columns. Only complete answers take part: a failed or cancelled one is
 /// neither fast nor cheap, however soon it stopped.
 pub fn winners(cols: &[ColumnReport]) -> Winners {
     let done = |c: &&ColumnReport| c.report.state == TurnState::Done;
+    let secs = |ms: u64| seconds(Some(ms));
     let first_token = min_by(
         cols.iter()
             .filter(done)
             .filter_map(|c| c.report.ttft_ms.map(|t| (c.column, t))),
+        secs,
     );
     let fastest = min_by(
         cols.iter()
             .filter(done)
             .filter_map(|c| c.duration_ms.map(|d| (c.column, d))),
+        secs,
     );
     let costs: Vec<(usize, i64)> = cols
         .iter()
@@ -261,7 +266,7 @@ pub fn winners(cols: &[ColumnReport]) -> Winners {
         .collect();
     let all_equal = costs.windows(2).all(|w| w[0].1 == w[1].1);
     let cheapest = if costs.len() >= 2 && !all_equal {
-        min_by(costs.into_iter())
+        min_by(costs.into_iter(), format_usd)
     } else {
         None
     };
@@ -500,6 +505,14 @@ mod tests {
         assert_eq!(w.fastest, None, "0 and 1 tie on the time");
         assert_eq!(w.cheapest, None, "0 and 1 tie on the cheapest");
         assert_eq!(w.most_reasoning, None, "0 and 1 tie on reasoning");
+        // A tie within what the figure shows: 3 ms and 4 ms both show 0.00s.
+        let near = vec![
+            col(0, TurnState::Done, Some(3), Some(4), Some(40), 0),
+            col(1, TurnState::Done, Some(4), Some(13), Some(40), 0),
+        ];
+        let w = winners(&near);
+        assert_eq!(w.first_token, None, "0.00s against 0.00s");
+        assert_eq!(w.fastest.map(|w| w.column), Some(0), "0.00s against 0.01s");
         let items = winners(&cols).items();
         assert_eq!(items[0], ("first token", 1, "0.10s".to_string()));
         assert_eq!(items[2], ("cheapest", 1, "$0.000000004".to_string()));

@@ -235,8 +235,16 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
     } else {
         let items = compare::winners(reports).items();
         if items.is_empty() {
+            let done = reports
+                .iter()
+                .filter(|r| r.report.state == crate::session::TurnState::Done)
+                .count();
             first.push(Span::styled(
-                "no complete answer to rank",
+                match done {
+                    0 => "no complete answer to rank",
+                    1 => "one complete answer: nothing to rank it against",
+                    _ => "a tie: no figure tells the answers apart",
+                },
                 th.warning().add_modifier(Modifier::BOLD),
             ));
         }
