@@ -16,7 +16,8 @@ use grokpair::session::compare::{self, ColumnReport};
 use grokpair::session::store::Recorder;
 use grokpair::session::{Conversation, TurnState};
 use grokpair::testing::{
-    compare_router, demo_sse, synth_sse, timed_events, FakeServer, SynthUsage, COMPARE_ANSWER_B,
+    compare_router, demo_sse, synth_sse, timed_events, FakeServer, Reply, SynthUsage,
+    COMPARE_ANSWER_B,
 };
 use ratatui::backend::TestBackend;
 
@@ -1471,4 +1472,35 @@ fn a_tie_names_no_winner_and_says_so() {
         "{s}"
     );
     assert!(!s.contains("fastest"), "{s}");
+}
+
+/// A column at full speed brings many events in one millisecond: its first token is told once.
+#[tokio::test]
+async fn headless_progress_tells_each_first_token_once() {
+    let server = FakeServer::start().await;
+    for _ in 0..2 {
+        // The whole stream in one write: its events are read at the same moment.
+        server.push(Reply::sse(synth_sse(
+            "grok-code-fast-1",
+            "",
+            &"word ".repeat(200),
+            SynthUsage::SMALL,
+        )));
+    }
+    let cli = cli_config(&server.base_url());
+    let args = [
+        "--no-save",
+        "compare",
+        "-m",
+        "grok-code-fast-1",
+        "-m",
+        "grok-3-mini",
+        "Read a config file",
+    ];
+    let (code, _, err) = grokpair(&cli, &args).await;
+    assert_eq!(code, 0, "{err}");
+    for name in ["A grok-code-fast-1", "B grok-code-fast-1"] {
+        let told = format!("{name}: first token ");
+        assert_eq!(err.matches(&told).count(), 1, "{err}");
+    }
 }

@@ -264,6 +264,8 @@ pub async fn run(
     };
     tokio::pin!(ctrl_c);
     let mut interrupted = false;
+    // Whose first token was told (events of one millisecond share their time).
+    let mut told = vec![false; run.cols.len()];
     loop {
         let step = tokio::select! {
             s = runner.next_column(&mut run) => s,
@@ -284,8 +286,9 @@ pub async fn run(
             }
             ColumnStep::Event(ev) => {
                 let first = ev.event.is_output()
-                    && cols[i].turn.timing.first_output == Some(ev.at)
-                    && !matches!(ev.event, StreamEvent::Notice(_));
+                    && cols[i].turn.timing.first_output.is_some()
+                    && !matches!(ev.event, StreamEvent::Notice(_))
+                    && !std::mem::replace(&mut told[i], true);
                 if first && !args.json && !args.quiet {
                     let _ = writeln!(
                         err,
