@@ -514,6 +514,24 @@ mod tests {
         assert_eq!(a.input_text(), "");
     }
 
+    /// After `/model` (or `/provider`), the status bar tells of the new model, idle: the last
+    /// turn's figures belong to the one before.
+    #[test]
+    fn the_status_bar_follows_a_model_switch() {
+        let mut a = App::new(crate::testing::app_init(false));
+        a.input.insert_str("q");
+        a.update(Event::Key(KeyEvent::from(KeyCode::Enter)));
+        a.update(Event::Stream {
+            turn: 0,
+            ev: at(5, StreamEvent::Finished { reason: None }),
+        });
+        assert_eq!(a.status_turn().map(|t| t.rec), Some(a.turns[0].rec));
+        a.input.insert_str("/model grok-3-mini");
+        a.update(Event::Key(KeyEvent::from(KeyCode::Enter)));
+        assert_eq!(a.model, "grok-3-mini");
+        assert!(a.status_turn().is_none());
+    }
+
     /// Issue 15 (3, 4, 15): a stalled stream says so; End in the box follows the tail again;
     /// Ctrl+U deletes to the line's start and Ctrl+Z undoes it.
     #[test]

@@ -459,10 +459,17 @@ impl App {
     }
 
     /// The turn whose numbers the status bar shows: the active one, else the last.
+    /// The turn the status bar tells of: the one streaming, else the last one if it went to
+    /// the provider and model in use (after `/provider` or `/model`, the bar names the new
+    /// ones, idle, rather than the last turn's under the old name).
     pub fn status_turn(&self) -> Option<&TurnView> {
-        self.active
-            .or(self.turns.len().checked_sub(1))
-            .map(|i| &self.turns[i])
+        if let Some(i) = self.active {
+            return self.turns.get(i);
+        }
+        self.turns.last().filter(|tv| {
+            self.replay.is_some()
+                || (tv.provider == self.provider && tv.turn.asked_model == self.model)
+        })
     }
 
     pub fn report(&self, tv: &TurnView) -> TurnReport {
