@@ -347,7 +347,10 @@ fn cancel_keeps_partial_and_gives_question_back_when_empty() {
     assert!(!t.content.is_empty() && !t.reasoning.is_empty());
     assert_eq!(a.conv.messages().last().unwrap().content, t.content);
     let s = screen(&mut a, 160, 48);
-    assert!(s.contains("cancelled — partial answer kept"), "{s}");
+    assert!(
+        s.contains("cancelled — partial answer and reasoning kept"),
+        "{s}"
+    );
 }
 
 /// Whatever control characters a model sends — in prose, in a Go block's tabs, in the

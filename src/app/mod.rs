@@ -1168,7 +1168,10 @@ impl App {
         let now = self.now;
         self.turns[i].turn.cancel(now);
         self.finish_turn(i);
-        self.flash = Some("cancelled; partial answer and reasoning kept".into());
+        self.flash = Some(match self.turns[i].turn.kept() {
+            Some(kept) => format!("cancelled; {kept}"),
+            None => "cancelled before anything arrived".into(),
+        });
         vec![Effect::Cancel]
     }
 

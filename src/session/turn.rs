@@ -119,6 +119,17 @@ impl Turn {
         })
     }
 
+    /// What an interrupted turn kept, in words (`partial answer and reasoning kept`), or
+    /// None when nothing had arrived.
+    pub fn kept(&self) -> Option<&'static str> {
+        match (self.content.is_empty(), self.reasoning.is_empty()) {
+            (false, false) => Some("partial answer and reasoning kept"),
+            (false, true) => Some("partial answer kept"),
+            (true, false) => Some("partial reasoning kept"),
+            (true, true) => None,
+        }
+    }
+
     pub fn is_finished(&self) -> bool {
         matches!(
             self.state,
@@ -310,6 +321,19 @@ mod tests {
             at: Duration::from_millis(ms),
             event,
         }
+    }
+
+    /// An interrupted turn says what it kept, and only that.
+    #[test]
+    fn kept_names_what_arrived() {
+        let mut t = Turn::new("m");
+        assert_eq!(t.kept(), None);
+        t.reasoning.push_str("hm");
+        assert_eq!(t.kept(), Some("partial reasoning kept"));
+        t.content.push_str("a");
+        assert_eq!(t.kept(), Some("partial answer and reasoning kept"));
+        t.reasoning.clear();
+        assert_eq!(t.kept(), Some("partial answer kept"));
     }
 
     #[test]

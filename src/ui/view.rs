@@ -645,12 +645,13 @@ fn turn_footer(app: &App, t: usize, width: u16, th: &Theme) -> Vec<Line<'static>
     }
     if let Some(e) = &tv.turn.error {
         add("✗ ", format!("{}: {e}", tv.provider), th.error());
-        if !tv.turn.content.is_empty() || !tv.turn.reasoning.is_empty() {
-            add("  ", "partial answer and reasoning kept".into(), th.muted());
+        if let Some(kept) = tv.turn.kept() {
+            add("  ", kept.into(), th.muted());
         }
     }
     if tv.turn.state == TurnState::Cancelled {
-        add("■ ", "cancelled — partial answer kept".into(), th.warning());
+        let kept = tv.turn.kept().unwrap_or("nothing had arrived");
+        add("■ ", format!("cancelled — {kept}"), th.warning());
     }
     if tv.turn.state == TurnState::Done
         && tv.turn.content.is_empty()
