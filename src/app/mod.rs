@@ -1305,7 +1305,8 @@ impl App {
         if matches!(m.kind, MouseEventKind::Drag(_)) && !self.drag_hinted {
             self.drag_hinted = true;
             self.flash = Some(
-                "F2: select text with the mouse (mouse capture off; F2 turns it back on)".into(),
+                "to select text, press F2: it turns mouse capture off (F2 again turns it back on)"
+                    .into(),
             );
         }
         // Over a comparison the wheel scrolls the column under it (or an open diff, where
@@ -1856,7 +1857,9 @@ mod tests {
         a.on_mouse(drag);
         assert_eq!(
             a.flash.as_deref(),
-            Some("F2: select text with the mouse (mouse capture off; F2 turns it back on)")
+            Some(
+                "to select text, press F2: it turns mouse capture off (F2 again turns it back on)"
+            )
         );
         // Once only.
         a.flash = None;

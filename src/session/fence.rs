@@ -75,6 +75,18 @@ impl Fence {
         t.chars().count() >= self.len && t.chars().all(|c| c == self.ch)
     }
 
+    /// The unfinished last line as the block shows it while it streams: held back (empty)
+    /// while it may yet close the fence (only fence characters so far), so the closing
+    /// ```` ``` ```` never shows as a line of code for a frame.
+    pub fn partial<'a>(&self, line: &'a str) -> &'a str {
+        let indent = indent_of(line);
+        let t = &line[indent.min(line.len())..];
+        if indent <= 3 && !t.is_empty() && t.trim_end().chars().all(|c| c == self.ch) {
+            return "";
+        }
+        self.content(line)
+    }
+
     /// A content line as the block holds it: up to the opening fence's indentation removed.
     pub fn content<'a>(&self, line: &'a str) -> &'a str {
         let strip = indent_of(line).min(self.indent);
@@ -134,7 +146,7 @@ impl Tracker {
         }
         self.line.push_str(rest);
         if let Some((f, idx)) = &self.open {
-            blocks[*idx].partial = f.content(&self.line).to_string();
+            blocks[*idx].partial = f.partial(&self.line).to_string();
         }
     }
 
@@ -284,6 +296,26 @@ mod tests {
         assert!(blocks("``` a`b\n").is_empty());
         // Text after a closing fence means it is not one.
         assert_eq!(blocks("```\n``` x\n").len(), 1);
+    }
+
+    /// Issue 15 (20): the closing fence, arriving a backtick at a time, never shows as code;
+    /// a line that turns out not to close shows once it is more than fence characters.
+    #[test]
+    fn a_partial_closing_fence_is_held_back() {
+        let (mut blocks, mut t) = (Vec::new(), Tracker::default());
+        t.push("```py\nx = 1\n", &mut blocks, 0);
+        for (piece, shown) in [("`", ""), ("`", ""), ("`", "")] {
+            t.push(piece, &mut blocks, 0);
+            assert_eq!(blocks[0].partial, shown);
+            assert_eq!(blocks[0].text(), "x = 1\n");
+        }
+        t.push("\n", &mut blocks, 0);
+        assert!(blocks[0].complete);
+        let (mut blocks, mut t) = (Vec::new(), Tracker::default());
+        t.push("```md\n``", &mut blocks, 0);
+        assert_eq!(blocks[0].partial, "");
+        t.push(" x", &mut blocks, 0);
+        assert_eq!(blocks[0].partial, "`` x");
     }
 
     #[test]

@@ -218,7 +218,7 @@ impl Segmenter {
         self.line.push_str(rest);
         self.tail = None;
         if let Some((f, idx)) = &self.fence {
-            code[*idx].partial = f.content(&self.line).to_string();
+            code[*idx].partial = f.partial(&self.line).to_string();
         }
     }
 
