@@ -330,7 +330,7 @@ mod tests {
         assert_eq!(t.kept(), None);
         t.reasoning.push_str("hm");
         assert_eq!(t.kept(), Some("partial reasoning kept"));
-        t.content.push_str("a");
+        t.content.push_str("an");
         assert_eq!(t.kept(), Some("partial answer and reasoning kept"));
         t.reasoning.clear();
         assert_eq!(t.kept(), Some("partial answer kept"));
