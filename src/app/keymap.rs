@@ -668,6 +668,14 @@ pub static KEYMAP: &[Binding] = &[
     b!(Reasoning, [ch(']')], "", ReasoningNext, ""),
     b!(
         Code,
+        [ch('y'), ch('c')],
+        "y",
+        CodeCopy,
+        "copy the block (OSC 52 and the system clipboard)"
+    ),
+    b!(Code, [ch('s')], "s", CodeSave, "save the block to a file"),
+    b!(
+        Code,
         [ch('['), ch('p')],
         "[ / ]  p / n",
         CodePrev,
@@ -682,14 +690,6 @@ pub static KEYMAP: &[Binding] = &[
         "scroll long lines sideways (› marks a line that goes on)"
     ),
     b!(Code, [key(KeyCode::Right), ch('l')], "", CodeRight, ""),
-    b!(
-        Code,
-        [ch('y'), ch('c')],
-        "y",
-        CodeCopy,
-        "copy the block (OSC 52 and the system clipboard)"
-    ),
-    b!(Code, [ch('s')], "s", CodeSave, "save the block to a file"),
     // ---- any pane
     b!(Panes, [key(KeyCode::Tab)], "Tab", FocusNext, "next pane"),
     b!(Panes, [ch('?')], "?", Help, "this help"),
@@ -797,10 +797,11 @@ pub fn lookup(scope: Scope, k: &KeyEvent) -> impl Iterator<Item = Action> + '_ {
 
 /// A focused pane's keys on one line, from the same table: each binding of `scopes` that
 /// has a label, with what it does up to its first aside (`y copy the block · s save …`).
-pub fn pane_hint(scopes: &[Scope]) -> String {
+pub fn pane_hint(scopes: &[Scope], skip: &[Action]) -> String {
     KEYMAP
         .iter()
         .filter(|b| scopes.contains(&b.scope) && !b.label.is_empty() && !b.help.is_empty())
+        .filter(|b| !skip.contains(&b.action))
         .map(|b| {
             let what = b.help.split(" (").next().unwrap_or(b.help);
             let what = what.strip_prefix("conversation: ").unwrap_or(what);
@@ -810,8 +811,6 @@ pub fn pane_hint(scopes: &[Scope]) -> String {
         .join(" · ")
 }
 
-/// The help overlay's sections: `(heading, [(keys, what)])`, the scopes in `order` first,
-/// then the rest; bindings with no help text are folded into the one before them.
 /// What no binding says: keys that no binding takes (`App::typed`).
 const NOTES: [(Scope, &str, &str); 1] = [(
     Scope::Panes,
@@ -819,6 +818,8 @@ const NOTES: [(Scope, &str, &str); 1] = [(
     "go to the message box (a word that starts with a pane key arrives whole)",
 )];
 
+/// The help overlay's sections: `(heading, [(keys, what)])`, the scopes in `order` first,
+/// then the rest; bindings with no help text are folded into the one before them.
 pub fn help(order: &[Scope]) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     let all = [
         Scope::Always,
@@ -863,11 +864,19 @@ mod tests {
     #[test]
     fn a_pane_hint_names_its_keys_from_the_table() {
         assert_eq!(
-            pane_hint(&[Scope::Code]),
-            "[ / ]  p / n previous / next code block · ← / →  h / l scroll long lines sideways · y copy the block · s save the block to a file"
+            pane_hint(&[Scope::Code], &[]),
+            "y copy the block · s save the block to a file · [ / ]  p / n previous / next code block · ← / →  h / l scroll long lines sideways"
         );
-        assert!(pane_hint(&[Scope::Browse]).contains("{ / } previous / next turn"));
-        assert_eq!(pane_hint(&[]), "");
+        let browse = pane_hint(&[Scope::Browse], &[]);
+        assert!(browse.contains("{ / } previous / next turn"), "{browse}");
+        assert!(
+            browse.contains("n / N next / previous search match"),
+            "{browse}"
+        );
+        // What does not apply now is not offered.
+        let idle = pane_hint(&[Scope::Browse], &[Action::SearchNext, Action::Close]);
+        assert!(idle.starts_with("/ search"), "{idle}");
+        assert_eq!(pane_hint(&[], &[]), "");
     }
 
     use super::*;

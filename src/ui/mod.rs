@@ -27,7 +27,7 @@ pub use crate::app::layout::{layout, Areas, WIDE};
 /// A pane's frame. The focused one is marked (`▸` before its title, its border bold in the
 /// focus colour) and names its own keys on its bottom border, from the keymap.
 fn pane_block(app: &App, pane: Pane, mut title: Vec<Span<'static>>, width: u16) -> Block<'static> {
-    use crate::app::keymap::{pane_hint, Scope};
+    use crate::app::keymap::{pane_hint, Action, Scope};
     let th = &app.theme;
     let focused = app.focus == pane;
     let border = if focused {
@@ -52,7 +52,28 @@ fn pane_block(app: &App, pane: Pane, mut title: Vec<Span<'static>>, width: u16) 
         Pane::Code => &[Scope::Code],
         _ => &[],
     };
-    let hint = pane_hint(scopes);
+    // Keys that do nothing now are not offered: a search's steps without one, the tool
+    // calls' keys without any.
+    let mut skip = Vec::new();
+    if app.search.is_none() {
+        skip.extend([Action::SearchNext, Action::Close]);
+    }
+    if app.tools.is_empty() {
+        skip.extend([Action::ToolToggle, Action::ToolPrev]);
+    }
+    // Whole keys, as many as fit: none is cut mid-word.
+    let mut hint = String::new();
+    for key in pane_hint(scopes, &skip).split(" · ") {
+        let more = if hint.is_empty() {
+            key.to_string()
+        } else {
+            format!("{hint} · {key}")
+        };
+        if unicode_width::UnicodeWidthStr::width(more.as_str()) + 2 > room {
+            break;
+        }
+        hint = more;
+    }
     let block = block.title(Line::from(title));
     if hint.is_empty() {
         return block;
