@@ -107,7 +107,12 @@ pub fn input_width(area_width: u16) -> usize {
 
 fn panes(area: Rect, app: &App) -> Areas {
     let input_lines = match &app.replay {
-        Some(r) if r.demo => 2,
+        // The keys, then how to chat for real, wrapped (up to 3 rows).
+        Some(r) if r.demo => {
+            1 + input_rows(&[app.demo_hint()], input_width(area.width))
+                .len()
+                .clamp(1, 3) as u16
+        }
         Some(_) => 1,
         None => input_rows(app.input.lines(), input_width(area.width))
             .len()

@@ -459,6 +459,17 @@ impl App {
     }
 
     /// The turn whose numbers the status bar shows: the active one, else the last.
+    /// What the demo's bar says about chatting for real (the key is set, or how to set one).
+    pub fn demo_hint(&self) -> String {
+        if self.has_key {
+            "Your key is set: press q, then type a message to chat for real.".into()
+        } else if !self.key_hint.is_empty() {
+            self.key_hint.clone()
+        } else {
+            self.key_help.clone()
+        }
+    }
+
     /// The turn the status bar tells of: the one streaming, else the last one if it went to
     /// the provider and model in use (after `/provider` or `/model`, the bar names the new
     /// ones, idle, rather than the last turn's under the old name).

@@ -61,19 +61,7 @@ fn pane_block(app: &App, pane: Pane, mut title: Vec<Span<'static>>, width: u16) 
     if app.tools.is_empty() {
         skip.extend([Action::ToolToggle, Action::ToolPrev]);
     }
-    // Whole keys, as many as fit: none is cut mid-word.
-    let mut hint = String::new();
-    for key in pane_hint(scopes, &skip).split(" · ") {
-        let more = if hint.is_empty() {
-            key.to_string()
-        } else {
-            format!("{hint} · {key}")
-        };
-        if unicode_width::UnicodeWidthStr::width(more.as_str()) + 2 > room {
-            break;
-        }
-        hint = more;
-    }
+    let hint = whole_items(&pane_hint(scopes, &skip), room.saturating_sub(2));
     let block = block.title(Line::from(title));
     if hint.is_empty() {
         return block;
@@ -391,13 +379,7 @@ fn draw_reasoning(
         return;
     }
     let Some(t) = shown else {
-        f.render_widget(
-            Paragraph::new(Span::styled(
-                "The model's reasoning streams here.",
-                th.muted(),
-            )),
-            padded(inner),
-        );
+        note(f, "The model's reasoning streams here.", th.muted(), inner);
         return;
     };
     let width = inner.width.saturating_sub(1);
@@ -504,12 +486,11 @@ fn draw_code(
     }
     if n == 0 {
         // One column in from the border, as the other panes' text.
-        f.render_widget(
-            Paragraph::new(Span::styled(
-                "Code blocks from answers collect here.",
-                th.muted(),
-            )),
-            padded(inner),
+        note(
+            f,
+            "Code blocks from answers collect here.",
+            th.muted(),
+            inner,
         );
         return;
     }
@@ -645,6 +626,53 @@ fn hslice(
 }
 
 /// `inner` one column in from the left border (the panes' text never touches it).
+/// The first items of a ` · `-separated list that fit in `width` columns: whole ones, none
+/// cut mid-word.
+fn whole_items(list: &str, width: usize) -> String {
+    let mut out = String::new();
+    for item in list.split(" · ") {
+        let more = if out.is_empty() {
+            item.to_string()
+        } else {
+            format!("{out} · {item}")
+        };
+        if unicode_width::UnicodeWidthStr::width(more.as_str()) > width {
+            break;
+        }
+        out = more;
+    }
+    out
+}
+
+/// A pane's note (what will show there, why nothing does): wrapped at its words, one
+/// column in from the border; what does not fit ends in `…` rather than mid-word.
+fn note(f: &mut Frame, text: &str, style: Style, inner: Rect) {
+    let area = padded(inner);
+    let h = area.height as usize;
+    let wrapped = |width: usize| {
+        let mut lines = Vec::new();
+        markdown::wrap(
+            vec![],
+            vec![],
+            vec![Span::styled(text.to_string(), style)],
+            width.max(1),
+            &mut lines,
+        );
+        lines
+    };
+    let width = area.width.saturating_sub(1) as usize;
+    let mut lines = wrapped(width);
+    if lines.len() > h {
+        // Room for ` …` at the end of the last row shown.
+        lines = wrapped(width.saturating_sub(2));
+        lines.truncate(h);
+        if let Some(last) = lines.last_mut() {
+            last.spans.push(Span::styled(" …", style));
+        }
+    }
+    f.render_widget(Paragraph::new(lines), area);
+}
+
 fn padded(inner: Rect) -> Rect {
     Rect {
         x: inner.x + 1,
@@ -692,34 +720,40 @@ fn draw_replay_bar(f: &mut Frame, app: &App, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(accent)
-        .title(Line::from(title));
+        .title(Line::from(ellipsize(
+            title,
+            (area.width as usize).saturating_sub(2),
+        )));
     let inner = block.inner(area);
     f.render_widget(block, area);
+    let keys = format!(
+        "Space {} · q {} · n/p next/previous turn · ←/→ seek 5 s · +/- speed · Tab panes",
+        if r.finished() { "replays" } else { "pauses" },
+        if r.quit_on_exit {
+            "quits"
+        } else {
+            "leaves the demo"
+        }
+    );
+    let area = padded(inner);
+    let width = area.width.saturating_sub(1) as usize;
     let mut lines = vec![Line::from(Span::styled(
-        format!(
-            "Space {} · n/p next/previous turn · ←/→ seek 5 s · +/- speed · Tab panes · q {}",
-            if r.finished() { "replays" } else { "pauses" },
-            if r.quit_on_exit {
-                "quits"
-            } else {
-                "leaves the demo"
-            }
-        ),
+        whole_items(&keys, width),
         th.muted(),
     ))];
     if r.demo {
-        lines.push(Line::from(Span::styled(
-            if app.has_key {
-                "Your key is set: press q, then type a message to chat for real.".to_string()
-            } else if !app.key_hint.is_empty() {
-                app.key_hint.clone()
-            } else {
-                app.key_help.clone()
-            },
-            th.warning(),
-        )));
+        // Wrapped at its words over the rows the layout gave it.
+        let hint = vec![app.demo_hint()];
+        for row in crate::app::layout::input_rows(&hint, width) {
+            let text: String = hint[0]
+                .chars()
+                .skip(row.start)
+                .take(row.end - row.start)
+                .collect();
+            lines.push(Line::from(Span::styled(text, th.warning())));
+        }
     }
-    f.render_widget(Paragraph::new(lines), inner);
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 /// Shows the search query's matches (ASCII case-insensitive) in reverse video.
