@@ -445,6 +445,9 @@ fn a_message_waits_for_its_file() {
     assert!(a.on_key(enter()).is_empty());
     assert!(a.flash.as_deref().unwrap().contains("still being read"));
     grokpair::app::commands::attach_file(&mut a, "notes.txt".into(), Ok("one\ntwo\n".into()));
+    let s = screen(&mut a, 80, 24);
+    assert!(s.contains("Message · 1 file attached · Enter send"), "{s}");
+    assert!(s.contains("attached notes.txt (2 lines)"), "{s}");
     assert!(matches!(
         a.on_key(enter()).as_slice(),
         [Effect::Start { .. }]

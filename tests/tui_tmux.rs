@@ -189,8 +189,14 @@ async fn no_key_plays_the_demo_then_explains_at_80x24() {
     assert!(screen.contains("export FAKE_KEY=…"), "{screen}");
     // At 80 columns the way to chat for real wraps at its words, whole; the keys that do not
     // fit are left out, none cut.
-    assert!(screen.contains("│ server needs no key: grokpair -p local)."), "{screen}");
-    assert!(screen.contains("│ Space pauses · q leaves the demo ·"), "{screen}");
+    assert!(
+        screen.contains("│ server needs no key: grokpair -p local)."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│ Space pauses · q leaves the demo ·"),
+        "{screen}"
+    );
     // The panes fill as the recording plays: reasoning, the answer, a highlighted code block.
     let screen = t
         .wait_for("the demo's first answer", |s| {

@@ -626,7 +626,7 @@ pub static KEYMAP: &[Binding] = &[
         [key(KeyCode::Tab)],
         "Tab",
         Complete,
-        "complete a /command, else the next pane"
+        "complete a /command, an @path or a /file path; from an empty box: the next pane"
     ),
     b!(
         Input,

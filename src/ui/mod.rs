@@ -863,8 +863,8 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
         );
     } else if !app.attachments.is_empty() {
         hint = format!(
-            " Message · {} file(s) attached · Enter send ",
-            app.attachments.len()
+            " Message · {} attached · Enter send ",
+            crate::agent::count(app.attachments.len(), "file", "files")
         );
     }
     if let Some(q) = &app.queued {
