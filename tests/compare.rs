@@ -1155,6 +1155,27 @@ fn four_columns_fit_small_terminals_and_follow_theme_changes() {
     );
     assert!(!top.contains("C broken-model"), "{s}");
     insta::assert_snapshot!("compare_four_80x24", s);
+    // Issue 15 (19): narrower, the summary drops whole figures and whole keys, none cut.
+    let s = screen(&mut a, 60, 24);
+    let lines: Vec<&str> = s.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("\" first token"))
+        .unwrap_or_else(|| panic!("no summary in\n{s}"));
+    let figures = lines[at].trim_matches(['"', ' ']);
+    let keys = lines[at + 1].trim_matches(['"', ' ']);
+    assert!(figures.starts_with("first token D 0.10s │ "), "{s}");
+    for item in figures.split(" │ ") {
+        assert!(
+            item.ends_with(|c: char| c.is_ascii_digit() || c == 's'),
+            "{item:?} in\n{s}"
+        );
+    }
+    let all = "a adopt · d diff code · ←/→ column · ↑/↓ scroll (together) · r reasoning · s sync · Esc back";
+    assert!(
+        all.starts_with(keys) && all[keys.len()..].starts_with(" · "),
+        "{keys:?}"
+    );
     for (w, h) in [(40u16, 12u16), (20, 8), (12, 5)] {
         screen(&mut a, w, h);
     }

@@ -223,7 +223,9 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
     let th = &app.theme;
     let cv = &app.comparisons[cmp];
     let running = cv.running();
-    let mut first: Vec<Span<'static>> = vec![Span::raw(" ")];
+    // Whole figures: each item is kept or dropped whole (no `most reasoning` without its
+    // figure); the session total is dropped last.
+    let mut items: Vec<Vec<Span<'static>>> = Vec::new();
     if running {
         let live = cv.cols.iter().filter(|c| !c.col.turn.is_finished()).count();
         let queued = cv.cols.iter().filter(|c| c.col.queued()).count();
@@ -231,34 +233,36 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
         if queued > 0 {
             s.push_str(&format!(" ({queued} queued)"));
         }
-        first.push(Span::styled(s, th.warning().add_modifier(Modifier::BOLD)));
+        items.push(vec![Span::styled(
+            s,
+            th.warning().add_modifier(Modifier::BOLD),
+        )]);
     } else {
-        let items = compare::winners(reports).items();
-        if items.is_empty() {
+        let winners = compare::winners(reports).items();
+        if winners.is_empty() {
             let done = reports
                 .iter()
                 .filter(|r| r.report.state == crate::session::TurnState::Done)
                 .count();
-            first.push(Span::styled(
+            items.push(vec![Span::styled(
                 match done {
                     0 => "no complete answer to rank",
                     1 => "one complete answer: nothing to rank it against",
                     _ => "a tie: no figure tells the answers apart",
                 },
                 th.warning().add_modifier(Modifier::BOLD),
-            ));
+            )]);
         }
-        for (k, (what, col, fig)) in items.iter().enumerate() {
-            if k > 0 {
-                first.push(Span::styled(" │ ", th.muted()));
-            }
-            first.push(Span::styled(format!("{what} "), th.muted()));
-            // The letter names the column; its title names the model.
-            first.push(Span::styled(
-                compare::letter(*col).to_string(),
-                th.fg(th.accent).add_modifier(Modifier::BOLD),
-            ));
-            first.push(Span::raw(format!(" {fig}")));
+        for (what, col, fig) in winners {
+            items.push(vec![
+                Span::styled(format!("{what} "), th.muted()),
+                // The letter names the column; its title names the model.
+                Span::styled(
+                    compare::letter(col).to_string(),
+                    th.fg(th.accent).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(format!(" {fig}")),
+            ]);
         }
     }
     let total: i64 = reports
@@ -272,16 +276,36 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
             .as_ref()
             .is_some_and(|c| c.source == crate::session::CostSource::Estimated)
     });
+    let mut total_item = None;
     if total > 0 {
-        first.push(Span::styled(" │ ", th.muted()));
-        first.push(Span::styled(
+        total_item = Some(vec![Span::styled(
             format!(
                 "all {}{}",
                 if estimated { "≥~" } else { "" },
                 format_usd(total)
             ),
             th.fg(th.accent),
-        ));
+        )]);
+    }
+    let width = (area.width as usize).saturating_sub(1);
+    let w = |v: &[Span<'static>]| v.iter().map(|s| s.width()).sum::<usize>();
+    let sep = 3; // " │ "
+    let fits = |items: &[Vec<Span<'static>>], total: &Option<Vec<Span<'static>>>| {
+        let all: Vec<usize> = items.iter().chain(total.iter()).map(|v| w(v)).collect();
+        all.iter().sum::<usize>() + sep * all.len().saturating_sub(1) <= width
+    };
+    while !fits(&items, &total_item) && items.len() > 1 {
+        items.pop();
+    }
+    if !fits(&items, &total_item) {
+        total_item = None;
+    }
+    let mut first: Vec<Span<'static>> = vec![Span::raw(" ")];
+    for (k, item) in items.into_iter().chain(total_item).enumerate() {
+        if k > 0 {
+            first.push(Span::styled(" │ ", th.muted()));
+        }
+        first.extend(item);
     }
     let hints = if app.replay.is_some() {
         "h/l or 1-4 column · ↑/↓ scroll · d diff code · r reasoning · s sync scroll · (←/→ seek)"
@@ -297,7 +321,10 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
     };
     let lines = vec![
         Line::from(first),
-        Line::from(Span::styled(format!(" {hints}"), th.muted())),
+        Line::from(Span::styled(
+            format!(" {}", super::whole_items(&hints, width)),
+            th.muted(),
+        )),
     ];
     f.render_widget(Paragraph::new(lines), area);
 }
