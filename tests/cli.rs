@@ -867,6 +867,22 @@ async fn help_explains_the_flags_and_a_bad_provider_flag_is_named() {
             o.stdout
         );
     }
+    // `ask`'s own options come first; the ones every subcommand takes (`--theme` among
+    // them) under their own heading.
+    let global = o
+        .stdout
+        .find("Global options (any subcommand):")
+        .expect("a heading for the global options");
+    for own in ["--temperature", "--system", "--json", "--session"] {
+        assert!(o.stdout.find(own).unwrap() < global, "{own}:\n{}", o.stdout);
+    }
+    for shared in ["--theme", "--provider", "--mode", "--cd", "--config"] {
+        assert!(
+            o.stdout.find(shared).unwrap() > global,
+            "{shared}:\n{}",
+            o.stdout
+        );
+    }
     let o = run(cmd_with(&cfg, &["demo", "--help"])).await;
     assert!(o.stdout.contains("Playback speed"), "{}", o.stdout);
     let o = run(cmd_with(&cfg, &["-p", "nope", "ask", "hi"])).await;

@@ -19,6 +19,9 @@ pub const EXIT_PROVIDER: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_INTERRUPTED: i32 = 130;
 
+/// Where `--help` lists the options every subcommand takes, apart from its own.
+const GLOBAL: &str = "Global options (any subcommand)";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "grokpair",
@@ -29,31 +32,31 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 )]
 pub struct Cli {
     /// Config file (default: ~/.config/grokpair/config.toml; env GROKPAIR_CONFIG).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
     /// Provider: xai, aimlapi, openrouter, local, or one defined in the config.
-    #[arg(long, short = 'p', global = true, value_name = "NAME")]
+    #[arg(long, short = 'p', global = true, value_name = "NAME", help_heading = GLOBAL)]
     pub provider: Option<String>,
     /// Model id (default: the config's `model`, else the provider's). `compare` takes it 2-4
     /// times, each `MODEL` or `PROVIDER:MODEL`.
-    #[arg(long, short = 'm', global = true, value_name = "ID", action = clap::ArgAction::Append)]
+    #[arg(long, short = 'm', global = true, value_name = "ID", action = clap::ArgAction::Append, help_heading = GLOBAL)]
     pub model: Vec<String>,
     /// TUI theme: dark, light, or a file in ~/.config/grokpair/themes/ (config key `theme`).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", help_heading = GLOBAL)]
     pub theme: Option<String>,
     /// Do not save this run's conversation (config: `[sessions] autosave = false`).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_save: bool,
     /// The workspace the agent's tools work in (default: the current directory).
-    #[arg(long = "cd", global = true, value_name = "DIR")]
+    #[arg(long = "cd", global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub cd: Option<PathBuf>,
     /// Agent approval mode: read-only, ask, auto-edit or yolo (config `agent.mode`; default
     /// ask). In the TUI /mode switches it.
-    #[arg(long, global = true, value_name = "MODE")]
+    #[arg(long, global = true, value_name = "MODE", help_heading = GLOBAL)]
     pub mode: Option<String>,
     /// Agent budget in USD for the session: before a round would start past it, the agent
     /// pauses and asks (exec: stops, exit 3). Config `agent.max_cost`; in the TUI /budget.
-    #[arg(long, global = true, value_name = "USD")]
+    #[arg(long, global = true, value_name = "USD", help_heading = GLOBAL)]
     pub max_cost: Option<f64>,
     #[command(subcommand)]
     pub command: Option<Command>,
