@@ -43,7 +43,7 @@ fn totals_line(s: &Session, t: &Totals) -> String {
     let cost = match t.cost {
         Some(c) if t.estimated => format!("≥{}", format_usd(c)),
         Some(c) => format_usd(c),
-        None => "cost unknown".into(),
+        None => "cost ?".into(),
     };
     let mut line = format!(
         "{} turn{} · {} tokens · {cost}",

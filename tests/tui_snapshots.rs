@@ -754,3 +754,39 @@ fn the_save_prompt_types_over_asks_outside_and_makes_directories() {
         a.flash
     );
 }
+
+/// Issue 15 (12): a model with no known price says `cost ?` in one way everywhere: the turn's
+/// line, the status bar's turn and session figures (not `—`, `cost unknown` or `≥$0.00`).
+#[test]
+fn an_unpriced_model_says_cost_unknown_one_way() {
+    let mut a = app(true);
+    a.model = "mystery-model".into();
+    let turn = send(&mut a, "hi");
+    let evs = grokpair::testing::timed_events(
+        &grokpair::testing::synth_sse(
+            "mystery-model",
+            "",
+            "Hello.",
+            grokpair::testing::SynthUsage::SMALL,
+        ),
+        100,
+        10,
+    );
+    let half = evs.len() / 2;
+    for ev in &evs[..half] {
+        a.on_stream(turn, ev.clone());
+    }
+    let s = screen(&mut a, 160, 48);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("│ cost ? │"), "{status}");
+    for ev in &evs[half..] {
+        a.on_stream(turn, ev.clone());
+    }
+    let s = screen(&mut a, 160, 48);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("│ cost ? │ session cost ?"), "{status}");
+    assert!(s.contains("· cost ?"), "{s}");
+    for wrong in ["cost unknown", "≥$0.00", "│ — │"] {
+        assert!(!s.contains(wrong), "{wrong}: {s}");
+    }
+}

@@ -282,6 +282,8 @@ pub struct App {
     pub session_cost: i64,
     pub session_savings: i64,
     pub session_cost_known: bool,
+    /// Some request had no known price: the total leaves it out (`$X + ?`).
+    pub session_unpriced: bool,
     /// The terminal's size (`Event::Resize`): where everything goes follows from it
     /// (`App::areas`).
     pub size: Rect,
@@ -400,6 +402,7 @@ impl App {
             session_cost: 0,
             session_savings: 0,
             session_cost_known: true,
+            session_unpriced: false,
             size: Rect::default(),
             should_quit: false,
             replay: None,
@@ -1648,7 +1651,7 @@ impl App {
             Some(c) => {
                 match c.total_ticks {
                     Some(t) => self.session_cost += t,
-                    None => self.session_cost_known = false,
+                    None => self.session_unpriced = true,
                 }
                 if c.source == crate::session::CostSource::Estimated {
                     self.session_cost_known = false;
@@ -1697,6 +1700,7 @@ impl App {
         self.session_cost = 0;
         self.session_savings = 0;
         self.session_cost_known = true;
+        self.session_unpriced = false;
         // Matches point into what was on screen.
         self.search = None;
         self.close_modals(|m| matches!(m, Modal::Search | Modal::Diff { .. }));

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::session::store::{
     self, one_line, short_date, End, Header, SavedTurn, Session, Settings,
 };
-use crate::session::{format_usd, TurnState};
+use crate::session::TurnState;
 
 pub fn tui_options(cli: &Cli, start: crate::tui::Start) -> crate::tui::TuiOptions {
     crate::tui::TuiOptions {
@@ -83,12 +83,13 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
     for s in &rows {
         let sum = &s.summary;
         let model = &sum.model;
-        // A lower bound when some rounds were not reported (cancelled, cut off, unpriced).
-        let cost = if sum.cost_known && !sum.tokens_estimated {
-            format_usd(sum.cost_ticks)
-        } else {
-            format!("≥{}", format_usd(sum.cost_ticks))
-        };
+        // A lower bound when some rounds were not reported (cancelled, cut off); `+ ?` when
+        // some had no known price.
+        let cost = crate::session::pricing::total_label(
+            sum.cost_ticks,
+            sum.tokens_estimated,
+            !sum.cost_known,
+        );
         let tokens = if sum.tokens_estimated {
             format!("~{}", sum.tokens)
         } else {

@@ -99,6 +99,18 @@ pub fn cost_of(usage: &Usage, model: &ModelInfo, includes_reasoning: bool, free:
 }
 
 /// `$0.000308` for small amounts, `$1.2345` for larger ones; exact decimal, never float noise.
+/// A total over several requests: `$X` exact; `≥$X` when some were estimated or may have been
+/// billed unreported (a lower bound); `$X + ?` when some had no known price (`cost ?` if
+/// none had one).
+pub fn total_label(ticks: i64, lower_bound: bool, unpriced: bool) -> String {
+    match (unpriced, lower_bound) {
+        (true, _) if ticks == 0 => "cost ?".into(),
+        (true, _) => format!("{} + ?", format_usd(ticks)),
+        (false, true) => format!("≥{}", format_usd(ticks)),
+        (false, false) => format_usd(ticks),
+    }
+}
+
 pub fn format_usd(ticks: i64) -> String {
     let neg = ticks < 0;
     let t = ticks.unsigned_abs();
@@ -138,6 +150,18 @@ pub fn format_usd(ticks: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A total says which way it is inexact: a lower bound, or a part with no price.
+    #[test]
+    fn totals_say_how_they_are_inexact() {
+        use super::total_label;
+        use crate::session::catalog::usd_to_ticks;
+        let t = usd_to_ticks(0.0012) as i64;
+        assert_eq!(total_label(t, false, false), "$0.0012");
+        assert_eq!(total_label(t, true, false), "≥$0.0012");
+        assert_eq!(total_label(t, true, true), "$0.0012 + ?");
+        assert_eq!(total_label(0, false, true), "cost ?");
+    }
+
     use super::*;
     use crate::session::catalog::Catalog;
 

@@ -153,7 +153,7 @@ impl TurnReport {
                 match (c.source, c.amount()) {
                     (CostSource::Free, _) => parts.push("free (local)".into()),
                     (_, Some(a)) => parts.push(a),
-                    (_, None) => parts.push("cost unknown".into()),
+                    (_, None) => parts.push("cost ?".into()),
                 }
                 if let Some(saved) = c.savings_label() {
                     parts.push(format!("cache saved {saved}"));

@@ -388,11 +388,11 @@ pub fn compare_status(app: &App, cmp: usize) -> Vec<(u8, Span<'static>)> {
         ("done".to_string(), th.muted())
     };
     segs.push((1, Span::styled(state, style.add_modifier(Modifier::BOLD))));
-    let session = if app.session_cost_known {
-        format_usd(app.session_cost)
-    } else {
-        format!("≥{}", format_usd(app.session_cost))
-    };
+    let session = crate::session::pricing::total_label(
+        app.session_cost,
+        !app.session_cost_known,
+        app.session_unpriced,
+    );
     segs.push((
         2,
         Span::styled(format!("session {session}"), th.fg(th.accent)),

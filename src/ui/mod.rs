@@ -18,7 +18,7 @@ use ratatui::Frame;
 
 use crate::app::{App, Pane};
 use crate::session::catalog::ReasoningMode;
-use crate::session::{format_usd, CostSource, TurnState};
+use crate::session::{CostSource, TurnState};
 use markdown::Sink;
 use view::{Figures, FollowKey};
 
@@ -1065,13 +1065,15 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         .cost
         .as_ref()
         .map(cost_label)
-        .unwrap_or_else(|| "—".into());
+        .unwrap_or_else(|| "cost ?".into());
     let session = if app.provider_free && app.session_cost == 0 {
         "free".to_string()
-    } else if app.session_cost_known {
-        format_usd(app.session_cost)
     } else {
-        format!("≥{}", format_usd(app.session_cost))
+        crate::session::pricing::total_label(
+            app.session_cost,
+            !app.session_cost_known,
+            app.session_unpriced,
+        )
     };
     segs.push((
         2,
