@@ -762,3 +762,36 @@ fn replaying_a_session_with_no_turns() {
     let mut t = grokpair::tui::Screen::new(TestBackend::new(100, 30)).unwrap();
     grokpair::tui::frame(&mut t, &mut a, &mut grokpair::ui::view::View::new()).unwrap();
 }
+
+/// Leaving the demo goes back to the provider and model in use before it (each replayed turn
+/// set its own); a message sent with no key says so once, not again under the same note.
+#[test]
+fn leaving_the_demo_restores_the_model_and_says_no_key_once() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut a = App::new(grokpair::app::AppInit {
+        has_key: false,
+        key_help: "No API key: export XAI_API_KEY=…".into(),
+        ..grokpair::testing::app_init(false)
+    });
+    a.provider = "xai".into();
+    a.model = "grok-4.3".into();
+    let demo = &grokpair::demo::sessions()[0];
+    a.start_replay(demo, None, true, false);
+    a.replay_advance(Duration::from_secs(3600));
+    assert_ne!(a.model, "grok-4.3", "the demo's turns set their model");
+    a.on_key(KeyEvent::from(KeyCode::Char('q')));
+    assert!(a.replay.is_none());
+    assert_eq!((a.provider.as_str(), a.model.as_str()), ("xai", "grok-4.3"));
+    let notes = |a: &App| {
+        a.entries
+            .iter()
+            .filter(|e| e.text.starts_with("No API key"))
+            .count()
+    };
+    assert_eq!(notes(&a), 1);
+    a.input.insert_str("hello");
+    a.on_key(KeyEvent::from(KeyCode::Enter));
+    assert_eq!(notes(&a), 1, "said once");
+    assert!(a.flash.as_deref().unwrap().starts_with("no API key"));
+    assert_eq!(a.input_text(), "hello");
+}

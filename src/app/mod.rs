@@ -432,6 +432,18 @@ impl App {
         app
     }
 
+    /// A message cannot go: no key. Said in the transcript once; while the last entry says it
+    /// already, the status bar points at it.
+    fn no_key(&mut self) {
+        if self.entries.last().is_some_and(|e| e.text == self.key_help) {
+            self.flash =
+                Some("no API key: see the note above (your message stays in the box)".into());
+        } else {
+            let help = self.key_help.clone();
+            self.error(&help);
+        }
+    }
+
     pub fn notice(&mut self, text: &str) {
         self.push_entry(EntryKind::Notice, text);
     }
@@ -1406,8 +1418,7 @@ impl App {
             return vec![];
         }
         if !self.has_key && self.compare_armed.is_none() {
-            let help = self.key_help.clone();
-            self.error(&help);
+            self.no_key();
             return vec![];
         }
         let text = self.expand_pastes(&raw);
@@ -1532,8 +1543,7 @@ impl App {
             return vec![];
         };
         if !self.has_key {
-            let help = self.key_help.clone();
-            self.error(&help);
+            self.no_key();
             return vec![];
         }
         if self.model.is_empty() {

@@ -40,6 +40,9 @@ pub struct Replay {
     /// `q`/Esc quits the program (started as `grokpair replay`/`demo`) rather than only
     /// leaving the replay.
     pub quit_on_exit: bool,
+    /// The provider and model in use before it started (each replayed turn sets its own):
+    /// leaving the replay goes back to them.
+    pub live: (String, String),
 }
 
 impl Replay {
@@ -95,6 +98,7 @@ impl Replay {
             paused: false,
             demo: false,
             quit_on_exit: false,
+            live: Default::default(),
         }
     }
 
@@ -326,6 +330,11 @@ impl App {
         let mut r = Replay::new(s, speed);
         r.demo = demo;
         r.quit_on_exit = quit;
+        // A replay started from another keeps what was live before the first.
+        r.live = match &self.replay {
+            Some(o) => o.live.clone(),
+            None => (self.provider.clone(), self.model.clone()),
+        };
         self.replay = Some(Box::new(r));
         self.focus = super::Pane::Conversation;
         self.replay_apply_due();
@@ -472,7 +481,9 @@ impl App {
 
     /// Leaves a replay: back to a fresh conversation (with the key help when there is no key).
     pub fn stop_replay(&mut self) {
-        self.replay = None;
+        if let Some(r) = self.replay.take() {
+            (self.provider, self.model) = r.live;
+        }
         self.new_conversation();
         self.focus = super::Pane::Input;
         if !self.has_key {
