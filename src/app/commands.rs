@@ -275,10 +275,24 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
         }
         "/system" => {
             if arg.is_empty() {
-                match &app.system {
-                    Some(s) => app.notice(&format!("system prompt: {s}")),
-                    None => app.notice("no system prompt"),
+                // What this conversation was sent with, and what the next one will be.
+                let now = app
+                    .conv
+                    .messages()
+                    .iter()
+                    .find(|m| m.role == crate::api::Role::System)
+                    .map(|m| m.content.clone());
+                let mut text = match &now {
+                    Some(s) => format!("system prompt: {s}"),
+                    None => "no system prompt".to_string(),
+                };
+                if app.system != now {
+                    match &app.system {
+                        Some(s) => text.push_str(&format!(" · from the next /new: {s}")),
+                        None => text.push_str(" · from the next /new: none"),
+                    }
                 }
+                app.notice(&text);
                 return vec![];
             }
             app.system = Some(arg.to_string());

@@ -514,6 +514,34 @@ mod tests {
         assert_eq!(a.input_text(), "");
     }
 
+    /// `/system` says what the conversation was sent with; one set mid-conversation is named
+    /// as the next conversation's, not as if it were in force.
+    #[test]
+    fn system_tells_what_is_in_force_and_what_is_next() {
+        let mut a = App::new(crate::testing::app_init(false));
+        let run = |a: &mut App, line: &str| {
+            a.set_input(line);
+            a.update(Event::Key(KeyEvent::from(KeyCode::Enter)))
+        };
+        run(&mut a, "/system Be brief.");
+        run(&mut a, "/system");
+        assert_eq!(a.entries.last().unwrap().text, "system prompt: Be brief.");
+        run(&mut a, "q");
+        a.update(Event::Stream {
+            turn: 0,
+            ev: at(5, StreamEvent::Finished { reason: None }),
+        });
+        run(&mut a, "/system Be long.");
+        run(&mut a, "/system");
+        assert_eq!(
+            a.entries.last().unwrap().text,
+            "system prompt: Be brief. · from the next /new: Be long."
+        );
+        run(&mut a, "/new");
+        run(&mut a, "/system");
+        assert_eq!(a.entries.last().unwrap().text, "system prompt: Be long.");
+    }
+
     /// After `/model` (or `/provider`), the status bar tells of the new model, idle: the last
     /// turn's figures belong to the one before.
     #[test]
