@@ -495,28 +495,6 @@ fn draw_code(
         return;
     }
     let sel = app.selected_code.min(n - 1);
-    // Tabs: one per block around the selected one (never all of them: a long session has
-    // hundreds), the selected one marked.
-    let lo = sel.saturating_sub(inner.width as usize / 6);
-    let hi = (sel + inner.width as usize / 4).min(n);
-    let mut tabs: Vec<Span<'static>> = Vec::new();
-    for (i, b) in app.code.iter().enumerate().take(hi).skip(lo) {
-        let label = format!(" {} {} ", i + 1, b.label());
-        let style = if i == sel {
-            th.selected().add_modifier(Modifier::BOLD)
-        } else {
-            th.muted()
-        };
-        tabs.push(Span::styled(label, style));
-    }
-    // Keep the selected tab in view.
-    let mut used: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
-    let mut first = 0;
-    while used > inner.width as usize && first < sel - lo {
-        used -= tabs[first].content.chars().count();
-        first += 1;
-    }
-    let tab_line = Line::from(tabs.split_off(first));
     let body_h = inner.height.saturating_sub(1) as usize;
     // The renderer's copy of the block (the same one, with its highlighting).
     let Some(b) = view.code.get_mut(sel) else {
@@ -536,6 +514,42 @@ fn draw_code(
     let start = view
         .follow_top(FollowKey::Code(sel), total, body_h, !follows, true)
         .unwrap_or(code_scroll);
+    // Lines of the block below the pane are counted at the right of the tab row.
+    let below = total.saturating_sub(start + body_h);
+    let more = if below > 0 {
+        format!(" ↓ {below} more")
+    } else {
+        String::new()
+    };
+    let tab_room = (inner.width as usize).saturating_sub(1 + more.chars().count());
+    // Tabs: one per block around the selected one (never all of them: a long session has
+    // hundreds), the selected one marked.
+    let lo = sel.saturating_sub(inner.width as usize / 6);
+    let hi = (sel + inner.width as usize / 4).min(n);
+    let mut tabs: Vec<Span<'static>> = Vec::new();
+    for (i, b) in app.code.iter().enumerate().take(hi).skip(lo) {
+        let label = format!(" {} {} ", i + 1, b.label());
+        let style = if i == sel {
+            th.selected().add_modifier(Modifier::BOLD)
+        } else {
+            th.muted()
+        };
+        tabs.push(Span::styled(label, style));
+    }
+    // Keep the selected tab in view.
+    let mut used: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
+    let mut first = 0;
+    while used > tab_room && first < sel - lo {
+        used -= tabs[first].content.chars().count();
+        first += 1;
+    }
+    let mut tabs = ellipsize(tabs.split_off(first), tab_room);
+    if below > 0 {
+        let shown: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
+        tabs.push(Span::raw(" ".repeat(tab_room.saturating_sub(shown))));
+        tabs.push(Span::styled(more, th.warning()));
+    }
+    let tab_line = Line::from(tabs);
     let Some(b) = view.code.get_mut(sel) else {
         return;
     };
