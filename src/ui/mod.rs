@@ -1080,12 +1080,17 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         .as_ref()
         .map(cost_label)
         .unwrap_or_else(|| "cost ?".into());
+    // A turn still streaming counts with its estimate (the session's total grows with it,
+    // not in one step at its end): a lower bound until it ends.
+    let live = (!tv.turn.is_finished())
+        .then(|| r.cost.as_ref().and_then(|c| c.total_ticks))
+        .flatten();
     let session = if app.provider_free && app.session_cost == 0 {
         "free".to_string()
     } else {
         crate::session::pricing::total_label(
-            app.session_cost,
-            !app.session_cost_known,
+            app.session_cost + live.unwrap_or(0),
+            !app.session_cost_known || live.is_some(),
             app.session_unpriced,
         )
     };
