@@ -1490,9 +1490,11 @@ impl App {
         if !text.starts_with('/') || text.contains(char::is_whitespace) {
             return None;
         }
+        // The agent's commands only where there is an agent (`[agent] tools = false`: none).
         let matches: Vec<_> = commands::COMMANDS
             .iter()
             .filter(|c| c.0.starts_with(text.as_str()))
+            .filter(|c| self.agent.is_some() || !c.2.starts_with("agent:"))
             .collect();
         if matches.is_empty() {
             return None;
@@ -1799,7 +1801,10 @@ mod tests {
         assert!(a.palette().is_none());
         a.input.insert_str("/");
         let (all, sel) = a.palette().unwrap();
-        assert_eq!(all.len(), commands::COMMANDS.len());
+        // No agent here: its commands (/mode, /budget, /rewind) are not offered.
+        assert!(a.agent.is_none());
+        assert_eq!(all.len(), commands::COMMANDS.len() - 3);
+        assert!(!all.iter().any(|c| c.0 == "/mode"));
         assert_eq!(all[sel].0, "/model");
         a.input.insert_str("s");
         let names: Vec<&str> = a.palette().unwrap().0.iter().map(|c| c.0).collect();
