@@ -731,6 +731,13 @@ fn the_save_prompt_types_over_asks_outside_and_makes_directories() {
         "{:?}",
         p.why
     );
+    // At 80 columns the keys stay whole in the title; the question has the row.
+    let s = screen(&mut a, 80, 24);
+    assert!(
+        s.contains("Save block 1 · y or Enter writes · n edits the path · Esc cancels"),
+        "{s}"
+    );
+    assert!(s.contains("│ /"), "{s}");
     a.on_key(KeyEvent::from(KeyCode::Char('n')));
     let p = a.save_prompt().unwrap();
     assert!(

@@ -849,24 +849,42 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
         return;
     }
     if let Some(p) = app.save_prompt() {
-        let title = if p.confirm {
-            format!(
-                " {} — y or Enter writes, n edits the path, Esc cancels ",
-                p.why.as_deref().unwrap_or(&p.path)
+        // The keys in the title (whole ones, as many as fit); the question in the box, where
+        // a long absolute path has the row to itself.
+        let room = (area.width as usize).saturating_sub(4);
+        let (title, body) = if p.confirm {
+            (
+                format!(
+                    "Save block {} · y or Enter writes · n edits the path · Esc cancels",
+                    p.block + 1
+                ),
+                Span::styled(
+                    format!("{}?", p.why.as_deref().unwrap_or(&p.path)),
+                    th.warning().add_modifier(Modifier::BOLD),
+                ),
             )
         } else {
-            format!(
-                " Save block {} to (relative to the working directory) — Enter saves, Esc cancels ",
-                p.block + 1
+            (
+                format!(
+                    "Save block {} to (relative to the working directory) · Enter saves · Esc cancels",
+                    p.block + 1
+                ),
+                Span::raw(format!("{}▏", p.path)),
             )
         };
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(th.warning().add_modifier(Modifier::BOLD))
-            .title(Span::styled(title, th.warning()));
+            .title(Span::styled(
+                format!(" {} ", whole_items(&title, room)),
+                th.warning(),
+            ));
         let inner = block.inner(area);
         f.render_widget(block, area);
-        f.render_widget(Paragraph::new(format!("{}▏", p.path)), padded(inner));
+        f.render_widget(
+            Paragraph::new(Line::from(body)).wrap(ratatui::widgets::Wrap { trim: false }),
+            padded(inner),
+        );
         return;
     }
     let mut hint = String::from(" Message · Enter send · Alt+Enter newline · F1 help ");
