@@ -296,7 +296,6 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                 return vec![];
             }
             app.system = Some(arg.to_string());
-            app.custom_system = true;
             if app
                 .conv
                 .messages()
@@ -305,7 +304,9 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
             {
                 app.conv = crate::session::Conversation::with_id(app.conv.id.clone(), Some(arg));
                 app.flash = Some("system prompt set".into());
+                app.custom_system = true;
             } else {
+                app.custom_system_next = Some(true);
                 // Rewriting history would break the provider's prompt cache.
                 app.notice("system prompt set; it applies from the next /new conversation");
             }

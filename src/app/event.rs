@@ -537,7 +537,12 @@ mod tests {
             a.entries.last().unwrap().text,
             "system prompt: Be brief. · from the next /new: Be long."
         );
+        // The status bar's marker is about what is in force.
+        a.custom_system = false;
+        run(&mut a, "/system Be long.");
+        assert!(!a.custom_system, "not in force yet");
         run(&mut a, "/new");
+        assert!(a.custom_system);
         run(&mut a, "/system");
         assert_eq!(a.entries.last().unwrap().text, "system prompt: Be long.");
     }
