@@ -493,7 +493,9 @@ fn breaks_after(c: char) -> bool {
     c == ' ' || (c.is_ascii_punctuation() && c != '_')
 }
 
-/// Wraps a code line at `width` columns (see `code_breaks`), each piece behind the gutter.
+/// A code line wrapped at `width` (`code_breaks`: between tokens where it can). The first row
+/// starts with `gutter`; the rows it goes on in start with `┆` in the gutter's place, so a
+/// wrapped line does not read as a line of its own.
 fn wrap_hard(
     line: &Line<'static>,
     width: usize,
@@ -513,7 +515,11 @@ fn wrap_hard(
     let mut out = Vec::new();
     let mut from = 0;
     for to in bounds {
-        let mut row = vec![gutter()];
+        let mut g = gutter();
+        if from > 0 && !g.content.is_empty() {
+            g.content = "┆ ".into();
+        }
+        let mut row = vec![g];
         for &(c, style) in &cells[from..to] {
             let joins = row.len() > 1 && row.last().is_some_and(|l| l.style == style);
             match row.last_mut() {
@@ -1133,6 +1139,17 @@ mod tests {
         assert_eq!(rows("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(rows("short", 16), ["short"]);
         assert_eq!(rows("", 16), [""]);
+        // Behind a gutter, the rows a line goes on in are marked.
+        let l = Line::raw("let total = first_value.saturating_add(second);");
+        let shown: Vec<String> = wrap_hard(&l, 20, &|| Span::raw("▏ "))
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert!(shown[0].starts_with("▏ let"), "{shown:?}");
+        assert!(
+            shown.len() > 1 && shown[1..].iter().all(|r| r.starts_with("┆ ")),
+            "{shown:?}"
+        );
     }
 
     /// A block measured from its text is as tall as when rendered (the two passes over a
