@@ -797,3 +797,32 @@ fn an_unpriced_model_says_cost_unknown_one_way() {
         assert!(!s.contains(wrong), "{wrong}: {s}");
     }
 }
+
+/// Issue 15 (17): at 40x12 the notes and the message box's hint end at a whole word (with
+/// `…` where a note goes on), never mid-word.
+#[test]
+fn small_terminals_cut_nothing_mid_word() {
+    let mut a = app(true);
+    let s = screen(&mut a, 40, 12);
+    let hint = s
+        .lines()
+        .find(|l| l.contains("Ask anything"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(hint.contains("│  Ask anything · / for commands "), "{s}");
+    assert!(!hint.contains("F1 h"), "{s}");
+    let turn = send(&mut a, "q");
+    for ev in grokpair::testing::timed_events(
+        &grokpair::testing::synth_sse(
+            "grok-code-fast-1",
+            "",
+            "Plain answer.",
+            grokpair::testing::SynthUsage::SMALL,
+        ),
+        100,
+        10,
+    ) {
+        a.on_stream(turn, ev);
+    }
+    let s = screen(&mut a, 40, 12);
+    assert!(s.contains("│ No reasoning …"), "{s}");
+}

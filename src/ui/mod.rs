@@ -409,15 +409,7 @@ fn draw_reasoning(
             (TurnState::Thinking, _, _) => "waiting for the first token…".into(),
             _ => "No reasoning for this turn.".into(),
         };
-        let mut lines = Vec::new();
-        markdown::wrap(
-            vec![],
-            vec![],
-            vec![Span::styled(msg, th.muted())],
-            width as usize,
-            &mut lines,
-        );
-        f.render_widget(Paragraph::new(lines), padded(inner));
+        note(f, &msg, th.muted(), inner);
         return;
     }
     let h = inner.height as usize;
@@ -964,8 +956,10 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
                 spans.clear();
             }
             if empty {
+                // Whole hints, as many as fit.
+                let room = (inner.width as usize).saturating_sub(3);
                 spans.push(Span::styled(
-                    app.input.placeholder_text().to_string(),
+                    whole_items(app.input.placeholder_text(), room),
                     th.muted(),
                 ));
             }
