@@ -785,7 +785,11 @@ fn an_unpriced_model_says_cost_unknown_one_way() {
     }
     let s = screen(&mut a, 160, 48);
     let status = s.lines().last().unwrap();
-    assert!(status.contains("│ cost ? │"), "{status}");
+    assert!(status.contains("│ cost ? │ session cost ?"), "{status}");
+    assert!(
+        !status.contains("reasoning"),
+        "no reasoning, none named: {status}"
+    );
     for ev in &evs[half..] {
         a.on_stream(turn, ev.clone());
     }

@@ -798,9 +798,11 @@ pub fn lookup(scope: Scope, k: &KeyEvent) -> impl Iterator<Item = Action> + '_ {
 /// A focused pane's keys on one line, from the same table: each binding of `scopes` that
 /// has a label, with what it does up to its first aside (`y copy the block · s save …`).
 pub fn pane_hint(scopes: &[Scope], skip: &[Action]) -> String {
-    KEYMAP
+    // In the order of `scopes`: the pane's own keys before the shared ones.
+    scopes
         .iter()
-        .filter(|b| scopes.contains(&b.scope) && !b.label.is_empty() && !b.help.is_empty())
+        .flat_map(|s| KEYMAP.iter().filter(move |b| b.scope == *s))
+        .filter(|b| !b.label.is_empty() && !b.help.is_empty())
         .filter(|b| !skip.contains(&b.action))
         .map(|b| {
             let what = b.help.split(" (").next().unwrap_or(b.help);
@@ -877,6 +879,12 @@ mod tests {
         let idle = pane_hint(&[Scope::Browse], &[Action::SearchNext, Action::Close]);
         assert!(idle.starts_with("/ search"), "{idle}");
         assert_eq!(pane_hint(&[], &[]), "");
+        // The pane's own keys first.
+        let reasoning = pane_hint(&[Scope::Reasoning, Scope::Browse], &[]);
+        assert!(
+            reasoning.starts_with("[ / ] reasoning of the previous / next turn"),
+            "{reasoning}"
+        );
     }
 
     use super::*;

@@ -171,13 +171,17 @@ fn draw_palette(f: &mut Frame, app: &App) {
             } else {
                 Style::default()
             };
-            Line::from(vec![
-                Span::styled(
-                    format!(" {name:<name_w$}  "),
-                    style.add_modifier(Modifier::BOLD),
-                ),
-                Span::styled(what.to_string(), if i == at { style } else { th.muted() }),
-            ])
+            // A description too long for the row ends in `…`.
+            Line::from(ellipsize(
+                vec![
+                    Span::styled(
+                        format!(" {name:<name_w$}  "),
+                        style.add_modifier(Modifier::BOLD),
+                    ),
+                    Span::styled(what.to_string(), if i == at { style } else { th.muted() }),
+                ],
+                inner.width as usize,
+            ))
         })
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
@@ -851,7 +855,7 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
                     p.block + 1
                 ),
                 Span::styled(
-                    format!("{}?", p.why.as_deref().unwrap_or(&p.path)),
+                    format!("{} — write it?", p.why.as_deref().unwrap_or(&p.path)),
                     th.warning().add_modifier(Modifier::BOLD),
                 ),
             )
@@ -951,10 +955,6 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
                 Span::styled(under, cursor),
                 Span::raw(after),
             ];
-            if empty && app.focus != Pane::Input {
-                // No cursor to show: the hint starts where the text would.
-                spans.clear();
-            }
             if empty {
                 // Whole hints, as many as fit.
                 let room = (inner.width as usize).saturating_sub(3);
@@ -1080,31 +1080,45 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
         (Some(p), None) => segs.push((4, Span::raw(format!("in {p}")))),
         _ => {}
     }
-    segs.push((
-        3,
-        Span::raw(format!(
+    // A turn with no reasoning (none streamed, none billed) says only its output.
+    let out = if r.reasoning_tokens == 0 && tv.turn.reasoning.is_empty() {
+        format!("out {approx}{answer}")
+    } else {
+        format!(
             "out {approx}{answer} + {approx}{} reasoning",
             r.reasoning_tokens
-        )),
-    ));
+        )
+    };
+    segs.push((3, Span::raw(out)));
     let turn_cost = r
         .cost
         .as_ref()
         .map(cost_label)
         .unwrap_or_else(|| "cost ?".into());
     // A turn still streaming counts with its estimate (the session's total grows with it,
-    // not in one step at its end): a lower bound until it ends.
-    let live = (!tv.turn.is_finished())
-        .then(|| r.cost.as_ref().and_then(|c| c.total_ticks))
-        .flatten();
+    // not in one step at its end), marked `~` until it ends; an unpriced one makes it `+ ?`.
+    let streaming = !tv.turn.is_finished();
+    let live = r.cost.as_ref().filter(|_| streaming);
+    let live_ticks = live.and_then(|c| c.total_ticks);
+    // Output with no figure for it: no price to estimate with.
+    let live_unpriced = match live {
+        Some(c) => c.total_ticks.is_none() && c.source != CostSource::Free,
+        None => streaming && r.output_tokens > 0,
+    };
     let session = if app.provider_free && app.session_cost == 0 {
         "free".to_string()
     } else {
-        crate::session::pricing::total_label(
-            app.session_cost + live.unwrap_or(0),
-            !app.session_cost_known || live.is_some(),
-            app.session_unpriced,
-        )
+        let total = crate::session::pricing::total_label(
+            app.session_cost + live_ticks.unwrap_or(0),
+            !app.session_cost_known && live_ticks.is_none(),
+            app.session_unpriced || live_unpriced,
+        );
+        match (live_ticks, app.session_cost_known) {
+            (None, _) => total,
+            _ if total == "cost ?" => total,
+            (Some(_), true) => format!("~{total}"),
+            (Some(_), false) => format!("≥~{total}"),
+        }
     };
     segs.push((
         2,
@@ -1170,6 +1184,8 @@ fn draw_status(f: &mut Frame, app: &App, view: &mut view::View, area: Rect) {
         " │ ",
         th.muted(),
     ));
+    // A notice longer than the bar ends in `…`.
+    let spans = ellipsize(spans, area.width as usize);
     let style = th.bg(th.fg(th.status_fg), th.status_bg);
     let (now, live) = match app.compare_shown.and_then(|c| app.comparisons.get(c)) {
         Some(cv) => (cv.now, cv.running()),
