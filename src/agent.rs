@@ -15,6 +15,7 @@ use crate::api::ToolSpec;
 use crate::runner::Runner;
 use crate::session::agent::{AgentLoop, Command, Decision, Event, Limits, Outcome};
 use crate::session::approval::{self, Policy, Rule};
+use crate::session::count;
 use crate::session::store::{ToolRecord, ToolStatus};
 use crate::session::{Conversation, Turn};
 use crate::tools::calls::{self, Call};
@@ -850,11 +851,6 @@ pub fn title(call: &Call) -> String {
 pub fn rejects_tools(e: &crate::api::ApiError) -> bool {
     matches!(e.status, Some(400 | 404 | 422 | 500 | 501))
         && e.message.to_lowercase().contains("tool")
-}
-
-/// `1 line`, `2 lines`.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// What a read found, in a few words.

@@ -46,9 +46,8 @@ fn totals_line(s: &Session, t: &Totals) -> String {
         None => "cost ?".into(),
     };
     let mut line = format!(
-        "{} turn{} · {} tokens · {cost}",
-        s.turn_count(),
-        if s.turn_count() == 1 { "" } else { "s" },
+        "{} · {} tokens · {cost}",
+        crate::session::count(s.turn_count(), "turn", "turns"),
         t.tokens
     );
     if t.savings > 0 {

@@ -663,7 +663,7 @@ impl App {
             Ok(c) if c.is_empty() => self.flash = Some("no files to put back".into()),
             Ok(c) => self.notice(&format!(
                 "rewound {}: {}",
-                crate::agent::count(c.len(), "file", "files"),
+                crate::session::count(c.len(), "file", "files"),
                 c.iter().map(|c| c.path()).collect::<Vec<_>>().join(", ")
             )),
             Err(e) => self.error(&format!("rewind: {e}")),

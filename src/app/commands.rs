@@ -228,7 +228,7 @@ pub fn attach_file(app: &mut App, path: String, read: Result<String, String>) {
     app.reading_files = app.reading_files.saturating_sub(1);
     match read {
         Ok(content) => {
-            let n = crate::agent::count(content.lines().count(), "line", "lines");
+            let n = crate::session::count(content.lines().count(), "line", "lines");
             app.notice(&format!("attached {path} ({n}) to the next message"));
             app.attachments.push((path, content));
         }

@@ -299,7 +299,7 @@ impl App {
                     Ok((path, lines)) => format!(
                         "saved {} ({})",
                         path.display(),
-                        crate::agent::count(lines, "line", "lines")
+                        crate::session::count(lines, "line", "lines")
                     ),
                     Err(e) => e,
                 })

@@ -1218,7 +1218,7 @@ impl App {
                 self.flash = Some(format!(
                     "copied block {} ({})",
                     i + 1,
-                    crate::agent::count(b.text().lines().count(), "line", "lines")
+                    crate::session::count(b.text().lines().count(), "line", "lines")
                 ));
                 vec![Effect::Copy(b.text())]
             }
@@ -1778,7 +1778,7 @@ fn plain_char(k: KeyEvent) -> Option<char> {
 }
 
 pub fn paste_placeholder(i: usize, text: &str) -> String {
-    let n = crate::agent::count(text.lines().count(), "line", "lines");
+    let n = crate::session::count(text.lines().count(), "line", "lines");
     format!("[pasted {n} #{}]", i + 1)
 }
 

@@ -391,8 +391,8 @@ pub async fn run(
         "2",
         &format!(
             "{}, {}, {total}",
-            crate::agent::count(agent.rounds, "round", "rounds"),
-            crate::agent::count(agent.calls, "tool call", "tool calls")
+            crate::session::count(agent.rounds, "round", "rounds"),
+            crate::session::count(agent.calls, "tool call", "tool calls")
         ),
     );
     let session = runner

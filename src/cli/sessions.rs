@@ -115,7 +115,7 @@ pub fn list(cfg: &Config, a: &SessionsArgs) -> Result<i32, Failure> {
     let shown = if rows.len() < all {
         format!("{} of {all} sessions", rows.len())
     } else {
-        crate::agent::count(all, "session", "sessions")
+        crate::session::count(all, "session", "sessions")
     };
     let _ = writeln!(
         out,

@@ -17,4 +17,4 @@ pub use conversation::Conversation;
 pub use pricing::{cost_of, format_usd, Cost, CostSource};
 pub use turn::{Metrics, Turn, TurnState};
 pub mod report;
-pub use report::TurnReport;
+pub use report::{count, TurnReport};

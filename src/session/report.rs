@@ -33,6 +33,11 @@ pub struct TurnReport {
     pub error: Option<String>,
 }
 
+/// `1 line`, `2 lines`: a number and its noun, singular or plural.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `1.23s`, or `—` for no figure.
 pub fn seconds(ms: Option<u64>) -> String {
     ms.map(|m| format!("{:.2}s", m as f64 / 1000.0))

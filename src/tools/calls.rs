@@ -366,11 +366,7 @@ impl Tools {
                 format!(
                     "edited {} ({})\n{}",
                     w.path,
-                    if w.replacements == 1 {
-                        "1 replacement".to_string()
-                    } else {
-                        format!("{} replacements", w.replacements)
-                    },
+                    crate::session::count(w.replacements, "replacement", "replacements"),
                     w.diff
                 )
             }),
@@ -380,9 +376,8 @@ impl Tools {
                 overwrite,
             } => self.write_file(path, content, *overwrite).map(|w| {
                 if w.created {
-                    let n = content.lines().count();
-                    let s = if n == 1 { "" } else { "s" };
-                    format!("created {} ({n} line{s})", w.path)
+                    let n = crate::session::count(content.lines().count(), "line", "lines");
+                    format!("created {} ({n})", w.path)
                 } else {
                     format!("replaced {}\n{}", w.path, w.diff)
                 }

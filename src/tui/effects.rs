@@ -141,7 +141,7 @@ impl Ctx<'_> {
                         }
                     }
                     Effect::Copy(text) => {
-                        let n = crate::agent::count(text.lines().count(), "line", "lines");
+                        let n = crate::session::count(text.lines().count(), "line", "lines");
                         // OSC 52 cannot be confirmed (a terminal or a tmux without passthrough
                         // drops it silently): the status says which route did take the text.
                         copy_osc52(&text);

@@ -255,7 +255,7 @@ pub fn status(app: &App) -> Option<Span<'static>> {
         s.push_str(&format!(
             " · round {} · {} · {}",
             r.rounds,
-            crate::agent::count(r.calls, "tool", "tools"),
+            crate::session::count(r.calls, "tool", "tools"),
             crate::session::pricing::format_usd(app.session_cost - r.cost_start)
         ));
     }

@@ -464,7 +464,7 @@ fn draw_code(
                 "[{}/{n}] {} · {}{} ",
                 sel + 1,
                 b.label(),
-                crate::agent::count(
+                crate::session::count(
                     b.source.lines().count() + usize::from(!b.partial.is_empty()),
                     "line",
                     "lines"
@@ -892,7 +892,7 @@ fn draw_input(f: &mut Frame, app: &App, area: Rect) {
     } else if !app.attachments.is_empty() {
         hint = format!(
             " Message · {} attached · Enter send ",
-            crate::agent::count(app.attachments.len(), "file", "files")
+            crate::session::count(app.attachments.len(), "file", "files")
         );
     }
     if let Some(q) = &app.queued {
