@@ -476,7 +476,6 @@ impl App {
         layout::layout(self.size, self)
     }
 
-    /// The turn whose numbers the status bar shows: the active one, else the last.
     /// What the demo's bar says about chatting for real (the key is set, or how to set one).
     pub fn demo_hint(&self) -> String {
         if self.has_key {
@@ -763,8 +762,6 @@ impl App {
             )
     }
 
-    /// A key no binding took: typed into the message box (from a pane too, which then gives
-    /// the box the focus).
     /// A key no binding takes. In a pane, a printable one goes to the message box, itself
     /// included. If a letter ran as a pane key a moment before (`letter`: `j` scrolled), it
     /// began the message too: what it did stays done, and both go to the box (`just` arrives

@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use super::markdown::Sink;
 use super::view::FollowKey;
-use super::{centered, cost_label, fit_segments, sparkline, window};
+use super::{centered, cost_label, fit_groups, fit_segments, sparkline, window};
 use crate::app::{App, Pane};
 use crate::session::compare::{self, ColumnReport};
 use crate::session::{format_usd, TurnState};
@@ -224,7 +224,7 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
     let cv = &app.comparisons[cmp];
     let running = cv.running();
     // Whole figures: each item is kept or dropped whole (no `most reasoning` without its
-    // figure); the session total is dropped last.
+    // figure), the last ones first, then the total; the first item stays.
     let mut items: Vec<Vec<Span<'static>>> = Vec::new();
     if running {
         let live = cv.cols.iter().filter(|c| !c.col.turn.is_finished()).count();
@@ -276,37 +276,27 @@ fn draw_summary(f: &mut Frame, app: &App, cmp: usize, reports: &[ColumnReport], 
             .as_ref()
             .is_some_and(|c| c.source == crate::session::CostSource::Estimated)
     });
-    let mut total_item = None;
+    let mut segs: Vec<(u8, Vec<Span<'static>>)> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| (if i == 0 { 0 } else { 2 }, item))
+        .collect();
     if total > 0 {
-        total_item = Some(vec![Span::styled(
-            format!(
-                "all {}{}",
-                if estimated { "≥~" } else { "" },
-                format_usd(total)
-            ),
-            th.fg(th.accent),
-        )]);
+        segs.push((
+            1,
+            vec![Span::styled(
+                format!(
+                    "all {}{}",
+                    if estimated { "≥~" } else { "" },
+                    format_usd(total)
+                ),
+                th.fg(th.accent),
+            )],
+        ));
     }
     let width = (area.width as usize).saturating_sub(1);
-    let w = |v: &[Span<'static>]| v.iter().map(|s| s.width()).sum::<usize>();
-    let sep = 3; // " │ "
-    let fits = |items: &[Vec<Span<'static>>], total: &Option<Vec<Span<'static>>>| {
-        let all: Vec<usize> = items.iter().chain(total.iter()).map(|v| w(v)).collect();
-        all.iter().sum::<usize>() + sep * all.len().saturating_sub(1) <= width
-    };
-    while !fits(&items, &total_item) && items.len() > 1 {
-        items.pop();
-    }
-    if !fits(&items, &total_item) {
-        total_item = None;
-    }
     let mut first: Vec<Span<'static>> = vec![Span::raw(" ")];
-    for (k, item) in items.into_iter().chain(total_item).enumerate() {
-        if k > 0 {
-            first.push(Span::styled(" │ ", th.muted()));
-        }
-        first.extend(item);
-    }
+    first.extend(fit_groups(segs, width, " │ ", th.muted()));
     let hints = if app.replay.is_some() {
         "h/l or 1-4 column · ↑/↓ scroll · d diff code · r reasoning · s sync scroll · (←/→ seek)"
             .to_string()

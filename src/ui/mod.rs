@@ -635,7 +635,6 @@ fn hslice(
     (out, total)
 }
 
-/// `inner` one column in from the left border (the panes' text never touches it).
 /// The first items of a ` · `-separated list that fit in `width` columns: whole ones, none
 /// cut mid-word.
 fn whole_items(list: &str, width: usize) -> String {
@@ -683,6 +682,7 @@ fn note(f: &mut Frame, text: &str, style: Style, inner: Rect) {
     f.render_widget(Paragraph::new(lines), area);
 }
 
+/// `inner` one column in from the left border (the panes' text never touches it).
 fn padded(inner: Rect) -> Rect {
     Rect {
         x: inner.x + 1,
@@ -1146,14 +1146,28 @@ pub fn status_segments(app: &App) -> Vec<(u8, Span<'static>)> {
 /// whole until the rest fits — a figure is never cut in the middle. The status bar and the
 /// comparison columns' figures.
 pub(crate) fn fit_segments(
-    mut segs: Vec<(u8, Span<'static>)>,
+    segs: Vec<(u8, Span<'static>)>,
+    width: usize,
+    sep: &'static str,
+    sep_style: Style,
+) -> Vec<Span<'static>> {
+    let segs = segs.into_iter().map(|(p, s)| (p, vec![s])).collect();
+    fit_groups(segs, width, sep, sep_style)
+}
+
+/// `fit_segments` for segments of several styled spans each (a label, a letter, a figure).
+pub(crate) fn fit_groups(
+    mut segs: Vec<(u8, Vec<Span<'static>>)>,
     width: usize,
     sep: &'static str,
     sep_style: Style,
 ) -> Vec<Span<'static>> {
     use unicode_width::UnicodeWidthStr;
-    let total = |s: &[(u8, Span<'static>)]| -> usize {
-        s.iter().map(|(_, sp)| sp.content.width()).sum::<usize>()
+    let total = |s: &[(u8, Vec<Span<'static>>)]| -> usize {
+        s.iter()
+            .flat_map(|(_, g)| g.iter())
+            .map(|sp| sp.content.width())
+            .sum::<usize>()
             + sep.width() * s.len().saturating_sub(1)
     };
     while total(&segs) > width && segs.len() > 1 {
@@ -1166,11 +1180,11 @@ pub(crate) fn fit_segments(
         segs.remove(worst);
     }
     let mut spans = Vec::new();
-    for (i, (_, s)) in segs.into_iter().enumerate() {
+    for (i, (_, g)) in segs.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(sep, sep_style));
         }
-        spans.push(s);
+        spans.extend(g);
     }
     spans
 }
