@@ -306,7 +306,7 @@ pub fn run(app: &mut App, line: &str) -> Vec<Effect> {
                 app.flash = Some("system prompt set".into());
                 app.custom_system = true;
             } else {
-                app.custom_system_next = Some(true);
+                app.custom_system_next = true;
                 // Rewriting history would break the provider's prompt cache.
                 app.notice("system prompt set; it applies from the next /new conversation");
             }

@@ -228,7 +228,7 @@ pub struct App {
     /// TEXT`): the status bar says so.
     pub custom_system: bool,
     /// `/system TEXT` mid-conversation: the marker follows at the next `/new`.
-    pub custom_system_next: Option<bool>,
+    pub custom_system_next: bool,
     pub params: ChatParams,
     /// The last note on parameters left out (see `params_notice`).
     last_params_notice: Option<String>,
@@ -368,7 +368,7 @@ impl App {
             key_help: init.key_help,
             model: init.model,
             custom_system: false,
-            custom_system_next: None,
+            custom_system_next: false,
             system: init.system,
             params: ChatParams::default(),
             last_params_notice: None,
@@ -1690,8 +1690,8 @@ impl App {
 
     /// Starts a new conversation (new id; display cleared).
     pub fn new_conversation(&mut self) {
-        if let Some(c) = self.custom_system_next.take() {
-            self.custom_system = c;
+        if std::mem::take(&mut self.custom_system_next) {
+            self.custom_system = true;
         }
         self.clear_transcript();
         self.conv = Conversation::new(self.system.as_deref());
